@@ -1,0 +1,42 @@
+# netflow: PostgreSQL extension that collects NetFlow v5/v9/IPFIX into
+# partitioned tables and analyses flows in SQL.  Built with PGXS.
+
+EXTENSION = netflow
+EXTVERSION = 0.1
+MODULE_big = netflow
+
+SRCS = $(sort $(wildcard src/*.c) $(wildcard src/decode/*.c))
+OBJS = $(SRCS:.c=.o)
+
+# The install script is assembled from sql/parts/ (one file per subject).
+SQL_PARTS = $(sort $(wildcard sql/parts/*.sql))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built), $(wildcard sql/$(EXTENSION)--*--*.sql))
+
+PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/decode
+# PostgreSQL's own headers need these two relaxed under -Wextra.
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+ifdef NETFLOW_WERROR
+PG_CFLAGS += -Werror
+endif
+
+# pg_regress: test/sql/*.sql against expected/*.out (test/expected links there).
+REGRESS = $(sort $(notdir $(basename $(wildcard test/sql/*.sql))))
+REGRESS_OPTS = --inputdir=test --load-extension=$(EXTENSION)
+
+EXTRA_CLEAN = $(DATA_built) results regression.diffs regression.out
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(DATA_built): $(SQL_PARTS)
+	cat $^ > $@
+
+.PHONY: bench test run
+test:
+	bash scripts/test.sh
+bench:
+	bash scripts/bench.sh
+run:
+	bash scripts/run.sh

@@ -1,0 +1,166 @@
+/*-------------------------------------------------------------------------
+ *
+ * decoder.h
+ *	  Public interface of the NetFlow v5 / v9 / IPFIX decoders.
+ *
+ * Plain C, no PostgreSQL header.  One nf_decoder holds the state that
+ * outlives a datagram: templates per (exporter, domain, template id),
+ * sampling rates, data sets waiting for their template, and sequence
+ * tracking per (exporter, domain).  It is not thread-safe: one decoder per
+ * receive worker or per SQL session.
+ *
+ * A decoder never reads past the buffer it is given, never loops without
+ * bound and never aborts on input: a malformed datagram is counted (see
+ * nf_counter) and skipped, and every valid record around it is still emitted.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NETFLOW_DECODER_H
+#define NETFLOW_DECODER_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+
+#include "flow_record.h"
+
+/*
+ * Counters kept by a decoder.  Every drop has one.  Names (nf_counter_name)
+ * are stable: they are shown to SQL as-is.
+ */
+typedef enum nf_counter
+{
+	NF_CTR_DATAGRAMS,			/* datagrams given to nf_decode */
+	NF_CTR_BYTES,				/* their total size */
+	NF_CTR_FLOWS,				/* records emitted */
+	NF_CTR_DROP_BAD_VERSION,	/* not 5, 9 or 10 */
+	NF_CTR_DROP_SHORT,			/* shorter than its header */
+	NF_CTR_DROP_BAD_LENGTH,		/* message/record lengths inconsistent */
+	NF_CTR_DROP_BAD_SET,		/* set/flowset header invalid (length, id) */
+	NF_CTR_DROP_BAD_TEMPLATE,	/* template or options template invalid */
+	NF_CTR_DROP_BAD_RECORD,		/* data record invalid (e.g. var-len past end) */
+	NF_CTR_TEMPLATES_LEARNED,
+	NF_CTR_TEMPLATES_WITHDRAWN,
+	NF_CTR_TEMPLATES_EVICTED,	/* dropped because max_templates reached */
+	NF_CTR_OPTIONS_RECORDS,		/* options data records seen */
+	NF_CTR_PENDING_BUFFERED,	/* data sets stored waiting for a template */
+	NF_CTR_PENDING_DECODED,		/* such sets decoded once it arrived */
+	NF_CTR_PENDING_EVICTED,		/* sets dropped: buffer bound reached */
+	NF_CTR_PENDING_EXPIRED,		/* sets dropped: waited too long */
+	NF_CTR_SEQ_GAPS,			/* sequence discontinuities (loss) */
+	NF_CTR_SEQ_LOST,			/* estimated lost units (flows or packets) */
+	NF_CTR_SEQ_REORDERED,		/* late or duplicate sequence numbers */
+	NF_CTR_EXPORTER_RESETS,		/* exporter restart detected */
+	NF_CTR__COUNT
+} nf_counter;
+
+/* Stable lower-case name of a counter, e.g. "drop_bad_set". */
+extern const char *nf_counter_name(nf_counter c);
+
+/* Bounds on what a decoder keeps in memory. */
+typedef struct nf_decoder_limits
+{
+	size_t		max_templates;	/* all exporters together */
+	size_t		pending_bytes_per_exporter;	/* data waiting for templates */
+	int64_t		pending_max_age_us; /* older waiting data is expired */
+	size_t		max_exporters;	/* (exporter, domain) entries tracked */
+} nf_decoder_limits;
+
+/* Fill 'lim' with the defaults. */
+extern void nf_decoder_default_limits(nf_decoder_limits *lim);
+
+typedef struct nf_decoder nf_decoder;
+
+/* Callback receiving each decoded flow (valid only during the call). */
+typedef void (*nf_emit_fn) (void *arg, const nf_flow_record *rec);
+
+/*
+ * Template events, so the caller can persist templates and reload them
+ * after a restart (nf_decoder_load_template).  'raw' is the template record
+ * as it was on the wire: for a template, template id, field count and field
+ * specifiers; for an options template (is_options), the version's options
+ * template record header and specifiers.
+ */
+typedef struct nf_template_event
+{
+	nf_addr		exporter;
+	uint32_t	obs_domain;
+	uint16_t	version;		/* 9 or 10 */
+	uint16_t	template_id;
+	bool		is_options;
+	bool		withdrawn;		/* true: template removed, raw is NULL */
+	const uint8_t *raw;
+	size_t		raw_len;
+} nf_template_event;
+
+typedef void (*nf_template_fn) (void *arg, const nf_template_event *ev);
+
+/* Create a decoder (NULL limits: defaults); NULL when out of memory. */
+extern nf_decoder *nf_decoder_create(const nf_decoder_limits *lim);
+
+/* Free a decoder and all it holds. */
+extern void nf_decoder_destroy(nf_decoder *d);
+
+/* Register a callback for template events (NULL to stop). */
+extern void nf_decoder_on_template(nf_decoder *d, nf_template_fn fn, void *arg);
+
+/*
+ * Decode one datagram received from 'exporter' at 'now_us' (collector
+ * clock, us since Unix epoch).  Emits every record it can, including data
+ * that was waiting for a template this datagram carries.  Returns the number
+ * of records emitted, or -1 when the datagram as a whole was malformed
+ * (counted; nf_decoder_last_error says why).  Records decoded before the
+ * malformation in the same datagram are still emitted.
+ */
+extern int	nf_decode(nf_decoder *d, const uint8_t *buf, size_t len,
+					  const nf_addr *exporter, int64_t now_us,
+					  nf_emit_fn emit, void *arg);
+
+/* Human-readable reason for the last malformation ("" if none). */
+extern const char *nf_decoder_last_error(const nf_decoder *d);
+
+/* Counter array of NF_CTR__COUNT entries, cumulative since creation. */
+extern const uint64_t *nf_decoder_counters(const nf_decoder *d);
+
+/*
+ * Load a template saved from an nf_template_event.  Returns false if 'raw'
+ * is not a valid template (nothing is changed then).
+ */
+extern bool nf_decoder_load_template(nf_decoder *d, const nf_addr *exporter,
+									 uint32_t obs_domain, uint16_t version,
+									 uint16_t template_id, bool is_options,
+									 const uint8_t *raw, size_t raw_len);
+
+/*
+ * Expire waiting data older than the limit at 'now_us' (counted).  The
+ * collector calls it periodically; nf_decode also does on its own.
+ */
+extern void nf_decoder_expire(nf_decoder *d, int64_t now_us);
+
+/* Per (exporter, domain) state, for the exporters view. */
+typedef struct nf_exporter_info
+{
+	nf_addr		exporter;
+	uint32_t	obs_domain;
+	uint16_t	version;		/* last seen */
+	int64_t		first_seen;		/* us since Unix epoch */
+	int64_t		last_seen;
+	uint64_t	datagrams;
+	uint64_t	flows;
+	uint64_t	seq_gaps;
+	uint64_t	seq_lost;		/* estimated lost flows (v9: export packets) */
+	uint64_t	seq_reordered;
+	uint64_t	resets;
+	uint32_t	templates;		/* templates currently cached */
+	uint64_t	sampling_interval;	/* last known exporter-wide interval,
+									 * 0 unknown */
+	uint64_t	pending_bytes;	/* data waiting for templates */
+} nf_exporter_info;
+
+typedef void (*nf_exporter_fn) (void *arg, const nf_exporter_info *info);
+
+/* Call 'fn' once for each tracked (exporter, domain). */
+extern void nf_decoder_exporters(const nf_decoder *d, nf_exporter_fn fn,
+								 void *arg);
+
+#endif							/* NETFLOW_DECODER_H */
