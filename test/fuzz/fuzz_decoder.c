@@ -1,0 +1,669 @@
+/*-------------------------------------------------------------------------
+ *
+ * fuzz_decoder.c
+ *	  libFuzzer harness for the NetFlow v5 / v9 / IPFIX decoders: feeds a
+ *	  SEQUENCE of datagrams from several exporters to one decoder, so the
+ *	  state that outlives a datagram (templates, data waiting for its
+ *	  template, sequence tracking, eviction and expiry) is exercised, and
+ *	  checks the decoder API's invariants on everything it reports.
+ *
+ * Input format (see docs/fuzzing.md):
+ *
+ *	  byte 0		configuration: decoder limits (see pick_limits)
+ *	  then, repeated until the input ends, one datagram:
+ *	  byte 0		control: exporter, clock step, extra calls (see run_one)
+ *	  bytes 1-2		datagram length, big-endian (cut to what remains)
+ *	  bytes 3-		the datagram
+ *
+ * Each datagram is copied into a heap buffer of exactly its length, so
+ * AddressSanitizer reports a read past the datagram even where the fuzz
+ * input continues after it.
+ *
+ * Every invariant violation calls abort() with a message, which libFuzzer
+ * reports as a crash and saves the input.  The same entry point is used by
+ * replay.c (plain main, for valgrind).
+ *
+ * With NF_FUZZ_MUTATOR defined (the libFuzzer build), a structure-aware
+ * mutator and cross-over that know the framing are added: they mutate one
+ * datagram at a time, repair v5/v9/IPFIX length fields half of the time,
+ * and duplicate, drop, reorder or splice whole datagrams.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decoder.h"
+#include "flow_record.h"
+
+/* The collector clock at the start of every input (2024-01-01T00:04:22Z). */
+#define FUZZ_START_US	INT64_C(1704067462000000)
+
+/* Number of exporter addresses a datagram can come from. */
+#define FUZZ_EXPORTERS	4
+
+/* Abort with a message when an invariant does not hold. */
+#define CHECK(cond, ...) \
+	do { \
+		if (!(cond)) \
+		{ \
+			fprintf(stderr, "fuzz_decoder: invariant failed: %s: ", #cond); \
+			fprintf(stderr, __VA_ARGS__); \
+			fputc('\n', stderr); \
+			abort(); \
+		} \
+	} while (0)
+
+/* State of one fuzz input run. */
+typedef struct fuzz_state
+{
+	nf_decoder *a;				/* the decoder under test */
+	nf_decoder *b;				/* receives A's templates by load_template */
+	nf_decoder_limits lim;
+	const nf_addr *exporter;	/* exporter of the datagram being decoded */
+	int64_t		now;
+	uint64_t	emitted;		/* emit calls during the current nf_decode */
+	uint64_t	total_emitted;	/* ... over all nf_decode calls on A */
+	uint64_t	datagrams;		/* nf_decode calls on A */
+	uint64_t	bytes;			/* their total length */
+	size_t		n_exporters;	/* counted by check_exporter */
+	uint64_t	n_templates;
+} fuzz_state;
+
+/* The exporter addresses: two IPv4, two IPv6, all loopback-style. */
+static nf_addr exporters[FUZZ_EXPORTERS];
+
+/* Fill the exporter address table once. */
+static void
+init_exporters(void)
+{
+	static bool done = false;
+
+	if (done)
+		return;
+	memset(exporters, 0, sizeof(exporters));
+	exporters[0].family = NF_AF_INET;
+	exporters[0].a[0] = 127;
+	exporters[0].a[3] = 1;
+	exporters[1].family = NF_AF_INET;
+	exporters[1].a[0] = 127;
+	exporters[1].a[3] = 2;
+	exporters[2].family = NF_AF_INET6;
+	exporters[2].a[15] = 1;		/* ::1 */
+	exporters[3].family = NF_AF_INET6;
+	exporters[3].a[15] = 2;		/* ::2 */
+	done = true;
+}
+
+/* True when all 'n' bytes at 'p' are zero. */
+static bool
+all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != 0)
+			return false;
+	return true;
+}
+
+/* True when two addresses are the same bytes. */
+static bool
+addr_equal(const nf_addr *x, const nf_addr *y)
+{
+	return memcmp(x, y, sizeof(nf_addr)) == 0;
+}
+
+/* True when 'a' is one of the harness's exporter addresses. */
+static bool
+known_exporter(const nf_addr *a)
+{
+	for (int i = 0; i < FUZZ_EXPORTERS; i++)
+		if (addr_equal(a, &exporters[i]))
+			return true;
+	return false;
+}
+
+/* Check an address field: valid family, unused bytes zero. */
+static void
+check_addr(const nf_addr *a, bool may_be_absent, const char *what)
+{
+	CHECK(a->family == NF_AF_NONE || a->family == NF_AF_INET ||
+		  a->family == NF_AF_INET6, "%s family %u", what, a->family);
+	CHECK(may_be_absent || a->family != NF_AF_NONE, "%s absent", what);
+	if (a->family == NF_AF_NONE)
+		CHECK(all_zero(a->a, 16), "%s absent but has address bytes", what);
+	else if (a->family == NF_AF_INET)
+		CHECK(all_zero(a->a + 4, 12), "%s IPv4 with bytes past the 4th", what);
+}
+
+/* Emit callback: check one decoded record against the record's rules. */
+static void
+check_record(void *arg, const nf_flow_record *r)
+{
+	fuzz_state *st = arg;
+	uint32_t	p = r->present;
+
+	st->emitted++;
+	CHECK(r->version == 5 || r->version == 9 || r->version == 10,
+		  "version %u", r->version);
+	CHECK((p & ~NF_HAS_ALL_BITS) == 0, "present 0x%x", p);
+	CHECK((r->flags & ~NF_FLAG_ALL_BITS) == 0, "flags 0x%x", r->flags);
+	CHECK(r->version != 5 || !(r->flags & NF_FLAG_DELAYED),
+		  "v5 record marked delayed");
+	CHECK(all_zero(r->pad, sizeof(r->pad)), "pad bytes not zero");
+
+	check_addr(&r->exporter, false, "exporter");
+	CHECK(addr_equal(&r->exporter, st->exporter),
+		  "record's exporter is not the datagram's");
+	check_addr(&r->src_addr, true, "src_addr");
+	check_addr(&r->dst_addr, true, "dst_addr");
+	check_addr(&r->next_hop, true, "next_hop");
+
+	/* Absent optional fields are zero (records start zeroed). */
+	CHECK((p & NF_HAS_SRC_PORT) || r->src_port == 0, "absent src_port set");
+	CHECK((p & NF_HAS_DST_PORT) || r->dst_port == 0, "absent dst_port set");
+	CHECK((p & NF_HAS_PROTOCOL) || r->protocol == 0, "absent protocol set");
+	CHECK((p & NF_HAS_TCP_FLAGS) || r->tcp_flags == 0, "absent tcp_flags set");
+	CHECK((p & NF_HAS_TOS) || r->tos == 0, "absent tos set");
+	CHECK((p & NF_HAS_INPUT_IF) || r->input_if == 0, "absent input_if set");
+	CHECK((p & NF_HAS_OUTPUT_IF) || r->output_if == 0, "absent output_if set");
+	CHECK((p & NF_HAS_SRC_AS) || r->src_as == 0, "absent src_as set");
+	CHECK((p & NF_HAS_DST_AS) || r->dst_as == 0, "absent dst_as set");
+	CHECK((p & NF_HAS_SRC_MASK) || r->src_mask == 0, "absent src_mask set");
+	CHECK((p & NF_HAS_DST_MASK) || r->dst_mask == 0, "absent dst_mask set");
+	CHECK((p & NF_HAS_DIRECTION) || r->direction == 0, "absent direction set");
+	CHECK((p & NF_HAS_SRC_VLAN) || r->src_vlan == 0, "absent src_vlan set");
+	CHECK((p & NF_HAS_DST_VLAN) || r->dst_vlan == 0, "absent dst_vlan set");
+	CHECK((p & NF_HAS_SRC_MAC) || all_zero(r->src_mac, 6), "absent src_mac set");
+	CHECK((p & NF_HAS_DST_MAC) || all_zero(r->dst_mac, 6), "absent dst_mac set");
+	CHECK((p & NF_HAS_END_REASON) || r->end_reason == 0,
+		  "absent end_reason set");
+	CHECK((p & NF_HAS_ICMP_TYPE) || (r->icmp_type == 0 && r->icmp_code == 0),
+		  "absent icmp type/code set");
+
+	if (r->flags & NF_FLAG_TIME_FROM_RECEIVE)
+		CHECK(r->time_start == r->time_received &&
+			  r->time_end == r->time_received,
+			  "time from receive but start %lld end %lld received %lld",
+			  (long long) r->time_start, (long long) r->time_end,
+			  (long long) r->time_received);
+}
+
+/* Exporters callback: check one (exporter, domain) entry. */
+static void
+check_exporter(void *arg, const nf_exporter_info *info)
+{
+	fuzz_state *st = arg;
+
+	st->n_exporters++;
+	st->n_templates += info->templates;
+	CHECK(known_exporter(&info->exporter), "unknown exporter address");
+	CHECK(info->version == 5 || info->version == 9 || info->version == 10,
+		  "exporter version %u", info->version);
+	CHECK(info->pending_bytes <= st->lim.pending_bytes_per_exporter,
+		  "pending %llu bytes over the limit %zu",
+		  (unsigned long long) info->pending_bytes,
+		  st->lim.pending_bytes_per_exporter);
+	CHECK(info->seq_lost == 0 || info->seq_gaps > 0,
+		  "lost %llu with no gap", (unsigned long long) info->seq_lost);
+}
+
+/* Walk the exporters of decoder 'd' and check the limits hold. */
+static void
+check_exporters(fuzz_state *st, nf_decoder *d)
+{
+	st->n_exporters = 0;
+	st->n_templates = 0;
+	nf_decoder_exporters(d, check_exporter, st);
+	CHECK(st->n_exporters <= st->lim.max_exporters,
+		  "%zu exporters tracked, limit %zu", st->n_exporters,
+		  st->lim.max_exporters);
+	CHECK(st->n_templates <= st->lim.max_templates,
+		  "%llu templates cached, limit %zu",
+		  (unsigned long long) st->n_templates, st->lim.max_templates);
+}
+
+/* Emit callback of decoder B: only the record rules, any exporter. */
+static void
+check_record_b(void *arg, const nf_flow_record *r)
+{
+	fuzz_state *st = arg;
+	uint64_t	saved = st->emitted;
+
+	check_record(arg, r);
+	st->emitted = saved;
+}
+
+/*
+ * Template callback of decoder A: check the event, then load the template
+ * into decoder B (round trip of the persistence interface).
+ */
+static void
+on_template(void *arg, const nf_template_event *ev)
+{
+	fuzz_state *st = arg;
+	uint8_t    *copy;
+	bool		ok;
+
+	CHECK(ev->version == 9 || ev->version == 10, "template version %u",
+		  ev->version);
+	CHECK(known_exporter(&ev->exporter), "template event, unknown exporter");
+	if (ev->withdrawn)
+	{
+		/* May be another exporter's template, evicted for this one's. */
+		CHECK(ev->raw == NULL, "withdrawn template with raw bytes");
+		return;
+	}
+	CHECK(addr_equal(&ev->exporter, st->exporter),
+		  "template learned from another exporter than the datagram's");
+	CHECK(ev->raw != NULL && ev->raw_len >= 4, "template raw_len %zu",
+		  ev->raw_len);
+	CHECK(((ev->raw[0] << 8) | ev->raw[1]) == ev->template_id,
+		  "raw template starts with id %u, event says %u",
+		  (ev->raw[0] << 8) | ev->raw[1], ev->template_id);
+
+	/* Exact-size copy: a read past raw_len is caught by ASan. */
+	copy = malloc(ev->raw_len);
+	CHECK(copy != NULL, "out of memory");
+	memcpy(copy, ev->raw, ev->raw_len);
+	ok = nf_decoder_load_template(st->b, &ev->exporter, ev->obs_domain,
+								  ev->version, ev->template_id,
+								  ev->is_options, copy, ev->raw_len);
+	CHECK(ok, "template %u (options %d, v%u, %zu bytes) from an event "
+		  "does not load", ev->template_id, ev->is_options, ev->version,
+		  ev->raw_len);
+	free(copy);
+}
+
+/* Choose decoder limits from the configuration byte; small ones often. */
+static void
+pick_limits(uint8_t cfg, nf_decoder_limits *lim)
+{
+	static const size_t templates[8] = {1, 2, 3, 4, 8, 16, 64, 0};
+	static const size_t pending[4] = {64, 300, 4096, 0};
+	static const size_t exps[4] = {1, 2, 3, 0};
+
+	nf_decoder_default_limits(lim);
+	if (templates[cfg & 7])
+		lim->max_templates = templates[cfg & 7];
+	if (pending[(cfg >> 3) & 3])
+		lim->pending_bytes_per_exporter = pending[(cfg >> 3) & 3];
+	if (!((cfg >> 5) & 1))
+		lim->pending_max_age_us = 1000000;
+	if (exps[cfg >> 6])
+		lim->max_exporters = exps[cfg >> 6];
+}
+
+/*
+ * Decode one datagram according to its control byte:
+ *	bits 0-1	exporter (127.0.0.1, 127.0.0.2, ::1, ::2)
+ *	bits 2-4	clock step before it: 0, 1 us, 1 ms, 1 s, 30 s, 10 min,
+ *				1 day, or back 10 s (a collector clock step)
+ *	bit 5		call nf_decoder_expire after it
+ *	bit 6		walk and check nf_decoder_exporters after it
+ *	bit 7		also decode it with decoder B (templates loaded by events)
+ */
+static void
+run_one(fuzz_state *st, uint8_t ctrl, const uint8_t *dgram, size_t len)
+{
+	static const int64_t steps[8] = {
+		0, 1, 1000, INT64_C(1000000), INT64_C(30000000),
+		INT64_C(600000000), INT64_C(86400000000), -INT64_C(10000000)
+	};
+	const uint64_t *ctr;
+	uint8_t    *copy;
+	int			n;
+
+	st->exporter = &exporters[ctrl & 3];
+	st->now += steps[(ctrl >> 2) & 7];
+
+	/* Exact-size heap copy (1 byte allocated for an empty datagram). */
+	copy = malloc(len ? len : 1);
+	CHECK(copy != NULL, "out of memory");
+	if (len)
+		memcpy(copy, dgram, len);
+
+	st->emitted = 0;
+	n = nf_decode(st->a, copy, len, st->exporter, st->now, check_record, st);
+	st->datagrams++;
+	st->bytes += len;
+	st->total_emitted += st->emitted;
+	CHECK(n >= -1, "nf_decode returned %d", n);
+	if (n >= 0)
+		CHECK((uint64_t) n == st->emitted,
+			  "nf_decode returned %d but emitted %llu", n,
+			  (unsigned long long) st->emitted);
+	else
+		CHECK(nf_decoder_last_error(st->a) != NULL &&
+			  nf_decoder_last_error(st->a)[0] != '\0',
+			  "malformed datagram without a reason");
+
+	ctr = nf_decoder_counters(st->a);
+	CHECK(ctr[NF_CTR_DATAGRAMS] == st->datagrams, "datagrams %llu, not %llu",
+		  (unsigned long long) ctr[NF_CTR_DATAGRAMS],
+		  (unsigned long long) st->datagrams);
+	CHECK(ctr[NF_CTR_BYTES] == st->bytes, "bytes %llu, not %llu",
+		  (unsigned long long) ctr[NF_CTR_BYTES],
+		  (unsigned long long) st->bytes);
+	CHECK(ctr[NF_CTR_FLOWS] == st->total_emitted, "flows %llu, not %llu",
+		  (unsigned long long) ctr[NF_CTR_FLOWS],
+		  (unsigned long long) st->total_emitted);
+
+	if (ctrl & 0x20)
+		nf_decoder_expire(st->a, st->now);
+	if (ctrl & 0x40)
+		check_exporters(st, st->a);
+	if (ctrl & 0x80)
+		(void) nf_decode(st->b, copy, len, st->exporter, st->now,
+						 check_record_b, st);
+	free(copy);
+}
+
+/* Run one fuzz input (the entry point shared with replay.c). */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_state	st;
+	size_t		off;
+
+	if (size < 1)
+		return 0;
+	init_exporters();
+	memset(&st, 0, sizeof(st));
+	pick_limits(data[0], &st.lim);
+	st.now = FUZZ_START_US;
+	st.a = nf_decoder_create(&st.lim);
+	st.b = nf_decoder_create(&st.lim);
+	CHECK(st.a != NULL && st.b != NULL, "nf_decoder_create failed");
+	nf_decoder_on_template(st.a, on_template, &st);
+
+	for (int c = 0; c < NF_CTR__COUNT; c++)
+		CHECK(nf_counter_name((nf_counter) c) != NULL &&
+			  nf_counter_name((nf_counter) c)[0] != '\0',
+			  "counter %d has no name", c);
+
+	off = 1;
+	while (off + 3 <= size)
+	{
+		uint8_t		ctrl = data[off];
+		size_t		len = ((size_t) data[off + 1] << 8) | data[off + 2];
+
+		off += 3;
+		if (len > size - off)
+			len = size - off;
+		run_one(&st, ctrl, data + off, len);
+		off += len;
+	}
+
+	/* Final checks: exporters and limits, then expire everything. */
+	check_exporters(&st, st.a);
+	check_exporters(&st, st.b);
+	nf_decoder_expire(st.a, st.now + INT64_C(86400000000));
+	nf_decoder_expire(st.b, st.now + INT64_C(86400000000));
+	check_exporters(&st, st.a);
+
+	nf_decoder_on_template(st.a, NULL, NULL);
+	nf_decoder_destroy(st.a);
+	nf_decoder_destroy(st.b);
+	return 0;
+}
+
+#ifdef NF_FUZZ_MUTATOR
+
+/* libFuzzer's own byte-level mutator. */
+extern size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+
+/* Most datagrams a structured input is split into. */
+#define MAX_CHUNKS 64
+
+/* One datagram of a framed input: control byte and payload. */
+typedef struct chunk
+{
+	uint8_t		ctrl;
+	const uint8_t *p;
+	size_t		len;
+} chunk;
+
+/* Small deterministic PRNG (xorshift32) seeded by libFuzzer. */
+static uint32_t
+rnd(uint32_t *s)
+{
+	uint32_t	x = *s ? *s : 0x9e3779b9u;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*s = x;
+	return x;
+}
+
+/* Split a framed input into chunks; returns their number. */
+static int
+split(const uint8_t *data, size_t size, chunk *c)
+{
+	size_t		off = 1;
+	int			n = 0;
+
+	while (off + 3 <= size && n < MAX_CHUNKS)
+	{
+		size_t		len = ((size_t) data[off + 1] << 8) | data[off + 2];
+
+		c[n].ctrl = data[off];
+		off += 3;
+		if (len > size - off)
+			len = size - off;
+		c[n].p = data + off;
+		c[n].len = len;
+		off += len;
+		n++;
+	}
+	return n;
+}
+
+/* Serialize cfg + chunks into out (cap bytes); returns size or 0. */
+static size_t
+join(uint8_t cfg, const chunk *c, int n, uint8_t *out, size_t cap)
+{
+	size_t		off = 1;
+
+	if (cap < 1)
+		return 0;
+	out[0] = cfg;
+	for (int i = 0; i < n; i++)
+	{
+		size_t		len = c[i].len > 0xffff ? 0xffff : c[i].len;
+
+		if (off + 3 + len > cap)
+			return 0;
+		out[off] = c[i].ctrl;
+		out[off + 1] = (uint8_t) (len >> 8);
+		out[off + 2] = (uint8_t) len;
+		memmove(out + off + 3, c[i].p, len);
+		off += 3 + len;
+	}
+	return off;
+}
+
+/* Set 16-bit big-endian at p. */
+static void
+put16(uint8_t *p, size_t v)
+{
+	p[0] = (uint8_t) (v >> 8);
+	p[1] = (uint8_t) v;
+}
+
+/*
+ * Make a datagram's length fields consistent with its size: v5 record
+ * count, IPFIX message length, and set/flowset lengths of v9 and IPFIX
+ * (a set running past the end is cut to end there).
+ */
+static void
+repair(uint8_t *d, size_t len)
+{
+	size_t		off,
+				hdr;
+	unsigned	version;
+
+	if (len < 4)
+		return;
+	version = (d[0] << 8) | d[1];
+	if (version == 5)
+	{
+		if (len >= 24)
+			put16(d + 2, (len - 24) / 48);
+		return;
+	}
+	if (version == 9)
+		hdr = 20;
+	else if (version == 10)
+	{
+		hdr = 16;
+		put16(d + 2, len);
+	}
+	else
+		return;
+	off = hdr;
+	while (off + 4 <= len)
+	{
+		size_t		slen = (d[off + 2] << 8) | d[off + 3];
+
+		if (slen < 4 || slen > len - off)
+		{
+			put16(d + off + 2, len - off);
+			break;
+		}
+		off += slen;
+	}
+}
+
+/* Structure-aware mutation of a framed input (see the file header). */
+size_t
+LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
+						unsigned int seed)
+{
+	chunk		c[MAX_CHUNKS + 1];
+	uint8_t    *tmp,
+			   *buf;
+	uint32_t	s = seed;
+	int			n,
+				i,
+				j;
+	size_t		out = 0;
+
+	n = split(data, size, c);
+	if (n == 0 || rnd(&s) % 5 == 0)
+		return LLVMFuzzerMutate(data, size, max_size);
+
+	tmp = malloc(max_size);
+	buf = malloc(max_size);
+	if (tmp == NULL || buf == NULL)
+	{
+		free(tmp);
+		free(buf);
+		return LLVMFuzzerMutate(data, size, max_size);
+	}
+	i = rnd(&s) % n;
+	switch (rnd(&s) % 8)
+	{
+		case 0:
+		case 1:
+		case 2:
+			{
+				/* Mutate the bytes of one datagram, maybe repair it. */
+				size_t		room = max_size - (size - c[i].len);
+				size_t		len;
+
+				if (room > 0xffff)
+					room = 0xffff;
+				if (c[i].len > room)
+					break;
+				memcpy(buf, c[i].p, c[i].len);
+				len = LLVMFuzzerMutate(buf, c[i].len, room);
+				if (rnd(&s) & 1)
+					repair(buf, len);
+				c[i].p = buf;
+				c[i].len = len;
+				out = join(data[0], c, n, tmp, max_size);
+				break;
+			}
+		case 3:
+			/* Duplicate a datagram to another place (resend, replay). */
+			if (n < MAX_CHUNKS)
+			{
+				j = rnd(&s) % (n + 1);
+				memmove(&c[j + 1], &c[j], (n - j) * sizeof(chunk));
+				c[j] = c[i < j ? i : i + 1];
+				if (rnd(&s) & 1)
+					c[j].ctrl = (uint8_t) rnd(&s);
+				out = join(data[0], c, n + 1, tmp, max_size);
+			}
+			break;
+		case 4:
+			/* Drop a datagram (loss). */
+			memmove(&c[i], &c[i + 1], (n - i - 1) * sizeof(chunk));
+			out = join(data[0], c, n - 1, tmp, max_size);
+			break;
+		case 5:
+			{
+				/* Swap two datagrams (reordering: data before template). */
+				chunk		t = c[i];
+
+				j = rnd(&s) % n;
+				c[i] = c[j];
+				c[j] = t;
+				out = join(data[0], c, n, tmp, max_size);
+				break;
+			}
+		case 6:
+			/* New control byte: other exporter, clock step, calls. */
+			c[i].ctrl = (uint8_t) rnd(&s);
+			out = join(data[0], c, n, tmp, max_size);
+			break;
+		case 7:
+			/* New configuration byte (limits). */
+			out = join((uint8_t) rnd(&s), c, n, tmp, max_size);
+			break;
+	}
+	if (out > 0)
+		memcpy(data, tmp, out);
+	free(tmp);
+	free(buf);
+	return out > 0 ? out : LLVMFuzzerMutate(data, size, max_size);
+}
+
+/* Cross-over: datagrams of the first input with some of the second. */
+size_t
+LLVMFuzzerCustomCrossOver(const uint8_t *d1, size_t s1,
+						  const uint8_t *d2, size_t s2,
+						  uint8_t *out, size_t max_out, unsigned int seed)
+{
+	chunk		a[MAX_CHUNKS],
+				b[MAX_CHUNKS],
+				c[MAX_CHUNKS];
+	uint32_t	s = seed;
+	int			na = split(d1, s1, a),
+				nb = split(d2, s2, b),
+				n = 0,
+				i = 0,
+				j = 0;
+
+	if (s1 < 1)
+		return 0;
+	/* Merge: at each step take the next datagram of one or the other. */
+	while ((i < na || j < nb) && n < MAX_CHUNKS)
+	{
+		if (j >= nb || (i < na && (rnd(&s) & 1)))
+			c[n++] = a[i++];
+		else if (rnd(&s) & 1)
+			c[n++] = b[j++];
+		else
+			j++;
+	}
+	return join(d1[0], c, n, out, max_out);
+}
+
+#endif							/* NF_FUZZ_MUTATOR */
