@@ -71,6 +71,7 @@ typedef struct fuzz_state
 	uint64_t	bytes;			/* their total length */
 	size_t		n_exporters;	/* counted by check_exporter */
 	uint64_t	n_templates;
+	uint64_t	n_pending;
 } fuzz_state;
 
 /* The exporter addresses: two IPv4, two IPv6, all loopback-style. */
@@ -201,6 +202,7 @@ check_exporter(void *arg, const nf_exporter_info *info)
 
 	st->n_exporters++;
 	st->n_templates += info->templates;
+	st->n_pending += info->pending_bytes;
 	CHECK(known_exporter(&info->exporter), "unknown exporter address");
 	CHECK(info->version == 5 || info->version == 9 || info->version == 10,
 		  "exporter version %u", info->version);
@@ -218,7 +220,11 @@ check_exporters(fuzz_state *st, nf_decoder *d)
 {
 	st->n_exporters = 0;
 	st->n_templates = 0;
+	st->n_pending = 0;
 	nf_decoder_exporters(d, check_exporter, st);
+	CHECK(st->n_pending <= st->lim.pending_bytes_total,
+		  "%llu bytes pending in all, limit %zu",
+		  (unsigned long long) st->n_pending, st->lim.pending_bytes_total);
 	CHECK(st->n_exporters <= st->lim.max_exporters,
 		  "%zu exporters tracked, limit %zu", st->n_exporters,
 		  st->lim.max_exporters);
@@ -285,6 +291,7 @@ pick_limits(uint8_t cfg, nf_decoder_limits *lim)
 {
 	static const size_t templates[8] = {1, 2, 3, 4, 8, 16, 64, 0};
 	static const size_t pending[4] = {64, 300, 4096, 0};
+	static const size_t pending_total[4] = {0, 450, 6000, 0};
 	static const size_t exps[4] = {1, 2, 3, 0};
 
 	nf_decoder_default_limits(lim);
@@ -292,6 +299,9 @@ pick_limits(uint8_t cfg, nf_decoder_limits *lim)
 		lim->max_templates = templates[cfg & 7];
 	if (pending[(cfg >> 3) & 3])
 		lim->pending_bytes_per_exporter = pending[(cfg >> 3) & 3];
+	/* Less than two exporters' worth: streams compete for the total. */
+	if (pending_total[(cfg >> 3) & 3])
+		lim->pending_bytes_total = pending_total[(cfg >> 3) & 3];
 	if (!((cfg >> 5) & 1))
 		lim->pending_max_age_us = 1000000;
 	if (exps[cfg >> 6])
