@@ -26,7 +26,8 @@
  * With NF_FUZZ_MUTATOR defined (the libFuzzer build), a structure-aware
  * mutator and cross-over that know the framing are added: they mutate one
  * datagram at a time, repair v5/v9/IPFIX length fields half of the time,
- * and duplicate, drop, reorder or splice whole datagrams.
+ * split a datagram between two of its sets, and duplicate, drop, reorder
+ * or splice whole datagrams.
  *
  *-------------------------------------------------------------------------
  */
@@ -550,6 +551,64 @@ repair(uint8_t *d, size_t len)
 	}
 }
 
+/* Header length of a v9 (20) or IPFIX (16) datagram, 0 for others. */
+static size_t
+set_header_len(const uint8_t *d, size_t len)
+{
+	if (len >= 20 && d[0] == 0 && d[1] == 9)
+		return 20;
+	if (len >= 16 && d[0] == 0 && d[1] == 10)
+		return 16;
+	return 0;
+}
+
+/*
+ * Split datagram c[i] at a set boundary into two datagrams with copies of
+ * its header (template sets apart from data sets, for example); the new
+ * bytes go to 'buf' (room: 2 * c[i].len).  Returns false if impossible.
+ */
+static bool
+split_sets(chunk *c, int *n, int i, uint8_t *buf, uint32_t *s)
+{
+	size_t		hdr = set_header_len(c[i].p, c[i].len);
+	size_t		cuts[MAX_CHUNKS];
+	int			ncuts = 0;
+	size_t		off,
+				cut,
+				len2;
+
+	if (hdr == 0 || *n >= MAX_CHUNKS)
+		return false;
+	off = hdr;
+	while (off + 4 <= c[i].len && ncuts < MAX_CHUNKS)
+	{
+		size_t		slen = (c[i].p[off + 2] << 8) | c[i].p[off + 3];
+
+		if (slen < 4 || slen > c[i].len - off)
+			break;
+		off += slen;
+		if (off < c[i].len)
+			cuts[ncuts++] = off;
+	}
+	if (ncuts == 0)
+		return false;
+	cut = cuts[rnd(s) % ncuts];
+	len2 = hdr + (c[i].len - cut);
+	memcpy(buf, c[i].p, cut);
+	memcpy(buf + cut, c[i].p, hdr);
+	memcpy(buf + cut + hdr, c[i].p + cut, c[i].len - cut);
+	repair(buf, cut);
+	repair(buf + cut, len2);
+	memmove(&c[i + 2], &c[i + 1], (*n - i - 1) * sizeof(chunk));
+	c[i + 1].ctrl = c[i].ctrl;
+	c[i + 1].p = buf + cut;
+	c[i + 1].len = len2;
+	c[i].p = buf;
+	c[i].len = cut;
+	(*n)++;
+	return true;
+}
+
 /* Structure-aware mutation of a framed input (see the file header). */
 size_t
 LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
@@ -565,11 +624,11 @@ LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 	size_t		out = 0;
 
 	n = split(data, size, c);
-	if (n == 0 || rnd(&s) % 5 == 0)
+	if (n == 0 || rnd(&s) % 3 == 0)
 		return LLVMFuzzerMutate(data, size, max_size);
 
 	tmp = malloc(max_size);
-	buf = malloc(max_size);
+	buf = malloc(2 * max_size + 64);
 	if (tmp == NULL || buf == NULL)
 	{
 		free(tmp);
@@ -577,7 +636,7 @@ LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 		return LLVMFuzzerMutate(data, size, max_size);
 	}
 	i = rnd(&s) % n;
-	switch (rnd(&s) % 8)
+	switch (rnd(&s) % 10)
 	{
 		case 0:
 		case 1:
@@ -613,11 +672,12 @@ LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 			}
 			break;
 		case 4:
-			/* Drop a datagram (loss). */
+		case 5:
+			/* Drop a datagram (loss; also keeps inputs small). */
 			memmove(&c[i], &c[i + 1], (n - i - 1) * sizeof(chunk));
 			out = join(data[0], c, n - 1, tmp, max_size);
 			break;
-		case 5:
+		case 6:
 			{
 				/* Swap two datagrams (reordering: data before template). */
 				chunk		t = c[i];
@@ -628,12 +688,17 @@ LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 				out = join(data[0], c, n, tmp, max_size);
 				break;
 			}
-		case 6:
+		case 7:
+			/* Split a v9/IPFIX datagram between two of its sets. */
+			if (split_sets(c, &n, i, buf, &s))
+				out = join(data[0], c, n, tmp, max_size);
+			break;
+		case 8:
 			/* New control byte: other exporter, clock step, calls. */
 			c[i].ctrl = (uint8_t) rnd(&s);
 			out = join(data[0], c, n, tmp, max_size);
 			break;
-		case 7:
+		case 9:
 			/* New configuration byte (limits). */
 			out = join((uint8_t) rnd(&s), c, n, tmp, max_size);
 			break;
@@ -645,7 +710,11 @@ LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 	return out > 0 ? out : LLVMFuzzerMutate(data, size, max_size);
 }
 
-/* Cross-over: datagrams of the first input with some of the second. */
+/*
+ * Cross-over: a run of datagrams of the first input with, now and then, a
+ * datagram of the second inserted (e.g. one exporter's templates into
+ * another's data).  At most 12 datagrams, to keep inputs small and fast.
+ */
 size_t
 LLVMFuzzerCustomCrossOver(const uint8_t *d1, size_t s1,
 						  const uint8_t *d2, size_t s2,
@@ -658,20 +727,20 @@ LLVMFuzzerCustomCrossOver(const uint8_t *d1, size_t s1,
 	int			na = split(d1, s1, a),
 				nb = split(d2, s2, b),
 				n = 0,
-				i = 0,
+				i,
 				j = 0;
 
-	if (s1 < 1)
+	if (s1 < 1 || (na == 0 && nb == 0))
 		return 0;
-	/* Merge: at each step take the next datagram of one or the other. */
-	while ((i < na || j < nb) && n < MAX_CHUNKS)
+	i = na ? rnd(&s) % na : 0;
+	if (nb)
+		j = rnd(&s) % nb;
+	while (n < 12 && (i < na || j < nb))
 	{
-		if (j >= nb || (i < na && (rnd(&s) & 1)))
-			c[n++] = a[i++];
-		else if (rnd(&s) & 1)
+		if (j < nb && (i >= na || rnd(&s) % 3 == 0))
 			c[n++] = b[j++];
 		else
-			j++;
+			c[n++] = a[i++];
 	}
 	return join(d1[0], c, n, out, max_out);
 }
