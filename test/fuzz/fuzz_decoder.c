@@ -310,13 +310,41 @@ pick_limits(uint8_t cfg, nf_decoder_limits *lim)
 }
 
 /*
+ * Give bytes that are not a datagram to nf_decoder_load_template, as read
+ * back from a damaged template store: bytes 0-1 template id, byte 2 flags
+ * (bit 0 options, bit 1 IPFIX), bytes 3-6 observation domain, the rest the
+ * raw template.  Only memory safety is checked; whether it loads is not.
+ */
+static void
+load_garbage(fuzz_state *st, const uint8_t *d, size_t len)
+{
+	uint8_t    *copy;
+
+	if (len < 7)
+		return;
+	copy = malloc(len - 7 ? len - 7 : 1);
+	CHECK(copy != NULL, "out of memory");
+	memcpy(copy, d + 7, len - 7);
+	(void) nf_decoder_load_template(st->b, st->exporter,
+									((uint32_t) d[3] << 24) | (d[4] << 16) |
+									(d[5] << 8) | d[6],
+									(d[2] & 2) ? 10 : 9,
+									(uint16_t) ((d[0] << 8) | d[1]),
+									(d[2] & 1) != 0, copy, len - 7);
+	free(copy);
+}
+
+/*
  * Decode one datagram according to its control byte:
  *	bits 0-1	exporter (127.0.0.1, 127.0.0.2, ::1, ::2)
  *	bits 2-4	clock step before it: 0, 1 us, 1 ms, 1 s, 30 s, 10 min,
  *				1 day, or back 10 s (a collector clock step)
  *	bit 5		call nf_decoder_expire after it
  *	bit 6		walk and check nf_decoder_exporters after it
- *	bit 7		also decode it with decoder B (templates loaded by events)
+ *	bit 7		also decode it with decoder B (templates loaded by events);
+ *				if it is not a v5/v9/IPFIX datagram, give it to B's
+ *				nf_decoder_load_template as a saved template instead (see
+ *				load_garbage), as a corrupted template store would
  */
 static void
 run_one(fuzz_state *st, uint8_t ctrl, const uint8_t *dgram, size_t len)
@@ -368,9 +396,12 @@ run_one(fuzz_state *st, uint8_t ctrl, const uint8_t *dgram, size_t len)
 		nf_decoder_expire(st->a, st->now);
 	if (ctrl & 0x40)
 		check_exporters(st, st->a);
-	if (ctrl & 0x80)
+	if ((ctrl & 0x80) && len >= 2 && copy[0] == 0 &&
+		(copy[1] == 5 || copy[1] == 9 || copy[1] == 10))
 		(void) nf_decode(st->b, copy, len, st->exporter, st->now,
 						 check_record_b, st);
+	else if (ctrl & 0x80)
+		load_garbage(st, copy, len);
 	free(copy);
 }
 

@@ -164,6 +164,17 @@ def handmade():
         (ctrl(EXP_V6B), v9(9, 2, [set_(261, v9orec), set_(260, v9rec * 3)])),
         (ctrl(EXP_V6B, STEP_BACK), v9(9, 1, [set_(260, v9rec)])),
         (ctrl(EXP_V6B, STEP_DAY), v9(9, 0, [set_(260, v9rec)]))])
+    # Saved templates loaded into decoder B (ctrl bit 7 with bytes that are
+    # not a datagram: id, flags, domain, raw), then data for them.
+    raw = struct.pack('>HH', 256, 4) + struct.pack('>HHHHHHHH', 8, 4, 12, 4,
+                                                   2, 4, 1, 4)
+    load = struct.pack('>HBI', 256, 2, 7) + raw
+    bad = struct.pack('>HBI', 256, 2, 7) + raw[:-3]
+    data = ipfix(7, 0, [set_(256, bytes([10, 0, 0, 1, 10, 0, 0, 2]) +
+                             struct.pack('>II', 3, 300))])
+    seeds['handmade-load-template'] = frame(CFG_DEFAULT, [
+        (ctrl(EXP_V4A, extra=ALSO_B), bad), (ctrl(EXP_V4A, extra=ALSO_B), load),
+        (ctrl(EXP_V4A, extra=ALSO_B), data)])
     return seeds
 
 
