@@ -234,15 +234,27 @@ nf_apply_options(nf_exporter *e, const nf_scratch *s)
 		nf_sampling_set_default(&e->sampling, iv);
 }
 
-/* Time of a sysUpTime-relative value (21/22); false if not computable. */
+/*
+ * Time of a sysUpTime-relative value (21/22); false if not computable.
+ * v9: relative to the header's sysUptime.  IPFIX: added to
+ * systemInitTimeMilliseconds (160) from the record itself, else from the
+ * exporter's options records.
+ */
 static inline bool
-nf_uptime_time(const nf_exporter *e, const nf_msg_ctx *ctx, uint32_t v,
-			   int64_t *us)
+nf_uptime_time(const nf_exporter *e, const nf_msg_ctx *ctx,
+			   const nf_scratch *s, uint32_t v, int64_t *us)
 {
+	uint64_t	seen = s->seen;
+
 	if (ctx->version == 9)
 	{
 		/* signed difference: correct across the 2^32 ms wrap */
 		*us = ctx->export_us + (int64_t) (int32_t) (v - ctx->uptime_ms) * 1000;
+		return true;
+	}
+	if (HAS(NF_OP_SYS_INIT_MS))
+	{
+		*us = (int64_t) ((s->v[NF_OP_SYS_INIT_MS] + v) * 1000u);
 		return true;
 	}
 	if (e->has_sys_init)
@@ -276,7 +288,7 @@ nf_pick_time(const nf_exporter *e, const nf_msg_ctx *ctx,
 	else if (HAS(delta))
 		*out = ctx->export_us - (int64_t) (uint32_t) s->v[delta];
 	else if (HAS(up))
-		return nf_uptime_time(e, ctx, (uint32_t) s->v[up], out);
+		return nf_uptime_time(e, ctx, s, (uint32_t) s->v[up], out);
 	else
 		return false;
 	return true;
