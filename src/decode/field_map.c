@@ -97,7 +97,7 @@ nf_field_lookup(uint16_t ie, nf_op *op, nf_field_kind *kind)
 
 /* Operation for element 'ie' sent with length 'len' (see field_map.h). */
 nf_op
-nf_field_op(uint16_t ie, uint16_t len, bool enterprise)
+nfd_field_op(uint16_t ie, uint16_t len, bool enterprise)
 {
 	nf_op		op;
 	nf_field_kind kind;

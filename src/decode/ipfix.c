@@ -22,7 +22,7 @@
 
 /* Decode one IPFIX message. */
 int
-nf_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
+nfd_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
 				const nf_addr *exporter, int64_t now_us)
 {
 	nf_msg_ctx	ctx;
@@ -39,13 +39,13 @@ nf_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
 
 	if (len < IPFIX_HEADER_LEN)
 	{
-		nf_fail(d, NF_CTR_DROP_SHORT, "IPFIX datagram of %zu bytes is shorter than its header", len);
+		nfd_fail(d, NF_CTR_DROP_SHORT, "IPFIX datagram of %zu bytes is shorter than its header", len);
 		return -1;
 	}
 	msg_len = nf_get_u16(buf + 2);
 	if (msg_len < IPFIX_HEADER_LEN || msg_len > len)
 	{
-		nf_fail(d, NF_CTR_DROP_BAD_LENGTH,
+		nfd_fail(d, NF_CTR_DROP_BAD_LENGTH,
 				"IPFIX message length %u does not fit datagram of %zu bytes",
 				(unsigned) msg_len, len);
 		return -1;
@@ -57,16 +57,16 @@ nf_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
 	seq = nf_get_u32(buf + 8);
 	ctx.obs_domain = nf_get_u32(buf + 12);
 
-	e = nf_exporter_get(d, exporter, ctx.obs_domain, 10, now_us);
+	e = nfd_exporter_get(d, exporter, ctx.obs_domain, 10, now_us);
 	if (e == NULL)
 		return -1;
 	e->datagrams++;
 
-	sr = nf_seq_check(&e->seq, seq, IPFIX_REORDER_WINDOW, &lost);
-	nf_exporter_seq(d, e, sr, lost);
+	sr = nfd_seq_check(&e->seq, seq, IPFIX_REORDER_WINDOW, &lost);
+	nfd_exporter_seq(d, e, sr, lost);
 
 	d->ctr[NF_CTR_PENDING_EXPIRED] +=
-		nf_pending_expire(&e->pending, &d->pending_total, now_us,
+		nfd_pending_expire(&e->pending, &d->pending_total, now_us,
 						  d->lim.pending_max_age_us);
 
 	p = buf + IPFIX_HEADER_LEN;
@@ -78,7 +78,7 @@ nf_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
 
 		if (end - p < 4)
 		{
-			nf_fail(d, NF_CTR_DROP_BAD_SET,
+			nfd_fail(d, NF_CTR_DROP_BAD_SET,
 					"IPFIX message has %d bytes after its last set",
 					(int) (end - p));
 			records_known = false;
@@ -89,7 +89,7 @@ nf_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
 		slen = nf_get_u16(p + 2);
 		if (slen < 4)
 		{
-			nf_fail(d, NF_CTR_DROP_BAD_SET,
+			nfd_fail(d, NF_CTR_DROP_BAD_SET,
 					"IPFIX set %u length %u is below 4", (unsigned) id,
 					(unsigned) slen);
 			records_known = false;
@@ -98,7 +98,7 @@ nf_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
 		}
 		if (slen > end - p)
 		{
-			nf_fail(d, NF_CTR_DROP_BAD_SET,
+			nfd_fail(d, NF_CTR_DROP_BAD_SET,
 					"IPFIX set %u length %u runs past the message end",
 					(unsigned) id, (unsigned) slen);
 			records_known = false;
@@ -106,19 +106,19 @@ nf_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
 			break;
 		}
 		if (id == 2 || id == 3)
-			nf_template_set(d, e, &ctx, id == 3, p + 4, slen - 4u);
+			nfd_template_set(d, e, &ctx, id == 3, p + 4, slen - 4u);
 		else if (id < 256)
 		{
-			nf_fail(d, NF_CTR_DROP_BAD_SET, "IPFIX reserved set id %u",
+			nfd_fail(d, NF_CTR_DROP_BAD_SET, "IPFIX reserved set id %u",
 					(unsigned) id);
 			records_known = false;
 		}
 		else
-			nf_data_set(d, e, &ctx, id, p + 4, slen - 4u, &records,
+			nfd_data_set(d, e, &ctx, id, p + 4, slen - 4u, &records,
 						&records_known);
 		p += slen;
 	}
 
-	nf_seq_advance(&e->seq, sr, seq, records, records_known);
+	nfd_seq_advance(&e->seq, sr, seq, records, records_known);
 	return res;
 }

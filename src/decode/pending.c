@@ -12,7 +12,7 @@
 
 /* Start empty. */
 void
-nf_pending_init(nf_pending *p)
+nfd_pending_init(nf_pending *p)
 {
 	p->head = NULL;
 	p->tail = NULL;
@@ -35,7 +35,7 @@ nf_pending_pop(nf_pending *p, size_t *total)
 
 /* Keep a copy of a data set body (see pending.h). */
 size_t
-nf_pending_add(nf_pending *p, size_t *total, size_t max_bytes,
+nfd_pending_add(nf_pending *p, size_t *total, size_t max_bytes,
 			   size_t max_total, const nf_msg_ctx *ctx, uint16_t template_id,
 			   const uint8_t *data, size_t len, bool *stored, bool *nomem)
 {
@@ -81,7 +81,7 @@ nf_pending_add(nf_pending *p, size_t *total, size_t max_bytes,
 
 /* Drop sets older than the age bound. */
 size_t
-nf_pending_expire(nf_pending *p, size_t *total, int64_t now_us,
+nfd_pending_expire(nf_pending *p, size_t *total, int64_t now_us,
 				  int64_t max_age_us)
 {
 	size_t		n = 0;
@@ -96,7 +96,7 @@ nf_pending_expire(nf_pending *p, size_t *total, int64_t now_us,
 
 /* Detach the sets waiting for 'template_id'. */
 nf_pending_set *
-nf_pending_take(nf_pending *p, size_t *total, uint16_t template_id)
+nfd_pending_take(nf_pending *p, size_t *total, uint16_t template_id)
 {
 	nf_pending_set *taken = NULL;
 	nf_pending_set **tp = &taken;
@@ -128,7 +128,7 @@ nf_pending_take(nf_pending *p, size_t *total, uint16_t template_id)
 
 /* Drop every set. */
 size_t
-nf_pending_clear(nf_pending *p, size_t *total)
+nfd_pending_clear(nf_pending *p, size_t *total)
 {
 	size_t		n = 0;
 
@@ -142,7 +142,7 @@ nf_pending_clear(nf_pending *p, size_t *total)
 
 /* Free a detached list. */
 void
-nf_pending_free_list(nf_pending_set *s)
+nfd_pending_free_list(nf_pending_set *s)
 {
 	while (s != NULL)
 	{

@@ -33,7 +33,7 @@ typedef struct nf_pending
 	size_t		bytes;
 } nf_pending;
 
-extern void nf_pending_init(nf_pending *p);
+extern void nfd_pending_init(nf_pending *p);
 
 /*
  * Keep a copy of a data set body.  Oldest sets of this stream are evicted
@@ -41,23 +41,23 @@ extern void nf_pending_init(nf_pending *p);
  * streams).  Returns the number of sets evicted, counting the new one if it
  * could not be kept (*stored false; *nomem true if for lack of memory).
  */
-extern size_t nf_pending_add(nf_pending *p, size_t *total, size_t max_bytes,
+extern size_t nfd_pending_add(nf_pending *p, size_t *total, size_t max_bytes,
 							 size_t max_total, const nf_msg_ctx *ctx,
 							 uint16_t template_id, const uint8_t *data,
 							 size_t len, bool *stored, bool *nomem);
 
 /* Drop sets received before now_us - max_age_us; returns how many. */
-extern size_t nf_pending_expire(nf_pending *p, size_t *total, int64_t now_us,
+extern size_t nfd_pending_expire(nf_pending *p, size_t *total, int64_t now_us,
 								int64_t max_age_us);
 
 /* Detach the sets waiting for 'template_id' (arrival order list). */
-extern nf_pending_set *nf_pending_take(nf_pending *p, size_t *total,
+extern nf_pending_set *nfd_pending_take(nf_pending *p, size_t *total,
 									   uint16_t template_id);
 
 /* Drop every set; returns how many. */
-extern size_t nf_pending_clear(nf_pending *p, size_t *total);
+extern size_t nfd_pending_clear(nf_pending *p, size_t *total);
 
-/* Free a list returned by nf_pending_take. */
-extern void nf_pending_free_list(nf_pending_set *s);
+/* Free a list returned by nfd_pending_take. */
+extern void nfd_pending_free_list(nf_pending_set *s);
 
 #endif							/* NETFLOW_PENDING_H */

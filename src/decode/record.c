@@ -225,13 +225,13 @@ nf_apply_options(nf_exporter *e, const nf_scratch *s)
 	if (!nf_scratch_interval(s, &iv))
 		return;
 	if (HAS(NF_OP_SAMPLER_ID))
-		nf_sampling_set(&e->sampling, NF_SAMPLER_KIND_SAMPLER,
+		nfd_sampling_set(&e->sampling, NF_SAMPLER_KIND_SAMPLER,
 						s->v[NF_OP_SAMPLER_ID], iv);
 	if (HAS(NF_OP_SELECTOR_ID))
-		nf_sampling_set(&e->sampling, NF_SAMPLER_KIND_SELECTOR,
+		nfd_sampling_set(&e->sampling, NF_SAMPLER_KIND_SELECTOR,
 						s->v[NF_OP_SELECTOR_ID], iv);
 	if (!HAS(NF_OP_SAMPLER_ID) && !HAS(NF_OP_SELECTOR_ID))
-		nf_sampling_set_default(&e->sampling, iv);
+		nfd_sampling_set_default(&e->sampling, iv);
 }
 
 /*
@@ -472,24 +472,24 @@ nf_finish_record(const nf_exporter *e, const nf_msg_ctx *ctx,
 	if (!nf_scratch_interval(s, &iv))
 	{
 		if (HAS(NF_OP_SAMPLER_ID) &&
-			nf_sampling_find(&e->sampling, NF_SAMPLER_KIND_SAMPLER,
+			nfd_sampling_find(&e->sampling, NF_SAMPLER_KIND_SAMPLER,
 							 v[NF_OP_SAMPLER_ID], &iv))
 			;
 		else if (HAS(NF_OP_SELECTOR_ID) &&
-				 nf_sampling_find(&e->sampling, NF_SAMPLER_KIND_SELECTOR,
+				 nfd_sampling_find(&e->sampling, NF_SAMPLER_KIND_SELECTOR,
 								  v[NF_OP_SELECTOR_ID], &iv))
 			;
 		else if (HAS(NF_OP_SAMPLER_ID) || HAS(NF_OP_SELECTOR_ID))
 			iv = e->sampling.has_default ? e->sampling.default_interval : 0;
 		else
-			iv = nf_sampling_fallback(&e->sampling);
+			iv = nfd_sampling_fallback(&e->sampling);
 	}
 	r->sampling_interval = iv;
 }
 
 /* Decode the records of one data set (see decode_internal.h). */
 uint32_t
-nf_decode_records(nf_decoder *d, nf_exporter *e, const nf_template *t,
+nfd_decode_records(nf_decoder *d, nf_exporter *e, const nf_template *t,
 				  const nf_msg_ctx *ctx, const uint8_t *p, size_t len,
 				  bool delayed)
 {
@@ -514,7 +514,7 @@ nf_decode_records(nf_decoder *d, nf_exporter *e, const nf_template *t,
 
 		if (next == NULL)
 		{
-			nf_fail(d, NF_CTR_DROP_BAD_RECORD,
+			nfd_fail(d, NF_CTR_DROP_BAD_RECORD,
 					"data record of template %u runs past its set",
 					(unsigned) t->id);
 			break;

@@ -9,7 +9,7 @@
 
 /* Start with no expectation. */
 void
-nf_seq_init(nf_seq *s)
+nfd_seq_init(nf_seq *s)
 {
 	s->valid = false;
 	s->expected = 0;
@@ -17,7 +17,7 @@ nf_seq_init(nf_seq *s)
 
 /* Classify 'seq' (see sequence.h). */
 nf_seq_result
-nf_seq_check(const nf_seq *s, uint32_t seq, uint32_t window, uint32_t *lost)
+nfd_seq_check(const nf_seq *s, uint32_t seq, uint32_t window, uint32_t *lost)
 {
 	uint32_t	ahead;
 
@@ -43,7 +43,7 @@ nf_seq_check(const nf_seq *s, uint32_t seq, uint32_t window, uint32_t *lost)
 
 /* Move the expectation past datagram 'seq' (see sequence.h). */
 void
-nf_seq_advance(nf_seq *s, nf_seq_result r, uint32_t seq, uint32_t units,
+nfd_seq_advance(nf_seq *s, nf_seq_result r, uint32_t seq, uint32_t units,
 			   bool units_known)
 {
 	if (r == NF_SEQ_REORDERED)

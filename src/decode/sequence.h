@@ -34,13 +34,13 @@ typedef enum nf_seq_result
 	NF_SEQ_RESET				/* far behind or far ahead: exporter reset */
 } nf_seq_result;
 
-extern void nf_seq_init(nf_seq *s);
+extern void nfd_seq_init(nf_seq *s);
 
 /*
  * Classify sequence number 'seq' against the expected one.  'window' is
  * how far behind a number may be to count as reordered.
  */
-extern nf_seq_result nf_seq_check(const nf_seq *s, uint32_t seq,
+extern nf_seq_result nfd_seq_check(const nf_seq *s, uint32_t seq,
 								  uint32_t window, uint32_t *lost);
 
 /*
@@ -48,7 +48,7 @@ extern nf_seq_result nf_seq_check(const nf_seq *s, uint32_t seq,
  * unknown: the next datagram resynchronizes).  A reordered datagram does
  * not move the expectation back.
  */
-extern void nf_seq_advance(nf_seq *s, nf_seq_result r, uint32_t seq,
+extern void nfd_seq_advance(nf_seq *s, nf_seq_result r, uint32_t seq,
 						   uint32_t units, bool units_known);
 
 #endif							/* NETFLOW_SEQUENCE_H */

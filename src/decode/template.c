@@ -129,7 +129,7 @@ nf_compile(uint16_t version, bool is_options, uint16_t tid,
 		if (version == 9 && specs[i].scope)
 			op = NF_OP_SKIP;
 		else
-			op = nf_field_op(specs[i].ie, var ? NF_VARLEN : flen,
+			op = nfd_field_op(specs[i].ie, var ? NF_VARLEN : flen,
 							 specs[i].enterprise);
 
 		if (op == NF_OP_SKIP && !var)
@@ -153,7 +153,7 @@ nf_compile(uint16_t version, bool is_options, uint16_t tid,
 				 op == NF_OP_NEXTHOP_V6 || op == NF_OP_BGP_NEXTHOP_V6)
 			t->ops[nops].kind = NF_K_V6;
 		else
-			t->ops[nops].kind = NF_K_UINT;	/* nf_field_op: 1..8 bytes */
+			t->ops[nops].kind = NF_K_UINT;	/* nfd_field_op: 1..8 bytes */
 		nops++;
 	}
 	t->nops = nops;
@@ -163,7 +163,7 @@ nf_compile(uint16_t version, bool is_options, uint16_t tid,
 
 /* Parse one template record (see template.h). */
 nf_tparse
-nf_template_parse(uint16_t version, bool is_options,
+nfd_template_parse(uint16_t version, bool is_options,
 				  const uint8_t *p, size_t len,
 				  size_t *consumed, uint16_t *tid,
 				  nf_template **out, const char **why)
@@ -310,7 +310,7 @@ nf_template_parse(uint16_t version, bool is_options,
 
 /* Free a template. */
 void
-nf_template_free(nf_template *t)
+nfd_template_free(nf_template *t)
 {
 	free(t);
 }
