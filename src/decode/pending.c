@@ -14,9 +14,28 @@
 void
 nfd_pending_init(nf_pending *p)
 {
-	p->head = NULL;
-	p->tail = NULL;
-	p->bytes = 0;
+	memset(p, 0, sizeof(*p));
+}
+
+/* Account for a set entering (+1) or leaving (-1) the buffer. */
+static void
+nf_pending_count(nf_pending *p, size_t *total, const nf_pending_set *s,
+				 int dir)
+{
+	if (dir > 0)
+	{
+		p->bytes += s->cost;
+		*total += s->cost;
+		p->nsets++;
+		p->by_id[s->template_id % NF_PENDING_ID_BUCKETS]++;
+	}
+	else
+	{
+		p->bytes -= s->cost;
+		*total -= s->cost;
+		p->nsets--;
+		p->by_id[s->template_id % NF_PENDING_ID_BUCKETS]--;
+	}
 }
 
 /* Remove and free the oldest set. */
@@ -28,8 +47,7 @@ nf_pending_pop(nf_pending *p, size_t *total)
 	p->head = s->next;
 	if (p->head == NULL)
 		p->tail = NULL;
-	p->bytes -= s->cost;
-	*total -= s->cost;
+	nf_pending_count(p, total, s, -1);
 	free(s);
 }
 
@@ -48,7 +66,8 @@ nfd_pending_add(nf_pending *p, size_t *total, size_t max_bytes,
 	if (cost > max_bytes || cost > max_total)
 		return 1;
 	while (p->head != NULL &&
-		   (p->bytes + cost > max_bytes || *total + cost > max_total))
+		   (p->bytes + cost > max_bytes || *total + cost > max_total ||
+			p->nsets >= NF_PENDING_MAX_SETS))
 	{
 		nf_pending_pop(p, total);
 		evicted++;
@@ -73,8 +92,7 @@ nfd_pending_add(nf_pending *p, size_t *total, size_t max_bytes,
 	else
 		p->head = s;
 	p->tail = s;
-	p->bytes += cost;
-	*total += cost;
+	nf_pending_count(p, total, s, 1);
 	*stored = true;
 	return evicted;
 }
@@ -103,6 +121,8 @@ nfd_pending_take(nf_pending *p, size_t *total, uint16_t template_id)
 	nf_pending_set **pp = &p->head;
 	nf_pending_set *prev = NULL;
 
+	if (p->by_id[template_id % NF_PENDING_ID_BUCKETS] == 0)
+		return NULL;
 	while (*pp != NULL)
 	{
 		nf_pending_set *s = *pp;
@@ -110,8 +130,7 @@ nfd_pending_take(nf_pending *p, size_t *total, uint16_t template_id)
 		if (s->template_id == template_id)
 		{
 			*pp = s->next;
-			p->bytes -= s->cost;
-			*total -= s->cost;
+			nf_pending_count(p, total, s, -1);
 			s->next = NULL;
 			*tp = s;
 			tp = &s->next;

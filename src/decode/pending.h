@@ -26,19 +26,27 @@ typedef struct nf_pending_set
 	uint8_t		data[];
 } nf_pending_set;
 
+/* Sets one stream may keep, whatever their size (bounds scan cost). */
+#define NF_PENDING_MAX_SETS 1024
+
+/* Buckets of the per-template-id count, to skip scans that find nothing. */
+#define NF_PENDING_ID_BUCKETS 64
+
 typedef struct nf_pending
 {
 	nf_pending_set *head;		/* oldest */
 	nf_pending_set *tail;
 	size_t		bytes;
+	uint32_t	nsets;
+	uint16_t	by_id[NF_PENDING_ID_BUCKETS];	/* sets per id % buckets */
 } nf_pending;
 
 extern void nfd_pending_init(nf_pending *p);
 
 /*
  * Keep a copy of a data set body.  Oldest sets of this stream are evicted
- * to stay within 'max_bytes' (this stream) and 'max_total' (*total, all
- * streams).  Returns the number of sets evicted, counting the new one if it
+ * to stay within 'max_bytes' and NF_PENDING_MAX_SETS (this stream) and
+ * 'max_total' (*total, all streams).  Returns the number of sets evicted, counting the new one if it
  * could not be kept (*stored false; *nomem true if for lack of memory).
  */
 extern size_t nfd_pending_add(nf_pending *p, size_t *total, size_t max_bytes,
