@@ -62,7 +62,7 @@ nfd_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
 		return -1;
 	e->datagrams++;
 
-	sr = nfd_seq_check(&e->seq, seq, IPFIX_REORDER_WINDOW, &lost);
+	sr = nfd_seq_check(&e->seq, seq, IPFIX_REORDER_WINDOW, true, &lost);
 	nfd_exporter_seq(d, e, sr, lost);
 
 	d->ctr[NF_CTR_PENDING_EXPIRED] +=

@@ -85,7 +85,7 @@ nfd_decode_v5(nf_decoder *d, const uint8_t *buf, size_t len,
 	}
 	nfd_sampling_set_default(&e->sampling, interval);
 
-	sr = nfd_seq_check(&e->seq, seq, V5_REORDER_WINDOW, &lost);
+	sr = nfd_seq_check(&e->seq, seq, V5_REORDER_WINDOW, true, &lost);
 	nfd_exporter_seq(d, e, sr, lost);
 	nfd_seq_advance(&e->seq, sr, seq, count, true);
 

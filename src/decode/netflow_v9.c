@@ -54,7 +54,7 @@ nfd_decode_v9(nf_decoder *d, const uint8_t *buf, size_t len,
 		return -1;
 	e->datagrams++;
 
-	sr = nfd_seq_check(&e->seq, seq, V9_REORDER_WINDOW, &lost);
+	sr = nfd_seq_check(&e->seq, seq, V9_REORDER_WINDOW, false, &lost);
 	if (e->has_uptime &&
 		(int32_t) (ctx.uptime_ms - e->last_uptime) < -V9_UPTIME_SLACK_MS)
 		reset = true;

@@ -568,6 +568,56 @@ t_ipfix_more(void)
 	nf_decoder_destroy(d2);
 }
 
+static void
+t_ipfix_restart(void)
+{
+	nf_decoder *d = nf_decoder_create(NULL);
+	nf_addr		ex = addr4(127, 0, 1, 8);
+	int			i;
+
+	/* a restarted exporter numbering from 0 again, shortly after start */
+	seq_msg(0, 3, true);
+	decode_exact(d, &P, &ex, NOW, &S);
+	seq_msg(3, 3, false);
+	decode_exact(d, &P, &ex, NOW, &S);
+	seq_msg(0, 3, true);
+	decode_exact(d, &P, &ex, NOW, &S);
+	is(ctr(d, NF_CTR_EXPORTER_RESETS), 1, "ipfix restart: back to 0 is a reset, not reordering");
+	seq_msg(3, 3, false);
+	decode_exact(d, &P, &ex, NOW, &S);
+	is(ctr(d, NF_CTR_SEQ_REORDERED) + ctr(d, NF_CTR_SEQ_GAPS), 0, "ipfix restart: tracking follows the new numbering");
+	nf_decoder_destroy(d);
+
+	/* restarted with a non-zero start, slightly behind: third contiguous late message */
+	d = nf_decoder_create(NULL);
+	seq_msg(1000, 3, true);
+	decode_exact(d, &P, &ex, NOW, &S);
+	seq_msg(500, 3, false);
+	decode_exact(d, &P, &ex, NOW, &S);
+	seq_msg(503, 3, false);
+	decode_exact(d, &P, &ex, NOW, &S);
+	is(ctr(d, NF_CTR_EXPORTER_RESETS), 0, "ipfix restart: two contiguous late messages may be reordering");
+	seq_msg(506, 3, false);
+	decode_exact(d, &P, &ex, NOW, &S);
+	is(ctr(d, NF_CTR_EXPORTER_RESETS), 1, "ipfix restart: the third contiguous late message is a restart");
+	seq_msg(509, 3, false);
+	decode_exact(d, &P, &ex, NOW, &S);
+	is(ctr(d, NF_CTR_SEQ_GAPS), 0, "ipfix restart: then tracked normally");
+	nf_decoder_destroy(d);
+
+	/* an exporter that never numbers its messages */
+	d = nf_decoder_create(NULL);
+	for (i = 0; i < 5; i++)
+	{
+		seq_msg(0, 3, i == 0);
+		decode_exact(d, &P, &ex, NOW, &S);
+	}
+	is(ctr(d, NF_CTR_EXPORTER_RESETS) + ctr(d, NF_CTR_SEQ_REORDERED) + ctr(d, NF_CTR_SEQ_GAPS), 0,
+	   "ipfix seq: constant sequence number 0 is not tracked");
+	is(ctr(d, NF_CTR_FLOWS), 15, "ipfix seq: its records are all decoded");
+	nf_decoder_destroy(d);
+}
+
 void
 test_ipfix(void)
 {
@@ -578,4 +628,5 @@ test_ipfix(void)
 	t_ipfix_sampling();
 	t_ipfix_sequence();
 	t_ipfix_more();
+	t_ipfix_restart();
 }
