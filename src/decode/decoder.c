@@ -117,7 +117,7 @@ nf_exporter_free(nf_decoder *d, nf_exporter *e, size_t *pending_sets)
 	size_t		n;
 
 	n = nfd_tcache_remove_all(&d->tcache, &e->templates, NF_TSEL_ALL,
-							 NULL, NULL);
+							  NULL, NULL);
 	*pending_sets = nfd_pending_clear(&e->pending, &d->pending_total);
 	free(e);
 	return n;
@@ -309,7 +309,7 @@ nf_exp_grow(nf_decoder *d)
  */
 nf_exporter *
 nfd_exporter_get(nf_decoder *d, const nf_addr *addr, uint32_t domain,
-				uint16_t version, int64_t now_us)
+				 uint16_t version, int64_t now_us)
 {
 	nf_addr		key;
 	size_t		h;
@@ -400,7 +400,7 @@ nf_decode(nf_decoder *d, const uint8_t *buf, size_t len,
 	if (buf == NULL || len < 2)
 	{
 		nfd_fail(d, NF_CTR_DROP_SHORT, "datagram of %zu bytes is too short",
-				buf == NULL ? (size_t) 0 : len);
+				 buf == NULL ? (size_t) 0 : len);
 		return -1;
 	}
 	d->emit = emit;
@@ -420,7 +420,7 @@ nf_decode(nf_decoder *d, const uint8_t *buf, size_t len,
 			break;
 		default:
 			nfd_fail(d, NF_CTR_DROP_BAD_VERSION,
-					"unsupported export version %u", (unsigned) version);
+					 "unsupported export version %u", (unsigned) version);
 			res = -1;
 			break;
 	}
@@ -445,7 +445,7 @@ nf_decoder_load_template(nf_decoder *d, const nf_addr *exporter,
 	if ((version != 9 && version != 10) || raw == NULL)
 		return false;
 	if (nfd_template_parse(version, is_options, raw, raw_len, &consumed, &tid,
-						  &t, &why) != NF_TP_OK)
+						   &t, &why) != NF_TP_OK)
 		return false;
 	if (consumed != raw_len || tid != template_id)
 	{
@@ -471,7 +471,7 @@ nf_decoder_expire(nf_decoder *d, int64_t now_us)
 	for (e = d->lru_head; e != NULL; e = e->lru_next)
 		d->ctr[NF_CTR_PENDING_EXPIRED] +=
 			nfd_pending_expire(&e->pending, &d->pending_total, now_us,
-							  d->lim.pending_max_age_us);
+							   d->lim.pending_max_age_us);
 }
 
 /* Call 'fn' once for each tracked stream. */

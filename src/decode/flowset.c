@@ -100,7 +100,7 @@ nf_withdraw_all(nf_decoder *d, nf_exporter *e, int which)
 	pair[0] = d;
 	pair[1] = e;
 	(void) nfd_tcache_remove_all(&d->tcache, &e->templates, which,
-								nf_removed_cb, pair);
+								 nf_removed_cb, pair);
 }
 
 /* Forget every template of 'e' (v9 exporter restart). */
@@ -113,7 +113,7 @@ nfd_flush_templates(nf_decoder *d, nf_exporter *e)
 /* Process the body of a template or options template set. */
 void
 nfd_template_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
-				bool is_options, const uint8_t *p, size_t len)
+				 bool is_options, const uint8_t *p, size_t len)
 {
 	bool		any = false;
 
@@ -121,8 +121,8 @@ nfd_template_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
 	if (len > 0 && len < 4)
 	{
 		nfd_fail(d, NF_CTR_DROP_BAD_TEMPLATE,
-				"v%u template set of %zu bytes holds no record",
-				(unsigned) ctx->version, len);
+				 "v%u template set of %zu bytes holds no record",
+				 (unsigned) ctx->version, len);
 		return;
 	}
 	while (len > 0)
@@ -135,7 +135,7 @@ nfd_template_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
 		nf_tparse	res;
 
 		res = nfd_template_parse(ctx->version, is_options, p, len,
-								&consumed, &tid, &t, &why);
+								 &consumed, &tid, &t, &why);
 		if (res == NF_TP_PADDING && !any && len < 6)
 		{
 			/* nothing but a fragment of a v9 options template header */
@@ -150,7 +150,7 @@ nfd_template_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
 				break;
 			case NF_TP_WITHDRAW:
 				if (nfd_tcache_remove(&d->tcache, &e->templates, tid,
-									 &was_options))
+									  &was_options))
 				{
 					d->ctr[NF_CTR_TEMPLATES_WITHDRAWN]++;
 					nf_fire(d, e, tid, was_options, true, NULL, 0);
@@ -164,17 +164,17 @@ nfd_template_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
 				return;
 			case NF_TP_SKIP:
 				nfd_fail(d, NF_CTR_DROP_BAD_TEMPLATE, "v%u %stemplate %u: %s",
-						(unsigned) ctx->version, is_options ? "options " : "",
-						(unsigned) tid, why);
+						 (unsigned) ctx->version, is_options ? "options " : "",
+						 (unsigned) tid, why);
 				break;
 			case NF_TP_NOMEM:
 				nfd_fail(d, NF_CTR_DROP_NO_MEMORY, "v%u template %u: %s",
-						(unsigned) ctx->version, (unsigned) tid, why);
+						 (unsigned) ctx->version, (unsigned) tid, why);
 				break;
 			case NF_TP_STOP:
 				nfd_fail(d, NF_CTR_DROP_BAD_TEMPLATE, "v%u %stemplate %u: %s",
-						(unsigned) ctx->version, is_options ? "options " : "",
-						(unsigned) tid, why);
+						 (unsigned) ctx->version, is_options ? "options " : "",
+						 (unsigned) tid, why);
 				return;
 		}
 		/* every non-returning outcome consumed at least 4 bytes */
@@ -186,8 +186,8 @@ nfd_template_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
 /* Process the body of a data set (see decode_internal.h). */
 void
 nfd_data_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
-			uint16_t set_id, const uint8_t *p, size_t len,
-			uint32_t *records, bool *records_known)
+			 uint16_t set_id, const uint8_t *p, size_t len,
+			 uint32_t *records, bool *records_known)
 {
 	nf_template *t;
 
@@ -201,16 +201,16 @@ nfd_data_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
 		size_t		evicted;
 
 		evicted = nfd_pending_add(&e->pending, &d->pending_total,
-								 d->lim.pending_bytes_per_exporter,
-								 d->lim.pending_bytes_total, ctx, set_id,
-								 p, len, &stored, &nomem);
+								  d->lim.pending_bytes_per_exporter,
+								  d->lim.pending_bytes_total, ctx, set_id,
+								  p, len, &stored, &nomem);
 		d->ctr[NF_CTR_PENDING_EVICTED] += evicted;
 		if (stored)
 			d->ctr[NF_CTR_PENDING_BUFFERED]++;
 		if (nomem)
 			nfd_fail(d, NF_CTR_DROP_NO_MEMORY,
-					"out of memory keeping a data set for template %u",
-					(unsigned) set_id);
+					 "out of memory keeping a data set for template %u",
+					 (unsigned) set_id);
 		*records_known = false;
 		return;
 	}

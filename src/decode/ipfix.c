@@ -23,7 +23,7 @@
 /* Decode one IPFIX message. */
 int
 nfd_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
-				const nf_addr *exporter, int64_t now_us)
+				 const nf_addr *exporter, int64_t now_us)
 {
 	nf_msg_ctx	ctx;
 	uint16_t	msg_len;
@@ -46,8 +46,8 @@ nfd_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
 	if (msg_len < IPFIX_HEADER_LEN || msg_len > len)
 	{
 		nfd_fail(d, NF_CTR_DROP_BAD_LENGTH,
-				"IPFIX message length %u does not fit datagram of %zu bytes",
-				(unsigned) msg_len, len);
+				 "IPFIX message length %u does not fit datagram of %zu bytes",
+				 (unsigned) msg_len, len);
 		return -1;
 	}
 	ctx.version = 10;
@@ -67,7 +67,7 @@ nfd_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
 
 	d->ctr[NF_CTR_PENDING_EXPIRED] +=
 		nfd_pending_expire(&e->pending, &d->pending_total, now_us,
-						  d->lim.pending_max_age_us);
+						   d->lim.pending_max_age_us);
 
 	p = buf + IPFIX_HEADER_LEN;
 	end = buf + msg_len;
@@ -79,8 +79,8 @@ nfd_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
 		if (end - p < 4)
 		{
 			nfd_fail(d, NF_CTR_DROP_BAD_SET,
-					"IPFIX message has %d bytes after its last set",
-					(int) (end - p));
+					 "IPFIX message has %d bytes after its last set",
+					 (int) (end - p));
 			records_known = false;
 			res = -1;
 			break;
@@ -90,8 +90,8 @@ nfd_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
 		if (slen < 4)
 		{
 			nfd_fail(d, NF_CTR_DROP_BAD_SET,
-					"IPFIX set %u length %u is below 4", (unsigned) id,
-					(unsigned) slen);
+					 "IPFIX set %u length %u is below 4", (unsigned) id,
+					 (unsigned) slen);
 			records_known = false;
 			res = -1;
 			break;
@@ -99,8 +99,8 @@ nfd_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
 		if (slen > end - p)
 		{
 			nfd_fail(d, NF_CTR_DROP_BAD_SET,
-					"IPFIX set %u length %u runs past the message end",
-					(unsigned) id, (unsigned) slen);
+					 "IPFIX set %u length %u runs past the message end",
+					 (unsigned) id, (unsigned) slen);
 			records_known = false;
 			res = -1;
 			break;
@@ -110,12 +110,12 @@ nfd_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
 		else if (id < 256)
 		{
 			nfd_fail(d, NF_CTR_DROP_BAD_SET, "IPFIX reserved set id %u",
-					(unsigned) id);
+					 (unsigned) id);
 			records_known = false;
 		}
 		else
 			nfd_data_set(d, e, &ctx, id, p + 4, slen - 4u, &records,
-						&records_known);
+						 &records_known);
 		p += slen;
 	}
 

@@ -28,7 +28,7 @@ v5_time(int64_t export_us, uint32_t uptime, uint32_t v)
 /* Decode one NetFlow v5 datagram. */
 int
 nfd_decode_v5(nf_decoder *d, const uint8_t *buf, size_t len,
-			 const nf_addr *exporter, int64_t now_us)
+			  const nf_addr *exporter, int64_t now_us)
 {
 	uint16_t	count;
 	uint32_t	uptime;
@@ -62,7 +62,7 @@ nfd_decode_v5(nf_decoder *d, const uint8_t *buf, size_t len,
 	if (count > V5_MAX_COUNT)
 	{
 		nfd_fail(d, NF_CTR_DROP_BAD_LENGTH, "v5 record count %u exceeds 30",
-				(unsigned) count);
+				 (unsigned) count);
 		return -1;
 	}
 
@@ -143,8 +143,8 @@ nfd_decode_v5(nf_decoder *d, const uint8_t *buf, size_t len,
 	if (fit < count)
 	{
 		nfd_fail(d, NF_CTR_DROP_BAD_LENGTH,
-				"v5 datagram of %zu bytes holds %u of %u records",
-				len, (unsigned) fit, (unsigned) count);
+				 "v5 datagram of %zu bytes holds %u of %u records",
+				 len, (unsigned) fit, (unsigned) count);
 		return -1;
 	}
 	return 0;

@@ -24,7 +24,7 @@
 /* Decode one NetFlow v9 datagram. */
 int
 nfd_decode_v9(nf_decoder *d, const uint8_t *buf, size_t len,
-			 const nf_addr *exporter, int64_t now_us)
+			  const nf_addr *exporter, int64_t now_us)
 {
 	nf_msg_ctx	ctx;
 	uint32_t	seq;
@@ -80,7 +80,7 @@ nfd_decode_v9(nf_decoder *d, const uint8_t *buf, size_t len,
 
 	d->ctr[NF_CTR_PENDING_EXPIRED] +=
 		nfd_pending_expire(&e->pending, &d->pending_total, now_us,
-						  d->lim.pending_max_age_us);
+						   d->lim.pending_max_age_us);
 
 	p = buf + V9_HEADER_LEN;
 	/* fewer than 4 trailing bytes cannot be a flowset: ignored padding */
@@ -92,25 +92,25 @@ nfd_decode_v9(nf_decoder *d, const uint8_t *buf, size_t len,
 		if (slen < 4)
 		{
 			nfd_fail(d, NF_CTR_DROP_BAD_SET,
-					"v9 flowset %u length %u is below 4", (unsigned) id,
-					(unsigned) slen);
+					 "v9 flowset %u length %u is below 4", (unsigned) id,
+					 (unsigned) slen);
 			return -1;
 		}
 		if (slen > end - p)
 		{
 			nfd_fail(d, NF_CTR_DROP_BAD_SET,
-					"v9 flowset %u length %u runs past the datagram end",
-					(unsigned) id, (unsigned) slen);
+					 "v9 flowset %u length %u runs past the datagram end",
+					 (unsigned) id, (unsigned) slen);
 			return -1;
 		}
 		if (id == 0 || id == 1)
 			nfd_template_set(d, e, &ctx, id == 1, p + 4, slen - 4u);
 		else if (id < 256)
 			nfd_fail(d, NF_CTR_DROP_BAD_SET, "v9 reserved flowset id %u",
-					(unsigned) id);
+					 (unsigned) id);
 		else
 			nfd_data_set(d, e, &ctx, id, p + 4, slen - 4u, &records,
-						&records_known);
+						 &records_known);
 		p += slen;
 	}
 	(void) records;

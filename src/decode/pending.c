@@ -54,8 +54,8 @@ nf_pending_pop(nf_pending *p, size_t *total)
 /* Keep a copy of a data set body (see pending.h). */
 size_t
 nfd_pending_add(nf_pending *p, size_t *total, size_t max_bytes,
-			   size_t max_total, const nf_msg_ctx *ctx, uint16_t template_id,
-			   const uint8_t *data, size_t len, bool *stored, bool *nomem)
+				size_t max_total, const nf_msg_ctx *ctx, uint16_t template_id,
+				const uint8_t *data, size_t len, bool *stored, bool *nomem)
 {
 	size_t		cost = sizeof(nf_pending_set) + len;
 	size_t		evicted = 0;
@@ -100,7 +100,7 @@ nfd_pending_add(nf_pending *p, size_t *total, size_t max_bytes,
 /* Drop sets older than the age bound. */
 size_t
 nfd_pending_expire(nf_pending *p, size_t *total, int64_t now_us,
-				  int64_t max_age_us)
+				   int64_t max_age_us)
 {
 	size_t		n = 0;
 

@@ -50,17 +50,17 @@ extern void nfd_pending_init(nf_pending *p);
  * could not be kept (*stored false; *nomem true if for lack of memory).
  */
 extern size_t nfd_pending_add(nf_pending *p, size_t *total, size_t max_bytes,
-							 size_t max_total, const nf_msg_ctx *ctx,
-							 uint16_t template_id, const uint8_t *data,
-							 size_t len, bool *stored, bool *nomem);
+							  size_t max_total, const nf_msg_ctx *ctx,
+							  uint16_t template_id, const uint8_t *data,
+							  size_t len, bool *stored, bool *nomem);
 
 /* Drop sets received before now_us - max_age_us; returns how many. */
 extern size_t nfd_pending_expire(nf_pending *p, size_t *total, int64_t now_us,
-								int64_t max_age_us);
+								 int64_t max_age_us);
 
 /* Detach the sets waiting for 'template_id' (arrival order list). */
 extern nf_pending_set *nfd_pending_take(nf_pending *p, size_t *total,
-									   uint16_t template_id);
+										uint16_t template_id);
 
 /* Drop every set; returns how many. */
 extern size_t nfd_pending_clear(nf_pending *p, size_t *total);

@@ -226,10 +226,10 @@ nf_apply_options(nf_exporter *e, const nf_scratch *s)
 		return;
 	if (HAS(NF_OP_SAMPLER_ID))
 		nfd_sampling_set(&e->sampling, NF_SAMPLER_KIND_SAMPLER,
-						s->v[NF_OP_SAMPLER_ID], iv);
+						 s->v[NF_OP_SAMPLER_ID], iv);
 	if (HAS(NF_OP_SELECTOR_ID))
 		nfd_sampling_set(&e->sampling, NF_SAMPLER_KIND_SELECTOR,
-						s->v[NF_OP_SELECTOR_ID], iv);
+						 s->v[NF_OP_SELECTOR_ID], iv);
 	if (!HAS(NF_OP_SAMPLER_ID) && !HAS(NF_OP_SELECTOR_ID))
 		nfd_sampling_set_default(&e->sampling, iv);
 }
@@ -473,11 +473,11 @@ nf_finish_record(const nf_exporter *e, const nf_msg_ctx *ctx,
 	{
 		if (HAS(NF_OP_SAMPLER_ID) &&
 			nfd_sampling_find(&e->sampling, NF_SAMPLER_KIND_SAMPLER,
-							 v[NF_OP_SAMPLER_ID], &iv))
+							  v[NF_OP_SAMPLER_ID], &iv))
 			;
 		else if (HAS(NF_OP_SELECTOR_ID) &&
 				 nfd_sampling_find(&e->sampling, NF_SAMPLER_KIND_SELECTOR,
-								  v[NF_OP_SELECTOR_ID], &iv))
+								   v[NF_OP_SELECTOR_ID], &iv))
 			;
 		else if (HAS(NF_OP_SAMPLER_ID) || HAS(NF_OP_SELECTOR_ID))
 			iv = e->sampling.has_default ? e->sampling.default_interval : 0;
@@ -490,8 +490,8 @@ nf_finish_record(const nf_exporter *e, const nf_msg_ctx *ctx,
 /* Decode the records of one data set (see decode_internal.h). */
 uint32_t
 nfd_decode_records(nf_decoder *d, nf_exporter *e, const nf_template *t,
-				  const nf_msg_ctx *ctx, const uint8_t *p, size_t len,
-				  bool delayed)
+				   const nf_msg_ctx *ctx, const uint8_t *p, size_t len,
+				   bool delayed)
 {
 	const uint8_t *end = p + len;
 	uint32_t	n = 0;
@@ -515,8 +515,8 @@ nfd_decode_records(nf_decoder *d, nf_exporter *e, const nf_template *t,
 		if (next == NULL)
 		{
 			nfd_fail(d, NF_CTR_DROP_BAD_RECORD,
-					"data record of template %u runs past its set",
-					(unsigned) t->id);
+					 "data record of template %u runs past its set",
+					 (unsigned) t->id);
 			break;
 		}
 		p = next;

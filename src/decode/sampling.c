@@ -55,7 +55,7 @@ nfd_sampling_set_default(nf_sampling *s, uint64_t interval)
 /* Interval of sampler (kind, id). */
 bool
 nfd_sampling_find(const nf_sampling *s, uint8_t kind, uint64_t id,
-				 uint64_t *interval)
+				  uint64_t *interval)
 {
 	uint32_t	i;
 

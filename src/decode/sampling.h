@@ -42,14 +42,14 @@ extern void nfd_sampling_init(nf_sampling *s);
 
 /* Remember the interval of sampler (kind, id). */
 extern void nfd_sampling_set(nf_sampling *s, uint8_t kind, uint64_t id,
-							uint64_t interval);
+							 uint64_t interval);
 
 /* Remember the exporter-wide interval. */
 extern void nfd_sampling_set_default(nf_sampling *s, uint64_t interval);
 
 /* Interval of sampler (kind, id); false if unknown. */
 extern bool nfd_sampling_find(const nf_sampling *s, uint8_t kind, uint64_t id,
-							 uint64_t *interval);
+							  uint64_t *interval);
 
 /* Interval for records that name no sampler: default, else 1 or 0. */
 extern uint64_t nfd_sampling_fallback(const nf_sampling *s);

@@ -130,7 +130,7 @@ nf_compile(uint16_t version, bool is_options, uint16_t tid,
 			op = NF_OP_SKIP;
 		else
 			op = nfd_field_op(specs[i].ie, var ? NF_VARLEN : flen,
-							 specs[i].enterprise);
+							  specs[i].enterprise);
 
 		if (op == NF_OP_SKIP && !var)
 		{
@@ -164,9 +164,9 @@ nf_compile(uint16_t version, bool is_options, uint16_t tid,
 /* Parse one template record (see template.h). */
 nf_tparse
 nfd_template_parse(uint16_t version, bool is_options,
-				  const uint8_t *p, size_t len,
-				  size_t *consumed, uint16_t *tid,
-				  nf_template **out, const char **why)
+				   const uint8_t *p, size_t len,
+				   size_t *consumed, uint16_t *tid,
+				   nf_template **out, const char **why)
 {
 	nf_cursor	c;
 	uint16_t	id;

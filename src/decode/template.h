@@ -78,9 +78,9 @@ typedef enum nf_tparse
  * *consumed (for OK, WITHDRAW*, SKIP, NOMEM), *tid, and *why on failure.
  */
 extern nf_tparse nfd_template_parse(uint16_t version, bool is_options,
-								   const uint8_t *p, size_t len,
-								   size_t *consumed, uint16_t *tid,
-								   nf_template **out, const char **why);
+									const uint8_t *p, size_t len,
+									size_t *consumed, uint16_t *tid,
+									nf_template **out, const char **why);
 
 /* Free a template (NULL is fine). */
 extern void nfd_template_free(nf_template *t);

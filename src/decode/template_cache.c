@@ -142,7 +142,7 @@ nfd_tcache_remove(nf_tcache *c, nf_tset *s, uint16_t id, bool *was_options)
 /* Remove the selected templates of 's'. */
 size_t
 nfd_tcache_remove_all(nf_tcache *c, nf_tset *s, int which,
-					 nf_tremove_fn fn, void *arg)
+					  nf_tremove_fn fn, void *arg)
 {
 	size_t		n = 0;
 	size_t		i;

@@ -62,10 +62,10 @@ extern size_t nfd_tcache_put(nf_tcache *c, nf_tset *s, nf_template *t);
 
 /* Remove and free template 'id' of 's'; false if it was not there. */
 extern bool nfd_tcache_remove(nf_tcache *c, nf_tset *s, uint16_t id,
-							 bool *was_options);
+							  bool *was_options);
 
 /* Remove and free the selected templates of 's'; returns how many. */
 extern size_t nfd_tcache_remove_all(nf_tcache *c, nf_tset *s, int which,
-								   nf_tremove_fn fn, void *arg);
+									nf_tremove_fn fn, void *arg);
 
 #endif							/* NETFLOW_TEMPLATE_CACHE_H */
