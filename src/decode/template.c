@@ -129,23 +129,31 @@ nf_compile(uint16_t version, bool is_options, uint16_t tid,
 		if (version == 9 && specs[i].scope)
 			op = NF_OP_SKIP;
 		else
-			op = nf_field_op(specs[i].ie, var ? NF_VARLEN : flen,
-							 specs[i].enterprise);
+			op = nfd_field_op(specs[i].ie, var ? NF_VARLEN : flen,
+							  specs[i].enterprise);
 
 		if (op == NF_OP_SKIP && !var)
 		{
 			if (flen == 0)
 				continue;
 			/* merge runs of fixed-length skips into one operation */
-			if (nops > 0 && t->ops[nops - 1].op == NF_OP_SKIP &&
-				t->ops[nops - 1].len != NF_VARLEN)
+			if (nops > 0 && t->ops[nops - 1].kind == NF_K_SKIP)
 			{
 				t->ops[nops - 1].len += flen;	/* <= NF_MAX_RECORD_LEN */
 				continue;
 			}
 		}
-		t->ops[nops].op = (uint16_t) op;
+		t->ops[nops].op = (uint8_t) op;
 		t->ops[nops].len = var ? NF_VARLEN : flen;
+		if (var)
+			t->ops[nops].kind = NF_K_VAR;
+		else if (op == NF_OP_SKIP)
+			t->ops[nops].kind = NF_K_SKIP;
+		else if (op == NF_OP_SRC_V6 || op == NF_OP_DST_V6 ||
+				 op == NF_OP_NEXTHOP_V6 || op == NF_OP_BGP_NEXTHOP_V6)
+			t->ops[nops].kind = NF_K_V6;
+		else
+			t->ops[nops].kind = NF_K_UINT;	/* nfd_field_op: 1..8 bytes */
 		nops++;
 	}
 	t->nops = nops;
@@ -155,10 +163,10 @@ nf_compile(uint16_t version, bool is_options, uint16_t tid,
 
 /* Parse one template record (see template.h). */
 nf_tparse
-nf_template_parse(uint16_t version, bool is_options,
-				  const uint8_t *p, size_t len,
-				  size_t *consumed, uint16_t *tid,
-				  nf_template **out, const char **why)
+nfd_template_parse(uint16_t version, bool is_options,
+				   const uint8_t *p, size_t len,
+				   size_t *consumed, uint16_t *tid,
+				   nf_template **out, const char **why)
 {
 	nf_cursor	c;
 	uint16_t	id;
@@ -302,7 +310,7 @@ nf_template_parse(uint16_t version, bool is_options,
 
 /* Free a template. */
 void
-nf_template_free(nf_template *t)
+nfd_template_free(nf_template *t)
 {
 	free(t);
 }

@@ -594,6 +594,34 @@ h_bounds(void)
 	is(decode_exact(d, &P, EX, NOW + 5000000, &S), 0, "bounds: expired data is not decoded late");
 	nf_decoder_destroy(d);
 
+	/* set-count bound, and ids sharing a count bucket (256 and 320) */
+	d = nf_decoder_create(NULL);
+	for (i = 0; i < 1100; i++)
+	{
+		ipfix_header(&P, T0, 0, 1);
+		s = set_begin(&P, i % 2 ? 320 : 256);
+		p32(&P, (uint32_t) i);
+		set_end(&P, s);
+		ipfix_finish(&P);
+		decode_exact(d, &P, EX, NOW, &S);
+	}
+	is(ctr(d, NF_CTR_PENDING_EVICTED), 1100 - 1024, "bounds: at most 1024 waiting sets per exporter");
+	ipfix_header(&P, T0, 0, 1);
+	s = set_begin(&P, 2);
+	tmpl_rec(&P, 320, 1, T);
+	set_end(&P, s);
+	ipfix_finish(&P);
+	is(decode_exact(d, &P, EX, NOW, &S), 512, "bounds: template 320 decodes only its own 512 waiting sets");
+	ok(S.r[0].bytes == 1100 - 1024 + 1 && S.r[511].bytes == 1099, "bounds: oldest kept first, in arrival order");
+	ipfix_header(&P, T0, 0, 1);
+	s = set_begin(&P, 2);
+	tmpl_rec(&P, 256, 1, T);
+	set_end(&P, s);
+	ipfix_finish(&P);
+	is(decode_exact(d, &P, EX, NOW, &S), 512, "bounds: then template 256 its own");
+	is(ctr(d, NF_CTR_PENDING_DECODED), 1024, "bounds: all kept sets decoded");
+	nf_decoder_destroy(d);
+
 	nf_decoder_default_limits(&lim);
 	lim.pending_bytes_total = 300;
 	d = nf_decoder_create(&lim);
