@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# test/crosscheck/run.sh -- cross-check netflow.decode() against an
+# independent decoder (tshark's cflow dissector) on real exporter output.
+#
+# Builds a deterministic pcap of varied traffic, has softflowd export it as
+# NetFlow v5, v9 and IPFIX to a loopback UDP port while tshark captures the
+# export datagrams, then decodes each capture in order with netflow.decode()
+# on a throwaway cluster and compares every flow field with tshark's view
+# (compare.py).  Prints TAP; exits non-zero on any failure.
+#
+# Usage: bash test/crosscheck/run.sh BINDIR WORKDIR
+#   BINDIR: staged PostgreSQL bin directory with the extension installed
+#   WORKDIR: scratch directory (created)
+# Needs root (capturing on lo), softflowd, tshark, /usr/bin/python3 with
+# scapy and psycopg.
+
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../../scripts/lib.sh"
+
+BIN=${1:?usage: run.sh BINDIR WORKDIR}
+WORK=${2:?usage: run.sh BINDIR WORKDIR}
+PY=/usr/bin/python3
+mkdir -p "$WORK"
+chmod 755 "$WORK"
+
+# Print a one-test TAP plan that fails with a reason, and exit.
+bail() {
+	echo "1..1"
+	echo "not ok 1 - cross-check setup: $*"
+	[ -f "$WORK/last.log" ] && sed 's/^/# /' "$WORK/last.log"
+	exit 1
+}
+
+TSHARK_PID=""
+DATA="$WORK/data"
+# Stop what we started: the capture (if still running) and the cluster.
+cleanup() {
+	if [ -n "$TSHARK_PID" ]; then
+		kill "$TSHARK_PID" 2>/dev/null
+		wait "$TSHARK_PID" 2>/dev/null
+	fi
+	[ -f "$DATA/postmaster.pid" ] && cluster_stop "$BIN" "$DATA"
+}
+trap cleanup EXIT
+
+# --- traffic ----------------------------------------------------------------
+PCAP="$WORK/traffic.pcap"
+if [ -f "$HERE/../data/make_pcap.py" ] && [ -n "${CROSSCHECK_SHARED_PCAP:-}" ]; then
+	"$PY" "$HERE/../data/make_pcap.py" "$PCAP" >"$WORK/last.log" 2>&1 ||
+		bail "test/data/make_pcap.py failed"
+else
+	"$PY" "$HERE/make_pcap.py" "$PCAP" >"$WORK/last.log" 2>&1 ||
+		bail "make_pcap.py failed"
+fi
+
+# --- export with softflowd, capture with tshark ------------------------------
+# capture VERSION PORT OUT: run softflowd on the pcap exporting VERSION to
+# 127.0.0.1:PORT while tshark writes what arrives there to OUT.
+capture() {
+	local version=$1 port=$2 out=$3 v6="-6" i
+	[ "$version" = 5 ] && v6=""	# v5 carries IPv4 only
+	: >"$WORK/tshark-$version.log"
+	tshark -i lo -f "udp port $port" -w "$out" >"$WORK/tshark-$version.log" 2>&1 &
+	TSHARK_PID=$!
+	for i in $(seq 100); do
+		grep -q "Capturing on" "$WORK/tshark-$version.log" && break
+		sleep 0.1
+	done
+	grep -q "Capturing on" "$WORK/tshark-$version.log" || {
+		cp "$WORK/tshark-$version.log" "$WORK/last.log"
+		return 1
+	}
+	sleep 0.5	# "Capturing on" is printed just before the capture opens
+	timeout 60 softflowd -r "$PCAP" -c none -a -d -v "$version" $v6 \
+		-p "$WORK/softflowd-$version.pid" -n "127.0.0.1:$port" \
+		>"$WORK/softflowd-$version.log" 2>&1 || {
+		cp "$WORK/softflowd-$version.log" "$WORK/last.log"
+		return 1
+	}
+	sleep 1	# let the last datagrams reach the capture
+	kill -INT "$TSHARK_PID"
+	wait "$TSHARK_PID"
+	TSHARK_PID=""
+	[ -s "$out" ]
+}
+
+CAPTURES=""
+for v in 5 9 10; do
+	port=$(free_port)
+	capture "$v" "$port" "$WORK/export-v$v.pcapng" || bail "capturing softflowd -v $v output failed"
+	CAPTURES="$CAPTURES $v:$WORK/export-v$v.pcapng:$port"
+done
+
+# --- decode on a throwaway cluster and compare -------------------------------
+PGPORT=$(free_port)
+cluster_start "$BIN" "$DATA" "$PGPORT" "timezone = 'UTC'" ||
+	{ cp "$DATA/server.log" "$WORK/last.log" 2>/dev/null; bail "starting the cluster failed"; }
+"$BIN/psql" -X -q -h "$DATA" -p "$PGPORT" -U postgres -d postgres \
+	-c 'CREATE EXTENSION netflow' >"$WORK/last.log" 2>&1 ||
+	bail "CREATE EXTENSION netflow failed"
+
+"$PY" "$HERE/compare.py" --host "$DATA" --port "$PGPORT" --db postgres $CAPTURES
+rc=$?
+if grep -qE 'terminated by signal' "$DATA/server.log"; then
+	echo "# server crash:"
+	grep -E 'terminated by signal' "$DATA/server.log" | sed 's/^/# /'
+	rc=1
+fi
+exit $rc
