@@ -21,6 +21,8 @@
  */
 #include "postgres.h"
 
+#include <sys/socket.h>
+
 #include "common/int.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -36,9 +38,6 @@
 PG_FUNCTION_INFO_V1(netflow_decode);
 PG_FUNCTION_INFO_V1(netflow_decode_reset);
 PG_FUNCTION_INFO_V1(netflow_decode_stats);
-
-/* Microseconds from the Unix epoch to the PostgreSQL epoch (2000-01-01). */
-#define NF_PG_EPOCH_OFFSET_US INT64CONST(946684800000000)
 
 /* The session's decoder; NULL until the first netflow.decode() call. */
 static nf_decoder *session_decoder = NULL;
@@ -147,7 +146,7 @@ decode_timestamptz_to_unix_us(TimestampTz ts)
 	int64		us;
 
 	if (TIMESTAMP_NOT_FINITE(ts) ||
-		pg_add_s64_overflow(ts, NF_PG_EPOCH_OFFSET_US, &us))
+		pg_add_s64_overflow(ts, NF_UNIX_TO_PG_USECS, &us))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("receive time out of range"),
@@ -172,17 +171,20 @@ netflow_decode(PG_FUNCTION_ARGS)
 	int64		now_us;
 	decode_collector coll;
 	int			ret;
-	Datum		values[NF_FLOWS_NATTS];
-	bool		nulls[NF_FLOWS_NATTS];
+	int			attidx[NF_FLOWS_NATTS];
+	Datum		colvalues[NF_FLOWS_NATTS];
+	bool		colnulls[NF_FLOWS_NATTS];
+	Datum	   *values;
+	bool	   *nulls;
+	size_t		unstorable = 0;
+	const char *unstorable_col = NULL;
 
 	/* Check everything that can fail before the decoder runs. */
 	InitMaterializedSRF(fcinfo, 0);
-	if (rsinfo->setDesc->natts != NF_FLOWS_NATTS)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("netflow.flows has %d columns, expected %d",
-						rsinfo->setDesc->natts, NF_FLOWS_NATTS),
-				 errdetail("The table netflow.flows was changed after the extension was installed.")));
+	nf_flows_map_tupdesc(rsinfo->setDesc, "netflow.flows", attidx);
+	values = palloc0(rsinfo->setDesc->natts * sizeof(Datum));
+	nulls = palloc(rsinfo->setDesc->natts * sizeof(bool));
+	memset(nulls, true, rsinfo->setDesc->natts * sizeof(bool));
 	decode_inet_to_addr(exporter_in, &exporter);
 	now_us = decode_timestamptz_to_unix_us(received);
 	dec = decode_session_decoder();
@@ -221,10 +223,34 @@ netflow_decode(PG_FUNCTION_ARGS)
 
 	for (size_t i = 0; i < coll.n; i++)
 	{
-		nf_flow_to_values(&coll.recs[i], values, nulls);
+		const char *bad = nf_flow_unstorable(&coll.recs[i]);
+
+		if (bad != NULL)
+		{
+			/* A value outside its SQL type's range: skip, as the collector does. */
+			unstorable++;
+			if (unstorable_col == NULL)
+				unstorable_col = bad;
+			continue;
+		}
+		nf_flow_to_values(&coll.recs[i], colvalues, colnulls);
+		for (int c = 0; c < NF_FLOWS_NATTS; c++)
+		{
+			values[attidx[c]] = colvalues[c];
+			nulls[attidx[c]] = colnulls[c];
+		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
 							 values, nulls);
 	}
+	if (unstorable > 0)
+		ereport(strict ? ERROR : NOTICE,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%zu decoded flow records cannot be stored in netflow.flows",
+						unstorable),
+				 errdetail("The value of column \"%s\" is outside the range of its SQL type; %s.",
+						   unstorable_col,
+						   strict ? "strict decoding rejects the datagram" :
+						   "the records were skipped")));
 	if (coll.recs != NULL)
 		pfree(coll.recs);
 

@@ -46,7 +46,8 @@ trap cleanup EXIT
 
 # --- traffic ----------------------------------------------------------------
 PCAP="$WORK/traffic.pcap"
-if [ -f "$HERE/../data/make_pcap.py" ] && [ -n "${CROSSCHECK_SHARED_PCAP:-}" ]; then
+# The shared generator (test/data) when the tree has it, else our own.
+if [ -f "$HERE/../data/make_pcap.py" ]; then
 	"$PY" "$HERE/../data/make_pcap.py" "$PCAP" >"$WORK/last.log" 2>&1 ||
 		bail "test/data/make_pcap.py failed"
 else
