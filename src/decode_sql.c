@@ -177,6 +177,8 @@ netflow_decode(PG_FUNCTION_ARGS)
 	Datum	   *values;
 	bool	   *nulls;
 	size_t		unstorable = 0;
+	size_t		i;
+	int			c;
 	const char *unstorable_col = NULL;
 
 	/* Check everything that can fail before the decoder runs. */
@@ -212,16 +214,20 @@ netflow_decode(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("malformed export datagram: %s", reason),
-					 errdetail("The datagram is %u bytes long; %zu flow records decoded before the malformation were discarded because strict is true.",
-							   (unsigned int) VARSIZE_ANY_EXHDR(pdu), coll.n)));
+					 errdetail_plural("The datagram is %u bytes long; the %zu flow record decoded before the malformation was discarded because strict is true.",
+									  "The datagram is %u bytes long; the %zu flow records decoded before the malformation were discarded because strict is true.",
+									  (unsigned long) coll.n,
+									  (unsigned int) VARSIZE_ANY_EXHDR(pdu), coll.n)));
 		ereport(NOTICE,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("malformed export datagram: %s", reason),
-				 errdetail("The datagram is %u bytes long; %zu flow records decoded before the malformation are returned.",
-						   (unsigned int) VARSIZE_ANY_EXHDR(pdu), coll.n)));
+				 errdetail_plural("The datagram is %u bytes long; the %zu flow record decoded before the malformation is returned.",
+								  "The datagram is %u bytes long; the %zu flow records decoded before the malformation are returned.",
+								  (unsigned long) coll.n,
+								  (unsigned int) VARSIZE_ANY_EXHDR(pdu), coll.n)));
 	}
 
-	for (size_t i = 0; i < coll.n; i++)
+	for (i = 0; i < coll.n; i++)
 	{
 		const char *bad = nf_flow_unstorable(&coll.recs[i]);
 
@@ -234,7 +240,7 @@ netflow_decode(PG_FUNCTION_ARGS)
 			continue;
 		}
 		nf_flow_to_values(&coll.recs[i], colvalues, colnulls);
-		for (int c = 0; c < NF_FLOWS_NATTS; c++)
+		for (c = 0; c < NF_FLOWS_NATTS; c++)
 		{
 			values[attidx[c]] = colvalues[c];
 			nulls[attidx[c]] = colnulls[c];
@@ -245,12 +251,13 @@ netflow_decode(PG_FUNCTION_ARGS)
 	if (unstorable > 0)
 		ereport(strict ? ERROR : NOTICE,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("%zu decoded flow records cannot be stored in netflow.flows",
-						unstorable),
+				 errmsg_plural("%zu decoded flow record cannot be stored in netflow.flows",
+							   "%zu decoded flow records cannot be stored in netflow.flows",
+							   (unsigned long) unstorable, unstorable),
 				 errdetail("The value of column \"%s\" is outside the range of its SQL type; %s.",
 						   unstorable_col,
 						   strict ? "strict decoding rejects the datagram" :
-						   "the records were skipped")));
+						   "such records are skipped")));
 	if (coll.recs != NULL)
 		pfree(coll.recs);
 
@@ -278,12 +285,13 @@ netflow_decode_stats(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	const uint64_t *ctr = NULL;
+	int			i;
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (session_decoder != NULL)
 		ctr = nf_decoder_counters(session_decoder);
 
-	for (int i = 0; i < NF_CTR__COUNT; i++)
+	for (i = 0; i < NF_CTR__COUNT; i++)
 	{
 		Datum		values[2];
 		bool		nulls[2] = {false, false};

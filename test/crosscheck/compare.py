@@ -260,6 +260,48 @@ def normalise(col, v):
     return v
 
 
+def diff_flow(g, e, compared, only_ours):
+    """Mismatching (column, ours, reference) of one flow; counts compared columns."""
+    out = []
+    for col in COMPARED:
+        if col not in e:
+            if g.get(col) is not None:
+                only_ours.add(col)
+            continue
+        if col == "sampling_interval" and e[col] is None:
+            continue
+        gv = normalise(col, g.get(col))
+        ev = e[col]
+        compared[col] = compared.get(col, 0) + 1
+        if gv != ev:
+            out.append((col, gv, ev))
+    return out
+
+
+# One (ours, reference) pair of equal flows, kept to test the comparison.
+SAMPLE = []
+
+
+def check_comparison(ok):
+    """The comparison itself must catch a changed value."""
+    if not SAMPLE:
+        ok(False, "the comparison detects changed values", ["no flow was compared"])
+        return
+    g, e = SAMPLE[0]
+    missed = []
+    for col in ("bytes", "src_port", "time_start", "src_addr"):
+        if col not in e:
+            continue
+        bad = dict(g)
+        bad[col] = "::2" if col == "src_addr" else (bad[col] or 0) + 1
+        found = [c for c, _, _ in diff_flow(bad, e, {}, set())]
+        if found != [col]:
+            missed.append("%s changed: comparison reported %s" % (col, found))
+    ok(not missed and not diff_flow(g, e, {}, set()),
+       "the comparison detects changed values (bytes, src_port, time_start, src_addr)",
+       missed)
+
+
 def check_capture(ok, conn, version, pcap, port):
     name = {5: "v5", 9: "v9", 10: "IPFIX"}[version]
     frames = tshark_frames(pcap, port)
@@ -307,19 +349,11 @@ def check_capture(ok, conn, version, pcap, port):
                 families.add(4 if ":" not in str(g["src_addr"]) else 6)
             if g.get("protocol") is not None:
                 protocols.add(g["protocol"])
-            for col in COMPARED:
-                if col not in e:
-                    if g.get(col) is not None:
-                        only_ours.add(col)
-                    continue
-                if col == "sampling_interval" and e[col] is None:
-                    continue
-                gv = normalise(col, g.get(col))
-                ev = e[col]
-                compared[col] = compared.get(col, 0) + 1
-                if gv != ev:
-                    mismatches.append("frame %d flow %d %s: netflow.decode %r, tshark %r"
-                                      % (num, i + 1, col, gv, ev))
+            for col, gv, ev in diff_flow(g, e, compared, only_ours):
+                mismatches.append("frame %d flow %d %s: netflow.decode %r, tshark %r"
+                                  % (num, i + 1, col, gv, ev))
+            if not SAMPLE and not mismatches:
+                SAMPLE.append((dict(g), dict(e)))
 
     conn.remove_notice_handler(on_notice)
     stats = dict(conn.execute("SELECT counter, value FROM netflow.decode_stats()").fetchall())
@@ -360,13 +394,14 @@ def main():
     for c in args.captures:
         v, f, p = c.split(":")
         caps.append((int(v), f, int(p)))
-    print("1..%d" % (5 * len(caps)))
+    print("1..%d" % (5 * len(caps) + 1))
     ok, state = tap_factory()
     with psycopg.connect(host=args.host, port=args.port, dbname=args.db,
                          user="postgres", autocommit=True) as conn:
         conn.execute("SET TimeZone = 'UTC'")
         for v, f, p in caps:
             check_capture(ok, conn, v, f, p)
+    check_comparison(ok)
     sys.exit(1 if state["failed"] else 0)
 
 

@@ -34,6 +34,7 @@ bail() {
 
 TSHARK_PID=""
 DATA="$WORK/data"
+rm -rf "$DATA"	# a cluster left by an earlier run in the same WORKDIR
 # Stop what we started: the capture (if still running) and the cluster.
 cleanup() {
 	if [ -n "$TSHARK_PID" ]; then
