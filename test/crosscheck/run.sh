@@ -57,27 +57,26 @@ else
 fi
 
 # --- export with softflowd, capture with tshark ------------------------------
-# capture VERSION PORT OUT: run softflowd on the pcap exporting VERSION to
-# 127.0.0.1:PORT while tshark writes what arrives there to OUT.
+# capture NAME PORT OUT SOFTFLOWD-OPTIONS...: run softflowd on the pcap
+# exporting to 127.0.0.1:PORT while tshark writes what arrives there to OUT.
 capture() {
-	local version=$1 port=$2 out=$3 v6="-6" i
-	[ "$version" = 5 ] && v6=""	# v5 carries IPv4 only
-	: >"$WORK/tshark-$version.log"
-	tshark -i lo -f "udp port $port" -w "$out" >"$WORK/tshark-$version.log" 2>&1 &
+	local name=$1 port=$2 out=$3 i
+	shift 3
+	tshark -i lo -f "udp port $port" -w "$out" </dev/null >"$WORK/tshark-$name.log" 2>&1 &
 	TSHARK_PID=$!
 	for i in $(seq 100); do
-		grep -q "Capturing on" "$WORK/tshark-$version.log" && break
+		grep -q "Capturing on" "$WORK/tshark-$name.log" && break
 		sleep 0.1
 	done
-	grep -q "Capturing on" "$WORK/tshark-$version.log" || {
-		cp "$WORK/tshark-$version.log" "$WORK/last.log"
+	grep -q "Capturing on" "$WORK/tshark-$name.log" || {
+		cp "$WORK/tshark-$name.log" "$WORK/last.log"
 		return 1
 	}
 	sleep 0.5	# "Capturing on" is printed just before the capture opens
-	timeout 60 softflowd -r "$PCAP" -c none -a -d -v "$version" $v6 \
-		-p "$WORK/softflowd-$version.pid" -n "127.0.0.1:$port" \
-		>"$WORK/softflowd-$version.log" 2>&1 || {
-		cp "$WORK/softflowd-$version.log" "$WORK/last.log"
+	timeout 60 softflowd -r "$PCAP" -c none -a -d "$@" \
+		-p "$WORK/softflowd-$name.pid" -n "127.0.0.1:$port" \
+		</dev/null >"$WORK/softflowd-$name.log" 2>&1 || {
+		cp "$WORK/softflowd-$name.log" "$WORK/last.log"
 		return 1
 	}
 	sleep 1	# let the last datagrams reach the capture
@@ -87,12 +86,29 @@ capture() {
 	[ -s "$out" ]
 }
 
+# Export variants: name, protocol version, softflowd options.  v5 carries
+# IPv4 only; -6 makes v9 and IPFIX export IPv6 flows too.  -T ether adds
+# MAC and VLAN fields, -s a sampling options record, -A absolute times,
+# -b IPFIX bidirectional records.
+VARIANTS="
+v5:5:-v 5
+v9:9:-v 9 -6
+ipfix:10:-v 10 -6
+v9-ether-sampled:9:-v 9 -6 -T ether -s 4
+ipfix-milli-ether:10:-v 10 -6 -A milli -T ether
+ipfix-micro-sampled:10:-v 10 -6 -A micro -s 3
+ipfix-nano:10:-v 10 -6 -A nano
+ipfix-bidir:10:-v 10 -6 -b
+"
 CAPTURES=""
-for v in 5 9 10; do
+while IFS=: read -r name version opts; do
+	[ -n "$name" ] || continue
 	port=$(free_port)
-	capture "$v" "$port" "$WORK/export-v$v.pcapng" || bail "capturing softflowd -v $v output failed"
-	CAPTURES="$CAPTURES $v:$WORK/export-v$v.pcapng:$port"
-done
+	# shellcheck disable=SC2086
+	capture "$name" "$port" "$WORK/export-$name.pcapng" $opts ||
+		bail "capturing softflowd $opts output failed"
+	CAPTURES="$CAPTURES $name:$version:$WORK/export-$name.pcapng:$port"
+done <<<"$VARIANTS"
 
 # --- decode on a throwaway cluster and compare -------------------------------
 PGPORT=$(free_port)
