@@ -39,6 +39,9 @@ PG_FUNCTION_INFO_V1(netflow_decode);
 PG_FUNCTION_INFO_V1(netflow_decode_reset);
 PG_FUNCTION_INFO_V1(netflow_decode_stats);
 
+/* The drop counters NF_CTR_DROP_BAD_VERSION .. NF_CTR_DROP_BAD_RECORD. */
+#define NF_DROP_COUNTERS (NF_CTR_DROP_BAD_RECORD - NF_CTR_DROP_BAD_VERSION + 1)
+
 /* The session's decoder; NULL until the first netflow.decode() call. */
 static nf_decoder *session_decoder = NULL;
 
@@ -180,6 +183,8 @@ netflow_decode(PG_FUNCTION_ARGS)
 	size_t		i;
 	int			c;
 	const char *unstorable_col = NULL;
+	uint64		drops_before[NF_DROP_COUNTERS];
+	int			malformed_ctr;
 
 	/* Check everything that can fail before the decoder runs. */
 	InitMaterializedSRF(fcinfo, 0);
@@ -191,6 +196,8 @@ netflow_decode(PG_FUNCTION_ARGS)
 	now_us = decode_timestamptz_to_unix_us(received);
 	dec = decode_session_decoder();
 
+	memcpy(drops_before, nf_decoder_counters(dec) + NF_CTR_DROP_BAD_VERSION,
+		   sizeof(drops_before));
 	memset(&coll, 0, sizeof(coll));
 	ret = nf_decode(dec, (const uint8_t *) VARDATA_ANY(pdu),
 					VARSIZE_ANY_EXHDR(pdu), &exporter, now_us,
@@ -204,25 +211,37 @@ netflow_decode(PG_FUNCTION_ARGS)
 				 errdetail("Failed to keep %zu of %zu decoded flow records.",
 						   coll.lost, coll.n + coll.lost)));
 
-	if (ret < 0)
+	/*
+	 * Malformed: the datagram as a whole (ret < 0), or a part of it that was
+	 * dropped (a drop counter moved) while the rest was decoded.
+	 */
+	malformed_ctr = -1;
+	for (c = 0; c < NF_DROP_COUNTERS; c++)
+		if (nf_decoder_counters(dec)[NF_CTR_DROP_BAD_VERSION + c] != drops_before[c])
+		{
+			malformed_ctr = NF_CTR_DROP_BAD_VERSION + c;
+			break;
+		}
+	if (ret < 0 || malformed_ctr >= 0)
 	{
 		const char *reason = nf_decoder_last_error(dec);
 
 		if (reason == NULL || reason[0] == '\0')
-			reason = "unknown reason";
+			reason = malformed_ctr >= 0 ?
+				nf_counter_name((nf_counter) malformed_ctr) : "unknown reason";
 		if (strict)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("malformed export datagram: %s", reason),
-					 errdetail_plural("The datagram is %u bytes long; the %zu flow record decoded before the malformation was discarded because strict is true.",
-									  "The datagram is %u bytes long; the %zu flow records decoded before the malformation were discarded because strict is true.",
+					 errdetail_plural("The datagram is %u bytes long; the %zu flow record decoded from it was discarded because strict is true.",
+									  "The datagram is %u bytes long; the %zu flow records decoded from it were discarded because strict is true.",
 									  (unsigned long) coll.n,
 									  (unsigned int) VARSIZE_ANY_EXHDR(pdu), coll.n)));
 		ereport(NOTICE,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("malformed export datagram: %s", reason),
-				 errdetail_plural("The datagram is %u bytes long; the %zu flow record decoded before the malformation is returned.",
-								  "The datagram is %u bytes long; the %zu flow records decoded before the malformation are returned.",
+				 errdetail_plural("The datagram is %u bytes long; the %zu flow record decoded from it is returned.",
+								  "The datagram is %u bytes long; the %zu flow records decoded from it are returned.",
 								  (unsigned long) coll.n,
 								  (unsigned int) VARSIZE_ANY_EXHDR(pdu), coll.n)));
 	}
