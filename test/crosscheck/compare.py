@@ -351,6 +351,7 @@ def check_capture(ok, conn, name, version, pcap, port):
     ours_total = ref_total = 0
     compared = {}
     only_ours = set()
+    first_pair = []
     families, protocols = set(), set()
     for num, epoch, src, cflow in frames:
         received = epoch_text_us(epoch)
@@ -378,6 +379,8 @@ def check_capture(ok, conn, name, version, pcap, port):
             for col, gv, ev in diff_flow(g, e, compared, only_ours):
                 mismatches.append("frame %d flow %d %s: netflow.decode %r, tshark %r"
                                   % (num, i + 1, col, gv, ev))
+            if not first_pair:
+                first_pair.append((dict(g), dict(e)))
             if not SAMPLE and not mismatches:
                 SAMPLE.append((dict(g), dict(e)))
 
@@ -402,6 +405,12 @@ def check_capture(ok, conn, name, version, pcap, port):
        "%s: every field equal (%d values in %d columns compared)"
        % (name, sum(compared.values()), len(compared)),
        mismatches[:60] + (["... %d more" % (len(mismatches) - 60)] if len(mismatches) > 60 else []))
+    if first_pair:
+        g, e = first_pair[0]
+        print("# %s: first flow, tshark: %s" % (name, ", ".join(
+            "%s=%s" % (k, e[k]) for k in COMPARED if k in e)))
+        print("# %s: first flow, netflow.decode: %s" % (name, ", ".join(
+            "%s=%s" % (k, normalise(k, g.get(k))) for k in COMPARED if k in e)))
     print("# %s: compared per column: %s" % (name, ", ".join(
         "%s=%d" % kv for kv in sorted(compared.items()))))
     if only_ours:
