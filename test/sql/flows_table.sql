@@ -41,9 +41,9 @@ WHERE p.pronamespace = 'netflow'::regnamespace
                     'create_partitions')
 ORDER BY p.proname;
 
--- the BRIN index on the parent
-SELECT indexrelid::regclass, indrelid::regclass, pg_get_indexdef(indexrelid)
-FROM pg_index WHERE indrelid = 'netflow.flows'::regclass;
+-- no index on the parent (each partition gets its own BRIN index; a
+-- parent index would break restoring a pg_dump)
+SELECT indexrelid::regclass FROM pg_index WHERE indrelid = 'netflow.flows'::regclass;
 
 --
 -- Configuration
@@ -122,14 +122,12 @@ SELECT partition, lower, upper
 FROM netflow.flows_partitions()
 WHERE lower >= '2031-01-01' AND upper <= '2032-01-01'
 ORDER BY lower;
--- each has the BRIN index and a comment
-SELECT c.oid::regclass AS partition, i.indexrelid::regclass AS index, am.amname,
+-- each has its BRIN index on time_start, and a comment
+SELECT c.oid::regclass AS partition, pg_get_indexdef(i.indexrelid) AS index,
        obj_description(c.oid, 'pg_class') AS comment
 FROM pg_class c
 JOIN pg_inherits h ON h.inhrelid = c.oid AND h.inhparent = 'netflow.flows'::regclass
 JOIN pg_index i ON i.indrelid = c.oid
-JOIN pg_class ic ON ic.oid = i.indexrelid
-JOIN pg_am am ON am.oid = ic.relam
 WHERE c.relname LIKE 'flows_p2031%'
 ORDER BY c.relname;
 
