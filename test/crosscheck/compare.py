@@ -22,6 +22,7 @@ import calendar
 import datetime
 import json
 import re
+import struct
 import subprocess
 import sys
 from decimal import Decimal
@@ -99,6 +100,47 @@ def tshark_frames(pcap, port):
         frames.append((int(frame["frame.number"]), frame["frame.time_epoch"], src,
                        layers.get("cflow")))
     return frames
+
+
+def v9_count_patched(pcap):
+    """
+    Work around tshark 4.0 reading a v9 header's count as the number of
+    flowsets to dissect: softflowd counts only data records there (RFC 3954
+    counts template and options records too), so tshark stops before the
+    last flowsets of a datagram whose templates take flowsets.  Write a copy
+    of the capture whose v9 count is the number of flowsets actually in the
+    datagram (walked by their lengths), for tshark only; netflow.decode gets
+    the datagrams as captured.  Returns (patched file, frames patched).
+    """
+    from scapy.all import UDP, rdpcap, wrpcap
+
+    pkts = []
+    patched = 0
+    for pkt in rdpcap(pcap):
+        pkts.append(pkt)
+        if UDP not in pkt:
+            continue
+        raw = bytes(pkt)
+        data = bytes(pkt[UDP].payload)
+        off = len(raw) - len(data)
+        if len(data) < 20 or struct.unpack(">H", data[:2])[0] != 9:
+            continue
+        count = struct.unpack(">H", data[2:4])[0]
+        sets, pos = 0, 20
+        while pos + 4 <= len(data):
+            length = struct.unpack(">H", data[pos + 2:pos + 4])[0]
+            if length < 4:
+                break
+            sets += 1
+            pos += length
+        if sets > count:
+            new = pkt.__class__(raw[:off + 2] + struct.pack(">H", sets) + raw[off + 4:])
+            new.time = pkt.time
+            pkts[-1] = new
+            patched += 1
+    out = pcap + ".tshark.pcap"
+    wrpcap(out, pkts)
+    return out, patched
 
 
 def tshark_payloads(pcap, port):
@@ -330,8 +372,16 @@ def check_comparison(ok):
 
 
 def check_capture(ok, conn, name, version, pcap, port):
-    frames = tshark_frames(pcap, port)
     payloads = tshark_payloads(pcap, port)
+    frames = tshark_frames(pcap, port)
+    if version == 9:
+        patched_pcap, patched = v9_count_patched(pcap)
+        if patched:
+            print("# %s: %d datagrams whose v9 count is below their number of flowsets;"
+                  " tshark dissects a copy with the count raised" % (name, patched))
+            dissected = tshark_frames(patched_pcap, port)
+            # Frame numbers and times from the capture, dissection from the copy.
+            frames = [(n, t, src, d[3]) for (n, t, src, _), d in zip(frames, dissected)]
     ref = Reference(version)
     bad_frames = [n for n, _, _, c in frames
                   if c is None or isinstance(c, list) or int(c["cflow.version"]) != version]

@@ -62,6 +62,7 @@ fi
 capture() {
 	local name=$1 port=$2 out=$3 i
 	shift 3
+	: >"$WORK/tshark-$name.log"	# exists before the first grep below
 	tshark -i lo -f "udp port $port" -w "$out" </dev/null >"$WORK/tshark-$name.log" 2>&1 &
 	TSHARK_PID=$!
 	for i in $(seq 100); do
