@@ -340,7 +340,7 @@ BEGIN
 	END IF;
 	IF NOT isfinite(now) THEN
 		RAISE EXCEPTION 'maintenance time must be finite: "%"', now
-			USING ERRCODE = 'datetime_value_out_of_range',
+			USING ERRCODE = 'datetime_field_overflow',
 				  DETAIL = 'Partitions are dropped relative to a finite point in time.';
 	END IF;
 	-- Same key as run_maintenance (re-entrant within one transaction).
@@ -427,7 +427,7 @@ DECLARE
 BEGIN
 	IF NOT isfinite(now) THEN
 		RAISE EXCEPTION 'maintenance time must be finite: "%"', now
-			USING ERRCODE = 'datetime_value_out_of_range',
+			USING ERRCODE = 'datetime_field_overflow',
 				  DETAIL = 'Maintenance works relative to a finite point in time.';
 	END IF;
 
