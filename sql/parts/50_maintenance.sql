@@ -88,7 +88,8 @@ INSERT INTO netflow.window_counters (counter, description) VALUES
 	('future_flows', 'Flows starting too far in the future: stored in netflow.flows_future instead of netflow.flows'),
 	('future_flows_moved', 'Rows moved from netflow.flows_future into netflow.flows once their time came within the window'),
 	('future_flows_purged', 'Rows deleted from netflow.flows_future because they were received longer ago than the retention'),
-	('partitions_on_demand', 'Partitions created by ensure_partitions_for for flows outside the premade ones');
+	('partitions_on_demand', 'Partitions created by ensure_partitions_for for flows outside the premade ones'),
+	('unpartitioned_flows', 'Flows within the window whose partition could not be made (its range overlaps partitions of another interval): stored in netflow.flows_future');
 
 -- Add n to a window counter.
 CREATE FUNCTION netflow.window_count(name text, n bigint)
@@ -297,13 +298,16 @@ DECLARE
 	result	boolean[] := netflow.make_partitions_for(times, now);
 	late	bigint;
 	future	bigint;
+	unpartitioned bigint;
 BEGIN
 	SELECT count(*) FILTER (WHERE ok AND t < w.late_before),
-		   count(*) FILTER (WHERE NOT ok)
-	INTO late, future
+		   count(*) FILTER (WHERE NOT ok AND (NOT isfinite(t) OR t >= w.future_from)),
+		   count(*) FILTER (WHERE NOT ok AND isfinite(t) AND t < w.future_from)
+	INTO late, future, unpartitioned
 	FROM unnest(times, result) AS u(t, ok);
 	PERFORM netflow.window_count('late_flows', late);
 	PERFORM netflow.window_count('future_flows', future);
+	PERFORM netflow.window_count('unpartitioned_flows', unpartitioned);
 	RETURN result;
 END
 $$;
