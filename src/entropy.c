@@ -291,7 +291,7 @@ entropy_deserialize(PG_FUNCTION_ARGS)
 			STATE_ERROR("The counts overflow.");
 	}
 	if (br_left(&r) != 0)
-		STATE_ERROR("%zu bytes follow the last value.", br_left(&r));
+		STATE_ERROR("%zu unexpected bytes follow the last value.", br_left(&r));
 	if (sum != total)
 		STATE_ERROR("The counts add up to " INT64_FORMAT ", not the total " INT64_FORMAT ".",
 					sum, total);

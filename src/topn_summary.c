@@ -212,7 +212,7 @@ topn_parse(const char *data, Size len, int code, TopnParsed *out)
 			weight_sum_overflow = true;
 	}
 	if (br_left(&r) != 0)
-		SUMMARY_ERROR(code, "%zu bytes follow the last item.", br_left(&r));
+		SUMMARY_ERROR(code, "%zu unexpected bytes follow the last item.", br_left(&r));
 	if (lower_sum > out->total)
 		SUMMARY_ERROR(code, "The items' guaranteed weights (" INT64_FORMAT ") exceed the total " INT64_FORMAT ".",
 					  lower_sum, out->total);
