@@ -205,15 +205,16 @@ kt_unlink(KeyTable *kt, int32 idx)
 	kt->slots[i] = 0;
 }
 
-/* Give an unlinked entry a new key (absent from the table) and link it. */
+/* Give an unlinked entry a new key, known to be absent, and link it. */
 void
 kt_relink(KeyTable *kt, int32 idx, uint64 hash, const char *key, uint32 len)
 {
 	KtEntry    *e = &kt->entries[idx];
-	uint32		slot;
+	uint32		slot = (uint32) hash & kt->mask;
 
-	if (kt_find(kt, hash, key, len, &slot) >= 0)
-		elog(ERROR, "key relinked twice into key table");
+	/* the caller knows the key is absent: take the first empty slot */
+	while (kt->slots[slot] != 0)
+		slot = (slot + 1) & kt->mask;
 	if (e->len > KT_INLINE)
 		pfree(e->k.ext);
 	e->hash = hash;
