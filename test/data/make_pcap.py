@@ -14,6 +14,7 @@
 #     pkts = make_pcap.build_packets()
 #     make_pcap.write_pcap('/tmp/x.pcap')
 #     exp = make_pcap.expected_flows()   # {FlowKey: FlowTotals}
+#     conv = make_pcap.conversation_times()  # both directions' first/last
 #
 # Everything is a pure function of the constants below: the same packets,
 # timestamps and payloads on every run, so exporter output and the expected
@@ -257,6 +258,29 @@ def expected_flows(pkts=None):
                                   min(old.first, t), max(old.last, t),
                                   old.tcp_flags | flags, itype, icode)
     return acc
+
+
+def conversation_key(key):
+    """The direction-free key of a FlowKey: (family, frozenset of the two
+    (address, port) ends, proto)."""
+    return (key.family, frozenset([(key.src, key.sport),
+                                   (key.dst, key.dport)]), key.proto)
+
+
+def conversation_times(flows=None):
+    """First and last packet time (s) per conversation, both directions
+    together: {conversation_key: (first, last)}.  softflowd tracks a flow
+    in both directions at once and exports these times for each of the two
+    directional records (checked against its v5 and IPFIX output)."""
+    if flows is None:
+        flows = expected_flows()
+    out = {}
+    for k, v in flows.items():
+        ck = conversation_key(k)
+        old = out.get(ck)
+        out[ck] = (v.first, v.last) if old is None else \
+            (min(old[0], v.first), max(old[1], v.last))
+    return out
 
 
 def main(argv):
