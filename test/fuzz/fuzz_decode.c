@@ -6,7 +6,7 @@
  *	  collector), with small limits so eviction paths run too.  The first
  *	  input byte picks one of 8 exporters; the rest is the datagram.
  *
- *	  make -C test/decode fuzz [FUZZ_SECONDS=60]
+ *	  make -C test/fuzz run [FUZZ_SECONDS=60]
  *
  *-------------------------------------------------------------------------
  */
