@@ -256,6 +256,17 @@ def main(argv):
 
     seeds.update(handmade())
 
+    # 9. hand-written datagrams of test/data/handmade/ (from the decoders'
+    #    first harness), alone and repeated from two exporters.
+    hdir = os.path.join(datadir, '..', 'handmade')
+    for f in sorted(glob.glob(os.path.join(hdir, '*.bin'))):
+        with open(f, 'rb') as fh:
+            g = fh.read()
+        name = 'handmade-' + os.path.basename(f)[:-4].replace('_', '-')
+        seeds[name] = frame(CFG_DEFAULT, [
+            (ctrl(EXP_V4B, extra=EXPORTERS | ALSO_B), g),
+            (ctrl(EXP_V6A, STEP_1MS), g), (ctrl(EXP_V4B, STEP_30S), g)])
+
     total = 0
     for name, data in sorted(seeds.items()):
         with open(os.path.join(outdir, name), 'wb') as fh:
