@@ -187,6 +187,10 @@ check_record(void *arg, const nf_flow_record *r)
 	CHECK((p & NF_HAS_ICMP_TYPE) || (r->icmp_type == 0 && r->icmp_code == 0),
 		  "absent icmp type/code set");
 
+	/* Only data that waited for its template was received earlier. */
+	CHECK((r->flags & NF_FLAG_DELAYED) || r->time_received == st->now,
+		  "record received at %lld, not now (%lld), and not delayed",
+		  (long long) r->time_received, (long long) st->now);
 	if (r->flags & NF_FLAG_TIME_FROM_RECEIVE)
 		CHECK(r->time_start == r->time_received &&
 			  r->time_end == r->time_received,
