@@ -5,9 +5,10 @@
  *
  * The observation domain of a v5 stream is engine_type << 8 | engine_id.
  * flow_sequence counts flows; a restart is detected as for IPFIX (see
- * sequence.h).  Bytes after the last record are ignored.  Times are sysUptime-relative milliseconds,
- * converted with the header's unix_secs/unix_nsecs and sysUptime using a
- * signed 32-bit difference (wrap-safe).
+ * sequence.h).  Bytes after the last record are ignored.  Times are
+ * sysUptime-relative milliseconds, converted with the header's
+ * unix_secs/unix_nsecs and sysUptime using a signed 32-bit difference
+ * (wrap-safe).
  *
  *-------------------------------------------------------------------------
  */
