@@ -7,7 +7,7 @@
  *	  and, measured in the same run as a baseline, how many records per
  *	  second a plain memcpy of the same datagrams moves, with the ratio.
  *
- *	  Usage: bench_decode [seconds per protocol, default 1]
+ *	  Usage: bench_decode [seconds per protocol, default 1] [v5|v9|ipfix]
  *
  *-------------------------------------------------------------------------
  */
@@ -170,11 +170,15 @@ main(int argc, char **argv)
 	size_t		s;
 	int			i;
 	uint16_t	t9[2 * TT_N];
+	const char *only;
 
 	if (secs <= 0)
 		secs = 1.0;
+	only = argc > 2 ? argv[2] : NULL;
 
 	/* v5 */
+	if (only && strcmp(only, "v5") != 0)
+		goto v9;
 	d = nf_decoder_create(NULL);
 	v5_header(&P, NREC, 100000, T0, 0, 0, 0, 0, 0);
 	for (i = 0; i < NREC; i++)
@@ -203,7 +207,10 @@ main(int argc, char **argv)
 	report("v5", run(d, &P, secs, 16, NREC), run_memcpy(&P, secs, NREC));
 	nf_decoder_destroy(d);
 
+v9:
 	/* v9: template once, then data-only datagrams */
+	if (only && strcmp(only, "v9") != 0)
+		goto ipfix;
 	for (i = 0; i < 2 * TT_N; i++)
 		t9[i] = TT[i];
 	t9[2 * 18] = 22;
@@ -228,7 +235,10 @@ main(int argc, char **argv)
 	report("v9", run(d, &P, secs, 12, 1), run_memcpy(&P, secs, NREC));
 	nf_decoder_destroy(d);
 
+ipfix:
 	/* IPFIX */
+	if (only && strcmp(only, "ipfix") != 0)
+		return 0;
 	d = nf_decoder_create(NULL);
 	ipfix_header(&P, T0, 0, 1);
 	s = set_begin(&P, 2);
