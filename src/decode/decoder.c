@@ -178,14 +178,25 @@ nf_decoder_counters(const nf_decoder *d)
 	return d->ctr;
 }
 
-/* Copy an address keeping only the bytes its family uses. */
+/*
+ * Copy an address keeping only the bytes its family uses.  An IPv4-mapped
+ * IPv6 address (::ffff:a.b.c.d, what a dual-stack socket reports for an
+ * IPv4 sender) becomes the IPv4 address, so one exporter has one identity.
+ */
 static void
 nf_addr_normalize(nf_addr *dst, const nf_addr *src)
 {
+	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
 	memset(dst, 0, sizeof(*dst));
 	if (src == NULL)
 		return;
-	if (src->family == NF_AF_INET)
+	if (src->family == NF_AF_INET6 && memcmp(src->a, v4mapped, 12) == 0)
+	{
+		dst->family = NF_AF_INET;
+		memcpy(dst->a, src->a + 12, 4);
+	}
+	else if (src->family == NF_AF_INET)
 	{
 		dst->family = NF_AF_INET;
 		memcpy(dst->a, src->a, 4);

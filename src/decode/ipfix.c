@@ -7,10 +7,11 @@
  * The sequence number counts data records (all data sets, options data
  * included) per (exporter, observation domain).  When a message holds data
  * sets that could not be counted (template unknown, malformed), the next
- * message resynchronizes instead of reporting a gap.  A large backward jump
- * is an exporter reset; templates are kept (RFC 7011 section 8.4: over UDP a
- * template is replaced when re-sent and otherwise lives until it times out
- * or is withdrawn).
+ * message resynchronizes instead of reporting a gap.  An exporter restart
+ * (a large backward jump, a jump back to 0, or a run of contiguous late
+ * messages; see sequence.h) resets the sequence state only; templates are
+ * kept (RFC 7011 section 8.4: over UDP a template is replaced when re-sent
+ * and otherwise lives until it times out or is withdrawn).
  *
  *-------------------------------------------------------------------------
  */

@@ -4,9 +4,11 @@
  *	  NetFlow v5 decoder: 24-byte header, up to 30 records of 48 bytes.
  *
  * The observation domain of a v5 stream is engine_type << 8 | engine_id.
- * flow_sequence counts flows.  Times are sysUptime-relative milliseconds,
- * converted with the header's unix_secs/unix_nsecs and sysUptime using a
- * signed 32-bit difference (wrap-safe).
+ * flow_sequence counts flows; a restart is detected as for IPFIX (see
+ * sequence.h).  Bytes after the last record are ignored.  Times are
+ * sysUptime-relative milliseconds, converted with the header's
+ * unix_secs/unix_nsecs and sysUptime using a signed 32-bit difference
+ * (wrap-safe).
  *
  *-------------------------------------------------------------------------
  */

@@ -125,7 +125,6 @@ nf_read_record(const nf_template *t, const uint8_t *p, const uint8_t *end,
 	const nf_fop *f = t->ops;
 	const nf_fop *fend = t->ops + t->nops;
 	bool		check = t->has_var;
-	uint64_t	seen = 0;
 
 	for (; f < fend; f++)
 	{
@@ -143,7 +142,6 @@ nf_read_record(const nf_template *t, const uint8_t *p, const uint8_t *end,
 			else
 				v = nf_get_uint(p, flen);
 			s->v[f->op] = v;
-			seen |= BIT(f->op);
 		}
 		else if (f->kind == NF_K_SKIP)
 		{
@@ -155,7 +153,6 @@ nf_read_record(const nf_template *t, const uint8_t *p, const uint8_t *end,
 			if (check && (size_t) (end - p) < flen)
 				return NULL;
 			memcpy(s->v6[nf_v6_slot(f->op)], p, 16);
-			seen |= BIT(f->op);
 		}
 		else
 		{
@@ -175,7 +172,8 @@ nf_read_record(const nf_template *t, const uint8_t *p, const uint8_t *end,
 		}
 		p += flen;
 	}
-	s->seen = seen;
+	/* every field is in every record: what was seen is the template's */
+	s->seen = t->seen_mask;
 	return p;
 }
 

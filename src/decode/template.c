@@ -154,6 +154,8 @@ nf_compile(uint16_t version, bool is_options, uint16_t tid,
 			t->ops[nops].kind = NF_K_V6;
 		else
 			t->ops[nops].kind = NF_K_UINT;	/* nfd_field_op: 1..8 bytes */
+		if (t->ops[nops].kind == NF_K_UINT || t->ops[nops].kind == NF_K_V6)
+			t->seen_mask |= UINT64_C(1) << op;
 		nops++;
 	}
 	t->nops = nops;

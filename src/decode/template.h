@@ -55,6 +55,7 @@ typedef struct nf_template
 	bool		has_var;		/* has variable-length fields */
 	uint32_t	nops;
 	uint32_t	min_len;		/* minimum bytes per data record, >= 1 */
+	uint64_t	seen_mask;		/* bit (1 << op) of every op read into a slot */
 	nf_fop	   *ops;
 	uint8_t    *raw;			/* template record as on the wire */
 	size_t		raw_len;

@@ -510,6 +510,31 @@ t_ipfix_more(void)
 	ok(S.r[0].icmp_type == 8 && (S.r[0].present & NF_HAS_ICMP_TYPE), "ipfix: icmpTypeCodeIPv4 (32)");
 	ok(S.r[1].next_hop.family == NF_AF_INET6 && S.r[1].next_hop.a[15] == 0xFE, "ipfix: ipNextHopIPv6Address (62)");
 
+	/* template 256 redefined between two data sets of one message */
+	{
+		static const uint16_t TB[] = {1, 4, 8, 4};
+
+		ipfix_header(&P, T0, 4, 1);
+		s = set_begin(&P, 256);
+		p32(&P, 0x0A000009);
+		p32(&P, 0x0A0000FF);
+		p32(&P, 300);
+		p16(&P, 0);
+		p8(&P, 6);
+		set_end(&P, s);
+		itset(&P, 256, 2, TB);
+		s = set_begin(&P, 256);
+		p32(&P, 400);
+		p32(&P, 0x0A00000A);
+		set_end(&P, s);
+		ipfix_finish(&P);
+		is(decode_exact(d, &P, &ex, NOW, &S), 2, "ipfix: template redefined between two data sets");
+		ok(S.r[0].bytes == 300 && S.r[0].protocol == 6 && is_v4(&S.r[0].src_addr, 10, 0, 0, 9),
+		   "ipfix: first set with the old definition");
+		ok(S.r[1].bytes == 400 && !(S.r[1].present & NF_HAS_PROTOCOL) &&
+		   is_v4(&S.r[1].src_addr, 10, 0, 0, 10), "ipfix: second set with the new definition");
+	}
+
 	/* systemInitTimeMilliseconds in the data record itself */
 	ipfix_header(&P, T0, 4, 1);
 	itset(&P, 258, 4, TY);
