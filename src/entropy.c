@@ -125,6 +125,11 @@ entropy_step(FunctionCallInfo fcinfo, int64 w)
 			ereport(ERROR,
 					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
 					 errmsg("could not determine the type of the entropy value")));
+		if (typoid == RECORDOID)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("anonymous record values are not supported as entropy values"),
+					 errhint("Use a text key such as host(a) || ' ' || host(b), or a named composite type.")));
 		st = entropy_state_new(aggcxt, typoid, 256);
 	}
 	key = key_bytes_of_datum(PG_GETARG_DATUM(1), st->typlen, st->typbyval,

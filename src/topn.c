@@ -25,6 +25,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "common/int.h"
 #include "fmgr.h"
 #include "key_table.h"
@@ -409,6 +410,11 @@ topn_trans(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
 					 errmsg("could not determine the type of the topn key")));
+		if (typoid == RECORDOID)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("anonymous record values are not supported as topn keys"),
+					 errhint("Use a text key such as host(a) || ' ' || host(b), or a named composite type.")));
 		check_capacity(PG_GETARG_INT32(3));
 		st = topn_state_new(aggcxt, PG_GETARG_INT32(3), false, typoid);
 	}

@@ -18,6 +18,7 @@ SELECT netflow.entropy(NULL::inet) AS h;
 SELECT netflow.entropy(x, 0) AS h FROM generate_series(1, 3) AS x;
 SELECT netflow.entropy(x, -1) FROM generate_series(1, 3) AS x;
 SELECT netflow.entropy(x, 9223372036854775807) FROM generate_series(1, 2) AS x;
+SELECT netflow.entropy(ROW(x, x)) FROM generate_series(1, 3) AS x;
 
 -- Skewed data: Zipf-like ports and sources, bytes as weights.
 CREATE TABLE entropy_flows (ts timestamptz, src_addr inet, dst_port integer, bytes bigint);

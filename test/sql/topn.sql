@@ -98,6 +98,7 @@ SELECT netflow.topn(x, 1, NULL) FROM generate_series(1, 3) AS x;
 SELECT netflow.topn(x, 1, 2 + x) FROM generate_series(1, 3) AS x;
 SELECT netflow.topn(x, 9223372036854775807, 5) FROM generate_series(1, 2) AS x, generate_series(1, 2) AS y;
 SELECT * FROM netflow.topn_items((SELECT s FROM sa), -1);
+SELECT netflow.topn(ROW(x, x), 1, 5) FROM generate_series(1, 3) AS x;
 
 -- Text and binary forms round-trip.
 SELECT s::text::netflow.topn_summary::text = s::text AS text_roundtrip,
