@@ -33,10 +33,14 @@ include $(PGXS)
 $(DATA_built): $(SQL_PARTS)
 	cat $^ > $@
 
-.PHONY: bench test run
+.PHONY: bench test run print-regress
 test:
 	bash scripts/test.sh
 bench:
 	bash scripts/bench.sh
 run:
 	bash scripts/run.sh
+
+# Used by scripts/test.sh to list the pg_regress tests.
+print-regress:
+	@echo $(REGRESS)

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# scripts/bench.sh -- `make bench`: every speed figure of netflow beside a
+# baseline measured in the same run, and the ratio.  Runs on a throwaway
+# cluster (staged PostgreSQL, unprivileged OS user) like the test suite.
+#
+# Usage: bash scripts/bench.sh [part ...]   parts: decode analytics ingest
+
+set -u
+. "$(dirname "$0")/lib.sh"
+cd "$NETFLOW_ROOT"
+
+PARTS=${*:-decode analytics ingest}
+has_part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
+
+ensure_packages $TEST_PACKAGES
+WORK=$(mktemp -d /tmp/netflow-bench.XXXXXX)
+chmod 755 "$WORK"
+trap 'cluster_stop "$BIN" "$WORK/data" 2>/dev/null; rm -rf "$WORK"' EXIT
+
+make -s NETFLOW_WERROR=1 >/dev/null || exit 1
+BIN=$(stage_postgres "$WORK/stage")
+
+if has_part decode && [ -f test/decode/Makefile ]; then
+	echo "== decode throughput (flows/s per core; baseline: memcpy of the same records)"
+	make -s -C test/decode bench
+fi
+
+if has_part analytics || has_part ingest; then
+	PORT=$(free_port)
+	cluster_start "$BIN" "$WORK/data" "$PORT" \
+		"shared_preload_libraries = 'netflow'" "netflow.listen = ''" \
+		"shared_buffers = '2GB'" "max_parallel_workers_per_gather = 2" \
+		"max_wal_size = '8GB'" "timezone = 'UTC'" || exit 1
+	export PGHOST="$WORK/data" PGPORT="$PORT" PGUSER=postgres PGDATABASE=postgres
+	"$BIN/psql" -X -q -c 'CREATE EXTENSION netflow' >/dev/null
+	export PATH="$BIN:$PATH"
+	if has_part analytics && [ -f scripts/bench_analytics.sh ]; then
+		echo "== analytics (10 million flows)"
+		bash scripts/bench_analytics.sh
+	fi
+	if has_part ingest && [ -f scripts/bench_ingest.sh ]; then
+		echo "== ingest (baseline: binary COPY FROM of the same rows into the same table)"
+		bash scripts/bench_ingest.sh "$WORK"
+	fi
+fi

@@ -1,0 +1,94 @@
+# scripts/lib.sh -- shell functions shared by run.sh, test.sh and bench.sh:
+# package installation, a private staged PostgreSQL, throwaway clusters run
+# as an unprivileged OS user, free ports.  Sourced, never executed.
+
+NETFLOW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_MAJOR=15
+PG_SYS_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+PGXS_DIR=/usr/lib/postgresql/$PG_MAJOR/lib/pgxs
+
+# Debian packages the product needs to build and run.
+RUN_PACKAGES="make gcc postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR"
+# ...and the ones the test suite and benchmarks need on top.
+TEST_PACKAGES="$RUN_PACKAGES clang libclang-rt-14-dev postgresql-$PG_MAJOR-pgtap
+	libtap-parser-sourcehandler-pgtap-perl libipc-run-perl softflowd nfdump tshark
+	python3 python3-psycopg python3-scapy iproute2"
+
+# Print a progress line on stderr.
+say() { printf '==> %s\n' "$*" >&2; }
+
+# Run a command as root: directly when we are root, else through sudo.
+as_root() {
+	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# The OS user that owns throwaway clusters: postgres when we are root.
+pg_os_user() {
+	if [ "$(id -u)" = 0 ]; then echo postgres; else id -un; fi
+}
+
+# Run a command as the cluster's OS user.
+as_pg() {
+	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Install the given Debian packages that are not installed yet.
+ensure_packages() {
+	local missing="" p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	say "installing Debian packages:$missing"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+}
+
+# Print a TCP/UDP port that nothing on this machine uses.
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		if ! ss -Hltnu 2>/dev/null | awk '{print $5}' | grep -qE "[:.]$p\$"; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+# Copy PostgreSQL's binaries and share files to $1 (relocatable layout) and
+# install the freshly built extension there, so tests never touch the
+# system installation.  Prints the staged bin directory.
+stage_postgres() {
+	local stage=$1
+	mkdir -p "$stage/usr/lib/postgresql" "$stage/usr/share/postgresql"
+	cp -a /usr/lib/postgresql/$PG_MAJOR "$stage/usr/lib/postgresql/"
+	cp -aL /usr/share/postgresql/$PG_MAJOR "$stage/usr/share/postgresql/"
+	make -C "$NETFLOW_ROOT" -s install DESTDIR="$stage" >/dev/null
+	echo "$stage/usr/lib/postgresql/$PG_MAJOR/bin"
+}
+
+# Create and start a cluster: cluster_start BINDIR DATADIR PORT [conf lines...]
+# The socket directory is the data directory.
+cluster_start() {
+	local bindir=$1 datadir=$2 port=$3
+	shift 3
+	mkdir -p "$datadir"
+	chown "$(pg_os_user)" "$datadir"
+	chmod 700 "$datadir"
+	as_pg "$bindir/initdb" -D "$datadir" -U postgres -A trust --no-sync >/dev/null || return 1
+	{
+		echo "port = $port"
+		echo "listen_addresses = ''"
+		echo "unix_socket_directories = '$datadir'"
+		echo "fsync = off"
+		for line in "$@"; do echo "$line"; done
+	} >>"$datadir/postgresql.conf"
+	as_pg "$bindir/pg_ctl" -D "$datadir" -l "$datadir/server.log" -w start >/dev/null
+}
+
+# Stop a cluster started by cluster_start.
+cluster_stop() {
+	as_pg "$1/pg_ctl" -D "$2" -m fast -w stop >/dev/null 2>&1 || true
+}

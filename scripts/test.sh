@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# scripts/test.sh -- the whole netflow test suite, from a fresh Debian 12
+# machine: installs the packages it needs, builds with -Werror, installs the
+# extension into a private staged copy of PostgreSQL (never the system one),
+# runs every suite on throwaway clusters owned by an unprivileged OS user,
+# and ends with the line "N passed, N failed".  Exit status 0 only when
+# nothing failed.
+#
+# Usage: bash scripts/test.sh [suite ...]
+#   suites: unit regress pgtap tap fuzz crosscheck (default: all)
+#   FUZZ_SECONDS=60 sets the fuzzing time; KEEP=1 keeps the work directory.
+
+set -u
+. "$(dirname "$0")/lib.sh"
+cd "$NETFLOW_ROOT"
+
+SUITES=${*:-unit regress pgtap tap fuzz crosscheck}
+PASSED=0
+FAILED=0
+FAILURES=""
+
+# Record one result: count NAME OK|FAIL
+count() {
+	if [ "$2" = OK ]; then
+		PASSED=$((PASSED + 1))
+	else
+		FAILED=$((FAILED + 1))
+		FAILURES="$FAILURES\n  $1"
+	fi
+}
+
+# Count TAP lines ("ok N", "not ok N") at the start of lines in file $2,
+# attributing them to suite $1; a non-zero exit $3 with no failing line
+# counts as one failure (the test died).
+count_tap() {
+	local name=$1 file=$2 rc=$3 ok bad
+	ok=$(grep -cE '^ok [0-9]+' "$file")
+	bad=$(grep -cE '^not ok [0-9]+' "$file")
+	PASSED=$((PASSED + ok))
+	if [ "$bad" -gt 0 ]; then
+		FAILED=$((FAILED + bad))
+		FAILURES="$FAILURES\n$(grep -E '^not ok [0-9]+' "$file" | sed "s|^|  $name: |")"
+	elif [ "$rc" != 0 ]; then
+		count "$name (exited $rc after $ok passing tests)" FAIL
+	fi
+	if [ "$bad" -gt 0 ] || [ "$rc" != 0 ]; then
+		tail -n 60 "$file" >&2
+	fi
+}
+
+has_suite() { case " $SUITES " in *" $1 "*) return 0 ;; esac; return 1; }
+
+ensure_packages $TEST_PACKAGES
+
+WORK=$(mktemp -d /tmp/netflow-test.XXXXXX)
+chmod 755 "$WORK"
+trap '[ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"' EXIT
+say "work directory $WORK"
+
+# --- build (CI builds with -Wall -Wextra -Werror) ---------------------------
+say "building"
+make -s clean >/dev/null 2>&1
+if make -s NETFLOW_WERROR=1 >"$WORK/build.log" 2>&1; then
+	count "build with -Wall -Wextra -Werror" OK
+	BIN=$(stage_postgres "$WORK/stage")
+else
+	cat "$WORK/build.log" >&2
+	count "build with -Wall -Wextra -Werror" FAIL
+	BIN=""
+fi
+
+# A copy of the tests that the cluster's OS user can read.
+cp -a test "$WORK/test"
+chmod -R a+rX "$WORK/test"
+
+# --- decoder unit tests (plain C, ASan + UBSan) -----------------------------
+if has_suite unit && [ -f test/decode/Makefile ]; then
+	say "decoder unit tests"
+	make -s -C test/decode check >"$WORK/unit.log" 2>&1
+	count_tap unit "$WORK/unit.log" $?
+fi
+
+# --- a cluster with the library preloaded for pg_regress and pgTAP ---------
+if [ -n "$BIN" ] && { has_suite regress || has_suite pgtap; }; then
+	PORT=$(free_port)
+	DATA="$WORK/regress-data"
+	if cluster_start "$BIN" "$DATA" "$PORT" \
+		"shared_preload_libraries = 'netflow'" "netflow.listen = ''" \
+		"max_worker_processes = 16" "timezone = 'UTC'"; then
+		if has_suite regress; then
+			say "pg_regress"
+			mkdir -p "$WORK/regress-out"
+			"$PGXS_DIR/src/test/regress/pg_regress" --bindir="$BIN" \
+				--host="$DATA" --port="$PORT" --user=postgres \
+				--inputdir=test --outputdir="$WORK/regress-out" \
+				--load-extension=netflow \
+				$(make -s -C "$NETFLOW_ROOT" print-regress 2>/dev/null) \
+				>"$WORK/regress.log" 2>&1
+			rc=$?
+			ok=$(grep -cE '\.\.\. +ok' "$WORK/regress.log")
+			bad=$(grep -cE '\.\.\. +FAILED|\.\.\. +failed' "$WORK/regress.log")
+			PASSED=$((PASSED + ok))
+			if [ "$bad" -gt 0 ]; then
+				FAILED=$((FAILED + bad))
+				FAILURES="$FAILURES\n$(grep -E '\.\.\. +(FAILED|failed)' "$WORK/regress.log" | sed 's/^/  regress: /')"
+				cat "$WORK/regress-out/regression.diffs" >&2
+			elif [ $rc != 0 ]; then
+				cat "$WORK/regress.log" >&2
+				count "pg_regress (exited $rc)" FAIL
+			fi
+		fi
+		if has_suite pgtap && ls test/pgtap/*.sql >/dev/null 2>&1; then
+			say "pgTAP"
+			for f in test/pgtap/*.sql; do
+				db=tap_$(basename "$f" .sql)
+				"$BIN/createdb" -h "$DATA" -p "$PORT" -U postgres "$db"
+				"$BIN/psql" -X -q -h "$DATA" -p "$PORT" -U postgres -d "$db" \
+					-c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION netflow' >/dev/null
+				PATH="$BIN:$PATH" pg_prove --verbose -h "$DATA" -p "$PORT" -U postgres \
+					-d "$db" "$f" >"$WORK/pgtap.log" 2>&1
+				count_tap "pgtap $(basename "$f")" "$WORK/pgtap.log" $?
+			done
+		fi
+		if grep -qE 'terminated by signal|was terminated by' "$DATA/server.log"; then
+			count "no server crash during pg_regress and pgTAP" FAIL
+			grep -E 'terminated by signal' "$DATA/server.log" >&2
+		else
+			count "no server crash during pg_regress and pgTAP" OK
+		fi
+		cluster_stop "$BIN" "$DATA"
+	else
+		cat "$DATA/server.log" >&2
+		count "start the regression cluster" FAIL
+	fi
+fi
+
+# --- Perl TAP tests (PostgreSQL::Test::Cluster), run as the cluster user ---
+if [ -n "$BIN" ] && has_suite tap && ls test/t/*.pl >/dev/null 2>&1; then
+	say "Perl TAP tests"
+	mkdir -p "$WORK/tap"
+	chown "$(pg_os_user)" "$WORK/tap"
+	for f in "$WORK"/test/t/*.pl; do
+		name=$(basename "$f")
+		say "  $name"
+		(cd "$WORK/tap" && as_pg env PATH="$BIN:$PATH" \
+			PERL5LIB="$PGXS_DIR/src/test/perl:$WORK/test/t" \
+			PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
+			TESTDIR="$WORK/tap" NETFLOW_TEST_DIR="$WORK/test" \
+			NETFLOW_ROOT="$NETFLOW_ROOT" PG_TEST_TIMEOUT_DEFAULT=120 \
+			prove -v "$f") >"$WORK/tap-$name.log" 2>&1
+		count_tap "tap $name" "$WORK/tap-$name.log" $?
+	done
+fi
+
+# --- fuzzing the decoders (libFuzzer, ASan + UBSan), bounded in time --------
+if has_suite fuzz && [ -f test/fuzz/Makefile ]; then
+	say "fuzzing for ${FUZZ_SECONDS:-60} s"
+	if make -s -C test/fuzz run FUZZ_SECONDS="${FUZZ_SECONDS:-60}" >"$WORK/fuzz.log" 2>&1; then
+		count "fuzz decoders" OK
+		grep -E '^(#[0-9]+ +DONE|Done [0-9]+ runs)' "$WORK/fuzz.log" >&2
+	else
+		tail -n 60 "$WORK/fuzz.log" >&2
+		count "fuzz decoders" FAIL
+	fi
+fi
+
+# --- cross-check against tshark's decoder (needs root for capture) ---------
+if [ -n "$BIN" ] && has_suite crosscheck && [ -f test/crosscheck/run.sh ]; then
+	say "cross-check with softflowd and tshark"
+	bash test/crosscheck/run.sh "$BIN" "$WORK/crosscheck" >"$WORK/crosscheck.log" 2>&1
+	count_tap crosscheck "$WORK/crosscheck.log" $?
+fi
+
+if [ -n "$FAILURES" ]; then
+	printf 'failures:%b\n' "$FAILURES"
+fi
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]
