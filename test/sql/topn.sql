@@ -151,6 +151,42 @@ SELECT set_byte(b, 46, 0)::netflow.topn_summary FROM bin;
 SELECT set_byte(b, 47, 97)::netflow.topn_summary FROM bin;
 SELECT ''::bytea::netflow.topn_summary;
 
+-- Random single-byte corruptions (fixed seed) and every truncation of a
+-- lossy summary: each is either rejected with an error or is a valid
+-- summary that the other functions accept; nothing else happens.
+DO $$
+DECLARE
+    b bytea;
+    m bytea;
+    accepted int := 0;
+    rejected int := 0;
+    truncated_rejected int := 0;
+BEGIN
+    PERFORM setseed(0.25);
+    SELECT s::bytea INTO b FROM sb WHERE capacity = 10;
+    FOR i IN 1..2000 LOOP
+        -- byte values below 128 keep the outcome independent of the database encoding
+        m := set_byte(b, floor(random() * length(b))::int, floor(random() * 128)::int);
+        BEGIN
+            PERFORM count(*) FROM netflow.topn_items(m::netflow.topn_summary, 100);
+            PERFORM netflow.topn_union(x) FROM (VALUES (m::netflow.topn_summary), (b::netflow.topn_summary)) AS v(x);
+            accepted := accepted + 1;
+        EXCEPTION WHEN invalid_binary_representation THEN
+            rejected := rejected + 1;
+        END;
+    END LOOP;
+    FOR l IN 0..length(b) - 1 LOOP
+        BEGIN
+            PERFORM substring(b FROM 1 FOR l)::netflow.topn_summary;
+        EXCEPTION WHEN invalid_binary_representation THEN
+            truncated_rejected := truncated_rejected + 1;
+        END;
+    END LOOP;
+    RAISE NOTICE 'mutations: % accepted, % rejected; truncations: % of % rejected',
+        accepted, rejected, truncated_rejected, length(b);
+END
+$$;
+
 -- Parallel aggregation: same answer as serial, on a regular table.
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
