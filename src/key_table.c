@@ -60,7 +60,7 @@ kt_find(const KeyTable *kt, uint64 hash, const char *key, uint32 len,
 		uint32 *slotp)
 {
 	uint32		pos = (uint32) hash & kt->mask;
-	uint32		hi = (uint32) (hash >> 32);
+	uint32		tag = (uint32) hash;
 
 	for (uint32 probes = 0; probes <= kt->mask; probes++)
 	{
@@ -71,7 +71,7 @@ kt_find(const KeyTable *kt, uint64 hash, const char *key, uint32 len,
 			*slotp = pos;
 			return -1;
 		}
-		if ((uint32) (s >> 32) == hi)
+		if ((uint32) (s >> 32) == tag)
 		{
 			int32		idx = (int32) (s & 0xffffffff) - 1;
 			const KtEntry *e = &kt->entries[idx];
@@ -118,7 +118,7 @@ kt_grow_slots(KeyTable *kt)
 
 		while (kt->slots[pos] != 0)
 			pos = (pos + 1) & kt->mask;
-		kt->slots[pos] = ((h >> 32) << 32) | (uint64) (i + 1);
+		kt->slots[pos] = ((uint64) (uint32) h << 32) | (uint64) (i + 1);
 	}
 	pfree(old);
 }
@@ -159,7 +159,7 @@ kt_insert(KeyTable *kt, uint64 hash, const char *key, uint32 len)
 	e->error = 0;
 	e->heappos = -1;
 	kt_set_key(kt, e, key, len);
-	kt->slots[slot] = ((hash >> 32) << 32) | (uint64) (idx + 1);
+	kt->slots[slot] = ((uint64) (uint32) hash << 32) | (uint64) (idx + 1);
 	return idx;
 }
 
@@ -194,7 +194,7 @@ kt_unlink(KeyTable *kt, int32 idx)
 		s = kt->slots[j];
 		if (s == 0)
 			break;
-		home = (uint32) kt->entries[(int32) (s & 0xffffffff) - 1].hash & kt->mask;
+		home = (uint32) (s >> 32) & kt->mask;
 		/* The slot at j may move to i unless its home lies in (i, j]. */
 		if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
 		{
@@ -219,7 +219,7 @@ kt_relink(KeyTable *kt, int32 idx, uint64 hash, const char *key, uint32 len)
 		pfree(e->k.ext);
 	e->hash = hash;
 	kt_set_key(kt, e, key, len);
-	kt->slots[slot] = ((hash >> 32) << 32) | (uint64) (idx + 1);
+	kt->slots[slot] = ((uint64) (uint32) hash << 32) | (uint64) (idx + 1);
 }
 
 /* Bytes allocated by the table: entry array, slot array and long keys. */

@@ -9,9 +9,9 @@
  * after detoasting.  Two values are the same key when these bytes are equal.
  *
  * The table is open addressing with linear probing over a slot array; each
- * slot holds the upper 32 bits of the key's hash and the index of an entry
- * in a dense entry array, so a probe rarely touches an entry that does not
- * match.  Deletion (used by Space-Saving eviction) shifts later slots back,
+ * slot holds the low 32 bits of the key's hash (so a slot's home position is
+ * known without touching its entry) and the index of an entry in a dense
+ * entry array, so a probe rarely touches an entry that does not match.  Deletion (used by Space-Saving eviction) shifts later slots back,
  * so no tombstones accumulate.  Keys up to KT_INLINE bytes live inside the
  * entry: no allocation per key for addresses, ports and integers.
  *
@@ -50,7 +50,7 @@ typedef struct KeyTable
 	KtEntry    *entries;		/* dense array, nentries used */
 	int32		nentries;
 	int32		maxentries;		/* allocated length of entries */
-	uint64	   *slots;			/* 0 = empty, else hash-high << 32 | idx+1 */
+	uint64	   *slots;			/* 0 = empty, else hash-low32 << 32 | idx+1 */
 	uint32		mask;			/* number of slots - 1 */
 } KeyTable;
 
