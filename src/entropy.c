@@ -87,7 +87,7 @@ entropy_state_new(MemoryContext cxt, Oid typoid, int32 expected)
 
 	st->typoid = typoid;
 	get_typlenbyval(typoid, &st->typlen, &st->typbyval);
-	kt_init(&st->kt, cxt, expected);
+	kt_init(&st->kt, cxt, expected, 0);
 	return st;
 }
 

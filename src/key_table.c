@@ -25,16 +25,20 @@ kt_alloc_slots(KeyTable *kt, int32 n)
 	kt->mask = (uint32) (nslots - 1);
 }
 
-/* Set up an empty table able to hold 'expected' keys without growing. */
+/*
+ * Set up an empty table able to hold 'expected' keys without growing, with
+ * slots for at least 'sparse' keys at load factor 1/2 (a sparser table
+ * probes less: top-N passes its capacity times 2).
+ */
 void
-kt_init(KeyTable *kt, MemoryContext cxt, int32 expected)
+kt_init(KeyTable *kt, MemoryContext cxt, int32 expected, int32 sparse)
 {
 	kt->cxt = cxt;
 	kt->maxentries = Max(expected, 16);
 	kt->nentries = 0;
 	kt->entries = MemoryContextAllocHuge(cxt,
 										 (Size) kt->maxentries * sizeof(KtEntry));
-	kt_alloc_slots(kt, kt->maxentries);
+	kt_alloc_slots(kt, Max(kt->maxentries, sparse));
 }
 
 /* Release everything the table allocated. */
@@ -157,7 +161,6 @@ kt_insert(KeyTable *kt, uint64 hash, const char *key, uint32 len)
 	e->hash = hash;
 	e->count = 0;
 	e->error = 0;
-	e->heappos = -1;
 	kt_set_key(kt, e, key, len);
 	kt->slots[slot] = ((uint64) (uint32) hash << 32) | (uint64) (idx + 1);
 	return idx;

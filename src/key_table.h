@@ -36,7 +36,7 @@ typedef struct KtEntry
 	int64		count;			/* weight counted for the key */
 	int64		error;			/* top-N: overestimation bound */
 	uint32		len;			/* key length in bytes */
-	int32		heappos;		/* top-N: position in the min-heap */
+	uint32		spare;			/* padding, unused */
 	union
 	{
 		char		inl[KT_INLINE];
@@ -98,7 +98,8 @@ kt_hash(const char *p, uint32 len)
 	return kt_mix64(h);
 }
 
-extern void kt_init(KeyTable *kt, MemoryContext cxt, int32 expected);
+extern void kt_init(KeyTable *kt, MemoryContext cxt, int32 expected,
+					int32 sparse);
 extern void kt_free(KeyTable *kt);
 extern int32 kt_find(const KeyTable *kt, uint64 hash, const char *key,
 					 uint32 len, uint32 *slotp);

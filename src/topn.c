@@ -51,6 +51,7 @@ typedef struct TopnState
 {
 	KeyTable	kt;
 	TopnHeapNode *heap;			/* min-heap of entries by count */
+	int32	   *hpos;			/* entry index -> its heap position */
 	int32		heapmax;		/* allocated length of heap */
 	int32		capacity;
 	bool		lossy;			/* a key may have been dropped */
@@ -106,9 +107,10 @@ topn_state_new(MemoryContext cxt, int32 capacity, bool textkeys, Oid typoid)
 	}
 	else
 		get_typlenbyval(typoid, &st->typlen, &st->typbyval);
-	kt_init(&st->kt, cxt, Min(capacity, 1024));
+	kt_init(&st->kt, cxt, Min(capacity, 1024), Min(capacity, 65536) * 2);
 	st->heapmax = Min(capacity, 1024);
 	st->heap = MemoryContextAlloc(cxt, sizeof(TopnHeapNode) * st->heapmax);
+	st->hpos = MemoryContextAlloc(cxt, sizeof(int32) * st->heapmax);
 	return st;
 }
 
@@ -121,6 +123,7 @@ heap_reserve(TopnState *st, int32 n)
 		int32		m = Max(n, Min(st->heapmax * 2, st->capacity));
 
 		st->heap = repalloc(st->heap, sizeof(TopnHeapNode) * m);
+		st->hpos = repalloc(st->hpos, sizeof(int32) * m);
 		st->heapmax = m;
 	}
 }
@@ -133,7 +136,7 @@ heap_reserve(TopnState *st, int32 n)
 static inline void
 heap_sift_down(TopnState *st, int32 i)
 {
-	KtEntry    *ent = st->kt.entries;
+	int32	   *hpos = st->hpos;
 	TopnHeapNode *h = st->heap;
 	int32		n = st->kt.nentries;
 	TopnHeapNode x = h[i];
@@ -142,30 +145,37 @@ heap_sift_down(TopnState *st, int32 i)
 	{
 		int32		c = 4 * i + 1;
 		int32		m;
+		int64		mc;
 		int32		end;
 
 		if (c >= n)
 			break;
 		m = c;
+		mc = h[c].count;
 		end = Min(c + 4, n);
 		for (int32 k = c + 1; k < end; k++)
-			if (h[k].count < h[m].count)
-				m = k;
-		if (h[m].count >= x.count)
+		{
+			bool		lt = h[k].count < mc;
+
+			/* written to compile to conditional moves, not branches */
+			m = lt ? k : m;
+			mc = lt ? h[k].count : mc;
+		}
+		if (mc >= x.count)
 			break;
 		h[i] = h[m];
-		ent[h[i].idx].heappos = i;
+		hpos[h[i].idx] = i;
 		i = m;
 	}
 	h[i] = x;
-	ent[x.idx].heappos = i;
+	hpos[x.idx] = i;
 }
 
 /* Move heap position i up until its parent is not heavier. */
 static inline void
 heap_sift_up(TopnState *st, int32 i)
 {
-	KtEntry    *ent = st->kt.entries;
+	int32	   *hpos = st->hpos;
 	TopnHeapNode *h = st->heap;
 	TopnHeapNode x = h[i];
 
@@ -176,11 +186,11 @@ heap_sift_up(TopnState *st, int32 i)
 		if (h[p].count <= x.count)
 			break;
 		h[i] = h[p];
-		ent[h[i].idx].heappos = i;
+		hpos[h[i].idx] = i;
 		i = p;
 	}
 	h[i] = x;
-	ent[x.idx].heappos = i;
+	hpos[x.idx] = i;
 }
 
 /* Rebuild the heap over all entries. */
@@ -194,7 +204,7 @@ heap_rebuild(TopnState *st)
 	{
 		st->heap[i].count = st->kt.entries[i].count;
 		st->heap[i].idx = i;
-		st->kt.entries[i].heappos = i;
+		st->hpos[i] = i;
 	}
 	for (int32 i = (n - 2) / 4; i >= 0 && n > 1; i--)
 		heap_sift_down(st, i);
@@ -223,8 +233,8 @@ topn_add(TopnState *st, const char *key, uint32 len, int64 w)
 	{
 		e = &st->kt.entries[idx];
 		add_checked(&e->count, w);
-		st->heap[e->heappos].count = e->count;
-		heap_sift_down(st, e->heappos);
+		st->heap[st->hpos[idx]].count = e->count;
+		heap_sift_down(st, st->hpos[idx]);
 	}
 	else if (st->kt.nentries < st->capacity)
 	{
@@ -238,7 +248,7 @@ topn_add(TopnState *st, const char *key, uint32 len, int64 w)
 		e->error = base;
 		st->heap[idx].count = e->count;
 		st->heap[idx].idx = idx;
-		e->heappos = idx;
+		st->hpos[idx] = idx;
 		heap_sift_up(st, idx);
 	}
 	else
@@ -356,7 +366,7 @@ topn_merge(TopnState *st, TopnItem *items, int32 n, int64 bound_t,
 		}
 		memcpy(cand + nold, pending, sizeof(TopnItem) * npending);
 		qsort(cand, ncand, sizeof(TopnItem), topn_item_cmp);
-		kt_init(&st->kt, old.cxt, newcap);
+		kt_init(&st->kt, old.cxt, newcap, Min(newcap, 65536) * 2);
 		for (int32 i = 0; i < newcap; i++)
 		{
 			int32		idx = kt_insert(&st->kt, kt_hash(cand[i].key, cand[i].len),
