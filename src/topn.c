@@ -401,7 +401,6 @@ topn_aggcontext(FunctionCallInfo fcinfo)
 Datum
 topn_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = topn_aggcontext(fcinfo);
 	TopnState  *st = PG_ARGISNULL(0) ? NULL : (TopnState *) PG_GETARG_POINTER(0);
 	char		buf[8];
 	const char *key;
@@ -412,8 +411,10 @@ topn_trans(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("topn capacity must not be null")));
+	/* a state only comes from an aggregate: check the context once */
 	if (st == NULL)
 	{
+		MemoryContext aggcxt = topn_aggcontext(fcinfo);
 		Oid			typoid = get_fn_expr_argtype(fcinfo->flinfo, 1);
 
 		if (!OidIsValid(typoid))
