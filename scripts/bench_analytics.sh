@@ -19,7 +19,7 @@ PARALLEL="$COMMON SET max_parallel_workers_per_gather = 2; SET parallel_setup_co
 
 q() { $PSQL -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
-echo "bench_analytics: building $TABLE with $ROWS rows"
+echo "bench_analytics: building $TABLE with $ROWS rows ($(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg))"
 q <<SQL
 DROP TABLE IF EXISTS $TABLE;
 CREATE TABLE $TABLE (src_addr inet, dst_port integer, bytes bigint);
@@ -78,4 +78,5 @@ for mode in serial parallel; do
 	echo "entropy $label: $t2 s  baseline SQL formula: $b2 s  speedup $(ratio "$t2" "$b2")   [$(plan_kind "$S" "$ENT") / $(plan_kind "$S" "$ENT_BASE")]"
 done
 
+echo "bench_analytics: load average at the end $(cut -d' ' -f1-3 /proc/loadavg) (wall times; other load on the machine slows both sides)"
 if [ "${BENCH_KEEP:-0}" != 1 ]; then q -c "DROP TABLE $TABLE"; fi

@@ -5,19 +5,21 @@
  *	  Shannon entropy (bits) of the distribution of a value, optionally
  *	  weighted.
  *
- * The state is a key table of distinct values -> summed weight (see
- * key_table.h).  The final function computes
+ * The state maps each distinct value to its summed weight.  The final
+ * function computes
  *	  H = log2(N) - (1/N) * sum(c_i * log2(c_i))
  * over the positive counts c_i (N = sum c_i), in long double with Neumaier
  * compensated summation over the counts in ascending order, equal counts
  * grouped.  The order depends only on the multiset of counts, so serial
  * and parallel plans return the very same double.
  *
- * Memory grows with the number of distinct values: one 56-byte entry per
- * value plus 16..32 bytes of slot array, and the value's bytes when longer
- * than 24 bytes; the entry array grows by doubling.  At most KT_MAX_ENTRIES
- * distinct values per state are kept; beyond that the aggregate raises an
- * ERROR (aggregate states are not bounded by work_mem).
+ * Memory grows with the number of distinct values.  Fixed-length values of
+ * at most 8 bytes (integers, dates, ...) live in a compact open-addressing
+ * table of 16-byte slots (value, count), so a row touches one slot; other
+ * values use the shared key table (key_table.h: a 56-byte entry plus slots
+ * per value).  At most KT_MAX_ENTRIES distinct values per state are kept;
+ * beyond that the aggregate raises an ERROR (aggregate states are not
+ * bounded by work_mem).
  *
  *-------------------------------------------------------------------------
  */
