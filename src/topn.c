@@ -52,6 +52,7 @@ typedef struct TopnState
 	KeyTable	kt;
 	TopnHeapNode *heap;			/* min-heap of entries by count */
 	int32	   *hpos;			/* entry index -> its heap position */
+	bool		heapvalid;		/* heap and hpos are up to date */
 	int32		heapmax;		/* allocated length of heap */
 	int32		capacity;
 	bool		lossy;			/* a key may have been dropped */
@@ -208,14 +209,27 @@ heap_rebuild(TopnState *st)
 	}
 	for (int32 i = (n - 2) / 4; i >= 0 && n > 1; i--)
 		heap_sift_down(st, i);
+	st->heapvalid = true;
+}
+
+/*
+ * Make the heap valid.  While a state is exact and has room, no heap is
+ * kept (nothing is evicted and the bound is 0): it is built on demand.
+ */
+static inline void
+heap_ensure(TopnState *st)
+{
+	if (unlikely(!st->heapvalid))
+		heap_rebuild(st);
 }
 
 /* Upper bound of the true weight of any key the state does not hold. */
 static inline int64
-topn_state_bound(const TopnState *st)
+topn_state_bound(TopnState *st)
 {
 	if (!st->lossy || st->kt.nentries == 0)
 		return 0;
+	heap_ensure(st);
 	return st->heap[0].count;
 }
 
@@ -233,29 +247,38 @@ topn_add(TopnState *st, const char *key, uint32 len, int64 w)
 	{
 		e = &st->kt.entries[idx];
 		add_checked(&e->count, w);
-		st->heap[st->hpos[idx]].count = e->count;
-		heap_sift_down(st, st->hpos[idx]);
+		if (st->heapvalid)
+		{
+			st->heap[st->hpos[idx]].count = e->count;
+			heap_sift_down(st, st->hpos[idx]);
+		}
 	}
 	else if (st->kt.nentries < st->capacity)
 	{
 		int64		base = topn_state_bound(st);
 
-		heap_reserve(st, st->kt.nentries + 1);
 		idx = kt_insert(&st->kt, hash, key, len);
 		e = &st->kt.entries[idx];
 		e->count = base;
 		add_checked(&e->count, w);
 		e->error = base;
-		st->heap[idx].count = e->count;
-		st->heap[idx].idx = idx;
-		st->hpos[idx] = idx;
-		heap_sift_up(st, idx);
+		if (st->heapvalid)
+		{
+			heap_reserve(st, st->kt.nentries);
+			st->heap[idx].count = e->count;
+			st->heap[idx].idx = idx;
+			st->hpos[idx] = idx;
+			heap_sift_up(st, idx);
+		}
 	}
 	else
 	{
 		/* evict the lightest key; the newcomer inherits its count */
-		int32		m = (int32) st->heap[0].idx;
+		int32		m;
 		int64		base;
+
+		heap_ensure(st);
+		m = (int32) st->heap[0].idx;
 
 		e = &st->kt.entries[m];
 		base = e->count;
@@ -273,7 +296,7 @@ topn_add(TopnState *st, const char *key, uint32 len, int64 w)
 
 /* The state's entries as items (keys point into the state). */
 static TopnItem *
-topn_state_items(const TopnState *st)
+topn_state_items(TopnState *st)
 {
 	int32		n = st->kt.nentries;
 	TopnItem   *items = palloc(sizeof(TopnItem) * Max(n, 1));
