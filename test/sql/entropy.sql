@@ -42,6 +42,7 @@ SELECT (SELECT log(2, sum(c)) - sum(c * log(2, c)) / sum(c)
 SELECT abs(netflow.entropy(dst_port) - port) < 1e-9 AS port_ok,
        abs(netflow.entropy(src_addr) - src) < 1e-9 AS src_ok,
        abs(netflow.entropy(host(src_addr)) - src) < 1e-9 AS src_text_ok,
+       abs(netflow.entropy(host(src_addr) || ' is a rather long text value') - src) < 1e-9 AS src_long_text_ok,
        abs(netflow.entropy(dst_port::bigint) - port) < 1e-9 AS port_bigint_ok,
        abs(netflow.entropy(dst_port, bytes) - port_bytes) < 1e-9 AS weighted_ok,
        abs(netflow.entropy_normalized(dst_port) - port / log(2, nports)::float8) < 1e-9 AS normalized_ok,

@@ -56,6 +56,20 @@ SELECT capacity,
          WHERE t.item IN (SELECT item FROM netflow.topn_items(s, 100000))) AS top10_found
 FROM sb WHERE capacity >= 100 ORDER BY capacity;
 
+-- Keys longer than 24 bytes (stored out of line, replaced on eviction).
+CREATE TEMP TABLE truth_long AS
+SELECT 'host-' || host(src_addr) || '.example.internal' AS item, sum(bytes) AS w
+FROM topn_b GROUP BY 1;
+CREATE TEMP TABLE s_long AS
+SELECT netflow.topn('host-' || host(src_addr) || '.example.internal', bytes, 50) AS s FROM topn_b;
+SELECT (SELECT count(*) FROM netflow.topn_items(s, 1000)) AS items,
+       (SELECT bool_and(t.w BETWEEN i.weight - i.error AND i.weight)
+          FROM netflow.topn_items(s, 1000) AS i JOIN truth_long AS t USING (item)) AS bounds_hold,
+       (SELECT max(t.w) <= netflow.topn_bound(s)
+          FROM truth_long AS t WHERE t.item NOT IN (SELECT item FROM netflow.topn_items(s, 1000))) AS left_out_ok,
+       (SELECT item FROM netflow.topn_items(s, 1)) AS heaviest
+FROM s_long;
+
 -- Per-hour summaries stored in a table, merged with topn_union.
 CREATE TABLE topn_hourly (hour timestamptz, s netflow.topn_summary);
 INSERT INTO topn_hourly
