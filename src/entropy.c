@@ -164,10 +164,9 @@ small_grow(EntropyState *st)
 static inline SmallSlot *
 small_slot(EntropyState *st, const char *key, uint32 len, bool *isnew)
 {
-	uint64		k = 0;
+	uint64		k = kt_load_word(key, len);
 	uint32		pos;
 
-	memcpy(&k, key, len);
 	pos = (uint32) kt_mix64(k) & st->smask;
 	for (;;)
 	{

@@ -73,6 +73,47 @@ kt_mix64(uint64 x)
 	return x;
 }
 
+/*
+ * Load len (<= 8) bytes into a zeroed word, as memcpy would; constant-size
+ * copies compile to plain moves instead of a library call.
+ */
+static inline uint64
+kt_load_word(const char *p, uint32 len)
+{
+	uint64		w = 0;
+
+	switch (len)
+	{
+		case 8:
+			memcpy(&w, p, 8);
+			break;
+		case 7:
+			memcpy(&w, p, 7);
+			break;
+		case 6:
+			memcpy(&w, p, 6);
+			break;
+		case 5:
+			memcpy(&w, p, 5);
+			break;
+		case 4:
+			memcpy(&w, p, 4);
+			break;
+		case 3:
+			memcpy(&w, p, 3);
+			break;
+		case 2:
+			memcpy(&w, p, 2);
+			break;
+		case 1:
+			memcpy(&w, p, 1);
+			break;
+		default:
+			break;
+	}
+	return w;
+}
+
 /* Hash of a byte string: 8-byte words folded by multiply-rotate, then mixed. */
 static inline uint64
 kt_hash(const char *p, uint32 len)
@@ -90,8 +131,7 @@ kt_hash(const char *p, uint32 len)
 	}
 	if (len > 0)
 	{
-		w = 0;
-		memcpy(&w, p, len);
+		w = kt_load_word(p, len);
 		h ^= w * UINT64CONST(0x87c37b91114253d5);
 		h = ((h << 31) | (h >> 33)) * UINT64CONST(0x4cf5ad432745937f);
 	}
