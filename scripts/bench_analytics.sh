@@ -21,6 +21,7 @@ q() { $PSQL -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 echo "bench_analytics: building $TABLE with $ROWS rows ($(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg))"
 q <<SQL
+SET client_min_messages = warning;
 DROP TABLE IF EXISTS $TABLE;
 CREATE TABLE $TABLE (src_addr inet, dst_port integer, bytes bigint);
 -- Pure arithmetic, deterministic: r is a multiplicative hash of i.
