@@ -46,7 +46,7 @@ SELECT function_privs_are('netflow', 'make_partitions_for',
 						  ARRAY['timestamp with time zone[]', 'timestamp with time zone'],
 						  'public', ARRAY[]::name[],
 						  'PUBLIC cannot execute make_partitions_for');
-SELECT function_privs_are('netflow', 'lock_flows_briefly', ARRAY['text', 'integer'],
+SELECT function_privs_are('netflow', 'lock_flows_briefly', ARRAY['text', 'integer', 'text'],
 						  'public', ARRAY[]::name[],
 						  'PUBLIC cannot execute lock_flows_briefly');
 SELECT function_privs_are('netflow', 'window_count', ARRAY['text', 'bigint'],
