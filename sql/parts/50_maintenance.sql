@@ -164,10 +164,12 @@ COMMENT ON FUNCTION netflow.retention_candidates(interval, timestamptz) IS
 -- Locking without stalling ingest
 ------------------------------------------------------------------------
 
--- Take ACCESS EXCLUSIVE on netflow.flows with a short lock_timeout, retrying
+-- Take a lock on netflow.flows (ACCESS EXCLUSIVE to drop a partition,
+-- SHARE UPDATE EXCLUSIVE to attach one) with a short lock_timeout, retrying
 -- a few times with a pause in between; false when it stayed unavailable.
 -- On success the lock is held until the end of the transaction.
-CREATE FUNCTION netflow.lock_flows_briefly(lock_timeout text, attempts integer DEFAULT 3)
+CREATE FUNCTION netflow.lock_flows_briefly(lock_timeout text, attempts integer DEFAULT 3,
+										   mode text DEFAULT 'ACCESS EXCLUSIVE')
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE STRICT
 SET search_path = pg_catalog, pg_temp
@@ -175,10 +177,15 @@ AS $$
 DECLARE
 	old_timeout text := current_setting('lock_timeout');
 BEGIN
+	IF mode NOT IN ('ACCESS EXCLUSIVE', 'SHARE UPDATE EXCLUSIVE') THEN
+		RAISE EXCEPTION 'unsupported lock mode "%"', mode
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Maintenance takes ACCESS EXCLUSIVE or SHARE UPDATE EXCLUSIVE.';
+	END IF;
 	FOR attempt IN 1 .. greatest(attempts, 1) LOOP
 		BEGIN
 			PERFORM set_config('lock_timeout', lock_timeout, true);
-			LOCK TABLE netflow.flows IN ACCESS EXCLUSIVE MODE;
+			EXECUTE format('LOCK TABLE netflow.flows IN %s MODE', mode);
 			PERFORM set_config('lock_timeout', old_timeout, true);
 			RETURN true;
 		EXCEPTION WHEN lock_not_available THEN
@@ -194,9 +201,9 @@ BEGIN
 	RETURN false;
 END
 $$;
-COMMENT ON FUNCTION netflow.lock_flows_briefly(text, integer) IS
-	'Lock netflow.flows ACCESS EXCLUSIVE waiting at most lock_timeout per attempt; false when not obtained (internal)';
-REVOKE ALL ON FUNCTION netflow.lock_flows_briefly(text, integer) FROM PUBLIC;
+COMMENT ON FUNCTION netflow.lock_flows_briefly(text, integer, text) IS
+	'Lock netflow.flows in the given mode waiting at most lock_timeout per attempt; false when not obtained (internal)';
+REVOKE ALL ON FUNCTION netflow.lock_flows_briefly(text, integer, text) FROM PUBLIC;
 
 ------------------------------------------------------------------------
 -- Partitions for flows outside the premade window
@@ -459,8 +466,10 @@ BEGIN
 	END;
 
 	-- 1. Premake: the partition containing now and premake more after it.
-	-- Creating a partition locks netflow.flows ACCESS EXCLUSIVE: take that
-	-- lock briefly first (retrying), and only when something is missing.
+	-- create_partitions attaches new partitions, which takes SHARE UPDATE
+	-- EXCLUSIVE on netflow.flows: that lets readers and inserts go on, but
+	-- waits for VACUUM or another attach, so take it briefly first
+	-- (retrying), and only when something is missing.
 	BEGIN
 		b := netflow.partition_bounds(now, s.partition_interval);
 		upto := b.upper;
@@ -472,7 +481,7 @@ BEGIN
 										s.partition_interval) AS g(t)
 				   WHERE NOT EXISTS (SELECT 1 FROM netflow.flows_partitions() p
 									 WHERE g.t >= p.lower AND g.t < p.upper)) THEN
-			IF NOT netflow.lock_flows_briefly(s.lock_timeout) THEN
+			IF NOT netflow.lock_flows_briefly(s.lock_timeout, 3, 'SHARE UPDATE EXCLUSIVE') THEN
 				RAISE EXCEPTION USING ERRCODE = 'lock_not_available';
 			END IF;
 			SELECT array_agg(m) INTO made FROM netflow.create_partitions(b.lower, upto) AS m;
