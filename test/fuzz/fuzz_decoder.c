@@ -65,6 +65,7 @@ typedef struct fuzz_state
 	nf_decoder *b;				/* receives A's templates by load_template */
 	nf_decoder_limits lim;
 	const nf_addr *exporter;	/* exporter of the datagram being decoded */
+	const nf_addr *canon;		/* ... as records and events name it */
 	int64_t		now;
 	uint64_t	emitted;		/* emit calls during the current nf_decode */
 	uint64_t	total_emitted;	/* ... over all nf_decode calls on A */
@@ -75,8 +76,13 @@ typedef struct fuzz_state
 	uint64_t	n_pending;
 } fuzz_state;
 
-/* The exporter addresses: two IPv4, two IPv6, all loopback-style. */
+/*
+ * The exporter addresses: 127.0.0.1, 127.0.0.2, ::1, and ::ffff:127.0.0.2
+ * (what a dual-stack socket reports for 127.0.0.2: the decoder must treat
+ * it as that IPv4 exporter), and the identity records carry for each.
+ */
 static nf_addr exporters[FUZZ_EXPORTERS];
+static nf_addr canonical[FUZZ_EXPORTERS];
 
 /* Fill the exporter address table once. */
 static void
@@ -96,7 +102,12 @@ init_exporters(void)
 	exporters[2].family = NF_AF_INET6;
 	exporters[2].a[15] = 1;		/* ::1 */
 	exporters[3].family = NF_AF_INET6;
-	exporters[3].a[15] = 2;		/* ::2 */
+	exporters[3].a[10] = 0xff;	/* ::ffff:127.0.0.2 */
+	exporters[3].a[11] = 0xff;
+	exporters[3].a[12] = 127;
+	exporters[3].a[15] = 2;
+	memcpy(canonical, exporters, sizeof(canonical));
+	canonical[3] = exporters[1];
 	done = true;
 }
 
@@ -119,12 +130,12 @@ addr_equal(const nf_addr *x, const nf_addr *y)
 	return memcmp(x, y, sizeof(nf_addr)) == 0;
 }
 
-/* True when 'a' is one of the harness's exporter addresses. */
+/* True when 'a' is the identity of one of the harness's exporters. */
 static bool
 known_exporter(const nf_addr *a)
 {
 	for (int i = 0; i < FUZZ_EXPORTERS; i++)
-		if (addr_equal(a, &exporters[i]))
+		if (addr_equal(a, &canonical[i]))
 			return true;
 	return false;
 }
@@ -159,7 +170,7 @@ check_record(void *arg, const nf_flow_record *r)
 	CHECK(all_zero(r->pad, sizeof(r->pad)), "pad bytes not zero");
 
 	check_addr(&r->exporter, false, "exporter");
-	CHECK(addr_equal(&r->exporter, st->exporter),
+	CHECK(addr_equal(&r->exporter, st->canon),
 		  "record's exporter is not the datagram's");
 	check_addr(&r->src_addr, true, "src_addr");
 	check_addr(&r->dst_addr, true, "dst_addr");
@@ -269,7 +280,7 @@ on_template(void *arg, const nf_template_event *ev)
 		CHECK(ev->raw == NULL, "withdrawn template with raw bytes");
 		return;
 	}
-	CHECK(addr_equal(&ev->exporter, st->exporter),
+	CHECK(addr_equal(&ev->exporter, st->canon),
 		  "template learned from another exporter than the datagram's");
 	CHECK(ev->raw != NULL && ev->raw_len >= 4, "template raw_len %zu",
 		  ev->raw_len);
@@ -340,7 +351,7 @@ load_garbage(fuzz_state *st, const uint8_t *d, size_t len)
 
 /*
  * Decode one datagram according to its control byte:
- *	bits 0-1	exporter (127.0.0.1, 127.0.0.2, ::1, ::2)
+ *	bits 0-1	exporter (127.0.0.1, 127.0.0.2, ::1, ::ffff:127.0.0.2)
  *	bits 2-4	clock step before it: 0, 1 us, 1 ms, 1 s, 30 s, 10 min,
  *				1 day, or back 10 s (a collector clock step)
  *	bit 5		call nf_decoder_expire after it
@@ -362,6 +373,7 @@ run_one(fuzz_state *st, uint8_t ctrl, const uint8_t *dgram, size_t len)
 	int			n;
 
 	st->exporter = &exporters[ctrl & 3];
+	st->canon = &canonical[ctrl & 3];
 	st->now += steps[(ctrl >> 2) & 7];
 
 	/* Exact-size heap copy (1 byte allocated for an empty datagram). */

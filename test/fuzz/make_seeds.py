@@ -34,7 +34,8 @@ CFG_TINY = 0x00 | (1 << 3) | (0 << 5) | (0 << 6)
 CFG_SMALL = 0x01 | (2 << 3) | (1 << 5) | (1 << 6)
 
 # ctrl bits (see run_one in fuzz_decoder.c)
-EXP_V4A, EXP_V4B, EXP_V6A, EXP_V6B = 0, 1, 2, 3
+# exporters: 127.0.0.1, 127.0.0.2, ::1, ::ffff:127.0.0.2 (= 127.0.0.2)
+EXP_V4A, EXP_V4B, EXP_V6A, EXP_V4MAPPED = 0, 1, 2, 3
 STEP_0, STEP_1US, STEP_1MS, STEP_1S, STEP_30S, STEP_10MIN, STEP_DAY, \
     STEP_BACK = range(8)
 EXPIRE, EXPORTERS, ALSO_B = 0x20, 0x40, 0x80
@@ -159,11 +160,11 @@ def handmade():
     v9rec = bytes(range(16)) + bytes(range(16, 32)) + bytes([58]) + \
         struct.pack('>HIII', 0x8000, 100, 2, 1000)
     seeds['handmade-v9-options-icmp6'] = frame(CFG_DEFAULT, [
-        (ctrl(EXP_V6B), v9(9, 0, [set_(260, v9rec)])),
-        (ctrl(EXP_V6B), v9(9, 1, [set_(0, v9t), set_(1, v9o)])),
-        (ctrl(EXP_V6B), v9(9, 2, [set_(261, v9orec), set_(260, v9rec * 3)])),
-        (ctrl(EXP_V6B, STEP_BACK), v9(9, 1, [set_(260, v9rec)])),
-        (ctrl(EXP_V6B, STEP_DAY), v9(9, 0, [set_(260, v9rec)]))])
+        (ctrl(EXP_V4MAPPED), v9(9, 0, [set_(260, v9rec)])),
+        (ctrl(EXP_V4MAPPED), v9(9, 1, [set_(0, v9t), set_(1, v9o)])),
+        (ctrl(EXP_V4MAPPED), v9(9, 2, [set_(261, v9orec), set_(260, v9rec * 3)])),
+        (ctrl(EXP_V4MAPPED, STEP_BACK), v9(9, 1, [set_(260, v9rec)])),
+        (ctrl(EXP_V4MAPPED, STEP_DAY), v9(9, 0, [set_(260, v9rec)]))])
     # Saved templates loaded into decoder B (ctrl bit 7 with bytes that are
     # not a datagram: id, flags, domain, raw), then data for them.
     raw = struct.pack('>HH', 256, 4) + struct.pack('>HHHHHHHH', 8, 4, 12, 4,
@@ -206,7 +207,7 @@ def main(argv):
         items = []
         for g in grams:
             items.append((ctrl(EXP_V4B, STEP_1MS), g))
-            items.append((ctrl(EXP_V6B, STEP_1MS, EXPORTERS | EXPIRE), g))
+            items.append((ctrl(EXP_V4MAPPED, STEP_1MS, EXPORTERS | EXPIRE), g))
         seeds[name + '-two-exporters-small'] = frame(CFG_SMALL, items)
         # 4. retransmission and a clock step back.
         seeds[name + '-retransmit'] = frame(CFG_DEFAULT, [
