@@ -165,6 +165,18 @@ def handmade():
         (ctrl(EXP_V4MAPPED), v9(9, 2, [set_(261, v9orec), set_(260, v9rec * 3)])),
         (ctrl(EXP_V4MAPPED, STEP_BACK), v9(9, 1, [set_(260, v9rec)])),
         (ctrl(EXP_V4MAPPED, STEP_DAY), v9(9, 0, [set_(260, v9rec)]))])
+    # Many observation domains (exporter table growth past 64 and 128
+    # entries, and with small limits, exporter eviction churn).
+    small_t = struct.pack('>HH', 256, 2) + struct.pack('>HHHH', 8, 4, 2, 4)
+    many = []
+    for dom in range(140):
+        msg = ipfix(dom, 0, [set_(2, small_t), set_(256, bytes(
+            [10, 0, dom >> 8, dom & 0xff]) + struct.pack('>I', dom + 1))])
+        many.append((ctrl(dom & 3, STEP_1US, 0), msg))
+    many[-1] = (ctrl(EXP_V4A, STEP_1S, EXPORTERS | EXPIRE), many[-1][1])
+    seeds['handmade-many-domains'] = frame(CFG_DEFAULT, many)
+    seeds['handmade-many-domains-small'] = frame(CFG_SMALL, many)
+
     # Saved templates loaded into decoder B (ctrl bit 7 with bytes that are
     # not a datagram: id, flags, domain, raw), then data for them.
     raw = struct.pack('>HH', 256, 4) + struct.pack('>HHHHHHHH', 8, 4, 12, 4,
