@@ -51,6 +51,12 @@ typedef enum nf_counter
 	NF_CTR_SEQ_LOST,			/* estimated lost units (flows or packets) */
 	NF_CTR_SEQ_REORDERED,		/* late or duplicate sequence numbers */
 	NF_CTR_EXPORTER_RESETS,		/* exporter restart detected */
+	/* added by the decoders (names appended, existing values unchanged) */
+	NF_CTR_EXPORTERS_EVICTED,	/* (exporter, domain) entries dropped:
+								 * max_exporters reached */
+	NF_CTR_SAMPLING_UNKNOWN,	/* v5 header: sampling mode set, interval 0 */
+	NF_CTR_DROP_NO_MEMORY,		/* allocation failed: template or data set
+								 * lost */
 	NF_CTR__COUNT
 } nf_counter;
 
@@ -64,6 +70,8 @@ typedef struct nf_decoder_limits
 	size_t		pending_bytes_per_exporter;	/* data waiting for templates */
 	int64_t		pending_max_age_us; /* older waiting data is expired */
 	size_t		max_exporters;	/* (exporter, domain) entries tracked */
+	/* added by the decoders; 0 in any field means "the default" */
+	size_t		pending_bytes_total;	/* all exporters together */
 } nf_decoder_limits;
 
 /* Fill 'lim' with the defaults. */

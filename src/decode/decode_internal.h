@@ -1,0 +1,125 @@
+/*-------------------------------------------------------------------------
+ *
+ * decode_internal.h
+ *	  State shared by the decoder's files: the nf_decoder object and its
+ *	  exporter stream entries.  Not part of the public interface.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NETFLOW_DECODE_INTERNAL_H
+#define NETFLOW_DECODE_INTERNAL_H
+
+#include "decoder.h"
+#include "msg_ctx.h"
+#include "pending.h"
+#include "sampling.h"
+#include "sequence.h"
+#include "template_cache.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define NF_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define NF_PRINTF(f, a)
+#endif
+
+/*
+ * One exporter stream: (exporter address, observation domain, version).
+ * For v5 the domain is engine_type << 8 | engine_id.
+ */
+typedef struct nf_exporter
+{
+	struct nf_exporter *hnext;	/* hash chain */
+	struct nf_exporter *lru_prev;	/* toward more recently seen */
+	struct nf_exporter *lru_next;	/* toward less recently seen */
+
+	nf_addr		addr;			/* normalized: unused bytes zero */
+	uint32_t	domain;
+	uint16_t	version;
+
+	int64_t		first_seen;
+	int64_t		last_seen;
+	uint64_t	datagrams;
+	uint64_t	flows;
+	uint64_t	seq_gaps;
+	uint64_t	seq_lost;
+	uint64_t	seq_reordered;
+	uint64_t	resets;
+
+	nf_seq		seq;
+	bool		has_uptime;		/* v9: last_uptime valid */
+	uint32_t	last_uptime;
+	bool		has_sys_init;	/* IPFIX systemInitTimeMilliseconds known */
+	int64_t		sys_init_ms;
+
+	nf_sampling sampling;
+	nf_pending	pending;
+	nf_tset		templates;
+} nf_exporter;
+
+struct nf_decoder
+{
+	nf_decoder_limits lim;
+	uint64_t	ctr[NF_CTR__COUNT];
+	char		last_error[200];
+
+	nf_template_fn tfn;
+	void	   *targ;
+
+	nf_exporter **buckets;
+	size_t		nbuckets;		/* power of two */
+	size_t		nexporters;
+	nf_exporter *lru_head;		/* most recently seen */
+	nf_exporter *lru_tail;
+
+	nf_tcache	tcache;
+	size_t		pending_total;
+
+	/* per nf_decode call */
+	nf_emit_fn	emit;
+	void	   *emit_arg;
+	int			emitted;
+};
+
+/* decoder.c */
+extern void nf_fail(nf_decoder *d, nf_counter c, const char *fmt,...) NF_PRINTF(3, 4);
+extern nf_exporter *nf_exporter_get(nf_decoder *d, const nf_addr *addr,
+									uint32_t domain, uint16_t version,
+									int64_t now_us);
+extern void nf_exporter_seq(nf_decoder *d, nf_exporter *e, nf_seq_result r,
+							uint32_t lost);
+
+/* Hand one decoded flow to the caller and count it. */
+static inline void
+nf_emit_record(nf_decoder *d, nf_exporter *e, const nf_flow_record *rec)
+{
+	d->ctr[NF_CTR_FLOWS]++;
+	e->flows++;
+	d->emitted++;
+	if (d->emit)
+		d->emit(d->emit_arg, rec);
+}
+
+/* flowset.c: sets common to v9 and IPFIX */
+extern void nf_template_set(nf_decoder *d, nf_exporter *e,
+							const nf_msg_ctx *ctx, bool is_options,
+							const uint8_t *p, size_t len);
+extern void nf_data_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
+						uint16_t set_id, const uint8_t *p, size_t len,
+						uint32_t *records, bool *records_known);
+extern void nf_flush_templates(nf_decoder *d, nf_exporter *e);
+extern void nf_learn_loaded(nf_decoder *d, nf_exporter *e, nf_template *t);
+
+/* record.c */
+extern uint32_t nf_decode_records(nf_decoder *d, nf_exporter *e,
+								  const nf_template *t, const nf_msg_ctx *ctx,
+								  const uint8_t *p, size_t len, bool delayed);
+
+/* netflow_v5.c, netflow_v9.c, ipfix.c */
+extern int	nf_decode_v5(nf_decoder *d, const uint8_t *buf, size_t len,
+						 const nf_addr *exporter, int64_t now_us);
+extern int	nf_decode_v9(nf_decoder *d, const uint8_t *buf, size_t len,
+						 const nf_addr *exporter, int64_t now_us);
+extern int	nf_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
+							const nf_addr *exporter, int64_t now_us);
+
+#endif							/* NETFLOW_DECODE_INTERNAL_H */

@@ -1,0 +1,80 @@
+/*-------------------------------------------------------------------------
+ *
+ * sampling.c
+ *	  Sampling rates per exporter stream (see sampling.h).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <string.h>
+
+#include "sampling.h"
+
+/* Start with no sampling information. */
+void
+nf_sampling_init(nf_sampling *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+/* Remember the interval of sampler (kind, id). */
+void
+nf_sampling_set(nf_sampling *s, uint8_t kind, uint64_t id, uint64_t interval)
+{
+	uint32_t	i;
+
+	s->announced = true;
+	for (i = 0; i < s->n; i++)
+	{
+		if (s->s[i].kind == kind && s->s[i].id == id)
+		{
+			s->s[i].interval = interval;
+			return;
+		}
+	}
+	if (s->n < NF_MAX_SAMPLERS)
+		i = s->n++;
+	else
+	{
+		i = s->next_replace;
+		s->next_replace = (s->next_replace + 1) % NF_MAX_SAMPLERS;
+	}
+	s->s[i].kind = kind;
+	s->s[i].id = id;
+	s->s[i].interval = interval;
+}
+
+/* Remember the exporter-wide interval. */
+void
+nf_sampling_set_default(nf_sampling *s, uint64_t interval)
+{
+	s->announced = true;
+	s->has_default = true;
+	s->default_interval = interval;
+}
+
+/* Interval of sampler (kind, id). */
+bool
+nf_sampling_find(const nf_sampling *s, uint8_t kind, uint64_t id,
+				 uint64_t *interval)
+{
+	uint32_t	i;
+
+	for (i = 0; i < s->n; i++)
+	{
+		if (s->s[i].kind == kind && s->s[i].id == id)
+		{
+			*interval = s->s[i].interval;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Interval for records naming no (known) sampler. */
+uint64_t
+nf_sampling_fallback(const nf_sampling *s)
+{
+	if (s->has_default)
+		return s->default_interval;
+	return s->announced ? 0 : 1;
+}
