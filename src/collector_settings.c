@@ -413,9 +413,9 @@ nf_exporter_allowed(const nf_addr *a)
 	return nf_cidr_list_contains(allowed_list, a);
 }
 
-/* Define the collector's GUCs (called from _PG_init). */
-void
-nf_collector_define_settings(void)
+/* Define the settings only the postmaster reads (PGC_POSTMASTER). */
+static void
+define_postmaster_settings(void)
 {
 	DefineCustomStringVariable("netflow.listen",
 							   "UDP addresses the collector listens on (address:port list).",
@@ -452,6 +452,27 @@ nf_collector_define_settings(void)
 							PGC_POSTMASTER,
 							0,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("netflow.queue_size",
+							"Shared memory queue between receive workers and the inserter.",
+							"Datagrams wait here while the inserter is busy or the table is locked; a full queue drops datagrams (drop_queue_full).",
+							&nf_queue_size_kb,
+							262144, 1024, INT_MAX,
+							PGC_POSTMASTER,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+}
+
+/*
+ * Define the collector's GUCs (called from _PG_init).  PGC_POSTMASTER
+ * settings can only be defined while preloading; without preloading the
+ * collector does not run and only the reloadable settings are defined.
+ */
+void
+nf_collector_define_settings(bool preloading)
+{
+	if (preloading)
+		define_postmaster_settings();
 
 	DefineCustomIntVariable("netflow.rcvbuf",
 							"Socket receive buffer size requested from the kernel (SO_RCVBUF); 0 keeps the system default.",
@@ -498,13 +519,4 @@ nf_collector_define_settings(void)
 							 PGC_SIGHUP,
 							 0,
 							 NULL, NULL, NULL);
-
-	DefineCustomIntVariable("netflow.queue_size",
-							"Shared memory queue between receive workers and the inserter.",
-							"Datagrams wait here while the inserter is busy or the table is locked; a full queue drops datagrams (drop_queue_full).",
-							&nf_queue_size_kb,
-							262144, 1024, INT_MAX,
-							PGC_POSTMASTER,
-							GUC_UNIT_KB,
-							NULL, NULL, NULL);
 }

@@ -65,7 +65,7 @@ extern int	nf_synchronous_commit;
 extern int	nf_queue_size_kb;
 
 /* Define the collector's GUCs (called from _PG_init). */
-extern void nf_collector_define_settings(void);
+extern void nf_collector_define_settings(bool preloading);
 
 /* Name of the server's synchronous_commit value for ours. */
 extern const char *nf_sync_commit_name(int value);

@@ -415,7 +415,12 @@ drain_and_exit(void)
 	}
 	else
 		ereport(LOG, (errmsg("netflow inserter stopped after flushing everything")));
-	proc_exit(0);
+
+	/*
+	 * Exit status 1: the postmaster restarts us after bgw_restart_time if
+	 * the server keeps running (pg_terminate_backend); 0 would unregister.
+	 */
+	proc_exit(1);
 }
 
 /* Entry point of the insert worker. */
@@ -458,7 +463,7 @@ nf_inserter_main(Datum main_arg)
 	batch.dirty_since_us = 0;
 
 	if (!wait_for_extension())
-		proc_exit(0);
+		proc_exit(1);			/* restarted unless the server stops */
 	load_templates();
 	ereport(LOG,
 			(errmsg("netflow inserter started in database \"%s\"", nf_database)));

@@ -61,7 +61,7 @@ nf_collector_init(void)
 	const char *err;
 	int			i;
 
-	nf_collector_define_settings();
+	nf_collector_define_settings(process_shared_preload_libraries_in_progress);
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 

@@ -374,5 +374,6 @@ nf_receiver_main(Datum main_arg)
 
 	for (i = 0; i < nsock; i++)
 		close(socks[i].fd);
-	proc_exit(0);
+	/* status 1: restarted after bgw_restart_time unless the server stops */
+	proc_exit(1);
 }

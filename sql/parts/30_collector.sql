@@ -101,6 +101,7 @@ SELECT w.worker_type, w.worker_id, w.pid, w.started_at,
 	max(c.value) FILTER (WHERE c.counter = 'drop_bad_set') AS drop_bad_set,
 	max(c.value) FILTER (WHERE c.counter = 'drop_bad_template') AS drop_bad_template,
 	max(c.value) FILTER (WHERE c.counter = 'drop_bad_record') AS drop_bad_record,
+	max(c.value) FILTER (WHERE c.counter = 'drop_no_memory') AS drop_no_memory,
 	max(c.value) FILTER (WHERE c.counter = 'drop_unstorable') AS drop_unstorable,
 	max(c.value) FILTER (WHERE c.counter = 'drop_shutdown') AS drop_shutdown,
 	max(c.value) FILTER (WHERE c.counter = 'templates_learned') AS templates_learned,
@@ -116,6 +117,8 @@ SELECT w.worker_type, w.worker_id, w.pid, w.started_at,
 	max(c.value) FILTER (WHERE c.counter = 'seq_lost') AS seq_lost,
 	max(c.value) FILTER (WHERE c.counter = 'seq_reordered') AS seq_reordered,
 	max(c.value) FILTER (WHERE c.counter = 'exporter_resets') AS exporter_resets,
+	max(c.value) FILTER (WHERE c.counter = 'exporters_evicted') AS exporters_evicted,
+	max(c.value) FILTER (WHERE c.counter = 'sampling_unknown') AS sampling_unknown,
 	max(c.value) FILTER (WHERE c.counter = 'partitions_requested') AS partitions_requested,
 	max(c.value) FILTER (WHERE c.counter = 'rcvbuf_granted') AS rcvbuf_granted,
 	max(c.value) FILTER (WHERE c.counter = 'queue_bytes_used') AS queue_bytes_used,
@@ -136,7 +139,8 @@ CREATE VIEW netflow.drop_counters AS
 SELECT c.counter AS reason, sum(c.value)::bigint AS count
 FROM netflow.collector_counters() c
 WHERE c.counter LIKE 'drop\_%'
-	OR c.counter IN ('kernel_drops', 'pending_evicted', 'pending_expired')
+	OR c.counter IN ('kernel_drops', 'pending_evicted', 'pending_expired',
+		'templates_evicted')
 GROUP BY c.counter
 ORDER BY c.counter;
 COMMENT ON VIEW netflow.drop_counters IS
