@@ -70,7 +70,7 @@ ok( $node->poll_query_until('postgres',
 		"SELECT count(*) = 2 FROM netflow.templates WHERE exporter = '127.0.0.1'"),
 	'both templates are saved in netflow.templates');
 is( $node->safe_psql('postgres',
-		'SELECT string_agg(version || ':' || obs_domain || ':' || template_id || ':' || is_options, \',\' ORDER BY version) FROM netflow.templates'),
+		q{SELECT string_agg(version || ':' || obs_domain || ':' || template_id || ':' || is_options, ',' ORDER BY version) FROM netflow.templates}),
 	'9:9:300:false,10:7:256:false', 'saved template keys');
 is(stat_value($node, 'templates_saved'), '2', 'templates_saved counts the two rows');
 
