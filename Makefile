@@ -44,3 +44,7 @@ run:
 # Used by scripts/test.sh to list the pg_regress tests.
 print-regress:
 	@echo $(REGRESS)
+
+# PGXS does not track header dependencies: rebuild every object when any
+# header changes.
+$(OBJS): $(wildcard src/*.h src/decode/*.h)

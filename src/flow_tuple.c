@@ -42,7 +42,7 @@ const nf_flow_field nf_flow_fields[NF_FLOWS_NATTS] = {
 	F_TIME(time_received),
 	F_ADDR(exporter),
 	F_UINT(obs_domain, 0, INT8OID, PG_UINT32_MAX, false),
-	F_UINT(version, 0, INT2OID, 10, true),
+	F_UINT(version, 0, INT2OID, PG_UINT16_MAX, true),
 	F_ADDR(src_addr),
 	F_ADDR(dst_addr),
 	F_UINT(src_port, NF_HAS_SRC_PORT, INT4OID, PG_UINT16_MAX, false),

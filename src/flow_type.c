@@ -190,6 +190,7 @@ parse_time(const char *s, int64 *out)
 				sec,
 				frac = 0;
 	int64		days,
+				tod,
 				us;
 	int			ndigits = 0;
 	int			i;
@@ -226,9 +227,20 @@ parse_time(const char *s, int64 *out)
 		h > 23 || mi > 59 || sec > 59)
 		return 1;
 
+	/*
+	 * days * US_PER_DAY + time of day.  For days before 1970 start from the
+	 * next midnight and go back, so that the earliest microsecond of the
+	 * int64 range does not overflow on the way.
+	 */
 	days = days_from_civil(y, (int) mo, (int) d);
+	tod = (h * 3600 + mi * 60 + sec) * US_PER_SEC + frac;
+	if (days < 0)
+	{
+		days += 1;
+		tod -= US_PER_DAY;
+	}
 	if (pg_mul_s64_overflow(days, US_PER_DAY, &us) ||
-		pg_add_s64_overflow(us, (h * 3600 + mi * 60 + sec) * US_PER_SEC + frac, &us))
+		pg_add_s64_overflow(us, tod, &us))
 		return 2;
 	*out = us;
 	return 0;
@@ -746,7 +758,11 @@ decode_binary(const uint8 *data, size_t len, nf_flow_record *r)
 		}
 	}
 	if (rd.pos != rd.len)
+	{
+		if (rd.len - rd.pos == 1)
+			bin_error("The value has 1 byte after its last field.");
 		bin_error("The value has %zu bytes after its last field.", rd.len - rd.pos);
+	}
 	check_or_error(r, NULL, true);
 }
 

@@ -152,11 +152,11 @@ COMMENT ON COLUMN netflow.flows.icmp_code IS
 COMMENT ON COLUMN netflow.flows.flags IS
 	'How the record was obtained, bit mask: 1 = times are the receive time (exporter sent none), 2 = decoded after waiting for its template';
 
--- BRIN on time: tiny, and flows arrive roughly in time order.  Created on
--- the parent, so every partition gets its own copy automatically.
-CREATE INDEX flows_time_start_brin ON netflow.flows USING brin (time_start);
-COMMENT ON INDEX netflow.flows_time_start_brin IS
-	'BRIN index on time_start, inherited by every partition';
+-- BRIN on time_start: create_partitions gives every partition its own BRIN
+-- index.  There is deliberately no index on the parent: the parent belongs
+-- to the extension, and a parent index would make pg_dump's output fail to
+-- restore (ATTACH PARTITION would create the partition's index before the
+-- dump's own CREATE INDEX for it).
 
 CREATE VIEW netflow.flows_upscaled WITH (security_invoker = true) AS
 SELECT f.*,
@@ -167,6 +167,22 @@ SELECT f.*,
 FROM netflow.flows f;
 COMMENT ON VIEW netflow.flows_upscaled IS
 	'netflow.flows plus estimated true volumes: packets and bytes multiplied by sampling_interval (NULL when the interval is unknown, i.e. 0)';
+-- The view's other columns carry the table's column comments.
+DO $$
+DECLARE
+	r		record;
+BEGIN
+	FOR r IN
+		SELECT a.attname, col_description(a.attrelid, a.attnum) AS comment
+		FROM pg_catalog.pg_attribute a
+		WHERE a.attrelid = 'netflow.flows'::pg_catalog.regclass
+		  AND a.attnum > 0 AND NOT a.attisdropped
+	LOOP
+		EXECUTE pg_catalog.format('COMMENT ON COLUMN netflow.flows_upscaled.%I IS %L',
+								  r.attname, r.comment);
+	END LOOP;
+END
+$$;
 COMMENT ON COLUMN netflow.flows_upscaled.packets_upscaled IS
 	'Estimated packets: packets * sampling_interval; NULL when sampling_interval is 0 (unknown) or NULL';
 COMMENT ON COLUMN netflow.flows_upscaled.bytes_upscaled IS
@@ -244,7 +260,7 @@ DECLARE
 BEGIN
 	IF NOT isfinite(ts) THEN
 		RAISE EXCEPTION 'timestamp out of range for a partition: "%"', ts
-			USING ERRCODE = 'datetime_value_out_of_range',
+			USING ERRCODE = 'datetime_field_overflow',
 				  DETAIL = 'Partitions cover finite time ranges only.';
 	END IF;
 	IF kind = 'month' THEN
@@ -334,21 +350,39 @@ SET TimeZone = 'UTC'
 SET DateStyle = 'ISO, YMD'
 AS $$
 DECLARE
-	max_partitions constant integer := 10000;
+	max_partitions constant integer := 1000;
 	step	interval := netflow.partition_interval();
 	b		record;
 	cur		timestamptz;
-	n		integer := 0;
-	pname	text;
-	created regclass;
+	los		timestamptz[] := '{}';
+	his		timestamptz[] := '{}';
 	lowers	timestamptz[];
 	uppers	timestamptz[];
+	pname	text;
+	created regclass;
+	i		integer;
 BEGIN
 	IF NOT isfinite(from_ts) OR NOT isfinite(to_ts) THEN
 		RAISE EXCEPTION 'partition range must be finite'
-			USING ERRCODE = 'datetime_value_out_of_range',
+			USING ERRCODE = 'datetime_field_overflow',
 				  DETAIL = format('The range given was [%s, %s).', from_ts, to_ts);
 	END IF;
+
+	-- The aligned ranges covering [from_ts, to_ts), bounded in number.
+	cur := from_ts;
+	WHILE cur < to_ts LOOP
+		IF cardinality(los) >= max_partitions THEN
+			RAISE EXCEPTION 'too many partitions requested'
+				USING ERRCODE = 'program_limit_exceeded',
+					  DETAIL = format('The range [%s, %s) needs more than %s partitions of %s.',
+									  from_ts, to_ts, max_partitions, step),
+					  HINT = 'Create the partitions in smaller steps.';
+		END IF;
+		b := netflow.partition_bounds(cur, step);
+		los := los || b.lower;
+		his := his || b.upper;
+		cur := b.upper;
+	END LOOP;
 
 	-- Serialise concurrent calls without blocking readers or writers.
 	LOCK TABLE netflow.flows IN SHARE UPDATE EXCLUSIVE MODE;
@@ -359,37 +393,27 @@ BEGIN
 	INTO lowers, uppers
 	FROM netflow.flows_partitions() p;
 
-	cur := from_ts;
-	WHILE cur < to_ts LOOP
-		n := n + 1;
-		IF n > max_partitions THEN
-			RAISE EXCEPTION 'too many partitions requested'
-				USING ERRCODE = 'program_limit_exceeded',
-					  DETAIL = format('The range [%s, %s) needs more than %s partitions of %s.',
-									  from_ts, to_ts, max_partitions, step),
-					  HINT = 'Create the partitions in smaller steps.';
-		END IF;
-		b := netflow.partition_bounds(cur, step);
-		cur := b.upper;
-
+	FOR i IN 1 .. cardinality(los) LOOP
 		CONTINUE WHEN EXISTS (SELECT 1 FROM unnest(lowers, uppers) AS p(lo, hi)
-							  WHERE p.lo < b.upper AND b.lower < p.hi);
+							  WHERE p.lo < his[i] AND los[i] < p.hi);
 
-		pname := netflow.partition_name(b.lower, step);
+		pname := netflow.partition_name(los[i], step);
 		IF to_regclass(format('netflow.%I', pname)) IS NOT NULL THEN
 			RAISE NOTICE 'skipping partition range [%, %): relation "netflow.%" already exists',
-				b.lower, b.upper, pname;
+				los[i], his[i], pname;
 			CONTINUE;
 		END IF;
 
 		EXECUTE format('CREATE TABLE netflow.%I PARTITION OF netflow.flows FOR VALUES FROM (%L) TO (%L)',
-					   pname, b.lower, b.upper);
+					   pname, los[i], his[i]);
 		created := format('netflow.%I', pname)::regclass;
+		EXECUTE format('CREATE INDEX %I ON %s USING brin (time_start)',
+					   pname || '_time_start_brin', created);
 		EXECUTE format('COMMENT ON TABLE %s IS %L', created,
-					   format('netflow.flows partition for [%s, %s)', b.lower, b.upper));
+					   format('netflow.flows partition for [%s, %s)', los[i], his[i]));
 		RETURN NEXT created;
 	END LOOP;
 END
 $$;
 COMMENT ON FUNCTION netflow.create_partitions(timestamptz, timestamptz) IS
-	'Create the missing netflow.flows partitions covering [from_ts, to_ts) with the configured partition_interval; returns the partitions created; ranges overlapping an existing partition are skipped';
+	'Create the missing netflow.flows partitions covering [from_ts, to_ts) with the configured partition_interval (at most 1000 per call), each with a BRIN index on time_start; returns the partitions created; ranges overlapping an existing partition are skipped';

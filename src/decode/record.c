@@ -5,9 +5,14 @@
  *	  template: the per-record hot loop, then the rules that combine fields
  *	  (fallbacks, times, sampling) into one nf_flow_record.
  *
- * No allocation happens here.  A record is read with bounds checks only
- * where they are needed: a fixed-length template is checked once per
- * record (min_len), a variable-length one per field.
+ * The loop does not dispatch on the element: every mapped element of up to
+ * 8 bytes is read as a big-endian unsigned into a slot indexed by its nf_op
+ * (addresses, MACs and NTP times included), IPv6 addresses into 16-byte
+ * slots, and a bit per op records what was seen.  nf_finish_record then
+ * builds the flow from the slots in straight-line code.  This keeps the
+ * loop free of hard-to-predict indirect branches.  No allocation happens
+ * here.  Bounds: a fixed-length template is checked once per record
+ * (min_len), a variable-length one per field.
  *
  *-------------------------------------------------------------------------
  */
@@ -16,78 +21,44 @@
 #include "byteorder.h"
 #include "decode_internal.h"
 
-/* Bits of nf_scratch.seen */
-#define S_BYTES			(UINT64_C(1) << 0)
-#define S_PACKETS		(UINT64_C(1) << 1)
-#define S_TOTAL_BYTES	(UINT64_C(1) << 2)
-#define S_TOTAL_PACKETS (UINT64_C(1) << 3)
-#define S_FIRST_UP		(UINT64_C(1) << 4)
-#define S_LAST_UP		(UINT64_C(1) << 5)
-#define S_START_DELTA	(UINT64_C(1) << 6)
-#define S_END_DELTA		(UINT64_C(1) << 7)
-#define S_BGP_NH		(UINT64_C(1) << 8)
-#define S_POST_SRC_MAC	(UINT64_C(1) << 9)
-#define S_POST_DST_MAC	(UINT64_C(1) << 10)
-#define S_VLAN			(UINT64_C(1) << 11)
-#define S_POST_VLAN		(UINT64_C(1) << 12)
-#define S_DOT1Q			(UINT64_C(1) << 13)
-#define S_POST_DOT1Q	(UINT64_C(1) << 14)
-#define S_ICMP_TC		(UINT64_C(1) << 15)
-#define S_ICMP_TYPE		(UINT64_C(1) << 16)
-#define S_ICMP_CODE		(UINT64_C(1) << 17)
-#define S_SAMP_INTERVAL (UINT64_C(1) << 18)
-#define S_RANDOM_INTERVAL (UINT64_C(1) << 19)
-#define S_SAMPLER_ID	(UINT64_C(1) << 20)
-#define S_SELECTOR_ID	(UINT64_C(1) << 21)
-#define S_PKT_INTERVAL	(UINT64_C(1) << 22)
-#define S_PKT_SPACE		(UINT64_C(1) << 23)
-#define S_SAMP_SIZE		(UINT64_C(1) << 24)
-#define S_SAMP_POP		(UINT64_C(1) << 25)
-#define S_SYS_INIT		(UINT64_C(1) << 26)
+_Static_assert(NF_OP__COUNT <= 64, "nf_op values must fit a 64-bit mask");
 
-/* Precision ranks of absolute times; a finer one wins. */
-#define P_SEC	1
-#define P_MS	2
-#define P_US	3
-#define P_NS	4
+#define BIT(op) (UINT64_C(1) << (op))
+#define HAS(op) ((seen & BIT(op)) != 0)
 
 /* Seconds between the NTP epoch (1900) and the Unix epoch (1970). */
 #define NTP_UNIX_OFFSET INT64_C(2208988800)
 
-/* Values of one record that need combining before they become fields. */
+/* IPv6 slots */
+#define V6_SRC	0
+#define V6_DST	1
+#define V6_NH	2
+#define V6_BGP	3
+
+/* Values of one record, by nf_op, before they become fields. */
 typedef struct nf_scratch
 {
-	uint64_t	seen;			/* S_* */
-	int			start_prec;		/* P_* of start_abs, 0 none */
-	int			end_prec;
-	int64_t		start_abs;
-	int64_t		end_abs;
-	uint64_t	total_bytes;
-	uint64_t	total_packets;
-	uint32_t	first_up;
-	uint32_t	last_up;
-	uint32_t	start_delta;
-	uint32_t	end_delta;
-	nf_addr		bgp_nh;
-	uint8_t		post_src_mac[6];
-	uint8_t		post_dst_mac[6];
-	uint16_t	vlan;
-	uint16_t	post_vlan;
-	uint16_t	dot1q;
-	uint16_t	post_dot1q;
-	uint16_t	icmp_tc;
-	uint8_t		icmp_type;
-	uint8_t		icmp_code;
-	uint64_t	samp_interval;
-	uint64_t	random_interval;
-	uint64_t	sampler_id;
-	uint64_t	selector_id;
-	uint64_t	pkt_interval;
-	uint64_t	pkt_space;
-	uint64_t	samp_size;
-	uint64_t	samp_pop;
-	uint64_t	sys_init;
+	uint64_t	seen;			/* BIT(op) for each op read */
+	uint64_t	v[NF_OP__COUNT];
+	uint8_t		v6[4][16];
 } nf_scratch;
+
+/* IPv6 slot of a NF_K_V6 op. */
+static inline int
+nf_v6_slot(uint8_t op)
+{
+	switch (op)
+	{
+		case NF_OP_SRC_V6:
+			return V6_SRC;
+		case NF_OP_DST_V6:
+			return V6_DST;
+		case NF_OP_NEXTHOP_V6:
+			return V6_NH;
+		default:
+			return V6_BGP;
+	}
+}
 
 /*
  * NTP timestamp (RFC 7011 sections 6.1.9/6.1.10) to us since the Unix
@@ -111,50 +82,82 @@ nf_ntp_to_us(uint64_t v, bool micro)
 	return unix_sec * 1000000 + (int64_t) (((uint64_t) frac * 1000000) >> 32);
 }
 
-/* Keep absolute time 'us' of precision 'prec' if not less precise. */
+/* Store a 4-byte value as an IPv4 address. */
 static inline void
-nf_set_abs(int64_t *slot, int *slot_prec, int64_t us, int prec)
-{
-	if (prec >= *slot_prec)
-	{
-		*slot = us;
-		*slot_prec = prec;
-	}
-}
-
-/* Store an IPv4 address. */
-static inline void
-nf_set_v4(nf_addr *a, const uint8_t *p)
+nf_put_v4(nf_addr *a, uint64_t v)
 {
 	a->family = NF_AF_INET;
-	memcpy(a->a, p, 4);
+	a->a[0] = (uint8_t) (v >> 24);
+	a->a[1] = (uint8_t) (v >> 16);
+	a->a[2] = (uint8_t) (v >> 8);
+	a->a[3] = (uint8_t) v;
+}
+
+/* Store a 6-byte value as a MAC address. */
+static inline void
+nf_put_mac(uint8_t *m, uint64_t v)
+{
+	int			i;
+
+	for (i = 5; i >= 0; i--)
+	{
+		m[i] = (uint8_t) v;
+		v >>= 8;
+	}
 }
 
 /* Store an IPv6 address. */
 static inline void
-nf_set_v6(nf_addr *a, const uint8_t *p)
+nf_put_v6(nf_addr *a, const uint8_t *b)
 {
 	a->family = NF_AF_INET6;
-	memcpy(a->a, p, 16);
+	memcpy(a->a, b, 16);
 }
 
 /*
- * Read one data record at p (< end) into r and s.  Returns the position
- * after it, or NULL if a field runs past 'end'.
+ * Read one data record at p (< end) into s.  Returns the position after
+ * it, or NULL if a field runs past 'end'.
  */
-static const uint8_t *
+static inline const uint8_t *
 nf_read_record(const nf_template *t, const uint8_t *p, const uint8_t *end,
-			   nf_flow_record *r, nf_scratch *s)
+			   nf_scratch *s)
 {
 	const nf_fop *f = t->ops;
 	const nf_fop *fend = t->ops + t->nops;
 	bool		check = t->has_var;
+	uint64_t	seen = 0;
 
 	for (; f < fend; f++)
 	{
 		size_t		flen = f->len;
 
-		if (flen == NF_VARLEN)
+		if (f->kind == NF_K_UINT)
+		{
+			uint64_t	v;
+
+			if (check && (size_t) (end - p) < flen)
+				return NULL;
+			/* 1..8 bytes: one 8-byte load when the buffer allows it */
+			if (end - p >= 8)
+				v = nf_get_u64(p) >> (64 - 8 * flen);
+			else
+				v = nf_get_uint(p, flen);
+			s->v[f->op] = v;
+			seen |= BIT(f->op);
+		}
+		else if (f->kind == NF_K_SKIP)
+		{
+			if (check && (size_t) (end - p) < flen)
+				return NULL;
+		}
+		else if (f->kind == NF_K_V6)
+		{
+			if (check && (size_t) (end - p) < flen)
+				return NULL;
+			memcpy(s->v6[nf_v6_slot(f->op)], p, 16);
+			seen |= BIT(f->op);
+		}
+		else
 		{
 			/* RFC 7011 section 7: 1-byte length, or 255 + 2-byte length */
 			if (p >= end)
@@ -169,245 +172,10 @@ nf_read_record(const nf_template *t, const uint8_t *p, const uint8_t *end,
 			}
 			if ((size_t) (end - p) < flen)
 				return NULL;
-			p += flen;			/* variable-length elements are not mapped */
-			continue;
-		}
-		if (check && (size_t) (end - p) < flen)
-			return NULL;
-
-		switch ((nf_op) f->op)
-		{
-			case NF_OP_SKIP:
-				break;
-			case NF_OP_BYTES:
-				r->bytes = nf_get_uint(p, flen);
-				s->seen |= S_BYTES;
-				break;
-			case NF_OP_PACKETS:
-				r->packets = nf_get_uint(p, flen);
-				s->seen |= S_PACKETS;
-				break;
-			case NF_OP_TOTAL_BYTES:
-				s->total_bytes = nf_get_uint(p, flen);
-				s->seen |= S_TOTAL_BYTES;
-				break;
-			case NF_OP_TOTAL_PACKETS:
-				s->total_packets = nf_get_uint(p, flen);
-				s->seen |= S_TOTAL_PACKETS;
-				break;
-			case NF_OP_PROTOCOL:
-				r->protocol = (uint8_t) nf_get_uint(p, flen);
-				r->present |= NF_HAS_PROTOCOL;
-				break;
-			case NF_OP_TOS:
-				r->tos = (uint8_t) nf_get_uint(p, flen);
-				r->present |= NF_HAS_TOS;
-				break;
-			case NF_OP_TCP_FLAGS:
-				r->tcp_flags = (uint8_t) nf_get_uint(p, flen);
-				r->present |= NF_HAS_TCP_FLAGS;
-				break;
-			case NF_OP_SRC_PORT:
-				r->src_port = (uint16_t) nf_get_uint(p, flen);
-				r->present |= NF_HAS_SRC_PORT;
-				break;
-			case NF_OP_DST_PORT:
-				r->dst_port = (uint16_t) nf_get_uint(p, flen);
-				r->present |= NF_HAS_DST_PORT;
-				break;
-			case NF_OP_SRC_V4:
-				nf_set_v4(&r->src_addr, p);
-				break;
-			case NF_OP_DST_V4:
-				nf_set_v4(&r->dst_addr, p);
-				break;
-			case NF_OP_SRC_V6:
-				nf_set_v6(&r->src_addr, p);
-				break;
-			case NF_OP_DST_V6:
-				nf_set_v6(&r->dst_addr, p);
-				break;
-			case NF_OP_SRC_MASK:
-				r->src_mask = (uint8_t) nf_get_uint(p, flen);
-				r->present |= NF_HAS_SRC_MASK;
-				break;
-			case NF_OP_DST_MASK:
-				r->dst_mask = (uint8_t) nf_get_uint(p, flen);
-				r->present |= NF_HAS_DST_MASK;
-				break;
-			case NF_OP_INPUT_IF:
-				r->input_if = nf_get_uint(p, flen);
-				r->present |= NF_HAS_INPUT_IF;
-				break;
-			case NF_OP_OUTPUT_IF:
-				r->output_if = nf_get_uint(p, flen);
-				r->present |= NF_HAS_OUTPUT_IF;
-				break;
-			case NF_OP_NEXTHOP_V4:
-				nf_set_v4(&r->next_hop, p);
-				break;
-			case NF_OP_NEXTHOP_V6:
-				nf_set_v6(&r->next_hop, p);
-				break;
-			case NF_OP_BGP_NEXTHOP_V4:
-				nf_set_v4(&s->bgp_nh, p);
-				s->seen |= S_BGP_NH;
-				break;
-			case NF_OP_BGP_NEXTHOP_V6:
-				nf_set_v6(&s->bgp_nh, p);
-				s->seen |= S_BGP_NH;
-				break;
-			case NF_OP_SRC_AS:
-				r->src_as = (uint32_t) nf_get_uint(p, flen);
-				r->present |= NF_HAS_SRC_AS;
-				break;
-			case NF_OP_DST_AS:
-				r->dst_as = (uint32_t) nf_get_uint(p, flen);
-				r->present |= NF_HAS_DST_AS;
-				break;
-			case NF_OP_LAST_UPTIME:
-				s->last_up = (uint32_t) nf_get_uint(p, flen);
-				s->seen |= S_LAST_UP;
-				break;
-			case NF_OP_FIRST_UPTIME:
-				s->first_up = (uint32_t) nf_get_uint(p, flen);
-				s->seen |= S_FIRST_UP;
-				break;
-			case NF_OP_ICMP_TC:
-				s->icmp_tc = (uint16_t) nf_get_uint(p, flen);
-				s->seen |= S_ICMP_TC;
-				break;
-			case NF_OP_ICMP_TYPE:
-				s->icmp_type = (uint8_t) nf_get_uint(p, flen);
-				s->seen |= S_ICMP_TYPE;
-				break;
-			case NF_OP_ICMP_CODE:
-				s->icmp_code = (uint8_t) nf_get_uint(p, flen);
-				s->seen |= S_ICMP_CODE;
-				break;
-			case NF_OP_SRC_MAC:
-				memcpy(r->src_mac, p, 6);
-				r->present |= NF_HAS_SRC_MAC;
-				break;
-			case NF_OP_DST_MAC:
-				memcpy(r->dst_mac, p, 6);
-				r->present |= NF_HAS_DST_MAC;
-				break;
-			case NF_OP_POST_SRC_MAC:
-				memcpy(s->post_src_mac, p, 6);
-				s->seen |= S_POST_SRC_MAC;
-				break;
-			case NF_OP_POST_DST_MAC:
-				memcpy(s->post_dst_mac, p, 6);
-				s->seen |= S_POST_DST_MAC;
-				break;
-			case NF_OP_VLAN:
-				s->vlan = (uint16_t) nf_get_uint(p, flen);
-				s->seen |= S_VLAN;
-				break;
-			case NF_OP_POST_VLAN:
-				s->post_vlan = (uint16_t) nf_get_uint(p, flen);
-				s->seen |= S_POST_VLAN;
-				break;
-			case NF_OP_DOT1Q_VLAN:
-				s->dot1q = (uint16_t) nf_get_uint(p, flen);
-				s->seen |= S_DOT1Q;
-				break;
-			case NF_OP_POST_DOT1Q_VLAN:
-				s->post_dot1q = (uint16_t) nf_get_uint(p, flen);
-				s->seen |= S_POST_DOT1Q;
-				break;
-			case NF_OP_DIRECTION:
-				r->direction = (uint8_t) nf_get_uint(p, flen);
-				r->present |= NF_HAS_DIRECTION;
-				break;
-			case NF_OP_END_REASON:
-				r->end_reason = (uint8_t) nf_get_uint(p, flen);
-				r->present |= NF_HAS_END_REASON;
-				break;
-			case NF_OP_START_SEC:
-				nf_set_abs(&s->start_abs, &s->start_prec,
-						   (int64_t) (nf_get_uint(p, flen) * 1000000u), P_SEC);
-				break;
-			case NF_OP_END_SEC:
-				nf_set_abs(&s->end_abs, &s->end_prec,
-						   (int64_t) (nf_get_uint(p, flen) * 1000000u), P_SEC);
-				break;
-			case NF_OP_START_MS:
-				nf_set_abs(&s->start_abs, &s->start_prec,
-						   (int64_t) (nf_get_uint(p, flen) * 1000u), P_MS);
-				break;
-			case NF_OP_END_MS:
-				nf_set_abs(&s->end_abs, &s->end_prec,
-						   (int64_t) (nf_get_uint(p, flen) * 1000u), P_MS);
-				break;
-			case NF_OP_START_US:
-				nf_set_abs(&s->start_abs, &s->start_prec,
-						   nf_ntp_to_us(nf_get_u64(p), true), P_US);
-				break;
-			case NF_OP_END_US:
-				nf_set_abs(&s->end_abs, &s->end_prec,
-						   nf_ntp_to_us(nf_get_u64(p), true), P_US);
-				break;
-			case NF_OP_START_NS:
-				nf_set_abs(&s->start_abs, &s->start_prec,
-						   nf_ntp_to_us(nf_get_u64(p), false), P_NS);
-				break;
-			case NF_OP_END_NS:
-				nf_set_abs(&s->end_abs, &s->end_prec,
-						   nf_ntp_to_us(nf_get_u64(p), false), P_NS);
-				break;
-			case NF_OP_START_DELTA_US:
-				s->start_delta = (uint32_t) nf_get_uint(p, flen);
-				s->seen |= S_START_DELTA;
-				break;
-			case NF_OP_END_DELTA_US:
-				s->end_delta = (uint32_t) nf_get_uint(p, flen);
-				s->seen |= S_END_DELTA;
-				break;
-			case NF_OP_SYS_INIT_MS:
-				s->sys_init = nf_get_uint(p, flen);
-				s->seen |= S_SYS_INIT;
-				break;
-			case NF_OP_SAMPLING_INTERVAL:
-				s->samp_interval = nf_get_uint(p, flen);
-				s->seen |= S_SAMP_INTERVAL;
-				break;
-			case NF_OP_SAMPLER_RANDOM_INTERVAL:
-				s->random_interval = nf_get_uint(p, flen);
-				s->seen |= S_RANDOM_INTERVAL;
-				break;
-			case NF_OP_SAMPLER_ID:
-				s->sampler_id = nf_get_uint(p, flen);
-				s->seen |= S_SAMPLER_ID;
-				break;
-			case NF_OP_SELECTOR_ID:
-				s->selector_id = nf_get_uint(p, flen);
-				s->seen |= S_SELECTOR_ID;
-				break;
-			case NF_OP_PKT_INTERVAL:
-				s->pkt_interval = nf_get_uint(p, flen);
-				s->seen |= S_PKT_INTERVAL;
-				break;
-			case NF_OP_PKT_SPACE:
-				s->pkt_space = nf_get_uint(p, flen);
-				s->seen |= S_PKT_SPACE;
-				break;
-			case NF_OP_SAMPLING_SIZE:
-				s->samp_size = nf_get_uint(p, flen);
-				s->seen |= S_SAMP_SIZE;
-				break;
-			case NF_OP_SAMPLING_POPULATION:
-				s->samp_pop = nf_get_uint(p, flen);
-				s->seen |= S_SAMP_POP;
-				break;
-			case NF_OP_SAMPLING_ALGO:
-			case NF_OP_SAMPLER_MODE:
-			case NF_OP__COUNT:
-				break;
 		}
 		p += flen;
 	}
+	s->seen = seen;
 	return p;
 }
 
@@ -419,17 +187,24 @@ nf_read_record(const nf_template *t, const uint8_t *p, const uint8_t *end,
 static bool
 nf_scratch_interval(const nf_scratch *s, uint64_t *iv)
 {
-	if (s->seen & S_SAMP_INTERVAL)
-		*iv = s->samp_interval;
-	else if (s->seen & S_RANDOM_INTERVAL)
-		*iv = s->random_interval;
-	else if ((s->seen & (S_PKT_INTERVAL | S_PKT_SPACE)) ==
-			 (S_PKT_INTERVAL | S_PKT_SPACE))
-		*iv = s->pkt_interval == 0 ? 0 :
-			(s->pkt_interval + s->pkt_space) / s->pkt_interval;
-	else if ((s->seen & (S_SAMP_SIZE | S_SAMP_POP)) ==
-			 (S_SAMP_SIZE | S_SAMP_POP))
-		*iv = s->samp_size == 0 ? 0 : s->samp_pop / s->samp_size;
+	uint64_t	seen = s->seen;
+
+	if (HAS(NF_OP_SAMPLING_INTERVAL))
+		*iv = s->v[NF_OP_SAMPLING_INTERVAL];
+	else if (HAS(NF_OP_SAMPLER_RANDOM_INTERVAL))
+		*iv = s->v[NF_OP_SAMPLER_RANDOM_INTERVAL];
+	else if (HAS(NF_OP_PKT_INTERVAL) && HAS(NF_OP_PKT_SPACE))
+	{
+		uint64_t	pi = s->v[NF_OP_PKT_INTERVAL];
+
+		*iv = pi == 0 ? 0 : (pi + s->v[NF_OP_PKT_SPACE]) / pi;
+	}
+	else if (HAS(NF_OP_SAMPLING_SIZE) && HAS(NF_OP_SAMPLING_POPULATION))
+	{
+		uint64_t	n = s->v[NF_OP_SAMPLING_SIZE];
+
+		*iv = n == 0 ? 0 : s->v[NF_OP_SAMPLING_POPULATION] / n;
+	}
 	else
 		return false;
 	return true;
@@ -439,34 +214,47 @@ nf_scratch_interval(const nf_scratch *s, uint64_t *iv)
 static void
 nf_apply_options(nf_exporter *e, const nf_scratch *s)
 {
+	uint64_t	seen = s->seen;
 	uint64_t	iv;
 
-	if (s->seen & S_SYS_INIT)
+	if (HAS(NF_OP_SYS_INIT_MS))
 	{
 		e->has_sys_init = true;
-		e->sys_init_ms = (int64_t) s->sys_init;
+		e->sys_init_ms = (int64_t) s->v[NF_OP_SYS_INIT_MS];
 	}
 	if (!nf_scratch_interval(s, &iv))
 		return;
-	if (s->seen & S_SAMPLER_ID)
+	if (HAS(NF_OP_SAMPLER_ID))
 		nf_sampling_set(&e->sampling, NF_SAMPLER_KIND_SAMPLER,
-						s->sampler_id, iv);
-	if (s->seen & S_SELECTOR_ID)
+						s->v[NF_OP_SAMPLER_ID], iv);
+	if (HAS(NF_OP_SELECTOR_ID))
 		nf_sampling_set(&e->sampling, NF_SAMPLER_KIND_SELECTOR,
-						s->selector_id, iv);
-	if (!(s->seen & (S_SAMPLER_ID | S_SELECTOR_ID)))
+						s->v[NF_OP_SELECTOR_ID], iv);
+	if (!HAS(NF_OP_SAMPLER_ID) && !HAS(NF_OP_SELECTOR_ID))
 		nf_sampling_set_default(&e->sampling, iv);
 }
 
-/* Time of a sysUpTime-relative value (21/22); false if not computable. */
-static bool
-nf_uptime_time(const nf_exporter *e, const nf_msg_ctx *ctx, uint32_t v,
-			   int64_t *us)
+/*
+ * Time of a sysUpTime-relative value (21/22); false if not computable.
+ * v9: relative to the header's sysUptime.  IPFIX: added to
+ * systemInitTimeMilliseconds (160) from the record itself, else from the
+ * exporter's options records.
+ */
+static inline bool
+nf_uptime_time(const nf_exporter *e, const nf_msg_ctx *ctx,
+			   const nf_scratch *s, uint32_t v, int64_t *us)
 {
+	uint64_t	seen = s->seen;
+
 	if (ctx->version == 9)
 	{
 		/* signed difference: correct across the 2^32 ms wrap */
 		*us = ctx->export_us + (int64_t) (int32_t) (v - ctx->uptime_ms) * 1000;
+		return true;
+	}
+	if (HAS(NF_OP_SYS_INIT_MS))
+	{
+		*us = (int64_t) ((s->v[NF_OP_SYS_INIT_MS] + v) * 1000u);
 		return true;
 	}
 	if (e->has_sys_init)
@@ -477,93 +265,204 @@ nf_uptime_time(const nf_exporter *e, const nf_msg_ctx *ctx, uint32_t v,
 	return false;
 }
 
-/* One end of the flow's time: absolute, else delta, else uptime. */
-static bool
-nf_pick_time(const nf_exporter *e, const nf_msg_ctx *ctx, int prec,
-			 int64_t abs, bool has_delta, uint32_t delta, bool has_up,
-			 uint32_t up, int64_t *us)
+/*
+ * One end of the flow's time, given the ops of that end.  Absolute times
+ * win, the finest first (ns, us, ms, s); then the delta to the export
+ * time; then sysUpTime.
+ */
+static inline bool
+nf_pick_time(const nf_exporter *e, const nf_msg_ctx *ctx,
+			 const nf_scratch *s, int ns, int us, int ms, int sec,
+			 int delta, int up, int64_t *out)
 {
-	if (prec > 0)
-	{
-		*us = abs;
-		return true;
-	}
-	if (has_delta)
-	{
-		*us = ctx->export_us - (int64_t) delta;
-		return true;
-	}
-	if (has_up)
-		return nf_uptime_time(e, ctx, up, us);
-	return false;
+	uint64_t	seen = s->seen;
+
+	if (HAS(ns))
+		*out = nf_ntp_to_us(s->v[ns], false);
+	else if (HAS(us))
+		*out = nf_ntp_to_us(s->v[us], true);
+	else if (HAS(ms))
+		*out = (int64_t) (s->v[ms] * 1000u);
+	else if (HAS(sec))
+		*out = (int64_t) (s->v[sec] * 1000000u);
+	else if (HAS(delta))
+		*out = ctx->export_us - (int64_t) (uint32_t) s->v[delta];
+	else if (HAS(up))
+		return nf_uptime_time(e, ctx, s, (uint32_t) s->v[up], out);
+	else
+		return false;
+	return true;
 }
 
-/* Combine scratch values into the record's final fields. */
-static void
+/* Build the flow from the scratch slots. */
+static inline void
 nf_finish_record(const nf_exporter *e, const nf_msg_ctx *ctx,
 				 nf_flow_record *r, const nf_scratch *s)
 {
 	uint64_t	seen = s->seen;
+	const uint64_t *v = s->v;
+	uint32_t	present = 0;
 	bool		has_start;
 	bool		has_end;
 	int64_t		start = 0;
 	int64_t		end = 0;
 	uint64_t	iv;
 
-	if (!(seen & S_BYTES) && (seen & S_TOTAL_BYTES))
-		r->bytes = s->total_bytes;
-	if (!(seen & S_PACKETS) && (seen & S_TOTAL_PACKETS))
-		r->packets = s->total_packets;
-	if (r->next_hop.family == NF_AF_NONE && (seen & S_BGP_NH))
-		r->next_hop = s->bgp_nh;
-	if (!(r->present & NF_HAS_SRC_MAC) && (seen & S_POST_SRC_MAC))
+	/* counters: delta, else total */
+	if (HAS(NF_OP_BYTES))
+		r->bytes = v[NF_OP_BYTES];
+	else if (HAS(NF_OP_TOTAL_BYTES))
+		r->bytes = v[NF_OP_TOTAL_BYTES];
+	if (HAS(NF_OP_PACKETS))
+		r->packets = v[NF_OP_PACKETS];
+	else if (HAS(NF_OP_TOTAL_PACKETS))
+		r->packets = v[NF_OP_TOTAL_PACKETS];
+
+	/* addresses: IPv6 wins when a template sends both families */
+	if (HAS(NF_OP_SRC_V4))
+		nf_put_v4(&r->src_addr, v[NF_OP_SRC_V4]);
+	if (HAS(NF_OP_SRC_V6))
+		nf_put_v6(&r->src_addr, s->v6[V6_SRC]);
+	if (HAS(NF_OP_DST_V4))
+		nf_put_v4(&r->dst_addr, v[NF_OP_DST_V4]);
+	if (HAS(NF_OP_DST_V6))
+		nf_put_v6(&r->dst_addr, s->v6[V6_DST]);
+	if (HAS(NF_OP_NEXTHOP_V4))
+		nf_put_v4(&r->next_hop, v[NF_OP_NEXTHOP_V4]);
+	else if (HAS(NF_OP_NEXTHOP_V6))
+		nf_put_v6(&r->next_hop, s->v6[V6_NH]);
+	else if (HAS(NF_OP_BGP_NEXTHOP_V4))
+		nf_put_v4(&r->next_hop, v[NF_OP_BGP_NEXTHOP_V4]);
+	else if (HAS(NF_OP_BGP_NEXTHOP_V6))
+		nf_put_v6(&r->next_hop, s->v6[V6_BGP]);
+
+	if (HAS(NF_OP_SRC_PORT))
 	{
-		memcpy(r->src_mac, s->post_src_mac, 6);
-		r->present |= NF_HAS_SRC_MAC;
+		r->src_port = (uint16_t) v[NF_OP_SRC_PORT];
+		present |= NF_HAS_SRC_PORT;
 	}
-	if (!(r->present & NF_HAS_DST_MAC) && (seen & S_POST_DST_MAC))
+	if (HAS(NF_OP_DST_PORT))
 	{
-		memcpy(r->dst_mac, s->post_dst_mac, 6);
-		r->present |= NF_HAS_DST_MAC;
+		r->dst_port = (uint16_t) v[NF_OP_DST_PORT];
+		present |= NF_HAS_DST_PORT;
 	}
-	if (seen & (S_DOT1Q | S_VLAN))
+	if (HAS(NF_OP_PROTOCOL))
 	{
-		r->src_vlan = (seen & S_DOT1Q) ? s->dot1q : s->vlan;
-		r->present |= NF_HAS_SRC_VLAN;
+		r->protocol = (uint8_t) v[NF_OP_PROTOCOL];
+		present |= NF_HAS_PROTOCOL;
 	}
-	if (seen & (S_POST_DOT1Q | S_POST_VLAN))
+	if (HAS(NF_OP_TCP_FLAGS))
 	{
-		r->dst_vlan = (seen & S_POST_DOT1Q) ? s->post_dot1q : s->post_vlan;
-		r->present |= NF_HAS_DST_VLAN;
+		r->tcp_flags = (uint8_t) v[NF_OP_TCP_FLAGS];
+		present |= NF_HAS_TCP_FLAGS;
 	}
-	if (seen & S_ICMP_TC)
+	if (HAS(NF_OP_TOS))
 	{
-		r->icmp_type = (uint8_t) (s->icmp_tc >> 8);
-		r->icmp_code = (uint8_t) (s->icmp_tc & 0xFF);
-		r->present |= NF_HAS_ICMP_TYPE;
+		r->tos = (uint8_t) v[NF_OP_TOS];
+		present |= NF_HAS_TOS;
 	}
-	else if (seen & (S_ICMP_TYPE | S_ICMP_CODE))
+	if (HAS(NF_OP_INPUT_IF))
 	{
-		r->icmp_type = s->icmp_type;
-		r->icmp_code = s->icmp_code;
-		r->present |= NF_HAS_ICMP_TYPE;
+		r->input_if = v[NF_OP_INPUT_IF];
+		present |= NF_HAS_INPUT_IF;
+	}
+	if (HAS(NF_OP_OUTPUT_IF))
+	{
+		r->output_if = v[NF_OP_OUTPUT_IF];
+		present |= NF_HAS_OUTPUT_IF;
+	}
+	if (HAS(NF_OP_SRC_AS))
+	{
+		r->src_as = (uint32_t) v[NF_OP_SRC_AS];
+		present |= NF_HAS_SRC_AS;
+	}
+	if (HAS(NF_OP_DST_AS))
+	{
+		r->dst_as = (uint32_t) v[NF_OP_DST_AS];
+		present |= NF_HAS_DST_AS;
+	}
+	if (HAS(NF_OP_SRC_MASK))
+	{
+		r->src_mask = (uint8_t) v[NF_OP_SRC_MASK];
+		present |= NF_HAS_SRC_MASK;
+	}
+	if (HAS(NF_OP_DST_MASK))
+	{
+		r->dst_mask = (uint8_t) v[NF_OP_DST_MASK];
+		present |= NF_HAS_DST_MASK;
+	}
+	if (HAS(NF_OP_DIRECTION))
+	{
+		r->direction = (uint8_t) v[NF_OP_DIRECTION];
+		present |= NF_HAS_DIRECTION;
+	}
+	if (HAS(NF_OP_END_REASON))
+	{
+		r->end_reason = (uint8_t) v[NF_OP_END_REASON];
+		present |= NF_HAS_END_REASON;
 	}
 
-	has_start = nf_pick_time(e, ctx, s->start_prec, s->start_abs,
-							 (seen & S_START_DELTA) != 0, s->start_delta,
-							 (seen & S_FIRST_UP) != 0, s->first_up, &start);
-	has_end = nf_pick_time(e, ctx, s->end_prec, s->end_abs,
-						   (seen & S_END_DELTA) != 0, s->end_delta,
-						   (seen & S_LAST_UP) != 0, s->last_up, &end);
+	/* rare fields: one test skips them all */
+	if (seen & (BIT(NF_OP_SRC_MAC) | BIT(NF_OP_DST_MAC) |
+				BIT(NF_OP_POST_SRC_MAC) | BIT(NF_OP_POST_DST_MAC) |
+				BIT(NF_OP_VLAN) | BIT(NF_OP_POST_VLAN) |
+				BIT(NF_OP_DOT1Q_VLAN) | BIT(NF_OP_POST_DOT1Q_VLAN) |
+				BIT(NF_OP_ICMP_TC) | BIT(NF_OP_ICMP_TYPE) |
+				BIT(NF_OP_ICMP_CODE)))
+	{
+		if (HAS(NF_OP_SRC_MAC) || HAS(NF_OP_POST_SRC_MAC))
+		{
+			nf_put_mac(r->src_mac, HAS(NF_OP_SRC_MAC) ?
+					   v[NF_OP_SRC_MAC] : v[NF_OP_POST_SRC_MAC]);
+			present |= NF_HAS_SRC_MAC;
+		}
+		if (HAS(NF_OP_DST_MAC) || HAS(NF_OP_POST_DST_MAC))
+		{
+			nf_put_mac(r->dst_mac, HAS(NF_OP_DST_MAC) ?
+					   v[NF_OP_DST_MAC] : v[NF_OP_POST_DST_MAC]);
+			present |= NF_HAS_DST_MAC;
+		}
+		if (HAS(NF_OP_DOT1Q_VLAN) || HAS(NF_OP_VLAN))
+		{
+			r->src_vlan = (uint16_t) (HAS(NF_OP_DOT1Q_VLAN) ?
+									  v[NF_OP_DOT1Q_VLAN] : v[NF_OP_VLAN]);
+			present |= NF_HAS_SRC_VLAN;
+		}
+		if (HAS(NF_OP_POST_DOT1Q_VLAN) || HAS(NF_OP_POST_VLAN))
+		{
+			r->dst_vlan = (uint16_t) (HAS(NF_OP_POST_DOT1Q_VLAN) ?
+									  v[NF_OP_POST_DOT1Q_VLAN] :
+									  v[NF_OP_POST_VLAN]);
+			present |= NF_HAS_DST_VLAN;
+		}
+		if (HAS(NF_OP_ICMP_TC))
+		{
+			r->icmp_type = (uint8_t) (v[NF_OP_ICMP_TC] >> 8);
+			r->icmp_code = (uint8_t) v[NF_OP_ICMP_TC];
+			present |= NF_HAS_ICMP_TYPE;
+		}
+		else if (HAS(NF_OP_ICMP_TYPE) || HAS(NF_OP_ICMP_CODE))
+		{
+			r->icmp_type = HAS(NF_OP_ICMP_TYPE) ? (uint8_t) v[NF_OP_ICMP_TYPE] : 0;
+			r->icmp_code = HAS(NF_OP_ICMP_CODE) ? (uint8_t) v[NF_OP_ICMP_CODE] : 0;
+			present |= NF_HAS_ICMP_TYPE;
+		}
+	}
+	r->present = present;
+
+	has_start = nf_pick_time(e, ctx, s, NF_OP_START_NS, NF_OP_START_US,
+							 NF_OP_START_MS, NF_OP_START_SEC,
+							 NF_OP_START_DELTA_US, NF_OP_FIRST_UPTIME, &start);
+	has_end = nf_pick_time(e, ctx, s, NF_OP_END_NS, NF_OP_END_US,
+						   NF_OP_END_MS, NF_OP_END_SEC,
+						   NF_OP_END_DELTA_US, NF_OP_LAST_UPTIME, &end);
 	if (has_start && has_end)
 	{
 		r->time_start = start;
 		r->time_end = end;
 	}
 	else if (has_start || has_end)
-	{
 		r->time_start = r->time_end = has_start ? start : end;
-	}
 	else
 	{
 		r->time_start = r->time_end = r->time_received;
@@ -572,15 +471,15 @@ nf_finish_record(const nf_exporter *e, const nf_msg_ctx *ctx,
 
 	if (!nf_scratch_interval(s, &iv))
 	{
-		if ((seen & S_SAMPLER_ID) &&
+		if (HAS(NF_OP_SAMPLER_ID) &&
 			nf_sampling_find(&e->sampling, NF_SAMPLER_KIND_SAMPLER,
-							 s->sampler_id, &iv))
+							 v[NF_OP_SAMPLER_ID], &iv))
 			;
-		else if ((seen & S_SELECTOR_ID) &&
+		else if (HAS(NF_OP_SELECTOR_ID) &&
 				 nf_sampling_find(&e->sampling, NF_SAMPLER_KIND_SELECTOR,
-								  s->selector_id, &iv))
+								  v[NF_OP_SELECTOR_ID], &iv))
 			;
-		else if (seen & (S_SAMPLER_ID | S_SELECTOR_ID))
+		else if (HAS(NF_OP_SAMPLER_ID) || HAS(NF_OP_SELECTOR_ID))
 			iv = e->sampling.has_default ? e->sampling.default_interval : 0;
 		else
 			iv = nf_sampling_fallback(&e->sampling);
@@ -611,13 +510,8 @@ nf_decode_records(nf_decoder *d, nf_exporter *e, const nf_template *t,
 	/* fewer than min_len bytes left is padding (RFC 7011 section 3.3.1) */
 	while ((size_t) (end - p) >= t->min_len)
 	{
-		const uint8_t *next;
+		const uint8_t *next = nf_read_record(t, p, end, &s);
 
-		rec = base;
-		s.seen = 0;
-		s.start_prec = 0;
-		s.end_prec = 0;
-		next = nf_read_record(t, p, end, &rec, &s);
 		if (next == NULL)
 		{
 			nf_fail(d, NF_CTR_DROP_BAD_RECORD,
@@ -633,6 +527,7 @@ nf_decode_records(nf_decoder *d, nf_exporter *e, const nf_template *t,
 			nf_apply_options(e, &s);
 			continue;
 		}
+		rec = base;
 		nf_finish_record(e, ctx, &rec, &s);
 		nf_emit_record(d, e, &rec);
 	}

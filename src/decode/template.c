@@ -137,15 +137,23 @@ nf_compile(uint16_t version, bool is_options, uint16_t tid,
 			if (flen == 0)
 				continue;
 			/* merge runs of fixed-length skips into one operation */
-			if (nops > 0 && t->ops[nops - 1].op == NF_OP_SKIP &&
-				t->ops[nops - 1].len != NF_VARLEN)
+			if (nops > 0 && t->ops[nops - 1].kind == NF_K_SKIP)
 			{
 				t->ops[nops - 1].len += flen;	/* <= NF_MAX_RECORD_LEN */
 				continue;
 			}
 		}
-		t->ops[nops].op = (uint16_t) op;
+		t->ops[nops].op = (uint8_t) op;
 		t->ops[nops].len = var ? NF_VARLEN : flen;
+		if (var)
+			t->ops[nops].kind = NF_K_VAR;
+		else if (op == NF_OP_SKIP)
+			t->ops[nops].kind = NF_K_SKIP;
+		else if (op == NF_OP_SRC_V6 || op == NF_OP_DST_V6 ||
+				 op == NF_OP_NEXTHOP_V6 || op == NF_OP_BGP_NEXTHOP_V6)
+			t->ops[nops].kind = NF_K_V6;
+		else
+			t->ops[nops].kind = NF_K_UINT;	/* nf_field_op: 1..8 bytes */
 		nops++;
 	}
 	t->nops = nops;

@@ -24,11 +24,18 @@
  */
 #define NF_MAX_RECORD_LEN (65535 - 4)
 
-/* One compiled field: an nf_op and the wire length (NF_VARLEN: variable). */
+/* How the record loop reads a compiled field. */
+#define NF_K_SKIP	0			/* skip 'len' bytes */
+#define NF_K_UINT	1			/* big-endian unsigned of 1..8 bytes */
+#define NF_K_V6		2			/* 16-byte IPv6 address */
+#define NF_K_VAR	3			/* IPFIX variable length: skip */
+
+/* One compiled field: an nf_op, how to read it, and its wire length. */
 typedef struct nf_fop
 {
-	uint16_t	op;
-	uint16_t	len;
+	uint8_t		op;				/* nf_op */
+	uint8_t		kind;			/* NF_K_* */
+	uint16_t	len;			/* NF_VARLEN for NF_K_VAR */
 } nf_fop;
 
 struct nf_tset;

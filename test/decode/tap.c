@@ -14,6 +14,9 @@
 static int	tap_count;
 static int	tap_failed;
 
+static void tap_line(int cond, const char *fmt, va_list ap)
+			__attribute__((format(printf, 2, 0)));
+
 /* Print the result line for one test. */
 static void
 tap_line(int cond, const char *fmt, va_list ap)

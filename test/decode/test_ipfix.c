@@ -457,6 +457,117 @@ t_ipfix_sequence(void)
 	nf_decoder_destroy(d);
 }
 
+static void
+t_ipfix_more(void)
+{
+	nf_decoder *d = nf_decoder_create(NULL);
+	nf_decoder *d2;
+	nf_addr		ex = addr4(127, 0, 1, 7);
+	static const uint16_t T4[] = {8, 4, 12, 4, 1, 4, 32, 2, 4, 1};
+	static const uint16_t T6[] = {27, 16, 28, 16, 1, 4, 139, 2, 62, 16, 4, 1};
+	static const uint16_t TY[] = {160, 8, 22, 4, 21, 4, 1, 4};
+	uint8_t		a6[16] = {0xfe, 0x80};
+	uint8_t		raw[64];
+	size_t		raw_len;
+	size_t		s;
+	size_t		tpos;
+	int			i;
+
+	/* interleaved IPv4 / IPv6 data sets */
+	ipfix_header(&P, T0, 0, 1);
+	itset(&P, 256, 5, T4);
+	itset(&P, 257, 6, T6);
+	for (i = 0; i < 2; i++)
+	{
+		s = set_begin(&P, 256);
+		p32(&P, 0x0A000001u + (uint32_t) i);
+		p32(&P, 0x0A0000FF);
+		p32(&P, 100 + (uint32_t) i);
+		p16(&P, 0x0800);
+		p8(&P, 1);
+		set_end(&P, s);
+		s = set_begin(&P, 257);
+		a6[15] = (uint8_t) (1 + i);
+		pbytes(&P, a6, 16);
+		a6[15] = 0xFF;
+		pbytes(&P, a6, 16);
+		p32(&P, 200 + (uint32_t) i);
+		p16(&P, 0x8000);		/* ICMPv6 echo request */
+		a6[15] = 0xFE;
+		pbytes(&P, a6, 16);
+		p8(&P, 58);
+		set_end(&P, s);
+	}
+	ipfix_finish(&P);
+	is(decode_exact(d, &P, &ex, NOW, &S), 4, "ipfix: interleaved IPv4/IPv6 sets -> 4 records");
+	ok(S.r[0].src_addr.family == NF_AF_INET && S.r[1].src_addr.family == NF_AF_INET6 &&
+	   S.r[2].src_addr.family == NF_AF_INET && S.r[3].src_addr.family == NF_AF_INET6,
+	   "ipfix: families alternate in datagram order");
+	ok(S.r[3].src_addr.a[0] == 0xfe && S.r[3].src_addr.a[15] == 2 && S.r[3].bytes == 201,
+	   "ipfix: IPv6 record values");
+	ok(S.r[1].icmp_type == 128 && S.r[1].icmp_code == 0 && (S.r[1].present & NF_HAS_ICMP_TYPE),
+	   "ipfix: icmpTypeCodeIPv6 (139)");
+	ok(S.r[0].icmp_type == 8 && (S.r[0].present & NF_HAS_ICMP_TYPE), "ipfix: icmpTypeCodeIPv4 (32)");
+	ok(S.r[1].next_hop.family == NF_AF_INET6 && S.r[1].next_hop.a[15] == 0xFE, "ipfix: ipNextHopIPv6Address (62)");
+
+	/* systemInitTimeMilliseconds in the data record itself */
+	ipfix_header(&P, T0, 4, 1);
+	itset(&P, 258, 4, TY);
+	s = set_begin(&P, 258);
+	p64(&P, (uint64_t) T0 * 1000 - 60000);
+	p32(&P, 1000);
+	p32(&P, 1500);
+	p32(&P, 1);
+	set_end(&P, s);
+	ipfix_finish(&P);
+	is(decode_exact(d, &P, &ex, NOW, &S), 1, "ipfix: record carrying its own systemInitTime");
+	is_i(S.r[0].time_start, US(T0) - US(59), "ipfix: sysUpTime start from the record's own 160");
+	is_i(S.r[0].time_end, US(T0) - US(59) + 500000, "ipfix: sysUpTime end from the record's own 160");
+	nf_decoder_destroy(d);
+
+	/* options template: event raw reloads into a fresh decoder */
+	d = nf_decoder_create(NULL);
+	ipfix_header(&P, T0, 0, 3);
+	s = set_begin(&P, 3);
+	tpos = P.n;
+	p16(&P, 300);
+	p16(&P, 2);
+	p16(&P, 1);
+	p16(&P, 149);
+	p16(&P, 4);
+	p16(&P, 34);
+	p16(&P, 4);
+	raw_len = P.n - tpos;
+	memcpy(raw, P.b + tpos, raw_len);
+	set_end(&P, s);
+	ipfix_finish(&P);
+	decode_exact(d, &P, &ex, NOW, &S);
+	is(ctr(d, NF_CTR_TEMPLATES_LEARNED), 1, "ipfix: options template learned");
+	nf_decoder_destroy(d);
+	d2 = nf_decoder_create(NULL);
+	ok(nf_decoder_load_template(d2, &ex, 3, 10, 300, true, raw, raw_len),
+	   "ipfix reload: options template raw accepted");
+	ok(!nf_decoder_load_template(d2, &ex, 3, 10, 300, false, raw, raw_len),
+	   "ipfix reload: options raw refused as a plain template");
+	{
+		static const uint16_t TD[] = {1, 4};
+
+		ipfix_header(&P, T0, 0, 3);
+		s = set_begin(&P, 300);
+		p32(&P, 3);
+		p32(&P, 64);
+		set_end(&P, s);
+		itset(&P, 256, 1, TD);
+		s = set_begin(&P, 256);
+		p32(&P, 5);
+		set_end(&P, s);
+		ipfix_finish(&P);
+	}
+	is(decode_exact(d2, &P, &ex, NOW, &S), 1, "ipfix reload: options data decoded with the reloaded template");
+	is(S.r[0].sampling_interval, 64, "ipfix reload: its sampling interval applies");
+	nf_decoder_destroy(d2);
+}
+
 void
 test_ipfix(void)
 {
@@ -466,4 +577,5 @@ test_ipfix(void)
 	t_ipfix_times();
 	t_ipfix_sampling();
 	t_ipfix_sequence();
+	t_ipfix_more();
 }

@@ -637,6 +637,29 @@ t_v9_exporters(void)
 	nf_decoder_destroy(d);
 }
 
+static void
+t_v9_abs_times(void)
+{
+	nf_decoder *d = nf_decoder_create(NULL);
+	nf_addr		ex = addr4(127, 0, 0, 20);
+	static const uint16_t TA[] = {22, 4, 21, 4, 152, 8, 153, 8, 1, 4};
+	size_t		s;
+
+	v9_header(&P, 2, 100000, T0, 0, 1);
+	tset(&P, 256, 5, TA);
+	s = set_begin(&P, 256);
+	p32(&P, 1);					/* sysUptime values: less precise here */
+	p32(&P, 2);
+	p64(&P, (uint64_t) T0 * 1000 - 4321);
+	p64(&P, (uint64_t) T0 * 1000 - 1234);
+	p32(&P, 9);
+	set_end(&P, s);
+	is(decode_exact(d, &P, &ex, NOW, &S), 1, "v9 abs times: 1 record");
+	is_i(S.r[0].time_start, US(T0) - 4321000, "v9 abs times: flowStartMilliseconds preferred over 22");
+	is_i(S.r[0].time_end, US(T0) - 1234000, "v9 abs times: flowEndMilliseconds preferred over 21");
+	nf_decoder_destroy(d);
+}
+
 void
 test_v9(void)
 {
@@ -650,4 +673,5 @@ test_v9(void)
 	t_v9_reduced();
 	t_v9_misc();
 	t_v9_exporters();
+	t_v9_abs_times();
 }

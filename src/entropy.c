@@ -1,0 +1,393 @@
+/*-------------------------------------------------------------------------
+ *
+ * entropy.c
+ *	  The netflow.entropy and netflow.entropy_normalized aggregates: exact
+ *	  Shannon entropy (bits) of the distribution of a value, optionally
+ *	  weighted.
+ *
+ * The state is a key table of distinct values -> summed weight (see
+ * key_table.h).  The final function computes
+ *	  H = log2(N) - (1/N) * sum(c_i * log2(c_i))
+ * over the positive counts c_i (N = sum c_i), in long double with Neumaier
+ * compensated summation over the counts in ascending order, equal counts
+ * grouped.  The order depends only on the multiset of counts, so serial
+ * and parallel plans return the very same double.
+ *
+ * Memory grows with the number of distinct values: one 56-byte entry per
+ * value plus 16..32 bytes of slot array, and the value's bytes when longer
+ * than 24 bytes; the entry array grows by doubling.  At most KT_MAX_ENTRIES
+ * distinct values per state are kept; beyond that the aggregate raises an
+ * ERROR (aggregate states are not bounded by work_mem).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "byte_reader.h"
+#include "catalog/pg_type.h"
+#include "common/int.h"
+#include "fmgr.h"
+#include "key_table.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+
+PG_FUNCTION_INFO_V1(entropy_trans);
+PG_FUNCTION_INFO_V1(entropy_weighted_trans);
+PG_FUNCTION_INFO_V1(entropy_combine);
+PG_FUNCTION_INFO_V1(entropy_serialize);
+PG_FUNCTION_INFO_V1(entropy_deserialize);
+PG_FUNCTION_INFO_V1(entropy_final);
+PG_FUNCTION_INFO_V1(entropy_normalized_final);
+
+#define ENTROPY_FORMAT_VERSION 1
+
+typedef struct EntropyState
+{
+	KeyTable	kt;
+	int64		total;			/* sum of all counts */
+	Oid			typoid;			/* type of the values */
+	int16		typlen;
+	bool		typbyval;
+} EntropyState;
+
+/* Raise the error for a count that would overflow bigint. */
+static void
+entropy_overflow(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("entropy weight out of range"),
+			 errdetail("A sum of weights exceeds the bigint range.")));
+}
+
+/* Memory context of the running aggregate, or an ERROR outside one. */
+static MemoryContext
+entropy_aggcontext(FunctionCallInfo fcinfo)
+{
+	MemoryContext aggcxt;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("entropy aggregate support function called outside an aggregate")));
+	return aggcxt;
+}
+
+/* Make an empty state for values of type typoid. */
+static EntropyState *
+entropy_state_new(MemoryContext cxt, Oid typoid, int32 expected)
+{
+	EntropyState *st = MemoryContextAllocZero(cxt, sizeof(EntropyState));
+
+	st->typoid = typoid;
+	get_typlenbyval(typoid, &st->typlen, &st->typbyval);
+	kt_init(&st->kt, cxt, expected);
+	return st;
+}
+
+/* Add weight w to the count of a key. */
+static inline void
+entropy_add(EntropyState *st, const char *key, uint32 len, int64 w)
+{
+	uint64		hash = kt_hash(key, len);
+	uint32		slot;
+	int32		idx = kt_find(&st->kt, hash, key, len, &slot);
+
+	if (idx < 0)
+		idx = kt_insert(&st->kt, hash, key, len);
+	if (unlikely(pg_add_s64_overflow(st->kt.entries[idx].count, w,
+									 &st->kt.entries[idx].count) ||
+				 pg_add_s64_overflow(st->total, w, &st->total)))
+		entropy_overflow();
+}
+
+/* Shared transition: count value (argument 1) with weight w. */
+static inline EntropyState *
+entropy_step(FunctionCallInfo fcinfo, int64 w)
+{
+	MemoryContext aggcxt = entropy_aggcontext(fcinfo);
+	EntropyState *st = PG_ARGISNULL(0) ? NULL : (EntropyState *) PG_GETARG_POINTER(0);
+	char		buf[8];
+	const char *key;
+	uint32		len;
+
+	if (st == NULL)
+	{
+		Oid			typoid = get_fn_expr_argtype(fcinfo->flinfo, 1);
+
+		if (!OidIsValid(typoid))
+			ereport(ERROR,
+					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
+					 errmsg("could not determine the type of the entropy value")));
+		st = entropy_state_new(aggcxt, typoid, 256);
+	}
+	key = key_bytes_of_datum(PG_GETARG_DATUM(1), st->typlen, st->typbyval,
+							 buf, &len);
+	entropy_add(st, key, len, w);
+	return st;
+}
+
+/* entropy(value) transition: count the value once. */
+Datum
+entropy_trans(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(1))
+	{
+		entropy_aggcontext(fcinfo);
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	PG_RETURN_POINTER(entropy_step(fcinfo, 1));
+}
+
+/* entropy(value, weight) transition: add the weight to the value's count. */
+Datum
+entropy_weighted_trans(PG_FUNCTION_ARGS)
+{
+	int64		w;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		entropy_aggcontext(fcinfo);
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	w = PG_GETARG_INT64(2);
+	if (unlikely(w < 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("entropy weight must not be negative"),
+				 errdetail("Weight " INT64_FORMAT " was given.", w)));
+	PG_RETURN_POINTER(entropy_step(fcinfo, w));
+}
+
+/* Combine two partial states. */
+Datum
+entropy_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt = entropy_aggcontext(fcinfo);
+	EntropyState *s1 = PG_ARGISNULL(0) ? NULL : (EntropyState *) PG_GETARG_POINTER(0);
+	EntropyState *s2 = PG_ARGISNULL(1) ? NULL : (EntropyState *) PG_GETARG_POINTER(1);
+
+	if (s2 == NULL)
+	{
+		if (s1 == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(s1);
+	}
+	if (s1 == NULL)
+		s1 = entropy_state_new(aggcxt, s2->typoid, Max(s2->kt.nentries, 16));
+	if (s1->typoid != s2->typoid)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("cannot combine entropy states of different value types")));
+	for (int32 i = 0; i < s2->kt.nentries; i++)
+	{
+		const KtEntry *e = &s2->kt.entries[i];
+
+		entropy_add(s1, kt_key(e), e->len, e->count);
+	}
+	PG_RETURN_POINTER(s1);
+}
+
+/*
+ * Serialize: uint8 version, int32 typoid, int64 total, int32 n, then n
+ * times int64 count, int32 length, bytes (big-endian).
+ */
+Datum
+entropy_serialize(PG_FUNCTION_ARGS)
+{
+	EntropyState *st = (EntropyState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoSpaces(&buf, VARHDRSZ);
+	pq_sendbyte(&buf, ENTROPY_FORMAT_VERSION);
+	pq_sendint32(&buf, st->typoid);
+	pq_sendint64(&buf, st->total);
+	pq_sendint32(&buf, st->kt.nentries);
+	for (int32 i = 0; i < st->kt.nentries; i++)
+	{
+		const KtEntry *e = &st->kt.entries[i];
+
+		if ((Size) buf.len + e->len + 12 >= MaxAllocSize)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("entropy state too large to pass to another process"),
+					 errhint("Disable parallel aggregation for this query (max_parallel_workers_per_gather = 0).")));
+		pq_sendint64(&buf, e->count);
+		pq_sendint32(&buf, e->len);
+		pq_sendbytes(&buf, kt_key(e), e->len);
+	}
+	SET_VARSIZE(buf.data, buf.len);
+	PG_RETURN_BYTEA_P((bytea *) buf.data);
+}
+
+/* Raise the error for a corrupted serialized state. */
+#define STATE_ERROR(...) \
+	ereport(ERROR, \
+			(errcode(ERRCODE_DATA_CORRUPTED), \
+			 errmsg("invalid entropy aggregate state"), \
+			 errdetail(__VA_ARGS__)))
+
+/* Deserialize a state, validating every length and count. */
+Datum
+entropy_deserialize(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	ByteReader	r;
+	EntropyState *st;
+	Oid			typoid;
+	int64		total;
+	int64		sum = 0;
+	int32		n;
+	int			version;
+
+	entropy_aggcontext(fcinfo);
+	br_init(&r, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), ERRCODE_DATA_CORRUPTED,
+			"entropy aggregate state");
+	version = br_u8(&r);
+	if (version != ENTROPY_FORMAT_VERSION)
+		STATE_ERROR("Format version %d is not supported.", version);
+	typoid = (Oid) br_i32(&r);
+	if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typoid)))
+		STATE_ERROR("Value type %u does not exist.", typoid);
+	total = br_i64(&r);
+	n = br_i32(&r);
+	if (total < 0)
+		STATE_ERROR("Total " INT64_FORMAT " is negative.", total);
+	if (n < 0 || n > KT_MAX_ENTRIES || (Size) n > br_left(&r) / 12)
+		STATE_ERROR("Value count %d does not fit in %zu bytes.", n, br_left(&r));
+	st = entropy_state_new(CurrentMemoryContext, typoid, Max(n, 16));
+	for (int32 i = 0; i < n; i++)
+	{
+		int64		c = br_i64(&r);
+		int32		len = br_i32(&r);
+		const char *key;
+		uint64		hash;
+		uint32		slot;
+		int32		idx;
+
+		if (c < 0)
+			STATE_ERROR("Value %d has negative count " INT64_FORMAT ".", i + 1, c);
+		if (len < 0)
+			STATE_ERROR("Value %d has negative length %d.", i + 1, len);
+		key = br_bytes(&r, len);
+		check_key_bytes(key, len, st->typlen, st->typbyval, ERRCODE_DATA_CORRUPTED);
+		hash = kt_hash(key, len);
+		if (kt_find(&st->kt, hash, key, len, &slot) >= 0)
+			STATE_ERROR("Value %d appears twice.", i + 1);
+		idx = kt_insert(&st->kt, hash, key, len);
+		st->kt.entries[idx].count = c;
+		if (pg_add_s64_overflow(sum, c, &sum))
+			STATE_ERROR("The counts overflow.");
+	}
+	if (br_left(&r) != 0)
+		STATE_ERROR("%zu unexpected bytes follow the last value.", br_left(&r));
+	if (sum != total)
+		STATE_ERROR("The counts add up to " INT64_FORMAT ", not the total " INT64_FORMAT ".",
+					sum, total);
+	st->total = total;
+	PG_RETURN_POINTER(st);
+}
+
+/* Ascending order of int64. */
+static int
+int64_cmp(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/*
+ * Entropy in bits of a state; *ndistinct receives the number of values
+ * with a positive count.  Returns false when nothing was counted.
+ */
+static bool
+entropy_compute(EntropyState *st, double *bits, int64 *ndistinct)
+{
+	int32		n = st->kt.nentries;
+	int64	   *counts;
+	int32		d = 0;
+	long double sum = 0.0L;
+	long double comp = 0.0L;
+	long double total = (long double) st->total;
+	long double h;
+
+	if (st->total <= 0)
+		return false;
+	elog(DEBUG1, "entropy: %d distinct values held in %zu bytes",
+		 n, kt_memory(&st->kt));
+	counts = palloc(sizeof(int64) * Max(n, 1));
+	for (int32 i = 0; i < n; i++)
+		if (st->kt.entries[i].count > 0)
+			counts[d++] = st->kt.entries[i].count;
+	qsort(counts, d, sizeof(int64), int64_cmp);
+	for (int32 i = 0; i < d;)
+	{
+		int32		j = i;
+		long double c = (long double) counts[i];
+		long double term;
+		long double t;
+
+		while (j < d && counts[j] == counts[i])
+			j++;
+		term = (long double) (j - i) * c * log2l(c);
+		/* Neumaier: keep the low-order bits lost by each addition */
+		t = sum + term;
+		if (fabsl(sum) >= fabsl(term))
+			comp += (sum - t) + term;
+		else
+			comp += (term - t) + sum;
+		sum = t;
+		i = j;
+	}
+	pfree(counts);
+	h = log2l(total) - (sum + comp) / total;
+	if (d <= 1 || h < 0.0L)
+		h = 0.0L;
+	*bits = (double) h;
+	*ndistinct = d;
+	return true;
+}
+
+/* entropy final function: Shannon entropy in bits, NULL for no input. */
+Datum
+entropy_final(PG_FUNCTION_ARGS)
+{
+	double		h;
+	int64		d;
+
+	if (PG_ARGISNULL(0) ||
+		!entropy_compute((EntropyState *) PG_GETARG_POINTER(0), &h, &d))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(h);
+}
+
+/* entropy_normalized final function: H / log2(distinct values), in [0, 1]. */
+Datum
+entropy_normalized_final(PG_FUNCTION_ARGS)
+{
+	double		h;
+	int64		d;
+
+	if (PG_ARGISNULL(0) ||
+		!entropy_compute((EntropyState *) PG_GETARG_POINTER(0), &h, &d))
+		PG_RETURN_NULL();
+	if (d <= 1)
+		PG_RETURN_FLOAT8(0.0);
+	h = (double) ((long double) h / log2l((long double) d));
+	if (h > 1.0)
+		h = 1.0;
+	PG_RETURN_FLOAT8(h);
+}

@@ -1,0 +1,316 @@
+/*-------------------------------------------------------------------------
+ *
+ * key_table.c
+ *	  Open-addressing hash table of byte-string keys used by the top-N and
+ *	  entropy aggregates, and conversion between SQL values and key bytes.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "key_table.h"
+
+#include "utils/memutils.h"
+
+/* Allocate the slot array for at least 2 * n entries (load factor <= 1/2). */
+static void
+kt_alloc_slots(KeyTable *kt, int32 n)
+{
+	uint64		nslots = 16;
+
+	while (nslots < (uint64) n * 2)
+		nslots <<= 1;
+	kt->slots = MemoryContextAllocHuge(kt->cxt, nslots * sizeof(uint64));
+	memset(kt->slots, 0, nslots * sizeof(uint64));
+	kt->mask = (uint32) (nslots - 1);
+}
+
+/* Set up an empty table able to hold 'expected' keys without growing. */
+void
+kt_init(KeyTable *kt, MemoryContext cxt, int32 expected)
+{
+	kt->cxt = cxt;
+	kt->maxentries = Max(expected, 16);
+	kt->nentries = 0;
+	kt->entries = MemoryContextAllocHuge(cxt,
+										 (Size) kt->maxentries * sizeof(KtEntry));
+	kt_alloc_slots(kt, kt->maxentries);
+}
+
+/* Release everything the table allocated. */
+void
+kt_free(KeyTable *kt)
+{
+	for (int32 i = 0; i < kt->nentries; i++)
+		if (kt->entries[i].len > KT_INLINE)
+			pfree(kt->entries[i].k.ext);
+	pfree(kt->entries);
+	pfree(kt->slots);
+	kt->entries = NULL;
+	kt->slots = NULL;
+	kt->nentries = 0;
+}
+
+/*
+ * Look a key up.  Returns its entry index, or -1 when absent; *slotp is the
+ * slot where it was found or where it would be inserted.
+ */
+int32
+kt_find(const KeyTable *kt, uint64 hash, const char *key, uint32 len,
+		uint32 *slotp)
+{
+	uint32		pos = (uint32) hash & kt->mask;
+	uint32		hi = (uint32) (hash >> 32);
+
+	for (uint32 probes = 0; probes <= kt->mask; probes++)
+	{
+		uint64		s = kt->slots[pos];
+
+		if (s == 0)
+		{
+			*slotp = pos;
+			return -1;
+		}
+		if ((uint32) (s >> 32) == hi)
+		{
+			int32		idx = (int32) (s & 0xffffffff) - 1;
+			const KtEntry *e = &kt->entries[idx];
+
+			if (e->hash == hash && e->len == len &&
+				memcmp(kt_key(e), key, len) == 0)
+			{
+				*slotp = pos;
+				return idx;
+			}
+		}
+		pos = (pos + 1) & kt->mask;
+	}
+	/* Unreachable: the load factor keeps at least half the slots empty. */
+	elog(ERROR, "key table is full");
+	return -1;
+}
+
+/* Store key bytes into an entry whose previous key (if any) is released. */
+static void
+kt_set_key(KeyTable *kt, KtEntry *e, const char *key, uint32 len)
+{
+	if (len <= KT_INLINE)
+		memcpy(e->k.inl, key, len);
+	else
+	{
+		e->k.ext = MemoryContextAllocHuge(kt->cxt, len);
+		memcpy(e->k.ext, key, len);
+	}
+	e->len = len;
+}
+
+/* Double the slot array and re-enter every entry. */
+static void
+kt_grow_slots(KeyTable *kt)
+{
+	uint64	   *old = kt->slots;
+
+	kt_alloc_slots(kt, (int32) Min((uint64) (kt->mask + 1), (uint64) PG_INT32_MAX));
+	for (int32 i = 0; i < kt->nentries; i++)
+	{
+		uint64		h = kt->entries[i].hash;
+		uint32		pos = (uint32) h & kt->mask;
+
+		while (kt->slots[pos] != 0)
+			pos = (pos + 1) & kt->mask;
+		kt->slots[pos] = ((h >> 32) << 32) | (uint64) (i + 1);
+	}
+	pfree(old);
+}
+
+/* Add a key known to be absent; returns the new entry's index. */
+int32
+kt_insert(KeyTable *kt, uint64 hash, const char *key, uint32 len)
+{
+	uint32		slot;
+	int32		idx;
+	KtEntry    *e;
+
+	if (kt->nentries >= kt->maxentries)
+	{
+		int32		newmax;
+
+		if (kt->maxentries >= KT_MAX_ENTRIES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many distinct values in one aggregate"),
+					 errdetail("At most %d distinct values are kept per aggregate state.",
+							   KT_MAX_ENTRIES),
+					 errhint("Aggregate over fewer rows (for example per hour) or over a coarser value.")));
+		newmax = Min(kt->maxentries * 2, KT_MAX_ENTRIES);
+		kt->entries = repalloc_huge(kt->entries, (Size) newmax * sizeof(KtEntry));
+		kt->maxentries = newmax;
+	}
+	if ((uint64) (kt->nentries + 1) * 2 > (uint64) kt->mask + 1)
+		kt_grow_slots(kt);
+
+	if (kt_find(kt, hash, key, len, &slot) >= 0)
+		elog(ERROR, "key inserted twice into key table");
+
+	idx = kt->nentries++;
+	e = &kt->entries[idx];
+	e->hash = hash;
+	e->count = 0;
+	e->error = 0;
+	e->heappos = -1;
+	kt_set_key(kt, e, key, len);
+	kt->slots[slot] = ((hash >> 32) << 32) | (uint64) (idx + 1);
+	return idx;
+}
+
+/*
+ * Remove an entry's slot, keeping its entry (and key) in place so that it
+ * can be reused by kt_relink.  Later slots of the probe run shift back so
+ * lookups never stop early.
+ */
+void
+kt_unlink(KeyTable *kt, int32 idx)
+{
+	uint32		i = (uint32) kt->entries[idx].hash & kt->mask;
+	uint32		j;
+	uint32		probes;
+
+	for (probes = 0; probes <= kt->mask; probes++)
+	{
+		if ((kt->slots[i] & 0xffffffff) == (uint64) (idx + 1))
+			break;
+		i = (i + 1) & kt->mask;
+	}
+	if (probes > kt->mask)
+		elog(ERROR, "key table entry %d has no slot", idx);
+
+	j = i;
+	for (probes = 0; probes <= kt->mask; probes++)
+	{
+		uint64		s;
+		uint32		home;
+
+		j = (j + 1) & kt->mask;
+		s = kt->slots[j];
+		if (s == 0)
+			break;
+		home = (uint32) kt->entries[(int32) (s & 0xffffffff) - 1].hash & kt->mask;
+		/* The slot at j may move to i unless its home lies in (i, j]. */
+		if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
+		{
+			kt->slots[i] = s;
+			i = j;
+		}
+	}
+	kt->slots[i] = 0;
+}
+
+/* Give an unlinked entry a new key, known to be absent, and link it. */
+void
+kt_relink(KeyTable *kt, int32 idx, uint64 hash, const char *key, uint32 len)
+{
+	KtEntry    *e = &kt->entries[idx];
+	uint32		slot = (uint32) hash & kt->mask;
+
+	/* the caller knows the key is absent: take the first empty slot */
+	while (kt->slots[slot] != 0)
+		slot = (slot + 1) & kt->mask;
+	if (e->len > KT_INLINE)
+		pfree(e->k.ext);
+	e->hash = hash;
+	kt_set_key(kt, e, key, len);
+	kt->slots[slot] = ((hash >> 32) << 32) | (uint64) (idx + 1);
+}
+
+/* Bytes allocated by the table: entry array, slot array and long keys. */
+Size
+kt_memory(const KeyTable *kt)
+{
+	Size		total = (Size) kt->maxentries * sizeof(KtEntry) +
+		((Size) kt->mask + 1) * sizeof(uint64);
+
+	for (int32 i = 0; i < kt->nentries; i++)
+		if (kt->entries[i].len > KT_INLINE)
+			total += kt->entries[i].len;
+	return total;
+}
+
+/* Rebuild a SQL value (in the current memory context) from its key bytes. */
+Datum
+datum_of_key_bytes(const char *key, uint32 len, int16 typlen, bool typbyval)
+{
+	if (typbyval)
+	{
+		switch (len)
+		{
+			case 8:
+				{
+					int64		v;
+
+					memcpy(&v, key, 8);
+					return Int64GetDatum(v);
+				}
+			case 4:
+				{
+					int32		v;
+
+					memcpy(&v, key, 4);
+					return Int32GetDatum(v);
+				}
+			case 2:
+				{
+					int16		v;
+
+					memcpy(&v, key, 2);
+					return Int16GetDatum(v);
+				}
+			default:
+				return CharGetDatum(key[0]);
+		}
+	}
+	if (typlen > 0)
+	{
+		char	   *p = palloc(len);
+
+		memcpy(p, key, len);
+		return PointerGetDatum(p);
+	}
+	if (typlen == -1)
+	{
+		struct varlena *v = palloc(VARHDRSZ + len);
+
+		SET_VARSIZE(v, VARHDRSZ + len);
+		memcpy(VARDATA(v), key, len);
+		return PointerGetDatum(v);
+	}
+	{
+		char	   *p = palloc(len + 1);
+
+		memcpy(p, key, len);
+		p[len] = '\0';
+		return CStringGetDatum(p);
+	}
+}
+
+/* Check that key bytes read from a serialized state fit the key type. */
+void
+check_key_bytes(const char *key, uint32 len, int16 typlen, bool typbyval,
+				int errcode_on_error)
+{
+	bool		ok;
+
+	if (typbyval)
+		ok = (typlen == 1 || typlen == 2 || typlen == 4 || typlen == 8) &&
+			len == (uint32) typlen;
+	else if (typlen > 0)
+		ok = len == (uint32) typlen;
+	else if (typlen == -1)
+		ok = len <= MaxAllocSize - VARHDRSZ;
+	else
+		ok = len < MaxAllocSize && memchr(key, '\0', len) == NULL;
+	if (!ok)
+		ereport(ERROR,
+				(errcode(errcode_on_error),
+				 errmsg("invalid key of length %u in aggregate state", len),
+				 errdetail("The key does not fit its type (length %d).", typlen)));
+}

@@ -1,0 +1,64 @@
+/*-------------------------------------------------------------------------
+ *
+ * topn_summary.h
+ *	  Serialized form of a weighted Space-Saving summary: the on-disk and
+ *	  binary (send/recv) format of netflow.topn_summary, also used for the
+ *	  aggregate states passed between parallel workers.
+ *
+ * Layout (all integers big-endian):
+ *	  uint8  version (1)
+ *	  uint8  kind: 0 = summary, keys are item text; 1 = partial state of
+ *	         topn(), keys are the raw key bytes of type 'typoid'
+ *	  int32  capacity (1 .. TOPN_MAX_CAPACITY)
+ *	  int64  total (sum of all counted weights)
+ *	  int64  bound (no unlisted item has a true weight above it)
+ *	  int32  typoid (kind 1 only)
+ *	  int32  nitems (0 .. capacity)
+ *	  nitems times: int64 weight, int64 error, int32 keylen, keylen bytes
+ * Items are in canonical order: weight descending, then key bytes
+ * ascending; keys are distinct.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NETFLOW_TOPN_SUMMARY_H
+#define NETFLOW_TOPN_SUMMARY_H
+
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+
+#define TOPN_FORMAT_VERSION 1
+#define TOPN_KIND_TEXT 0
+#define TOPN_KIND_RAW 1
+#define TOPN_MAX_CAPACITY 1000000
+
+typedef struct TopnItem
+{
+	const char *key;
+	uint32		len;
+	int64		weight;			/* reported weight: true <= weight */
+	int64		error;			/* weight - error <= true */
+} TopnItem;
+
+typedef struct TopnParsed
+{
+	int			kind;
+	int32		capacity;
+	int64		total;
+	int64		bound;
+	Oid			typoid;			/* kind 1 only */
+	int16		typlen;
+	bool		typbyval;
+	int32		nitems;
+	TopnItem   *items;			/* keys point into the parsed buffer */
+} TopnParsed;
+
+extern int	topn_item_cmp(const void *a, const void *b);
+extern int	topn_item_key_cmp(const void *a, const void *b);
+extern void topn_write(StringInfo buf, int kind, int32 capacity, int64 total,
+					   int64 bound, Oid typoid, TopnItem *items, int32 nitems);
+extern void topn_parse(const char *data, Size len, int errcode,
+					   TopnParsed *out);
+extern void topn_parse_summary(Datum d, TopnParsed *out);
+
+#endif							/* NETFLOW_TOPN_SUMMARY_H */

@@ -1,0 +1,131 @@
+-- Partition life cycle: premake, retention, the window policy for late and
+-- far-future flows, the maintenance log and the netflow.partitions view.
+-- Time is injected through the now arguments; everything runs in one
+-- transaction that is rolled back, so other tests see nothing of it.
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
+SET intervalstyle = 'postgres';
+BEGIN;
+
+-- Start from no partitions at all (other tests may have made some).
+DO $$
+DECLARE
+	p regclass;
+BEGIN
+	FOR p IN SELECT partition FROM netflow.flows_partitions() LOOP
+		EXECUTE format('DROP TABLE %s', p);
+	END LOOP;
+END
+$$;
+DELETE FROM netflow.config WHERE key IN ('partition_interval', 'premake', 'retention', 'future_tolerance');
+CREATE TEMP TABLE counters_before AS SELECT counter, value FROM netflow.window_counters;
+
+-- Defaults: daily partitions, 4 ahead, keep everything.
+SELECT partition_interval, premake, retention, future_tolerance FROM netflow.maintenance_settings();
+
+-- premake 3: the partition containing now and 3 after it.
+INSERT INTO netflow.config VALUES ('premake', '3');
+SELECT * FROM netflow.run_maintenance('2030-01-10 12:00+00');
+-- A second run as of the same time has nothing to do.
+SELECT * FROM netflow.run_maintenance('2030-01-10 12:00+00');
+
+-- Some flows in the first two days.
+INSERT INTO netflow.flows (time_start, src_addr, dst_addr, packets, bytes)
+SELECT timestamptz '2030-01-10 00:00+00' + g * interval '1 hour', '10.0.0.1', '10.0.0.2', 1, 100
+FROM generate_series(0, 47) g;
+
+-- Retention 2 days, as of 2030-01-13 06:00: the limit is 2030-01-11 06:00.
+-- The 10th ends before it (dropped); the 11th straddles it (kept).
+INSERT INTO netflow.config VALUES ('retention', '2 days');
+SELECT * FROM netflow.run_maintenance('2030-01-13 06:00+00');
+SELECT min(time_start), max(time_start), count(*) FROM netflow.flows;
+
+-- drop_partitions alone, everything older than a day as of a year later:
+-- all but the newest partition go; the newest is never dropped.
+SELECT action, partition, lower, upper FROM netflow.drop_partitions('1 day', '2031-01-10 00:00+00');
+SELECT partition, lower, upper FROM netflow.flows_partitions() ORDER BY lower;
+-- Retention 0 drops nothing.
+SELECT count(*) FROM netflow.drop_partitions('0', '2040-01-01 00:00+00');
+
+-- Changing the interval affects only partitions made afterwards: the day
+-- partition of the 16th stays; hourly ones follow it.
+UPDATE netflow.config SET value = '2' WHERE key = 'premake';
+INSERT INTO netflow.config VALUES ('partition_interval', '1 hour');
+SELECT action, partition, lower, upper FROM netflow.run_maintenance('2030-01-16 22:30+00');
+SELECT partition, lower, upper FROM netflow.partitions;
+
+-- The window as of 2030-01-16 22:30: late before the retention limit,
+-- future from the later of now + future_tolerance and the premade end.
+SELECT * FROM netflow.ingest_window('2030-01-16 22:30+00');
+UPDATE netflow.config SET value = '12 hours' WHERE key = 'retention';
+INSERT INTO netflow.config VALUES ('future_tolerance', '3 hours');
+SELECT * FROM netflow.ingest_window('2030-01-16 22:30+00');
+
+-- Routing: a late flow (gets a partition, counted), one in the window
+-- (partition made on demand), far-future ones and NULL.
+SELECT netflow.ensure_partitions_for(ARRAY[
+	'2030-01-15 03:10+00',		-- late: before 2030-01-16 10:30
+	'2030-01-17 01:15+00',		-- in the window, partition made on demand
+	'2030-01-17 01:59+00',		-- same partition
+	'2030-01-17 01:30+00',		-- future_from is 2030-01-17 01:30: future
+	'2030-03-01 00:00+00',		-- far future
+	'infinity',
+	NULL]::timestamptz[], '2030-01-16 22:30+00');
+SELECT partition, lower, upper FROM netflow.flows_partitions()
+WHERE lower < '2030-01-16' OR lower >= '2030-01-17 01:00' ORDER BY lower;
+SELECT c.counter, c.value - b.value AS increase
+FROM netflow.window_counters c JOIN counters_before b USING (counter)
+ORDER BY c.counter;
+
+-- Far-future flows wait in netflow.flows_future; once within the window
+-- maintenance moves them to netflow.flows; past the retention (by
+-- time_received) they are purged.
+INSERT INTO netflow.flows_future (time_start, time_received, packets, bytes) VALUES
+	('2030-01-18 05:00+00', '2030-01-18 00:00+00', 1, 40),
+	('2030-03-01 00:00+00', '2030-01-16 22:30+00', 2, 80),
+	('2030-03-01 00:00+00', '2030-01-18 00:00+00', 3, 120);
+SELECT action, partition, lower, upper, detail FROM netflow.run_maintenance('2030-01-18 03:00+00')
+WHERE partition IS NULL OR partition NOT LIKE 'netflow.flows_p%';
+SELECT time_start, bytes FROM netflow.flows WHERE time_start >= '2030-01-18' ORDER BY 1;
+SELECT time_start, bytes FROM netflow.flows_future ORDER BY 1;
+SELECT c.counter, c.value - b.value AS increase
+FROM netflow.window_counters c JOIN counters_before b USING (counter)
+WHERE c.counter LIKE 'future_flows_%' ORDER BY c.counter;
+
+-- Every run is logged.
+SELECT as_of, status, created, dropped, deferred, moved, errors, detail,
+	   finished >= started AS finished_after_start
+FROM netflow.maintenance_log WHERE as_of >= '2030-01-01' ORDER BY as_of;
+
+-- The view: sizes and row estimates are real; retention_drops is judged as
+-- of now(), against which the 2030 partitions are all young, and a
+-- partition of ten days ago is past the 12-hour retention.
+ANALYZE netflow.flows;
+SELECT partition, estimated_rows, total_bytes > 0 AS has_size, retention_drops
+FROM netflow.partitions WHERE lower >= '2030-01-18' ORDER BY lower;
+SELECT netflow.ensure_partitions_for(ARRAY[now() - interval '10 days']);
+SELECT upper <= now() - interval '12 hours' AS old, retention_drops, count(*)
+FROM netflow.partitions GROUP BY 1, 2 ORDER BY 1;
+
+-- A bad setting does not abort the run: the step reports an error row and
+-- the log records it.
+UPDATE netflow.config SET value = 'many' WHERE key = 'premake';
+SELECT action, partition, detail FROM netflow.run_maintenance('2030-01-18 03:00+00');
+SELECT status, errors, detail FROM netflow.maintenance_log ORDER BY started DESC LIMIT 1;
+UPDATE netflow.config SET value = '2' WHERE key = 'premake';
+
+-- Bad arguments are errors.
+SELECT * FROM netflow.drop_partitions('-1 day', '2030-01-18 03:00+00');
+ROLLBACK;
+BEGIN;
+SELECT * FROM netflow.run_maintenance('infinity');
+ROLLBACK;
+
+-- The maintenance functions are not for everybody (SECURITY DEFINER).
+SELECT p.oid::regprocedure AS function, p.prosecdef AS security_definer,
+	   has_function_privilege('public', p.oid, 'EXECUTE') AS public_can_execute
+FROM pg_proc p
+WHERE p.oid IN ('netflow.run_maintenance(timestamptz)'::regprocedure,
+				'netflow.drop_partitions(interval, timestamptz)'::regprocedure,
+				'netflow.ensure_partitions_for(timestamptz[], timestamptz)'::regprocedure)
+ORDER BY 1;
