@@ -53,6 +53,7 @@ static const struct
 	[NFW_FLOWS_BUFFERED] = {"flows_buffered", NFW_FOR_INSERTER},
 	[NFW_DROP_UNSTORABLE] = {"drop_unstorable", NFW_FOR_INSERTER},
 	[NFW_DROP_SHUTDOWN] = {"drop_shutdown", NFW_FOR_INSERTER},
+	[NFW_DROP_REJECTED] = {"drop_rejected", NFW_FOR_INSERTER},
 };
 
 /* Name of a worker counter. */

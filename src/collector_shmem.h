@@ -52,6 +52,7 @@ typedef enum NfWorkerCounter
 	NFW_FLOWS_BUFFERED,			/* inserter: flows decoded, not yet committed */
 	NFW_DROP_UNSTORABLE,		/* inserter: flow values outside column ranges */
 	NFW_DROP_SHUTDOWN,			/* inserter: flows left when stopping */
+	NFW_DROP_REJECTED,			/* inserter: rows netflow.flows refused */
 	NFW__COUNT
 } NfWorkerCounter;
 

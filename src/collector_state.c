@@ -268,6 +268,23 @@ nf_state_save_templates(void)
 	return written;
 }
 
+/* netflow.templates was recreated empty: save every template again. */
+void
+nf_state_forget_saved(void)
+{
+	HASH_SEQ_STATUS seq;
+	NfPendingTemplate *p;
+
+	if (saved == NULL)
+		return;
+	hash_seq_init(&seq, saved);
+	while ((p = hash_seq_search(&seq)) != NULL)
+		if (p->raw)
+			pfree(p->raw);
+	hash_destroy(saved);
+	saved = NULL;
+}
+
 /* The transaction that saved the templates committed: forget them. */
 void
 nf_state_templates_committed(void)
@@ -277,6 +294,8 @@ nf_state_templates_committed(void)
 
 	if (pending == NULL)
 		return;
+	if (saved == NULL)
+		saved = make_template_table("netflow saved templates");
 	hash_seq_init(&seq, pending);
 	while ((p = hash_seq_search(&seq)) != NULL)
 	{

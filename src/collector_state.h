@@ -25,6 +25,9 @@ extern long nf_state_pending_templates(void);
  */
 extern int	nf_state_save_templates(void);
 
+/* netflow.templates was recreated empty: save every template again. */
+extern void nf_state_forget_saved(void);
+
 /* The transaction that saved the templates committed: forget them. */
 extern void nf_state_templates_committed(void);
 

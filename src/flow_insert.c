@@ -88,7 +88,9 @@ nf_ensure_partitions(const nf_flow_record *flows, int n)
 {
 	int64	   *needed;
 	int			nneeded = 0;
+	int			ncreate = 0;
 	int			i;
+	int			rc;
 	Oid			argtypes[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
 
 	if (known_hours == NULL || hash_get_num_entries(known_hours) > NF_MAX_KNOWN_HOURS)
@@ -123,10 +125,41 @@ nf_ensure_partitions(const nf_flow_record *flows, int n)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+
+	/*
+	 * Which of these hours are covered already?  Calling create_partitions
+	 * only for the others avoids its table lock (and the privileges it
+	 * needs) when partitions are created ahead of time.
+	 */
+	rc = SPI_execute("SELECT lower, upper FROM netflow.flows_partitions()",
+					 true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "netflow.flows_partitions failed: %s",
+			 SPI_result_code_string(rc));
 	for (i = 0; i < nneeded; i++)
 	{
+		TimestampTz lo = nf_us_to_timestamptz(needed[i] * NF_HOUR_US);
+		TimestampTz hi = nf_us_to_timestamptz((needed[i] + 1) * NF_HOUR_US);
+		uint64		r;
+		bool		covered = false;
+
+		for (r = 0; r < SPI_processed && !covered; r++)
+		{
+			bool		n1,
+						n2;
+			Datum		l = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &n1);
+			Datum		u = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &n2);
+
+			if (!n1 && !n2 && DatumGetTimestampTz(l) <= lo && DatumGetTimestampTz(u) >= hi)
+				covered = true;
+		}
+		if (!covered)
+			needed[ncreate++] = needed[i];
+	}
+
+	for (i = 0; i < ncreate; i++)
+	{
 		Datum		args[2];
-		int			rc;
 
 		args[0] = TimestampTzGetDatum(nf_us_to_timestamptz(needed[i] * NF_HOUR_US));
 		args[1] = TimestampTzGetDatum(nf_us_to_timestamptz((needed[i] + 1) * NF_HOUR_US));
@@ -138,7 +171,7 @@ nf_ensure_partitions(const nf_flow_record *flows, int n)
 	}
 	SPI_finish();
 	pfree(needed);
-	return nneeded;
+	return ncreate;
 }
 
 /* The multi-insert buffer of partition 'rri', created on first use. */

@@ -14,8 +14,9 @@
 
 /*
  * Make sure netflow.flows has partitions for the time_start of every flow
- * (calls netflow.create_partitions for hours not seen before).  Runs in
- * the caller's transaction; returns the number of calls made.
+ * (calls netflow.create_partitions for hours not seen before that no
+ * partition covers).  Runs in the caller's transaction; returns the number
+ * of create_partitions calls made.
  */
 extern int	nf_ensure_partitions(const nf_flow_record *flows, int n);
 

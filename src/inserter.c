@@ -34,6 +34,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -63,6 +64,13 @@
 /* Time allowed for draining the queue at shutdown. */
 #define NF_SHUTDOWN_BUDGET_MS 5000
 
+/*
+ * A batch refused this many times in a row for a data reason (constraint
+ * or data exception) is salvaged in chunks of NF_SALVAGE_CHUNK rows.
+ */
+#define NF_SALVAGE_AFTER	2
+#define NF_SALVAGE_CHUNK	100
+
 /* Exporter table publication and pending-data expiry interval. */
 #define NF_HOUSEKEEPING_MS	1000
 
@@ -85,6 +93,9 @@ static int	backoff_ms = 0;
 static int64 retry_at_us = 0;
 static int64 last_error_log_us = 0;
 static int	errors_not_logged = 0;
+static int	data_failures = 0;	/* consecutive data-caused failures */
+static char last_rejection[NF_LAST_ERROR_LEN];
+static Oid	extension_oid = InvalidOid;
 
 /* Milliseconds from now until 'us' (at least 0). */
 static long
@@ -263,16 +274,21 @@ load_templates(void)
 	MemoryContextSwitchTo(oldcxt);
 }
 
-/* Report a failed flush (rate-limited) and remember it as last error. */
-static void
+/*
+ * Report a failed flush (rate-limited) and remember it as last error.
+ * Returns the error's SQLSTATE.
+ */
+static int
 report_flush_error(MemoryContext cxt)
 {
 	ErrorData  *edata;
 	int64		now = nf_now_us();
 	char		msg[NF_LAST_ERROR_LEN];
+	int			code;
 
 	MemoryContextSwitchTo(cxt);
 	edata = CopyErrorData();
+	code = edata->sqlerrcode;
 	snprintf(msg, sizeof(msg), "%s", edata->message ? edata->message : "unknown error");
 	nf_set_last_error(NF_INSERTER_SLOT, msg);
 
@@ -292,6 +308,86 @@ report_flush_error(MemoryContext cxt)
 		errors_not_logged++;
 	FreeErrorData(edata);
 	FlushErrorState();
+	return code;
+}
+
+/* Is this SQLSTATE about the data itself (a row the table refuses)? */
+static bool
+is_data_error(int code)
+{
+	return ERRCODE_TO_CATEGORY(code) == ERRCODE_DATA_EXCEPTION ||
+		ERRCODE_TO_CATEGORY(code) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION;
+}
+
+/*
+ * Insert flows [off, off + n) in a subtransaction.  Returns false if the
+ * table refused them for a data reason (rolled back); other errors are
+ * re-thrown to fail the whole flush.
+ */
+static bool
+insert_in_subxact(int off, int n)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool ok = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		nf_insert_flows(batch.flows + off, n);
+		ReleaseCurrentSubTransaction();
+		ok = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		if (!is_data_error(edata->sqlerrcode))
+		{
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcxt);
+			CurrentResourceOwner = oldowner;
+			ReThrowError(edata);
+		}
+		snprintf(last_rejection, sizeof(last_rejection), "%s", edata->message);
+		FreeErrorData(edata);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+	return ok;
+}
+
+/*
+ * Salvage a batch the table keeps refusing: insert it in chunks, each in a
+ * subtransaction; a refused chunk is retried row by row and the rows the
+ * table refuses on their own are dropped (counted as drop_rejected).
+ * Returns the number of rows dropped.
+ */
+static int
+insert_salvaging(void)
+{
+	int			rejected = 0;
+	int			off;
+
+	for (off = 0; off < batch.n; off += NF_SALVAGE_CHUNK)
+	{
+		int			n = Min(NF_SALVAGE_CHUNK, batch.n - off);
+		int			i;
+
+		if (insert_in_subxact(off, n))
+			continue;
+		for (i = off; i < off + n; i++)
+			if (!insert_in_subxact(i, 1))
+				rejected++;
+	}
+	return rejected;
 }
 
 /*
@@ -306,6 +402,8 @@ flush_batch(void)
 	volatile bool ok = false;
 	volatile int templates = 0;
 	volatile int partitions = 0;
+	volatile int rejected = 0;
+	volatile int code = 0;
 
 	pgstat_report_activity(STATE_RUNNING, "netflow: inserting flows");
 	SetCurrentStatementStartTimestamp();
@@ -313,13 +411,25 @@ flush_batch(void)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	PG_TRY();
 	{
-		if (!OidIsValid(get_extension_oid("netflow", true)))
+		Oid			extoid = get_extension_oid("netflow", true);
+
+		if (!OidIsValid(extoid))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("extension \"netflow\" does not exist in database \"%s\"",
 							nf_database)));
+		if (extoid != extension_oid)
+		{
+			/* recreated: netflow.templates is empty again */
+			if (OidIsValid(extension_oid))
+				nf_state_forget_saved();
+			extension_oid = extoid;
+		}
 		partitions = nf_ensure_partitions(batch.flows, batch.n);
-		nf_insert_flows(batch.flows, batch.n);
+		if (data_failures >= NF_SALVAGE_AFTER)
+			rejected = insert_salvaging();
+		else
+			nf_insert_flows(batch.flows, batch.n);
 		templates = nf_state_save_templates();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
@@ -327,7 +437,7 @@ flush_batch(void)
 	}
 	PG_CATCH();
 	{
-		report_flush_error(oldcxt);
+		code = report_flush_error(oldcxt);
 		AbortCurrentTransaction();
 		nf_forget_partitions();
 	}
@@ -339,7 +449,17 @@ flush_batch(void)
 		nf_count(NF_INSERTER_SLOT, NFW_PARTITIONS_REQUESTED, partitions);
 	if (ok)
 	{
-		nf_count(NF_INSERTER_SLOT, NFW_FLOWS_INSERTED, (uint64) batch.n);
+		if (rejected > 0)
+		{
+			nf_count(NF_INSERTER_SLOT, NFW_DROP_REJECTED, rejected);
+			nf_set_last_error(NF_INSERTER_SLOT, last_rejection);
+			ereport(LOG,
+					(errmsg("netflow inserter dropped %d of %d flows that netflow.flows refused",
+							rejected, batch.n),
+					 errdetail("Last refusal: %s", last_rejection)));
+		}
+		data_failures = 0;
+		nf_count(NF_INSERTER_SLOT, NFW_FLOWS_INSERTED, (uint64) (batch.n - rejected));
 		nf_count(NF_INSERTER_SLOT, NFW_BATCHES, 1);
 		if (templates > 0)
 			nf_count(NF_INSERTER_SLOT, NFW_TEMPLATES_SAVED, templates);
@@ -360,6 +480,10 @@ flush_batch(void)
 	}
 	else
 	{
+		if (is_data_error(code))
+			data_failures++;
+		else
+			data_failures = 0;
 		nf_count(NF_INSERTER_SLOT, NFW_INSERT_RETRIES, 1);
 		backoff_ms = backoff_ms == 0 ? NF_BACKOFF_MIN_MS :
 			Min(backoff_ms * 2, NF_BACKOFF_MAX_MS);
