@@ -49,7 +49,7 @@ static const struct
 	[NFW_BATCHES] = {"batches", NFW_FOR_INSERTER},
 	[NFW_INSERT_RETRIES] = {"insert_retries", NFW_FOR_INSERTER},
 	[NFW_TEMPLATES_SAVED] = {"templates_saved", NFW_FOR_INSERTER},
-	[NFW_PARTITIONS_REQUESTED] = {"partitions_requested", NFW_FOR_INSERTER},
+	[NFW_FLOWS_ROUTED] = {"flows_routed", NFW_FOR_INSERTER},
 	[NFW_FLOWS_BUFFERED] = {"flows_buffered", NFW_FOR_INSERTER},
 	[NFW_DROP_UNSTORABLE] = {"drop_unstorable", NFW_FOR_INSERTER},
 	[NFW_DROP_SHUTDOWN] = {"drop_shutdown", NFW_FOR_INSERTER},

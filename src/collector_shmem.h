@@ -48,7 +48,7 @@ typedef enum NfWorkerCounter
 	NFW_BATCHES,				/* inserter: committed insert transactions */
 	NFW_INSERT_RETRIES,			/* inserter: failed insert transactions */
 	NFW_TEMPLATES_SAVED,		/* inserter: template rows written */
-	NFW_PARTITIONS_REQUESTED,	/* inserter: create_partitions calls */
+	NFW_FLOWS_ROUTED,			/* inserter: flows given to ensure_partitions_for */
 	NFW_FLOWS_BUFFERED,			/* inserter: flows decoded, not yet committed */
 	NFW_DROP_UNSTORABLE,		/* inserter: flow values outside column ranges */
 	NFW_DROP_SHUTDOWN,			/* inserter: flows left when stopping */

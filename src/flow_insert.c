@@ -26,6 +26,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "catalog/pg_type_d.h"
 #include "executor/execPartition.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -33,6 +34,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parsetree.h"
+#include "utils/array.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -50,6 +52,9 @@
 
 #define NF_HOUR_US			INT64CONST(3600000000)
 
+/* The hour cache is rebuilt at least this often (ms). */
+#define NF_PARTITION_CACHE_MS 60000
+
 /* Multi-insert buffer of one leaf partition. */
 typedef struct NfPartBuffer
 {
@@ -61,6 +66,7 @@ typedef struct NfPartBuffer
 
 /* Hours (time_start / 1 h) known to have a partition. */
 static HTAB *known_hours = NULL;
+static int64 known_hours_since_us = 0;
 
 /* Floor of us / NF_HOUR_US, also for times before 1970. */
 static int64
@@ -82,21 +88,29 @@ nf_forget_partitions(void)
 	known_hours = NULL;
 }
 
-/* Make sure netflow.flows has partitions for every flow's time_start. */
+/*
+ * Decide where each flow goes (the contract of docs/operations.md):
+ * flows in an hour known to have a partition go to netflow.flows; the
+ * start times of the others are given to netflow.ensure_partitions_for(),
+ * which makes the partitions they need and answers, per flow, true
+ * (netflow.flows) or false (netflow.flows_future).
+ */
 int
-nf_ensure_partitions(const nf_flow_record *flows, int n)
+nf_route_flows(const nf_flow_record *flows, int n, bool *to_flows)
 {
-	int64	   *needed;
-	int			nneeded = 0;
-	int			ncreate = 0;
+	int		   *idx;
+	Datum	   *times;
+	int			m = 0;
 	int			i;
-	int			rc;
-	Oid			argtypes[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+	int64		now = nf_now_us();
 
-	if (known_hours == NULL || hash_get_num_entries(known_hours) > NF_MAX_KNOWN_HOURS)
+	if (known_hours == NULL ||
+		hash_get_num_entries(known_hours) > NF_MAX_KNOWN_HOURS ||
+		now - known_hours_since_us > NF_PARTITION_CACHE_MS * INT64CONST(1000))
 	{
 		HASHCTL		ctl;
 
+		/* refreshed regularly to pick up the maintenance window's limits */
 		nf_forget_partitions();
 		memset(&ctl, 0, sizeof(ctl));
 		ctl.keysize = sizeof(int64);
@@ -104,74 +118,71 @@ nf_ensure_partitions(const nf_flow_record *flows, int n)
 		ctl.hcxt = TopMemoryContext;
 		known_hours = hash_create("netflow partition hours", 256, &ctl,
 								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		known_hours_since_us = now;
 	}
 
-	needed = palloc(sizeof(int64) * Max(n, 1));
+	idx = palloc(sizeof(int) * Max(n, 1));
+	times = palloc(sizeof(Datum) * Max(n, 1));
 	for (i = 0; i < n; i++)
 	{
 		int64		h = hour_of(flows[i].time_start);
-		bool		found;
 
-		/* entered before the call: a failure clears the whole cache */
-		hash_search(known_hours, &h, HASH_ENTER, &found);
-		if (!found)
-			needed[nneeded++] = h;
-	}
-	if (nneeded == 0)
-	{
-		pfree(needed);
-		return 0;
-	}
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-
-	/*
-	 * Which of these hours are covered already?  Calling create_partitions
-	 * only for the others avoids its table lock (and the privileges it
-	 * needs) when partitions are created ahead of time.
-	 */
-	rc = SPI_execute("SELECT lower, upper FROM netflow.flows_partitions()",
-					 true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "netflow.flows_partitions failed: %s",
-			 SPI_result_code_string(rc));
-	for (i = 0; i < nneeded; i++)
-	{
-		TimestampTz lo = nf_us_to_timestamptz(needed[i] * NF_HOUR_US);
-		TimestampTz hi = nf_us_to_timestamptz((needed[i] + 1) * NF_HOUR_US);
-		uint64		r;
-		bool		covered = false;
-
-		for (r = 0; r < SPI_processed && !covered; r++)
+		if (hash_search(known_hours, &h, HASH_FIND, NULL) != NULL)
+			to_flows[i] = true;
+		else
 		{
-			bool		n1,
-						n2;
-			Datum		l = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &n1);
-			Datum		u = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &n2);
-
-			if (!n1 && !n2 && DatumGetTimestampTz(l) <= lo && DatumGetTimestampTz(u) >= hi)
-				covered = true;
+			idx[m] = i;
+			times[m] = TimestampTzGetDatum(nf_us_to_timestamptz(flows[i].time_start));
+			m++;
 		}
-		if (!covered)
-			needed[ncreate++] = needed[i];
 	}
 
-	for (i = 0; i < ncreate; i++)
+	if (m > 0)
 	{
-		Datum		args[2];
+		ArrayType  *arr = construct_array(times, m, TIMESTAMPTZOID, sizeof(TimestampTz),
+										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+		Oid			argtypes[1] = {TIMESTAMPTZARRAYOID};
+		Datum		args[1] = {PointerGetDatum(arr)};
+		Datum		res;
+		bool		isnull;
+		Datum	   *elems;
+		bool	   *enulls;
+		int			nelems;
+		int			rc;
 
-		args[0] = TimestampTzGetDatum(nf_us_to_timestamptz(needed[i] * NF_HOUR_US));
-		args[1] = TimestampTzGetDatum(nf_us_to_timestamptz((needed[i] + 1) * NF_HOUR_US));
-		rc = SPI_execute_with_args("SELECT netflow.create_partitions($1, $2)",
-								   2, argtypes, args, NULL, false, 0);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "netflow.create_partitions failed: %s",
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		rc = SPI_execute_with_args("SELECT netflow.ensure_partitions_for($1)",
+								   1, argtypes, args, NULL, false, 0);
+		if (rc != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "netflow.ensure_partitions_for failed: %s",
 				 SPI_result_code_string(rc));
+		res = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		if (isnull)
+			elog(ERROR, "netflow.ensure_partitions_for returned NULL");
+		deconstruct_array(DatumGetArrayTypeP(res), BOOLOID, 1, true, TYPALIGN_CHAR,
+						  &elems, &enulls, &nelems);
+		if (nelems != m)
+			elog(ERROR, "netflow.ensure_partitions_for returned %d elements for %d times",
+				 nelems, m);
+		for (i = 0; i < m; i++)
+		{
+			bool		ok = !enulls[i] && DatumGetBool(elems[i]);
+
+			to_flows[idx[i]] = ok;
+			if (ok)
+			{
+				/* a partition holds this hour now (it is at least an hour wide) */
+				int64		h = hour_of(flows[idx[i]].time_start);
+
+				hash_search(known_hours, &h, HASH_ENTER, NULL);
+			}
+		}
+		SPI_finish();
 	}
-	SPI_finish();
-	pfree(needed);
-	return ncreate;
+	pfree(idx);
+	pfree(times);
+	return m;
 }
 
 /* The multi-insert buffer of partition 'rri', created on first use. */
@@ -226,9 +237,10 @@ flush_buffer(EState *estate, NfPartBuffer *pb, CommandId cid)
 	pb->nused = 0;
 }
 
-/* Insert n flows into netflow.flows in the caller's transaction. */
+/* Insert the selected flows into netflow.<relname> (caller's transaction). */
 void
-nf_insert_flows(const nf_flow_record *flows, int n)
+nf_insert_flows(const char *relname, const nf_flow_record *flows, int n,
+				const bool *to_flows, bool want)
 {
 	RangeVar   *rv;
 	Oid			relid;
@@ -250,9 +262,17 @@ nf_insert_flows(const nf_flow_record *flows, int n)
 
 	if (n <= 0)
 		return;
+	if (to_flows != NULL)
+	{
+		for (i = 0; i < n; i++)
+			if (to_flows[i] == want)
+				break;
+		if (i == n)
+			return;				/* none for this table */
+	}
 
 	/* look the table up again every time: it may have been recreated */
-	rv = makeRangeVar("netflow", "flows", -1);
+	rv = makeRangeVar("netflow", pstrdup(relname), -1);
 	relid = RangeVarGetRelidExtended(rv, RowExclusiveLock, 0, NULL, NULL);
 
 	rte = makeNode(RangeTblEntry);
@@ -271,7 +291,7 @@ nf_insert_flows(const nf_flow_record *flows, int n)
 	tupdesc = RelationGetDescr(rel);
 
 	/* the columns may have moved (dropped and re-added ones) */
-	nf_flows_map_tupdesc(tupdesc, "netflow.flows", attidx);
+	nf_flows_map_tupdesc(tupdesc, psprintf("netflow.%s", relname), attidx);
 
 	CheckValidResultRel(root, CMD_INSERT);
 
@@ -301,6 +321,8 @@ nf_insert_flows(const nf_flow_record *flows, int n)
 		int			c;
 
 		CHECK_FOR_INTERRUPTS();
+		if (to_flows != NULL && to_flows[i] != want)
+			continue;
 
 		ExecClearTuple(rootslot);
 		oldcxt = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));

@@ -13,21 +13,24 @@
 #include "flow_record.h"
 
 /*
- * Make sure netflow.flows has partitions for the time_start of every flow
- * (calls netflow.create_partitions for hours not seen before that no
- * partition covers).  Runs in the caller's transaction; returns the number
- * of create_partitions calls made.
+ * Decide the table of each flow: to_flows[i] = true for netflow.flows,
+ * false for netflow.flows_future.  Flows of hours not known to have a
+ * partition go through netflow.ensure_partitions_for(), which creates the
+ * partitions they need (see docs/operations.md).  Runs in the caller's
+ * transaction; returns the number of flows given to that function.
  */
-extern int	nf_ensure_partitions(const nf_flow_record *flows, int n);
+extern int	nf_route_flows(const nf_flow_record *flows, int n, bool *to_flows);
 
-/* Forget which hours have partitions (after a failure or a restart). */
+/* Forget which hours have partitions (after a failure). */
 extern void nf_forget_partitions(void);
 
 /*
- * Insert n flows into netflow.flows in the caller's transaction.  Every
- * flow must be storable (nf_flow_unstorable() == NULL).  ERRORs
- * on any failure (the caller aborts and retries the whole batch).
+ * Insert into netflow.<relname> the flows i of flows[0..n) with
+ * to_flows[i] == want (all of them when to_flows is NULL), in the caller's
+ * transaction.  Every flow must be storable (nf_flow_unstorable() == NULL).
+ * ERRORs on any failure (the caller aborts and retries the whole batch).
  */
-extern void nf_insert_flows(const nf_flow_record *flows, int n);
+extern void nf_insert_flows(const char *relname, const nf_flow_record *flows,
+							int n, const bool *to_flows, bool want);
 
 #endif							/* NETFLOW_FLOW_INSERT_H */

@@ -19,6 +19,10 @@
  * On SIGTERM the inserter drains the queue and flushes, within a time
  * budget, before exiting.
  *
+ * The inserter also runs partition maintenance (netflow_maintenance_tick,
+ * src/maintenance.c) between flushes: one process connected to the
+ * database that holds the extension.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -44,6 +48,7 @@
 #include "decoder.h"
 #include "flow_insert.h"
 #include "flow_tuple.h"
+#include "maintenance.h"
 
 /* Bytes moved out of the queue per lock acquisition. */
 #define NF_POP_CHUNK		(256 * 1024)
@@ -325,7 +330,7 @@ is_data_error(int code)
  * re-thrown to fail the whole flush.
  */
 static bool
-insert_in_subxact(int off, int n)
+insert_in_subxact(int off, int n, const bool *to_flows)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -335,7 +340,8 @@ insert_in_subxact(int off, int n)
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
-		nf_insert_flows(batch.flows + off, n);
+		nf_insert_flows("flows", batch.flows + off, n, to_flows + off, true);
+		nf_insert_flows("flows_future", batch.flows + off, n, to_flows + off, false);
 		ReleaseCurrentSubTransaction();
 		ok = true;
 	}
@@ -371,7 +377,7 @@ insert_in_subxact(int off, int n)
  * Returns the number of rows dropped.
  */
 static int
-insert_salvaging(void)
+insert_salvaging(const bool *to_flows)
 {
 	int			rejected = 0;
 	int			off;
@@ -381,10 +387,10 @@ insert_salvaging(void)
 		int			n = Min(NF_SALVAGE_CHUNK, batch.n - off);
 		int			i;
 
-		if (insert_in_subxact(off, n))
+		if (insert_in_subxact(off, n, to_flows))
 			continue;
 		for (i = off; i < off + n; i++)
-			if (!insert_in_subxact(i, 1))
+			if (!insert_in_subxact(i, 1, to_flows))
 				rejected++;
 	}
 	return rejected;
@@ -401,7 +407,8 @@ flush_batch(void)
 	MemoryContext oldcxt = CurrentMemoryContext;
 	volatile bool ok = false;
 	volatile int templates = 0;
-	volatile int partitions = 0;
+	volatile int routed = 0;
+	bool	   *volatile to_flows = NULL;
 	volatile int rejected = 0;
 	volatile int code = 0;
 
@@ -425,11 +432,15 @@ flush_batch(void)
 				nf_state_forget_saved();
 			extension_oid = extoid;
 		}
-		partitions = nf_ensure_partitions(batch.flows, batch.n);
+		to_flows = palloc(sizeof(bool) * Max(batch.n, 1));
+		routed = nf_route_flows(batch.flows, batch.n, to_flows);
 		if (data_failures >= NF_SALVAGE_AFTER)
-			rejected = insert_salvaging();
+			rejected = insert_salvaging(to_flows);
 		else
-			nf_insert_flows(batch.flows, batch.n);
+		{
+			nf_insert_flows("flows", batch.flows, batch.n, to_flows, true);
+			nf_insert_flows("flows_future", batch.flows, batch.n, to_flows, false);
+		}
 		templates = nf_state_save_templates();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
@@ -445,8 +456,8 @@ flush_batch(void)
 	MemoryContextSwitchTo(oldcxt);
 	pgstat_report_activity(STATE_IDLE, NULL);
 
-	if (partitions > 0)
-		nf_count(NF_INSERTER_SLOT, NFW_PARTITIONS_REQUESTED, partitions);
+	if (routed > 0)
+		nf_count(NF_INSERTER_SLOT, NFW_FLOWS_ROUTED, routed);
 	if (ok)
 	{
 		if (rejected > 0)
@@ -597,6 +608,7 @@ nf_inserter_main(Datum main_arg)
 		bool		more;
 		int64		now;
 		long		timeout;
+		long		maintenance_ms;
 
 		CHECK_FOR_INTERRUPTS();
 		reload_if_asked();
@@ -623,8 +635,18 @@ nf_inserter_main(Datum main_arg)
 			last_housekeeping = now;
 		}
 
+		/*
+		 * Partition maintenance (premake, retention) runs here, between
+		 * flushes and outside any transaction; the receivers keep queueing
+		 * meanwhile.
+		 */
+		maintenance_ms = netflow_maintenance_tick();
+		now = nf_now_us();
+
 		/* sleep until new data, the flush deadline or the retry time */
 		timeout = NF_HOUSEKEEPING_MS;
+		if (maintenance_ms >= 0)
+			timeout = Min(timeout, Max(maintenance_ms, 1));
 		if (retry_at_us > now)
 			timeout = Min(timeout, ms_until(retry_at_us, now));
 		else if (more && batch.n < nf_batch_size)

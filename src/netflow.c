@@ -7,6 +7,8 @@
  *	  background workers.
  *
  * Each subject has a small init function; _PG_init only calls them.
+ * Partition maintenance (src/maintenance.c) runs in the collector's
+ * inserter worker.
  * Without preloading, CREATE EXTENSION and everything but the collector
  * work; the collector's settings are still defined so that they can be
  * set and shown.
@@ -23,6 +25,7 @@
 #include "collector.h"
 #include "collector_settings.h"
 #include "collector_shmem.h"
+#include "partition_settings.h"
 
 PG_MODULE_MAGIC;
 
@@ -83,6 +86,7 @@ nf_collector_init(void)
 void
 _PG_init(void)
 {
+	netflow_partition_settings_init();
 	nf_collector_init();
 
 	/* define every netflow.* setting before this line */

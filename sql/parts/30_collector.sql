@@ -1,6 +1,7 @@
 -- 30_collector.sql: the collector's persistent state (netflow.templates),
 -- its statistics views, and the roles for reading flows and for running
--- the collector as a non-superuser.
+-- the collector as a non-superuser (their privileges are granted in
+-- 90_collector_privileges.sql, after every object exists).
 
 ------------------------------------------------------------------------
 -- Roles (cluster-wide; created once, kept by DROP EXTENSION)
@@ -120,7 +121,7 @@ SELECT w.worker_type, w.worker_id, w.pid, w.started_at,
 	max(c.value) FILTER (WHERE c.counter = 'exporter_resets') AS exporter_resets,
 	max(c.value) FILTER (WHERE c.counter = 'exporters_evicted') AS exporters_evicted,
 	max(c.value) FILTER (WHERE c.counter = 'sampling_unknown') AS sampling_unknown,
-	max(c.value) FILTER (WHERE c.counter = 'partitions_requested') AS partitions_requested,
+	max(c.value) FILTER (WHERE c.counter = 'flows_routed') AS flows_routed,
 	max(c.value) FILTER (WHERE c.counter = 'rcvbuf_granted') AS rcvbuf_granted,
 	max(c.value) FILTER (WHERE c.counter = 'queue_bytes_used') AS queue_bytes_used,
 	max(c.value) FILTER (WHERE c.counter = 'queue_datagrams') AS queue_datagrams,
@@ -156,21 +157,5 @@ ORDER BY e.exporter, e.obs_domain;
 COMMENT ON VIEW netflow.exporters IS
 	'Exporting devices seen by the collector since it started, per observation domain: traffic, sequence gaps, estimated lost flows, templates, sampling';
 
-------------------------------------------------------------------------
--- Privileges
-------------------------------------------------------------------------
-
-REVOKE ALL ON FUNCTION netflow.collector_workers() FROM PUBLIC;
-REVOKE ALL ON FUNCTION netflow.collector_counters() FROM PUBLIC;
-REVOKE ALL ON FUNCTION netflow.exporters_info() FROM PUBLIC;
-
-GRANT USAGE ON SCHEMA netflow TO netflow_reader, netflow_collector;
-GRANT SELECT ON netflow.flows, netflow.templates, netflow.collector_stats,
-	netflow.drop_counters, netflow.exporters TO netflow_reader;
-GRANT EXECUTE ON FUNCTION netflow.collector_workers(),
-	netflow.collector_counters(), netflow.exporters_info() TO netflow_reader;
-
-GRANT INSERT ON netflow.flows TO netflow_collector;
-GRANT SELECT, INSERT, UPDATE, DELETE ON netflow.templates TO netflow_collector;
-GRANT EXECUTE ON FUNCTION netflow.create_partitions(timestamptz, timestamptz)
-	TO netflow_collector;
+-- Privileges of netflow_reader and netflow_collector: 90_collector_privileges.sql
+-- (they cover objects of later parts too).
