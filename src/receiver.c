@@ -59,6 +59,14 @@ typedef struct NfRecvBuffers
 
 static int	my_slot;
 
+/* Drops not yet reported in the server log, and when we last did. */
+static uint64 unlogged_queue_full = 0;
+static uint64 unlogged_kernel_drops = 0;
+static int64 last_drop_log_us = 0;
+
+/* At most one drop report every this many microseconds. */
+#define NF_DROP_LOG_US		INT64CONST(10000000)
+
 /* Convert a socket address into an nf_addr (IPv4-mapped IPv6 as IPv4). */
 static void
 sockaddr_to_nf_addr(const struct sockaddr_storage *ss, nf_addr *out)
@@ -183,7 +191,10 @@ read_overflow(NfSocket *s, struct msghdr *mh)
 			memcpy(&v, CMSG_DATA(c), sizeof(v));
 			if (v != s->last_ovfl)
 			{
-				nf_count(my_slot, NFW_KERNEL_DROPS, (uint64) (uint32) (v - s->last_ovfl));
+				uint64		d = (uint64) (uint32) (v - s->last_ovfl);
+
+				nf_count(my_slot, NFW_KERNEL_DROPS, d);
+				unlogged_kernel_drops += d;
 				s->last_ovfl = v;
 			}
 		}
@@ -273,9 +284,23 @@ drain_socket(NfSocket *s, NfRecvBuffers *rb)
 		if (truncated)
 			nf_count(my_slot, NFW_DROP_TRUNCATED, truncated);
 		if (queue_full)
+		{
 			nf_count(my_slot, NFW_DROP_QUEUE_FULL, queue_full);
+			unlogged_queue_full += queue_full;
+		}
 		if (queued)
 			nf_wake_inserter();
+		if ((unlogged_queue_full > 0 || unlogged_kernel_drops > 0) &&
+			now_us - last_drop_log_us >= NF_DROP_LOG_US)
+		{
+			ereport(LOG,
+					(errmsg("netflow receiver %d dropped " UINT64_FORMAT " datagrams because the queue was full and the kernel dropped " UINT64_FORMAT " on its socket buffer",
+							my_slot, unlogged_queue_full, unlogged_kernel_drops),
+					 errhint("See netflow.collector_stats; consider netflow.queue_size or netflow.rcvbuf.")));
+			unlogged_queue_full = 0;
+			unlogged_kernel_drops = 0;
+			last_drop_log_us = now_us;
+		}
 		if (n < NF_RECV_BATCH)
 			break;
 	}
