@@ -5,19 +5,21 @@
  *	  Shannon entropy (bits) of the distribution of a value, optionally
  *	  weighted.
  *
- * The state is a key table of distinct values -> summed weight (see
- * key_table.h).  The final function computes
+ * The state maps each distinct value to its summed weight.  The final
+ * function computes
  *	  H = log2(N) - (1/N) * sum(c_i * log2(c_i))
  * over the positive counts c_i (N = sum c_i), in long double with Neumaier
  * compensated summation over the counts in ascending order, equal counts
  * grouped.  The order depends only on the multiset of counts, so serial
  * and parallel plans return the very same double.
  *
- * Memory grows with the number of distinct values: one 56-byte entry per
- * value plus 16..32 bytes of slot array, and the value's bytes when longer
- * than 24 bytes; the entry array grows by doubling.  At most KT_MAX_ENTRIES
- * distinct values per state are kept; beyond that the aggregate raises an
- * ERROR (aggregate states are not bounded by work_mem).
+ * Memory grows with the number of distinct values.  Fixed-length values of
+ * at most 8 bytes (integers, dates, ...) live in a compact open-addressing
+ * table of 16-byte slots (value, count), so a row touches one slot; other
+ * values use the shared key table (key_table.h: a 56-byte entry plus slots
+ * per value).  At most KT_MAX_ENTRIES distinct values per state are kept;
+ * beyond that the aggregate raises an ERROR (aggregate states are not
+ * bounded by work_mem).
  *
  *-------------------------------------------------------------------------
  */
@@ -47,9 +49,20 @@ PG_FUNCTION_INFO_V1(entropy_normalized_final);
 
 #define ENTROPY_FORMAT_VERSION 1
 
+/* Slot of the compact table for fixed-length values of at most 8 bytes. */
+typedef struct SmallSlot
+{
+	uint64		key;			/* the value's bytes, zero-padded */
+	int64		count;			/* -1 = empty slot */
+} SmallSlot;
+
 typedef struct EntropyState
 {
-	KeyTable	kt;
+	bool		small;			/* values fit SmallSlot: ss is used, not kt */
+	SmallSlot  *ss;				/* open addressing, load factor <= 1/2 */
+	uint32		smask;			/* number of slots - 1 */
+	int32		sn;				/* values in ss */
+	KeyTable	kt;				/* all other values */
 	int64		total;			/* sum of all counts */
 	Oid			typoid;			/* type of the values */
 	int16		typlen;
@@ -79,6 +92,19 @@ entropy_aggcontext(FunctionCallInfo fcinfo)
 	return aggcxt;
 }
 
+/* Allocate an empty compact table with room for n values. */
+static void
+small_alloc(EntropyState *st, MemoryContext cxt, int32 n)
+{
+	uint64		nslots = 16;
+
+	while (nslots < (uint64) n * 2)
+		nslots <<= 1;
+	st->ss = MemoryContextAllocHuge(cxt, nslots * sizeof(SmallSlot));
+	memset(st->ss, 0xff, nslots * sizeof(SmallSlot));	/* count -1: empty */
+	st->smask = (uint32) (nslots - 1);
+}
+
 /* Make an empty state for values of type typoid. */
 static EntropyState *
 entropy_state_new(MemoryContext cxt, Oid typoid, int32 expected)
@@ -87,44 +113,190 @@ entropy_state_new(MemoryContext cxt, Oid typoid, int32 expected)
 
 	st->typoid = typoid;
 	get_typlenbyval(typoid, &st->typlen, &st->typbyval);
-	kt_init(&st->kt, cxt, expected);
+	st->small = st->typlen > 0 && st->typlen <= 8;
+	if (st->small)
+		small_alloc(st, cxt, Min(expected, KT_MAX_ENTRIES));
+	else
+		kt_init(&st->kt, cxt, expected, 0);
 	return st;
+}
+
+/* Raise the error for too many distinct values. */
+static void
+entropy_too_many(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("too many distinct values in one aggregate"),
+			 errdetail("At most %d distinct values are kept per aggregate state.",
+					   KT_MAX_ENTRIES),
+			 errhint("Aggregate over fewer rows (for example per hour) or over a coarser value.")));
+}
+
+/* Double the compact table and re-enter every value. */
+static void
+small_grow(EntropyState *st)
+{
+	SmallSlot  *old = st->ss;
+	uint32		oldn = st->smask + 1;
+
+	if (st->sn >= KT_MAX_ENTRIES)
+		entropy_too_many();
+	small_alloc(st, GetMemoryChunkContext(old), (int32) Min((uint64) oldn, (uint64) KT_MAX_ENTRIES));
+	for (uint32 i = 0; i < oldn; i++)
+	{
+		uint32		pos;
+
+		if (old[i].count < 0)
+			continue;
+		pos = (uint32) kt_mix64(old[i].key) & st->smask;
+		while (st->ss[pos].count >= 0)
+			pos = (pos + 1) & st->smask;
+		st->ss[pos] = old[i];
+	}
+	pfree(old);
+}
+
+/*
+ * Slot of a value in the compact table, inserting it with count 0 when
+ * absent; *isnew tells which.
+ */
+static inline SmallSlot *
+small_slot(EntropyState *st, const char *key, uint32 len, bool *isnew)
+{
+	uint64		k = kt_load_word(key, len);
+	uint32		pos;
+
+	pos = (uint32) kt_mix64(k) & st->smask;
+	for (;;)
+	{
+		SmallSlot  *s = &st->ss[pos];
+
+		if (s->key == k && s->count >= 0)
+		{
+			*isnew = false;
+			return s;
+		}
+		if (s->count < 0)
+		{
+			if (unlikely((uint64) (st->sn + 1) * 2 > (uint64) st->smask + 1))
+			{
+				small_grow(st);
+				return small_slot(st, key, len, isnew);
+			}
+			s->key = k;
+			s->count = 0;
+			st->sn++;
+			*isnew = true;
+			return s;
+		}
+		pos = (pos + 1) & st->smask;
+	}
+}
+
+/* Count of a value, inserting it with count 0 when absent. */
+static inline int64 *
+entropy_counter(EntropyState *st, const char *key, uint32 len, bool *isnew)
+{
+	uint64		hash;
+	uint32		slot;
+	int32		idx;
+
+	if (st->small)
+		return &small_slot(st, key, len, isnew)->count;
+	hash = kt_hash(key, len);
+	idx = kt_find(&st->kt, hash, key, len, &slot);
+	*isnew = idx < 0;
+	if (idx < 0)
+		idx = kt_insert(&st->kt, hash, key, len);
+	return &st->kt.entries[idx].count;
 }
 
 /* Add weight w to the count of a key. */
 static inline void
 entropy_add(EntropyState *st, const char *key, uint32 len, int64 w)
 {
-	uint64		hash = kt_hash(key, len);
-	uint32		slot;
-	int32		idx = kt_find(&st->kt, hash, key, len, &slot);
+	bool		isnew;
+	int64	   *c = entropy_counter(st, key, len, &isnew);
 
-	if (idx < 0)
-		idx = kt_insert(&st->kt, hash, key, len);
-	if (unlikely(pg_add_s64_overflow(st->kt.entries[idx].count, w,
-									 &st->kt.entries[idx].count) ||
+	if (unlikely(pg_add_s64_overflow(*c, w, c) ||
 				 pg_add_s64_overflow(st->total, w, &st->total)))
 		entropy_overflow();
+}
+
+/* Number of distinct values held. */
+static int32
+entropy_nvalues(const EntropyState *st)
+{
+	return st->small ? st->sn : st->kt.nentries;
+}
+
+/*
+ * Step through the values: start with *pos = 0; returns false at the end.
+ * Key bytes of compact-table values point into the table.
+ */
+static bool
+entropy_next(const EntropyState *st, uint32 *pos, const char **key,
+			 uint32 *len, int64 *count)
+{
+	if (st->small)
+	{
+		while (*pos <= st->smask && st->ss[*pos].count < 0)
+			(*pos)++;
+		if (*pos > st->smask)
+			return false;
+		*key = (const char *) &st->ss[*pos].key;
+		*len = st->typlen;
+		*count = st->ss[*pos].count;
+	}
+	else
+	{
+		const KtEntry *e;
+
+		if (*pos >= (uint32) st->kt.nentries)
+			return false;
+		e = &st->kt.entries[*pos];
+		*key = kt_key(e);
+		*len = e->len;
+		*count = e->count;
+	}
+	(*pos)++;
+	return true;
+}
+
+/* Bytes held by the state's table. */
+static Size
+entropy_memory(const EntropyState *st)
+{
+	if (st->small)
+		return ((Size) st->smask + 1) * sizeof(SmallSlot);
+	return kt_memory(&st->kt);
 }
 
 /* Shared transition: count value (argument 1) with weight w. */
 static inline EntropyState *
 entropy_step(FunctionCallInfo fcinfo, int64 w)
 {
-	MemoryContext aggcxt = entropy_aggcontext(fcinfo);
 	EntropyState *st = PG_ARGISNULL(0) ? NULL : (EntropyState *) PG_GETARG_POINTER(0);
 	char		buf[8];
 	const char *key;
 	uint32		len;
 
+	/* a state only comes from an aggregate: check the context once */
 	if (st == NULL)
 	{
+		MemoryContext aggcxt = entropy_aggcontext(fcinfo);
 		Oid			typoid = get_fn_expr_argtype(fcinfo->flinfo, 1);
 
 		if (!OidIsValid(typoid))
 			ereport(ERROR,
 					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
 					 errmsg("could not determine the type of the entropy value")));
+		if (typoid == RECORDOID)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("anonymous record values are not supported as entropy values"),
+					 errhint("Use a text key such as host(a) || ' ' || host(b), or a named composite type.")));
 		st = entropy_state_new(aggcxt, typoid, 256);
 	}
 	key = key_bytes_of_datum(PG_GETARG_DATUM(1), st->typlen, st->typbyval,
@@ -184,16 +356,19 @@ entropy_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(s1);
 	}
 	if (s1 == NULL)
-		s1 = entropy_state_new(aggcxt, s2->typoid, Max(s2->kt.nentries, 16));
+		s1 = entropy_state_new(aggcxt, s2->typoid, Max(entropy_nvalues(s2), 16));
 	if (s1->typoid != s2->typoid)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("cannot combine entropy states of different value types")));
-	for (int32 i = 0; i < s2->kt.nentries; i++)
 	{
-		const KtEntry *e = &s2->kt.entries[i];
+		uint32		pos = 0;
+		const char *key;
+		uint32		len;
+		int64		c;
 
-		entropy_add(s1, kt_key(e), e->len, e->count);
+		while (entropy_next(s2, &pos, &key, &len, &c))
+			entropy_add(s1, key, len, c);
 	}
 	PG_RETURN_POINTER(s1);
 }
@@ -213,19 +388,24 @@ entropy_serialize(PG_FUNCTION_ARGS)
 	pq_sendbyte(&buf, ENTROPY_FORMAT_VERSION);
 	pq_sendint32(&buf, st->typoid);
 	pq_sendint64(&buf, st->total);
-	pq_sendint32(&buf, st->kt.nentries);
-	for (int32 i = 0; i < st->kt.nentries; i++)
+	pq_sendint32(&buf, entropy_nvalues(st));
 	{
-		const KtEntry *e = &st->kt.entries[i];
+		uint32		pos = 0;
+		const char *key;
+		uint32		len;
+		int64		c;
 
-		if ((Size) buf.len + e->len + 12 >= MaxAllocSize)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("entropy state too large to pass to another process"),
-					 errhint("Disable parallel aggregation for this query (max_parallel_workers_per_gather = 0).")));
-		pq_sendint64(&buf, e->count);
-		pq_sendint32(&buf, e->len);
-		pq_sendbytes(&buf, kt_key(e), e->len);
+		while (entropy_next(st, &pos, &key, &len, &c))
+		{
+			if ((Size) buf.len + len + 12 >= MaxAllocSize)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("entropy state too large to pass to another process"),
+						 errhint("Disable parallel aggregation for this query (max_parallel_workers_per_gather = 0).")));
+			pq_sendint64(&buf, c);
+			pq_sendint32(&buf, len);
+			pq_sendbytes(&buf, key, len);
+		}
 	}
 	SET_VARSIZE(buf.data, buf.len);
 	PG_RETURN_BYTEA_P((bytea *) buf.data);
@@ -272,9 +452,8 @@ entropy_deserialize(PG_FUNCTION_ARGS)
 		int64		c = br_i64(&r);
 		int32		len = br_i32(&r);
 		const char *key;
-		uint64		hash;
-		uint32		slot;
-		int32		idx;
+		int64	   *counter;
+		bool		isnew;
 
 		if (c < 0)
 			STATE_ERROR("Value %d has negative count " INT64_FORMAT ".", i + 1, c);
@@ -282,11 +461,10 @@ entropy_deserialize(PG_FUNCTION_ARGS)
 			STATE_ERROR("Value %d has negative length %d.", i + 1, len);
 		key = br_bytes(&r, len);
 		check_key_bytes(key, len, st->typlen, st->typbyval, ERRCODE_DATA_CORRUPTED);
-		hash = kt_hash(key, len);
-		if (kt_find(&st->kt, hash, key, len, &slot) >= 0)
+		counter = entropy_counter(st, key, len, &isnew);
+		if (!isnew)
 			STATE_ERROR("Value %d appears twice.", i + 1);
-		idx = kt_insert(&st->kt, hash, key, len);
-		st->kt.entries[idx].count = c;
+		*counter = c;
 		if (pg_add_s64_overflow(sum, c, &sum))
 			STATE_ERROR("The counts overflow.");
 	}
@@ -316,22 +494,26 @@ int64_cmp(const void *a, const void *b)
 static bool
 entropy_compute(EntropyState *st, double *bits, int64 *ndistinct)
 {
-	int32		n = st->kt.nentries;
+	int32		n = entropy_nvalues(st);
 	int64	   *counts;
 	int32		d = 0;
 	long double sum = 0.0L;
 	long double comp = 0.0L;
 	long double total = (long double) st->total;
 	long double h;
+	uint32		pos = 0;
+	const char *key;
+	uint32		len;
+	int64		c;
 
 	if (st->total <= 0)
 		return false;
 	elog(DEBUG1, "entropy: %d distinct values held in %zu bytes",
-		 n, kt_memory(&st->kt));
+		 n, entropy_memory(st));
 	counts = palloc(sizeof(int64) * Max(n, 1));
-	for (int32 i = 0; i < n; i++)
-		if (st->kt.entries[i].count > 0)
-			counts[d++] = st->kt.entries[i].count;
+	while (entropy_next(st, &pos, &key, &len, &c))
+		if (c > 0 && d < n)
+			counts[d++] = c;
 	qsort(counts, d, sizeof(int64), int64_cmp);
 	for (int32 i = 0; i < d;)
 	{

@@ -25,16 +25,20 @@ kt_alloc_slots(KeyTable *kt, int32 n)
 	kt->mask = (uint32) (nslots - 1);
 }
 
-/* Set up an empty table able to hold 'expected' keys without growing. */
+/*
+ * Set up an empty table able to hold 'expected' keys without growing, with
+ * slots for at least 'sparse' keys at load factor 1/2 (a sparser table
+ * probes less: top-N passes its capacity times 2).
+ */
 void
-kt_init(KeyTable *kt, MemoryContext cxt, int32 expected)
+kt_init(KeyTable *kt, MemoryContext cxt, int32 expected, int32 sparse)
 {
 	kt->cxt = cxt;
 	kt->maxentries = Max(expected, 16);
 	kt->nentries = 0;
 	kt->entries = MemoryContextAllocHuge(cxt,
 										 (Size) kt->maxentries * sizeof(KtEntry));
-	kt_alloc_slots(kt, kt->maxentries);
+	kt_alloc_slots(kt, Max(kt->maxentries, sparse));
 }
 
 /* Release everything the table allocated. */
@@ -60,7 +64,7 @@ kt_find(const KeyTable *kt, uint64 hash, const char *key, uint32 len,
 		uint32 *slotp)
 {
 	uint32		pos = (uint32) hash & kt->mask;
-	uint32		hi = (uint32) (hash >> 32);
+	uint32		tag = (uint32) hash;
 
 	for (uint32 probes = 0; probes <= kt->mask; probes++)
 	{
@@ -71,7 +75,7 @@ kt_find(const KeyTable *kt, uint64 hash, const char *key, uint32 len,
 			*slotp = pos;
 			return -1;
 		}
-		if ((uint32) (s >> 32) == hi)
+		if ((uint32) (s >> 32) == tag)
 		{
 			int32		idx = (int32) (s & 0xffffffff) - 1;
 			const KtEntry *e = &kt->entries[idx];
@@ -118,7 +122,7 @@ kt_grow_slots(KeyTable *kt)
 
 		while (kt->slots[pos] != 0)
 			pos = (pos + 1) & kt->mask;
-		kt->slots[pos] = ((h >> 32) << 32) | (uint64) (i + 1);
+		kt->slots[pos] = ((uint64) (uint32) h << 32) | (uint64) (i + 1);
 	}
 	pfree(old);
 }
@@ -157,9 +161,8 @@ kt_insert(KeyTable *kt, uint64 hash, const char *key, uint32 len)
 	e->hash = hash;
 	e->count = 0;
 	e->error = 0;
-	e->heappos = -1;
 	kt_set_key(kt, e, key, len);
-	kt->slots[slot] = ((hash >> 32) << 32) | (uint64) (idx + 1);
+	kt->slots[slot] = ((uint64) (uint32) hash << 32) | (uint64) (idx + 1);
 	return idx;
 }
 
@@ -194,7 +197,7 @@ kt_unlink(KeyTable *kt, int32 idx)
 		s = kt->slots[j];
 		if (s == 0)
 			break;
-		home = (uint32) kt->entries[(int32) (s & 0xffffffff) - 1].hash & kt->mask;
+		home = (uint32) (s >> 32) & kt->mask;
 		/* The slot at j may move to i unless its home lies in (i, j]. */
 		if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
 		{
@@ -219,7 +222,7 @@ kt_relink(KeyTable *kt, int32 idx, uint64 hash, const char *key, uint32 len)
 		pfree(e->k.ext);
 	e->hash = hash;
 	kt_set_key(kt, e, key, len);
-	kt->slots[slot] = ((hash >> 32) << 32) | (uint64) (idx + 1);
+	kt->slots[slot] = ((uint64) (uint32) hash << 32) | (uint64) (idx + 1);
 }
 
 /* Bytes allocated by the table: entry array, slot array and long keys. */

@@ -9,9 +9,9 @@
  * after detoasting.  Two values are the same key when these bytes are equal.
  *
  * The table is open addressing with linear probing over a slot array; each
- * slot holds the upper 32 bits of the key's hash and the index of an entry
- * in a dense entry array, so a probe rarely touches an entry that does not
- * match.  Deletion (used by Space-Saving eviction) shifts later slots back,
+ * slot holds the low 32 bits of the key's hash (so a slot's home position is
+ * known without touching its entry) and the index of an entry in a dense
+ * entry array, so a probe rarely touches an entry that does not match.  Deletion (used by Space-Saving eviction) shifts later slots back,
  * so no tombstones accumulate.  Keys up to KT_INLINE bytes live inside the
  * entry: no allocation per key for addresses, ports and integers.
  *
@@ -36,7 +36,7 @@ typedef struct KtEntry
 	int64		count;			/* weight counted for the key */
 	int64		error;			/* top-N: overestimation bound */
 	uint32		len;			/* key length in bytes */
-	int32		heappos;		/* top-N: position in the min-heap */
+	uint32		spare;			/* padding, unused */
 	union
 	{
 		char		inl[KT_INLINE];
@@ -50,7 +50,7 @@ typedef struct KeyTable
 	KtEntry    *entries;		/* dense array, nentries used */
 	int32		nentries;
 	int32		maxentries;		/* allocated length of entries */
-	uint64	   *slots;			/* 0 = empty, else hash-high << 32 | idx+1 */
+	uint64	   *slots;			/* 0 = empty, else hash-low32 << 32 | idx+1 */
 	uint32		mask;			/* number of slots - 1 */
 } KeyTable;
 
@@ -73,6 +73,47 @@ kt_mix64(uint64 x)
 	return x;
 }
 
+/*
+ * Load len (<= 8) bytes into a zeroed word, as memcpy would; constant-size
+ * copies compile to plain moves instead of a library call.
+ */
+static inline uint64
+kt_load_word(const char *p, uint32 len)
+{
+	uint64		w = 0;
+
+	switch (len)
+	{
+		case 8:
+			memcpy(&w, p, 8);
+			break;
+		case 7:
+			memcpy(&w, p, 7);
+			break;
+		case 6:
+			memcpy(&w, p, 6);
+			break;
+		case 5:
+			memcpy(&w, p, 5);
+			break;
+		case 4:
+			memcpy(&w, p, 4);
+			break;
+		case 3:
+			memcpy(&w, p, 3);
+			break;
+		case 2:
+			memcpy(&w, p, 2);
+			break;
+		case 1:
+			memcpy(&w, p, 1);
+			break;
+		default:
+			break;
+	}
+	return w;
+}
+
 /* Hash of a byte string: 8-byte words folded by multiply-rotate, then mixed. */
 static inline uint64
 kt_hash(const char *p, uint32 len)
@@ -90,15 +131,15 @@ kt_hash(const char *p, uint32 len)
 	}
 	if (len > 0)
 	{
-		w = 0;
-		memcpy(&w, p, len);
+		w = kt_load_word(p, len);
 		h ^= w * UINT64CONST(0x87c37b91114253d5);
 		h = ((h << 31) | (h >> 33)) * UINT64CONST(0x4cf5ad432745937f);
 	}
 	return kt_mix64(h);
 }
 
-extern void kt_init(KeyTable *kt, MemoryContext cxt, int32 expected);
+extern void kt_init(KeyTable *kt, MemoryContext cxt, int32 expected,
+					int32 sparse);
 extern void kt_free(KeyTable *kt);
 extern int32 kt_find(const KeyTable *kt, uint64 hash, const char *key,
 					 uint32 len, uint32 *slotp);

@@ -25,6 +25,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "common/int.h"
 #include "fmgr.h"
 #include "key_table.h"
@@ -50,6 +51,8 @@ typedef struct TopnState
 {
 	KeyTable	kt;
 	TopnHeapNode *heap;			/* min-heap of entries by count */
+	int32	   *hpos;			/* entry index -> its heap position */
+	bool		heapvalid;		/* heap and hpos are up to date */
 	int32		heapmax;		/* allocated length of heap */
 	int32		capacity;
 	bool		lossy;			/* a key may have been dropped */
@@ -105,9 +108,10 @@ topn_state_new(MemoryContext cxt, int32 capacity, bool textkeys, Oid typoid)
 	}
 	else
 		get_typlenbyval(typoid, &st->typlen, &st->typbyval);
-	kt_init(&st->kt, cxt, Min(capacity, 1024));
+	kt_init(&st->kt, cxt, Min(capacity, 1024), Min(capacity, 65536) * 2);
 	st->heapmax = Min(capacity, 1024);
 	st->heap = MemoryContextAlloc(cxt, sizeof(TopnHeapNode) * st->heapmax);
+	st->hpos = MemoryContextAlloc(cxt, sizeof(int32) * st->heapmax);
 	return st;
 }
 
@@ -120,6 +124,7 @@ heap_reserve(TopnState *st, int32 n)
 		int32		m = Max(n, Min(st->heapmax * 2, st->capacity));
 
 		st->heap = repalloc(st->heap, sizeof(TopnHeapNode) * m);
+		st->hpos = repalloc(st->hpos, sizeof(int32) * m);
 		st->heapmax = m;
 	}
 }
@@ -132,7 +137,7 @@ heap_reserve(TopnState *st, int32 n)
 static inline void
 heap_sift_down(TopnState *st, int32 i)
 {
-	KtEntry    *ent = st->kt.entries;
+	int32	   *hpos = st->hpos;
 	TopnHeapNode *h = st->heap;
 	int32		n = st->kt.nentries;
 	TopnHeapNode x = h[i];
@@ -141,30 +146,37 @@ heap_sift_down(TopnState *st, int32 i)
 	{
 		int32		c = 4 * i + 1;
 		int32		m;
+		int64		mc;
 		int32		end;
 
 		if (c >= n)
 			break;
 		m = c;
+		mc = h[c].count;
 		end = Min(c + 4, n);
 		for (int32 k = c + 1; k < end; k++)
-			if (h[k].count < h[m].count)
-				m = k;
-		if (h[m].count >= x.count)
+		{
+			bool		lt = h[k].count < mc;
+
+			/* written to compile to conditional moves, not branches */
+			m = lt ? k : m;
+			mc = lt ? h[k].count : mc;
+		}
+		if (mc >= x.count)
 			break;
 		h[i] = h[m];
-		ent[h[i].idx].heappos = i;
+		hpos[h[i].idx] = i;
 		i = m;
 	}
 	h[i] = x;
-	ent[x.idx].heappos = i;
+	hpos[x.idx] = i;
 }
 
 /* Move heap position i up until its parent is not heavier. */
 static inline void
 heap_sift_up(TopnState *st, int32 i)
 {
-	KtEntry    *ent = st->kt.entries;
+	int32	   *hpos = st->hpos;
 	TopnHeapNode *h = st->heap;
 	TopnHeapNode x = h[i];
 
@@ -175,11 +187,11 @@ heap_sift_up(TopnState *st, int32 i)
 		if (h[p].count <= x.count)
 			break;
 		h[i] = h[p];
-		ent[h[i].idx].heappos = i;
+		hpos[h[i].idx] = i;
 		i = p;
 	}
 	h[i] = x;
-	ent[x.idx].heappos = i;
+	hpos[x.idx] = i;
 }
 
 /* Rebuild the heap over all entries. */
@@ -193,18 +205,31 @@ heap_rebuild(TopnState *st)
 	{
 		st->heap[i].count = st->kt.entries[i].count;
 		st->heap[i].idx = i;
-		st->kt.entries[i].heappos = i;
+		st->hpos[i] = i;
 	}
 	for (int32 i = (n - 2) / 4; i >= 0 && n > 1; i--)
 		heap_sift_down(st, i);
+	st->heapvalid = true;
+}
+
+/*
+ * Make the heap valid.  While a state is exact and has room, no heap is
+ * kept (nothing is evicted and the bound is 0): it is built on demand.
+ */
+static inline void
+heap_ensure(TopnState *st)
+{
+	if (unlikely(!st->heapvalid))
+		heap_rebuild(st);
 }
 
 /* Upper bound of the true weight of any key the state does not hold. */
 static inline int64
-topn_state_bound(const TopnState *st)
+topn_state_bound(TopnState *st)
 {
 	if (!st->lossy || st->kt.nentries == 0)
 		return 0;
+	heap_ensure(st);
 	return st->heap[0].count;
 }
 
@@ -222,29 +247,38 @@ topn_add(TopnState *st, const char *key, uint32 len, int64 w)
 	{
 		e = &st->kt.entries[idx];
 		add_checked(&e->count, w);
-		st->heap[e->heappos].count = e->count;
-		heap_sift_down(st, e->heappos);
+		if (st->heapvalid)
+		{
+			st->heap[st->hpos[idx]].count = e->count;
+			heap_sift_down(st, st->hpos[idx]);
+		}
 	}
 	else if (st->kt.nentries < st->capacity)
 	{
 		int64		base = topn_state_bound(st);
 
-		heap_reserve(st, st->kt.nentries + 1);
 		idx = kt_insert(&st->kt, hash, key, len);
 		e = &st->kt.entries[idx];
 		e->count = base;
 		add_checked(&e->count, w);
 		e->error = base;
-		st->heap[idx].count = e->count;
-		st->heap[idx].idx = idx;
-		e->heappos = idx;
-		heap_sift_up(st, idx);
+		if (st->heapvalid)
+		{
+			heap_reserve(st, st->kt.nentries);
+			st->heap[idx].count = e->count;
+			st->heap[idx].idx = idx;
+			st->hpos[idx] = idx;
+			heap_sift_up(st, idx);
+		}
 	}
 	else
 	{
 		/* evict the lightest key; the newcomer inherits its count */
-		int32		m = (int32) st->heap[0].idx;
+		int32		m;
 		int64		base;
+
+		heap_ensure(st);
+		m = (int32) st->heap[0].idx;
 
 		e = &st->kt.entries[m];
 		base = e->count;
@@ -262,7 +296,7 @@ topn_add(TopnState *st, const char *key, uint32 len, int64 w)
 
 /* The state's entries as items (keys point into the state). */
 static TopnItem *
-topn_state_items(const TopnState *st)
+topn_state_items(TopnState *st)
 {
 	int32		n = st->kt.nentries;
 	TopnItem   *items = palloc(sizeof(TopnItem) * Max(n, 1));
@@ -355,7 +389,7 @@ topn_merge(TopnState *st, TopnItem *items, int32 n, int64 bound_t,
 		}
 		memcpy(cand + nold, pending, sizeof(TopnItem) * npending);
 		qsort(cand, ncand, sizeof(TopnItem), topn_item_cmp);
-		kt_init(&st->kt, old.cxt, newcap);
+		kt_init(&st->kt, old.cxt, newcap, Min(newcap, 65536) * 2);
 		for (int32 i = 0; i < newcap; i++)
 		{
 			int32		idx = kt_insert(&st->kt, kt_hash(cand[i].key, cand[i].len),
@@ -390,7 +424,6 @@ topn_aggcontext(FunctionCallInfo fcinfo)
 Datum
 topn_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = topn_aggcontext(fcinfo);
 	TopnState  *st = PG_ARGISNULL(0) ? NULL : (TopnState *) PG_GETARG_POINTER(0);
 	char		buf[8];
 	const char *key;
@@ -401,14 +434,21 @@ topn_trans(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("topn capacity must not be null")));
+	/* a state only comes from an aggregate: check the context once */
 	if (st == NULL)
 	{
+		MemoryContext aggcxt = topn_aggcontext(fcinfo);
 		Oid			typoid = get_fn_expr_argtype(fcinfo->flinfo, 1);
 
 		if (!OidIsValid(typoid))
 			ereport(ERROR,
 					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
 					 errmsg("could not determine the type of the topn key")));
+		if (typoid == RECORDOID)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("anonymous record values are not supported as topn keys"),
+					 errhint("Use a text key such as host(a) || ' ' || host(b), or a named composite type.")));
 		check_capacity(PG_GETARG_INT32(3));
 		st = topn_state_new(aggcxt, PG_GETARG_INT32(3), false, typoid);
 	}

@@ -340,8 +340,13 @@ COMMENT ON FUNCTION netflow.flows_partitions() IS
 	'Partitions of netflow.flows with their time ranges [lower, upper); the default partition, if any, is not listed';
 
 -- Create the missing partitions covering [from_ts, to_ts) with the
--- configured interval.  A range that overlaps an existing partition (for
--- example one created with another interval) is skipped.
+-- configured interval.  A bucket that partly overlaps existing partitions
+-- (for example ones made with another interval) gets partitions for the
+-- parts no partition covers, so no time range is left without one.  Each
+-- partition is made as a plain table with a CHECK constraint matching its
+-- range and then attached: ATTACH PARTITION needs only SHARE UPDATE
+-- EXCLUSIVE on netflow.flows (CREATE TABLE ... PARTITION OF needs ACCESS
+-- EXCLUSIVE), and the constraint lets it skip the validation scan.
 CREATE FUNCTION netflow.create_partitions(from_ts timestamptz, to_ts timestamptz)
 RETURNS SETOF regclass
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE STRICT
@@ -353,12 +358,17 @@ DECLARE
 	max_partitions constant integer := 1000;
 	step	interval := netflow.partition_interval();
 	b		record;
+	e		record;
 	cur		timestamptz;
-	los		timestamptz[] := '{}';
+	blos	timestamptz[] := '{}';	/* the aligned buckets */
+	bhis	timestamptz[] := '{}';
+	los		timestamptz[] := '{}';	/* the ranges to create */
 	his		timestamptz[] := '{}';
-	lowers	timestamptz[];
+	bucket	integer[] := '{}';		/* index of each range's bucket */
+	lowers	timestamptz[];			/* the existing partitions */
 	uppers	timestamptz[];
 	pname	text;
+	cname	text;
 	created regclass;
 	i		integer;
 BEGIN
@@ -368,10 +378,10 @@ BEGIN
 				  DETAIL = format('The range given was [%s, %s).', from_ts, to_ts);
 	END IF;
 
-	-- The aligned ranges covering [from_ts, to_ts), bounded in number.
+	-- The aligned buckets covering [from_ts, to_ts), bounded in number.
 	cur := from_ts;
 	WHILE cur < to_ts LOOP
-		IF cardinality(los) >= max_partitions THEN
+		IF cardinality(blos) >= max_partitions THEN
 			RAISE EXCEPTION 'too many partitions requested'
 				USING ERRCODE = 'program_limit_exceeded',
 					  DETAIL = format('The range [%s, %s) needs more than %s partitions of %s.',
@@ -379,36 +389,87 @@ BEGIN
 					  HINT = 'Create the partitions in smaller steps.';
 		END IF;
 		b := netflow.partition_bounds(cur, step);
-		los := los || b.lower;
-		his := his || b.upper;
+		blos := blos || b.lower;
+		bhis := bhis || b.upper;
 		cur := b.upper;
 	END LOOP;
 
-	-- Serialise concurrent calls without blocking readers or writers.
+	-- Serialise concurrent calls without blocking readers or writers (the
+	-- same lock ATTACH PARTITION takes below).
 	LOCK TABLE netflow.flows IN SHARE UPDATE EXCLUSIVE MODE;
 
-	-- Ranges taken already.  The ranges created below are disjoint from
-	-- each other, so they need not be added.
+	-- Ranges taken already.  The ranges chosen below are disjoint from
+	-- them and from each other, so they need not be added.
 	SELECT coalesce(array_agg(p.lower), '{}'), coalesce(array_agg(p.upper), '{}')
 	INTO lowers, uppers
 	FROM netflow.flows_partitions() p;
 
-	FOR i IN 1 .. cardinality(los) LOOP
-		CONTINUE WHEN EXISTS (SELECT 1 FROM unnest(lowers, uppers) AS p(lo, hi)
-							  WHERE p.lo < his[i] AND los[i] < p.hi);
+	-- Per bucket, the sub-ranges no existing partition covers (existing
+	-- partitions never overlap each other, so one sweep in order of lower
+	-- bound finds them).  A range filling the whole bucket is named after
+	-- the bucket; a part of a bucket gets the bucket's name followed by its
+	-- own lower bound, flows_p20310104_20310104030000.
+	FOR i IN 1 .. cardinality(blos) LOOP
+		cur := blos[i];
+		FOR e IN
+			SELECT x.lo, x.hi
+			FROM unnest(lowers, uppers) AS x(lo, hi)
+			WHERE x.lo < bhis[i] AND blos[i] < x.hi
+			ORDER BY x.lo
+		LOOP
+			IF e.lo > cur THEN
+				los := los || cur;
+				his := his || e.lo;
+				bucket := bucket || i;
+			END IF;
+			cur := greatest(cur, e.hi);
+		END LOOP;
+		IF cur < bhis[i] THEN
+			los := los || cur;
+			his := his || bhis[i];
+			bucket := bucket || i;
+		END IF;
+	END LOOP;
 
-		pname := netflow.partition_name(los[i], step);
+	-- Gaps can add ranges beyond the buckets: check the total, still
+	-- before creating anything.
+	IF cardinality(los) > max_partitions THEN
+		RAISE EXCEPTION 'too many partitions requested'
+			USING ERRCODE = 'program_limit_exceeded',
+				  DETAIL = format('The range [%s, %s) needs %s partitions of %s or parts of them, more than %s.',
+								  from_ts, to_ts, cardinality(los), step, max_partitions),
+				  HINT = 'Create the partitions in smaller steps.';
+	END IF;
+
+	FOR i IN 1 .. cardinality(los) LOOP
+		pname := netflow.partition_name(blos[bucket[i]], step);
+		IF los[i] <> blos[bucket[i]] OR his[i] <> bhis[bucket[i]] THEN
+			pname := pname || '_' || to_char(los[i] AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISS');
+			IF date_trunc('second', los[i]) <> los[i] THEN
+				pname := pname || to_char(los[i] AT TIME ZONE 'UTC', 'US');
+			END IF;
+		END IF;
 		IF to_regclass(format('netflow.%I', pname)) IS NOT NULL THEN
 			RAISE NOTICE 'skipping partition range [%, %): relation "netflow.%" already exists',
 				los[i], his[i], pname;
 			CONTINUE;
 		END IF;
 
-		EXECUTE format('CREATE TABLE netflow.%I PARTITION OF netflow.flows FOR VALUES FROM (%L) TO (%L)',
-					   pname, los[i], his[i]);
+		-- A plain table first, with its range as a CHECK constraint so that
+		-- ATTACH sees the partition constraint implied and does not scan.
+		cname := pname || '_range';
+		EXECUTE format('CREATE TABLE netflow.%I (LIKE netflow.flows INCLUDING DEFAULTS INCLUDING CONSTRAINTS, '
+					   'CONSTRAINT %I CHECK (time_start >= %L::timestamptz AND time_start < %L::timestamptz))',
+					   pname, cname, los[i], his[i]);
 		created := format('netflow.%I', pname)::regclass;
 		EXECUTE format('CREATE INDEX %I ON %s USING brin (time_start)',
 					   pname || '_time_start_brin', created);
+		EXECUTE format('ALTER TABLE netflow.flows ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)',
+					   created, los[i], his[i]);
+		-- The constraint is redundant now and would be evaluated for every
+		-- inserted row; dropping it needs ACCESS EXCLUSIVE on the new
+		-- partition only, which ATTACH holds already.
+		EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', created, cname);
 		EXECUTE format('COMMENT ON TABLE %s IS %L', created,
 					   format('netflow.flows partition for [%s, %s)', los[i], his[i]));
 		RETURN NEXT created;
@@ -416,4 +477,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.create_partitions(timestamptz, timestamptz) IS
-	'Create the missing netflow.flows partitions covering [from_ts, to_ts) with the configured partition_interval (at most 1000 per call), each with a BRIN index on time_start; returns the partitions created; ranges overlapping an existing partition are skipped';
+	'Create the missing netflow.flows partitions covering [from_ts, to_ts) with the configured partition_interval (at most 1000 per call), each with a BRIN index on time_start, by CREATE TABLE and ATTACH PARTITION (SHARE UPDATE EXCLUSIVE on netflow.flows); the parts of a range that existing partitions leave uncovered get partitions of their own; returns the partitions created';

@@ -38,6 +38,8 @@ COMMENT ON FUNCTION netflow.bytea(netflow.topn_summary) IS
     'Binary form of a topn_summary; used by the bytea cast';
 CREATE CAST (bytea AS netflow.topn_summary) WITH FUNCTION netflow.topn_summary(bytea);
 CREATE CAST (netflow.topn_summary AS bytea) WITH FUNCTION netflow.bytea(netflow.topn_summary);
+COMMENT ON CAST (bytea AS netflow.topn_summary) IS 'Binary form to summary (validated like binary input)';
+COMMENT ON CAST (netflow.topn_summary AS bytea) IS 'Summary to its binary form';
 
 -- Aggregate support functions.
 CREATE FUNCTION netflow.topn_trans(internal, anyelement, bigint, integer) RETURNS internal

@@ -4,6 +4,10 @@
  *	  State shared by the decoder's files: the nf_decoder object and its
  *	  exporter stream entries.  Not part of the public interface.
  *
+ * Naming: the public API (decoder.h) uses the nf_ prefix; functions
+ * internal to the decoders use nfd_, so they cannot clash with the
+ * PostgreSQL-facing code linked into the same library.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef NETFLOW_DECODE_INTERNAL_H
@@ -81,12 +85,12 @@ struct nf_decoder
 };
 
 /* decoder.c */
-extern void nf_fail(nf_decoder *d, nf_counter c, const char *fmt,...) NF_PRINTF(3, 4);
-extern nf_exporter *nf_exporter_get(nf_decoder *d, const nf_addr *addr,
-									uint32_t domain, uint16_t version,
-									int64_t now_us);
-extern void nf_exporter_seq(nf_decoder *d, nf_exporter *e, nf_seq_result r,
-							uint32_t lost);
+extern void nfd_fail(nf_decoder *d, nf_counter c, const char *fmt,...) NF_PRINTF(3, 4);
+extern nf_exporter *nfd_exporter_get(nf_decoder *d, const nf_addr *addr,
+									 uint32_t domain, uint16_t version,
+									 int64_t now_us);
+extern void nfd_exporter_seq(nf_decoder *d, nf_exporter *e, nf_seq_result r,
+							 uint32_t lost);
 
 /* Hand one decoded flow to the caller and count it. */
 static inline void
@@ -100,26 +104,26 @@ nf_emit_record(nf_decoder *d, nf_exporter *e, const nf_flow_record *rec)
 }
 
 /* flowset.c: sets common to v9 and IPFIX */
-extern void nf_template_set(nf_decoder *d, nf_exporter *e,
-							const nf_msg_ctx *ctx, bool is_options,
-							const uint8_t *p, size_t len);
-extern void nf_data_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
-						uint16_t set_id, const uint8_t *p, size_t len,
-						uint32_t *records, bool *records_known);
-extern void nf_flush_templates(nf_decoder *d, nf_exporter *e);
-extern void nf_learn_loaded(nf_decoder *d, nf_exporter *e, nf_template *t);
+extern void nfd_template_set(nf_decoder *d, nf_exporter *e,
+							 const nf_msg_ctx *ctx, bool is_options,
+							 const uint8_t *p, size_t len);
+extern void nfd_data_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
+						 uint16_t set_id, const uint8_t *p, size_t len,
+						 uint32_t *records, bool *records_known);
+extern void nfd_flush_templates(nf_decoder *d, nf_exporter *e);
+extern void nfd_learn_loaded(nf_decoder *d, nf_exporter *e, nf_template *t);
 
 /* record.c */
-extern uint32_t nf_decode_records(nf_decoder *d, nf_exporter *e,
-								  const nf_template *t, const nf_msg_ctx *ctx,
-								  const uint8_t *p, size_t len, bool delayed);
+extern uint32_t nfd_decode_records(nf_decoder *d, nf_exporter *e,
+								   const nf_template *t, const nf_msg_ctx *ctx,
+								   const uint8_t *p, size_t len, bool delayed);
 
 /* netflow_v5.c, netflow_v9.c, ipfix.c */
-extern int	nf_decode_v5(nf_decoder *d, const uint8_t *buf, size_t len,
-						 const nf_addr *exporter, int64_t now_us);
-extern int	nf_decode_v9(nf_decoder *d, const uint8_t *buf, size_t len,
-						 const nf_addr *exporter, int64_t now_us);
-extern int	nf_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
-							const nf_addr *exporter, int64_t now_us);
+extern int	nfd_decode_v5(nf_decoder *d, const uint8_t *buf, size_t len,
+						  const nf_addr *exporter, int64_t now_us);
+extern int	nfd_decode_v9(nf_decoder *d, const uint8_t *buf, size_t len,
+						  const nf_addr *exporter, int64_t now_us);
+extern int	nfd_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
+							 const nf_addr *exporter, int64_t now_us);
 
 #endif							/* NETFLOW_DECODE_INTERNAL_H */

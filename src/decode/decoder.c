@@ -106,7 +106,7 @@ nf_decoder_create(const nf_decoder_limits *lim)
 		free(d);
 		return NULL;
 	}
-	nf_tcache_init(&d->tcache, d->lim.max_templates);
+	nfd_tcache_init(&d->tcache, d->lim.max_templates);
 	return d;
 }
 
@@ -116,9 +116,9 @@ nf_exporter_free(nf_decoder *d, nf_exporter *e, size_t *pending_sets)
 {
 	size_t		n;
 
-	n = nf_tcache_remove_all(&d->tcache, &e->templates, NF_TSEL_ALL,
-							 NULL, NULL);
-	*pending_sets = nf_pending_clear(&e->pending, &d->pending_total);
+	n = nfd_tcache_remove_all(&d->tcache, &e->templates, NF_TSEL_ALL,
+							  NULL, NULL);
+	*pending_sets = nfd_pending_clear(&e->pending, &d->pending_total);
 	free(e);
 	return n;
 }
@@ -154,7 +154,7 @@ nf_decoder_on_template(nf_decoder *d, nf_template_fn fn, void *arg)
 
 /* Count a malformation (or other loss) and remember why. */
 void
-nf_fail(nf_decoder *d, nf_counter c, const char *fmt,...)
+nfd_fail(nf_decoder *d, nf_counter c, const char *fmt,...)
 {
 	va_list		ap;
 
@@ -178,14 +178,25 @@ nf_decoder_counters(const nf_decoder *d)
 	return d->ctr;
 }
 
-/* Copy an address keeping only the bytes its family uses. */
+/*
+ * Copy an address keeping only the bytes its family uses.  An IPv4-mapped
+ * IPv6 address (::ffff:a.b.c.d, what a dual-stack socket reports for an
+ * IPv4 sender) becomes the IPv4 address, so one exporter has one identity.
+ */
 static void
 nf_addr_normalize(nf_addr *dst, const nf_addr *src)
 {
+	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
 	memset(dst, 0, sizeof(*dst));
 	if (src == NULL)
 		return;
-	if (src->family == NF_AF_INET)
+	if (src->family == NF_AF_INET6 && memcmp(src->a, v4mapped, 12) == 0)
+	{
+		dst->family = NF_AF_INET;
+		memcpy(dst->a, src->a + 12, 4);
+	}
+	else if (src->family == NF_AF_INET)
 	{
 		dst->family = NF_AF_INET;
 		memcpy(dst->a, src->a, 4);
@@ -308,8 +319,8 @@ nf_exp_grow(nf_decoder *d)
  * now_us.  NULL only when out of memory (counted).
  */
 nf_exporter *
-nf_exporter_get(nf_decoder *d, const nf_addr *addr, uint32_t domain,
-				uint16_t version, int64_t now_us)
+nfd_exporter_get(nf_decoder *d, const nf_addr *addr, uint32_t domain,
+				 uint16_t version, int64_t now_us)
 {
 	nf_addr		key;
 	size_t		h;
@@ -341,17 +352,17 @@ nf_exporter_get(nf_decoder *d, const nf_addr *addr, uint32_t domain,
 	e = calloc(1, sizeof(nf_exporter));
 	if (e == NULL)
 	{
-		nf_fail(d, NF_CTR_DROP_NO_MEMORY, "out of memory for a new exporter");
+		nfd_fail(d, NF_CTR_DROP_NO_MEMORY, "out of memory for a new exporter");
 		return NULL;
 	}
 	e->addr = key;
 	e->domain = domain;
 	e->version = version;
 	e->first_seen = e->last_seen = now_us;
-	nf_seq_init(&e->seq);
-	nf_sampling_init(&e->sampling);
-	nf_pending_init(&e->pending);
-	nf_tset_init(&e->templates);
+	nfd_seq_init(&e->seq);
+	nfd_sampling_init(&e->sampling);
+	nfd_pending_init(&e->pending);
+	nfd_tset_init(&e->templates);
 	h &= d->nbuckets - 1;
 	e->hnext = d->buckets[h];
 	d->buckets[h] = e;
@@ -362,7 +373,7 @@ nf_exporter_get(nf_decoder *d, const nf_addr *addr, uint32_t domain,
 
 /* Count the outcome of a sequence check for stream 'e'. */
 void
-nf_exporter_seq(nf_decoder *d, nf_exporter *e, nf_seq_result r, uint32_t lost)
+nfd_exporter_seq(nf_decoder *d, nf_exporter *e, nf_seq_result r, uint32_t lost)
 {
 	switch (r)
 	{
@@ -399,8 +410,8 @@ nf_decode(nf_decoder *d, const uint8_t *buf, size_t len,
 	d->ctr[NF_CTR_BYTES] += len;
 	if (buf == NULL || len < 2)
 	{
-		nf_fail(d, NF_CTR_DROP_SHORT, "datagram of %zu bytes is too short",
-				buf == NULL ? (size_t) 0 : len);
+		nfd_fail(d, NF_CTR_DROP_SHORT, "datagram of %zu bytes is too short",
+				 buf == NULL ? (size_t) 0 : len);
 		return -1;
 	}
 	d->emit = emit;
@@ -410,17 +421,17 @@ nf_decode(nf_decoder *d, const uint8_t *buf, size_t len,
 	switch (version)
 	{
 		case 5:
-			res = nf_decode_v5(d, buf, len, exporter, now_us);
+			res = nfd_decode_v5(d, buf, len, exporter, now_us);
 			break;
 		case 9:
-			res = nf_decode_v9(d, buf, len, exporter, now_us);
+			res = nfd_decode_v9(d, buf, len, exporter, now_us);
 			break;
 		case 10:
-			res = nf_decode_ipfix(d, buf, len, exporter, now_us);
+			res = nfd_decode_ipfix(d, buf, len, exporter, now_us);
 			break;
 		default:
-			nf_fail(d, NF_CTR_DROP_BAD_VERSION,
-					"unsupported export version %u", (unsigned) version);
+			nfd_fail(d, NF_CTR_DROP_BAD_VERSION,
+					 "unsupported export version %u", (unsigned) version);
 			res = -1;
 			break;
 	}
@@ -444,21 +455,21 @@ nf_decoder_load_template(nf_decoder *d, const nf_addr *exporter,
 
 	if ((version != 9 && version != 10) || raw == NULL)
 		return false;
-	if (nf_template_parse(version, is_options, raw, raw_len, &consumed, &tid,
-						  &t, &why) != NF_TP_OK)
+	if (nfd_template_parse(version, is_options, raw, raw_len, &consumed, &tid,
+						   &t, &why) != NF_TP_OK)
 		return false;
 	if (consumed != raw_len || tid != template_id)
 	{
-		nf_template_free(t);
+		nfd_template_free(t);
 		return false;
 	}
-	e = nf_exporter_get(d, exporter, obs_domain, version, 0);
+	e = nfd_exporter_get(d, exporter, obs_domain, version, 0);
 	if (e == NULL)
 	{
-		nf_template_free(t);
+		nfd_template_free(t);
 		return false;
 	}
-	nf_learn_loaded(d, e, t);
+	nfd_learn_loaded(d, e, t);
 	return true;
 }
 
@@ -470,8 +481,8 @@ nf_decoder_expire(nf_decoder *d, int64_t now_us)
 
 	for (e = d->lru_head; e != NULL; e = e->lru_next)
 		d->ctr[NF_CTR_PENDING_EXPIRED] +=
-			nf_pending_expire(&e->pending, &d->pending_total, now_us,
-							  d->lim.pending_max_age_us);
+			nfd_pending_expire(&e->pending, &d->pending_total, now_us,
+							   d->lim.pending_max_age_us);
 }
 
 /* Call 'fn' once for each tracked stream. */
@@ -497,7 +508,7 @@ nf_decoder_exporters(const nf_decoder *d, nf_exporter_fn fn, void *arg)
 		info.seq_reordered = e->seq_reordered;
 		info.resets = e->resets;
 		info.templates = e->templates.count;
-		info.sampling_interval = nf_sampling_fallback(&e->sampling);
+		info.sampling_interval = nfd_sampling_fallback(&e->sampling);
 		info.pending_bytes = e->pending.bytes;
 		fn(arg, &info);
 	}

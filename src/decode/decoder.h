@@ -132,7 +132,9 @@ extern const uint64_t *nf_decoder_counters(const nf_decoder *d);
 
 /*
  * Load a template saved from an nf_template_event.  Returns false if 'raw'
- * is not a valid template (nothing is changed then).
+ * is not a valid template (nothing is changed then).  Loading fires no
+ * template event; data already waiting for the template is decoded with
+ * the next data set that uses it.
  */
 extern bool nf_decoder_load_template(nf_decoder *d, const nf_addr *exporter,
 									 uint32_t obs_domain, uint16_t version,

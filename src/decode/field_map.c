@@ -6,6 +6,8 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <stddef.h>
+
 #include "field_map.h"
 
 /* How an element is encoded, to validate the length a template gives. */
@@ -18,86 +20,111 @@ typedef enum nf_field_kind
 	NF_FK_NTP					/* 8 bytes, NTP timestamp */
 } nf_field_kind;
 
+/* A known element: its operation and encoding. */
+typedef struct nf_field_def
+{
+	uint16_t	ie;
+	uint8_t		op;				/* nf_op */
+	uint8_t		kind;			/* nf_field_kind */
+} nf_field_def;
+
+/* Known elements, by element id (IANA "IPFIX Information Elements"). */
+static const nf_field_def nf_fields[] = {
+	{1, NF_OP_BYTES, NF_FK_UINT},
+	{2, NF_OP_PACKETS, NF_FK_UINT},
+	{4, NF_OP_PROTOCOL, NF_FK_UINT},
+	{5, NF_OP_TOS, NF_FK_UINT},
+	{6, NF_OP_TCP_FLAGS, NF_FK_UINT},
+	{7, NF_OP_SRC_PORT, NF_FK_UINT},
+	{8, NF_OP_SRC_V4, NF_FK_V4},
+	{9, NF_OP_SRC_MASK, NF_FK_UINT},
+	{10, NF_OP_INPUT_IF, NF_FK_UINT},
+	{11, NF_OP_DST_PORT, NF_FK_UINT},
+	{12, NF_OP_DST_V4, NF_FK_V4},
+	{13, NF_OP_DST_MASK, NF_FK_UINT},
+	{14, NF_OP_OUTPUT_IF, NF_FK_UINT},
+	{15, NF_OP_NEXTHOP_V4, NF_FK_V4},
+	{16, NF_OP_SRC_AS, NF_FK_UINT},
+	{17, NF_OP_DST_AS, NF_FK_UINT},
+	{18, NF_OP_BGP_NEXTHOP_V4, NF_FK_V4},
+	{21, NF_OP_LAST_UPTIME, NF_FK_UINT},
+	{22, NF_OP_FIRST_UPTIME, NF_FK_UINT},
+	{27, NF_OP_SRC_V6, NF_FK_V6},
+	{28, NF_OP_DST_V6, NF_FK_V6},
+	{29, NF_OP_SRC_MASK, NF_FK_UINT},
+	{30, NF_OP_DST_MASK, NF_FK_UINT},
+	{32, NF_OP_ICMP_TC, NF_FK_UINT},
+	{34, NF_OP_SAMPLING_INTERVAL, NF_FK_UINT},
+	{35, NF_OP_SAMPLING_ALGO, NF_FK_UINT},
+	{48, NF_OP_SAMPLER_ID, NF_FK_UINT},
+	{49, NF_OP_SAMPLER_MODE, NF_FK_UINT},
+	{50, NF_OP_SAMPLER_RANDOM_INTERVAL, NF_FK_UINT},
+	{56, NF_OP_SRC_MAC, NF_FK_MAC},
+	{57, NF_OP_POST_DST_MAC, NF_FK_MAC},
+	{58, NF_OP_VLAN, NF_FK_UINT},
+	{59, NF_OP_POST_VLAN, NF_FK_UINT},
+	{61, NF_OP_DIRECTION, NF_FK_UINT},
+	{62, NF_OP_NEXTHOP_V6, NF_FK_V6},
+	{63, NF_OP_BGP_NEXTHOP_V6, NF_FK_V6},
+	{80, NF_OP_DST_MAC, NF_FK_MAC},
+	{81, NF_OP_POST_SRC_MAC, NF_FK_MAC},
+	{85, NF_OP_TOTAL_BYTES, NF_FK_UINT},
+	{86, NF_OP_TOTAL_PACKETS, NF_FK_UINT},
+	{136, NF_OP_END_REASON, NF_FK_UINT},
+	{139, NF_OP_ICMP_TC, NF_FK_UINT},
+	{150, NF_OP_START_SEC, NF_FK_UINT},
+	{151, NF_OP_END_SEC, NF_FK_UINT},
+	{152, NF_OP_START_MS, NF_FK_UINT},
+	{153, NF_OP_END_MS, NF_FK_UINT},
+	{154, NF_OP_START_US, NF_FK_NTP},
+	{155, NF_OP_END_US, NF_FK_NTP},
+	{156, NF_OP_START_NS, NF_FK_NTP},
+	{157, NF_OP_END_NS, NF_FK_NTP},
+	{158, NF_OP_START_DELTA_US, NF_FK_UINT},
+	{159, NF_OP_END_DELTA_US, NF_FK_UINT},
+	{160, NF_OP_SYS_INIT_MS, NF_FK_UINT},
+	{176, NF_OP_ICMP_TYPE, NF_FK_UINT},
+	{177, NF_OP_ICMP_CODE, NF_FK_UINT},
+	{178, NF_OP_ICMP_TYPE, NF_FK_UINT},
+	{179, NF_OP_ICMP_CODE, NF_FK_UINT},
+	{243, NF_OP_DOT1Q_VLAN, NF_FK_UINT},
+	{254, NF_OP_POST_DOT1Q_VLAN, NF_FK_UINT},
+	{302, NF_OP_SELECTOR_ID, NF_FK_UINT},
+	{305, NF_OP_PKT_INTERVAL, NF_FK_UINT},
+	{306, NF_OP_PKT_SPACE, NF_FK_UINT},
+	{309, NF_OP_SAMPLING_SIZE, NF_FK_UINT},
+	{310, NF_OP_SAMPLING_POPULATION, NF_FK_UINT},
+};
+
 /* Operation and encoding of a known element; false if unknown. */
 static bool
 nf_field_lookup(uint16_t ie, nf_op *op, nf_field_kind *kind)
 {
-	*kind = NF_FK_UINT;
-	switch (ie)
+	size_t		lo = 0;
+	size_t		hi = sizeof(nf_fields) / sizeof(nf_fields[0]);
+
+	/* binary search: the table is sorted by ie */
+	while (lo < hi)
 	{
-		case 1: *op = NF_OP_BYTES; break;
-		case 2: *op = NF_OP_PACKETS; break;
-		case 85: *op = NF_OP_TOTAL_BYTES; break;
-		case 86: *op = NF_OP_TOTAL_PACKETS; break;
-		case 4: *op = NF_OP_PROTOCOL; break;
-		case 5: *op = NF_OP_TOS; break;
-		case 6: *op = NF_OP_TCP_FLAGS; break;
-		case 7: *op = NF_OP_SRC_PORT; break;
-		case 11: *op = NF_OP_DST_PORT; break;
-		case 8: *op = NF_OP_SRC_V4; *kind = NF_FK_V4; break;
-		case 12: *op = NF_OP_DST_V4; *kind = NF_FK_V4; break;
-		case 27: *op = NF_OP_SRC_V6; *kind = NF_FK_V6; break;
-		case 28: *op = NF_OP_DST_V6; *kind = NF_FK_V6; break;
-		case 9:
-		case 29: *op = NF_OP_SRC_MASK; break;
-		case 13:
-		case 30: *op = NF_OP_DST_MASK; break;
-		case 10: *op = NF_OP_INPUT_IF; break;
-		case 14: *op = NF_OP_OUTPUT_IF; break;
-		case 15: *op = NF_OP_NEXTHOP_V4; *kind = NF_FK_V4; break;
-		case 62: *op = NF_OP_NEXTHOP_V6; *kind = NF_FK_V6; break;
-		case 18: *op = NF_OP_BGP_NEXTHOP_V4; *kind = NF_FK_V4; break;
-		case 63: *op = NF_OP_BGP_NEXTHOP_V6; *kind = NF_FK_V6; break;
-		case 16: *op = NF_OP_SRC_AS; break;
-		case 17: *op = NF_OP_DST_AS; break;
-		case 21: *op = NF_OP_LAST_UPTIME; break;
-		case 22: *op = NF_OP_FIRST_UPTIME; break;
-		case 32:
-		case 139: *op = NF_OP_ICMP_TC; break;
-		case 176:
-		case 178: *op = NF_OP_ICMP_TYPE; break;
-		case 177:
-		case 179: *op = NF_OP_ICMP_CODE; break;
-		case 56: *op = NF_OP_SRC_MAC; *kind = NF_FK_MAC; break;
-		case 80: *op = NF_OP_DST_MAC; *kind = NF_FK_MAC; break;
-		case 57: *op = NF_OP_POST_DST_MAC; *kind = NF_FK_MAC; break;
-		case 81: *op = NF_OP_POST_SRC_MAC; *kind = NF_FK_MAC; break;
-		case 58: *op = NF_OP_VLAN; break;
-		case 59: *op = NF_OP_POST_VLAN; break;
-		case 243: *op = NF_OP_DOT1Q_VLAN; break;
-		case 254: *op = NF_OP_POST_DOT1Q_VLAN; break;
-		case 61: *op = NF_OP_DIRECTION; break;
-		case 136: *op = NF_OP_END_REASON; break;
-		case 150: *op = NF_OP_START_SEC; break;
-		case 151: *op = NF_OP_END_SEC; break;
-		case 152: *op = NF_OP_START_MS; break;
-		case 153: *op = NF_OP_END_MS; break;
-		case 154: *op = NF_OP_START_US; *kind = NF_FK_NTP; break;
-		case 155: *op = NF_OP_END_US; *kind = NF_FK_NTP; break;
-		case 156: *op = NF_OP_START_NS; *kind = NF_FK_NTP; break;
-		case 157: *op = NF_OP_END_NS; *kind = NF_FK_NTP; break;
-		case 158: *op = NF_OP_START_DELTA_US; break;
-		case 159: *op = NF_OP_END_DELTA_US; break;
-		case 160: *op = NF_OP_SYS_INIT_MS; break;
-		case 34: *op = NF_OP_SAMPLING_INTERVAL; break;
-		case 35: *op = NF_OP_SAMPLING_ALGO; break;
-		case 48: *op = NF_OP_SAMPLER_ID; break;
-		case 49: *op = NF_OP_SAMPLER_MODE; break;
-		case 50: *op = NF_OP_SAMPLER_RANDOM_INTERVAL; break;
-		case 302: *op = NF_OP_SELECTOR_ID; break;
-		case 305: *op = NF_OP_PKT_INTERVAL; break;
-		case 306: *op = NF_OP_PKT_SPACE; break;
-		case 309: *op = NF_OP_SAMPLING_SIZE; break;
-		case 310: *op = NF_OP_SAMPLING_POPULATION; break;
-		default:
-			return false;
+		size_t		mid = lo + (hi - lo) / 2;
+
+		if (nf_fields[mid].ie == ie)
+		{
+			*op = (nf_op) nf_fields[mid].op;
+			*kind = (nf_field_kind) nf_fields[mid].kind;
+			return true;
+		}
+		if (nf_fields[mid].ie < ie)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return true;
+	return false;
 }
 
 /* Operation for element 'ie' sent with length 'len' (see field_map.h). */
 nf_op
-nf_field_op(uint16_t ie, uint16_t len, bool enterprise)
+nfd_field_op(uint16_t ie, uint16_t len, bool enterprise)
 {
 	nf_op		op;
 	nf_field_kind kind;

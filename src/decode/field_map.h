@@ -90,6 +90,6 @@ typedef enum nf_op
  * and lengths the element cannot have are NF_OP_SKIP: the field is skipped
  * by its length and the record is kept.
  */
-extern nf_op nf_field_op(uint16_t ie, uint16_t len, bool enterprise);
+extern nf_op nfd_field_op(uint16_t ie, uint16_t len, bool enterprise);
 
 #endif							/* NETFLOW_FIELD_MAP_H */

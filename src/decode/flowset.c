@@ -39,13 +39,13 @@ nf_drain_pending(nf_decoder *d, nf_exporter *e, const nf_template *t)
 	nf_pending_set *list;
 	nf_pending_set *s;
 
-	list = nf_pending_take(&e->pending, &d->pending_total, t->id);
+	list = nfd_pending_take(&e->pending, &d->pending_total, t->id);
 	for (s = list; s != NULL; s = s->next)
 	{
 		d->ctr[NF_CTR_PENDING_DECODED]++;
-		(void) nf_decode_records(d, e, t, &s->ctx, s->data, s->len, true);
+		(void) nfd_decode_records(d, e, t, &s->ctx, s->data, s->len, true);
 	}
-	nf_pending_free_list(list);
+	nfd_pending_free_list(list);
 }
 
 /*
@@ -57,20 +57,20 @@ nf_drain_pending(nf_decoder *d, nf_exporter *e, const nf_template *t)
 static void
 nf_learn(nf_decoder *d, nf_exporter *e, nf_template *t, bool wire)
 {
-	nf_template *old = nf_tset_find(&e->templates, t->id);
+	nf_template *old = nfd_tset_find(&e->templates, t->id);
 
 	if (old != NULL && old->is_options == t->is_options &&
 		old->raw_len == t->raw_len &&
 		memcmp(old->raw, t->raw, t->raw_len) == 0)
 	{
-		nf_template_free(t);
-		nf_tcache_touch(&d->tcache, old);
+		nfd_template_free(t);
+		nfd_tcache_touch(&d->tcache, old);
 		t = old;
 	}
 	else
 	{
 		d->ctr[NF_CTR_TEMPLATES_EVICTED] +=
-			nf_tcache_put(&d->tcache, &e->templates, t);
+			nfd_tcache_put(&d->tcache, &e->templates, t);
 		d->ctr[NF_CTR_TEMPLATES_LEARNED]++;
 		if (wire)
 			nf_fire(d, e, t->id, t->is_options, false, t->raw, t->raw_len);
@@ -99,30 +99,30 @@ nf_withdraw_all(nf_decoder *d, nf_exporter *e, int which)
 
 	pair[0] = d;
 	pair[1] = e;
-	(void) nf_tcache_remove_all(&d->tcache, &e->templates, which,
-								nf_removed_cb, pair);
+	(void) nfd_tcache_remove_all(&d->tcache, &e->templates, which,
+								 nf_removed_cb, pair);
 }
 
 /* Forget every template of 'e' (v9 exporter restart). */
 void
-nf_flush_templates(nf_decoder *d, nf_exporter *e)
+nfd_flush_templates(nf_decoder *d, nf_exporter *e)
 {
 	nf_withdraw_all(d, e, NF_TSEL_ALL);
 }
 
 /* Process the body of a template or options template set. */
 void
-nf_template_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
-				bool is_options, const uint8_t *p, size_t len)
+nfd_template_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
+				 bool is_options, const uint8_t *p, size_t len)
 {
 	bool		any = false;
 
 	/* a set too short for even a withdrawal (CVE-2019-14459 shape) */
 	if (len > 0 && len < 4)
 	{
-		nf_fail(d, NF_CTR_DROP_BAD_TEMPLATE,
-				"v%u template set of %zu bytes holds no record",
-				(unsigned) ctx->version, len);
+		nfd_fail(d, NF_CTR_DROP_BAD_TEMPLATE,
+				 "v%u template set of %zu bytes holds no record",
+				 (unsigned) ctx->version, len);
 		return;
 	}
 	while (len > 0)
@@ -134,8 +134,8 @@ nf_template_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
 		bool		was_options;
 		nf_tparse	res;
 
-		res = nf_template_parse(ctx->version, is_options, p, len,
-								&consumed, &tid, &t, &why);
+		res = nfd_template_parse(ctx->version, is_options, p, len,
+								 &consumed, &tid, &t, &why);
 		if (res == NF_TP_PADDING && !any && len < 6)
 		{
 			/* nothing but a fragment of a v9 options template header */
@@ -149,8 +149,8 @@ nf_template_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
 				nf_learn(d, e, t, true);
 				break;
 			case NF_TP_WITHDRAW:
-				if (nf_tcache_remove(&d->tcache, &e->templates, tid,
-									 &was_options))
+				if (nfd_tcache_remove(&d->tcache, &e->templates, tid,
+									  &was_options))
 				{
 					d->ctr[NF_CTR_TEMPLATES_WITHDRAWN]++;
 					nf_fire(d, e, tid, was_options, true, NULL, 0);
@@ -163,18 +163,18 @@ nf_template_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
 			case NF_TP_PADDING:
 				return;
 			case NF_TP_SKIP:
-				nf_fail(d, NF_CTR_DROP_BAD_TEMPLATE, "v%u %stemplate %u: %s",
-						(unsigned) ctx->version, is_options ? "options " : "",
-						(unsigned) tid, why);
+				nfd_fail(d, NF_CTR_DROP_BAD_TEMPLATE, "v%u %stemplate %u: %s",
+						 (unsigned) ctx->version, is_options ? "options " : "",
+						 (unsigned) tid, why);
 				break;
 			case NF_TP_NOMEM:
-				nf_fail(d, NF_CTR_DROP_NO_MEMORY, "v%u template %u: %s",
-						(unsigned) ctx->version, (unsigned) tid, why);
+				nfd_fail(d, NF_CTR_DROP_NO_MEMORY, "v%u template %u: %s",
+						 (unsigned) ctx->version, (unsigned) tid, why);
 				break;
 			case NF_TP_STOP:
-				nf_fail(d, NF_CTR_DROP_BAD_TEMPLATE, "v%u %stemplate %u: %s",
-						(unsigned) ctx->version, is_options ? "options " : "",
-						(unsigned) tid, why);
+				nfd_fail(d, NF_CTR_DROP_BAD_TEMPLATE, "v%u %stemplate %u: %s",
+						 (unsigned) ctx->version, is_options ? "options " : "",
+						 (unsigned) tid, why);
 				return;
 		}
 		/* every non-returning outcome consumed at least 4 bytes */
@@ -185,40 +185,40 @@ nf_template_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
 
 /* Process the body of a data set (see decode_internal.h). */
 void
-nf_data_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
-			uint16_t set_id, const uint8_t *p, size_t len,
-			uint32_t *records, bool *records_known)
+nfd_data_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
+			 uint16_t set_id, const uint8_t *p, size_t len,
+			 uint32_t *records, bool *records_known)
 {
 	nf_template *t;
 
 	if (len == 0)
 		return;
-	t = nf_tset_find(&e->templates, set_id);
+	t = nfd_tset_find(&e->templates, set_id);
 	if (t == NULL)
 	{
 		bool		stored;
 		bool		nomem;
 		size_t		evicted;
 
-		evicted = nf_pending_add(&e->pending, &d->pending_total,
-								 d->lim.pending_bytes_per_exporter,
-								 d->lim.pending_bytes_total, ctx, set_id,
-								 p, len, &stored, &nomem);
+		evicted = nfd_pending_add(&e->pending, &d->pending_total,
+								  d->lim.pending_bytes_per_exporter,
+								  d->lim.pending_bytes_total, ctx, set_id,
+								  p, len, &stored, &nomem);
 		d->ctr[NF_CTR_PENDING_EVICTED] += evicted;
 		if (stored)
 			d->ctr[NF_CTR_PENDING_BUFFERED]++;
 		if (nomem)
-			nf_fail(d, NF_CTR_DROP_NO_MEMORY,
-					"out of memory keeping a data set for template %u",
-					(unsigned) set_id);
+			nfd_fail(d, NF_CTR_DROP_NO_MEMORY,
+					 "out of memory keeping a data set for template %u",
+					 (unsigned) set_id);
 		*records_known = false;
 		return;
 	}
-	nf_tcache_touch(&d->tcache, t);
+	nfd_tcache_touch(&d->tcache, t);
 	/* a template loaded by nf_decoder_load_template may have waiting data */
 	if (e->pending.head != NULL)
 		nf_drain_pending(d, e, t);
-	*records += nf_decode_records(d, e, t, ctx, p, len, false);
+	*records += nfd_decode_records(d, e, t, ctx, p, len, false);
 }
 
 /*
@@ -227,7 +227,7 @@ nf_data_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
  * waiting for it is decoded with the next data set that uses it.
  */
 void
-nf_learn_loaded(nf_decoder *d, nf_exporter *e, nf_template *t)
+nfd_learn_loaded(nf_decoder *d, nf_exporter *e, nf_template *t)
 {
 	nf_learn(d, e, t, false);
 }

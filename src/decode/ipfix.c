@@ -7,10 +7,11 @@
  * The sequence number counts data records (all data sets, options data
  * included) per (exporter, observation domain).  When a message holds data
  * sets that could not be counted (template unknown, malformed), the next
- * message resynchronizes instead of reporting a gap.  A large backward jump
- * is an exporter reset; templates are kept (RFC 7011 section 8.4: over UDP a
- * template is replaced when re-sent and otherwise lives until it times out
- * or is withdrawn).
+ * message resynchronizes instead of reporting a gap.  An exporter restart
+ * (a large backward jump, a jump back to 0, or a run of contiguous late
+ * messages; see sequence.h) resets the sequence state only; templates are
+ * kept (RFC 7011 section 8.4: over UDP a template is replaced when re-sent
+ * and otherwise lives until it times out or is withdrawn).
  *
  *-------------------------------------------------------------------------
  */
@@ -22,8 +23,8 @@
 
 /* Decode one IPFIX message. */
 int
-nf_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
-				const nf_addr *exporter, int64_t now_us)
+nfd_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
+				 const nf_addr *exporter, int64_t now_us)
 {
 	nf_msg_ctx	ctx;
 	uint16_t	msg_len;
@@ -39,15 +40,15 @@ nf_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
 
 	if (len < IPFIX_HEADER_LEN)
 	{
-		nf_fail(d, NF_CTR_DROP_SHORT, "IPFIX datagram of %zu bytes is shorter than its header", len);
+		nfd_fail(d, NF_CTR_DROP_SHORT, "IPFIX datagram of %zu bytes is shorter than its header", len);
 		return -1;
 	}
 	msg_len = nf_get_u16(buf + 2);
 	if (msg_len < IPFIX_HEADER_LEN || msg_len > len)
 	{
-		nf_fail(d, NF_CTR_DROP_BAD_LENGTH,
-				"IPFIX message length %u does not fit datagram of %zu bytes",
-				(unsigned) msg_len, len);
+		nfd_fail(d, NF_CTR_DROP_BAD_LENGTH,
+				 "IPFIX message length %u does not fit datagram of %zu bytes",
+				 (unsigned) msg_len, len);
 		return -1;
 	}
 	ctx.version = 10;
@@ -57,17 +58,17 @@ nf_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
 	seq = nf_get_u32(buf + 8);
 	ctx.obs_domain = nf_get_u32(buf + 12);
 
-	e = nf_exporter_get(d, exporter, ctx.obs_domain, 10, now_us);
+	e = nfd_exporter_get(d, exporter, ctx.obs_domain, 10, now_us);
 	if (e == NULL)
 		return -1;
 	e->datagrams++;
 
-	sr = nf_seq_check(&e->seq, seq, IPFIX_REORDER_WINDOW, &lost);
-	nf_exporter_seq(d, e, sr, lost);
+	sr = nfd_seq_check(&e->seq, seq, IPFIX_REORDER_WINDOW, true, &lost);
+	nfd_exporter_seq(d, e, sr, lost);
 
 	d->ctr[NF_CTR_PENDING_EXPIRED] +=
-		nf_pending_expire(&e->pending, &d->pending_total, now_us,
-						  d->lim.pending_max_age_us);
+		nfd_pending_expire(&e->pending, &d->pending_total, now_us,
+						   d->lim.pending_max_age_us);
 
 	p = buf + IPFIX_HEADER_LEN;
 	end = buf + msg_len;
@@ -78,9 +79,9 @@ nf_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
 
 		if (end - p < 4)
 		{
-			nf_fail(d, NF_CTR_DROP_BAD_SET,
-					"IPFIX message has %d bytes after its last set",
-					(int) (end - p));
+			nfd_fail(d, NF_CTR_DROP_BAD_SET,
+					 "IPFIX message has %d bytes after its last set",
+					 (int) (end - p));
 			records_known = false;
 			res = -1;
 			break;
@@ -89,36 +90,36 @@ nf_decode_ipfix(nf_decoder *d, const uint8_t *buf, size_t len,
 		slen = nf_get_u16(p + 2);
 		if (slen < 4)
 		{
-			nf_fail(d, NF_CTR_DROP_BAD_SET,
-					"IPFIX set %u length %u is below 4", (unsigned) id,
-					(unsigned) slen);
+			nfd_fail(d, NF_CTR_DROP_BAD_SET,
+					 "IPFIX set %u length %u is below 4", (unsigned) id,
+					 (unsigned) slen);
 			records_known = false;
 			res = -1;
 			break;
 		}
 		if (slen > end - p)
 		{
-			nf_fail(d, NF_CTR_DROP_BAD_SET,
-					"IPFIX set %u length %u runs past the message end",
-					(unsigned) id, (unsigned) slen);
+			nfd_fail(d, NF_CTR_DROP_BAD_SET,
+					 "IPFIX set %u length %u runs past the message end",
+					 (unsigned) id, (unsigned) slen);
 			records_known = false;
 			res = -1;
 			break;
 		}
 		if (id == 2 || id == 3)
-			nf_template_set(d, e, &ctx, id == 3, p + 4, slen - 4u);
+			nfd_template_set(d, e, &ctx, id == 3, p + 4, slen - 4u);
 		else if (id < 256)
 		{
-			nf_fail(d, NF_CTR_DROP_BAD_SET, "IPFIX reserved set id %u",
-					(unsigned) id);
+			nfd_fail(d, NF_CTR_DROP_BAD_SET, "IPFIX reserved set id %u",
+					 (unsigned) id);
 			records_known = false;
 		}
 		else
-			nf_data_set(d, e, &ctx, id, p + 4, slen - 4u, &records,
-						&records_known);
+			nfd_data_set(d, e, &ctx, id, p + 4, slen - 4u, &records,
+						 &records_known);
 		p += slen;
 	}
 
-	nf_seq_advance(&e->seq, sr, seq, records, records_known);
+	nfd_seq_advance(&e->seq, sr, seq, records, records_known);
 	return res;
 }

@@ -4,9 +4,11 @@
  *	  NetFlow v5 decoder: 24-byte header, up to 30 records of 48 bytes.
  *
  * The observation domain of a v5 stream is engine_type << 8 | engine_id.
- * flow_sequence counts flows.  Times are sysUptime-relative milliseconds,
- * converted with the header's unix_secs/unix_nsecs and sysUptime using a
- * signed 32-bit difference (wrap-safe).
+ * flow_sequence counts flows; a restart is detected as for IPFIX (see
+ * sequence.h).  Bytes after the last record are ignored.  Times are
+ * sysUptime-relative milliseconds, converted with the header's
+ * unix_secs/unix_nsecs and sysUptime using a signed 32-bit difference
+ * (wrap-safe).
  *
  *-------------------------------------------------------------------------
  */
@@ -27,8 +29,8 @@ v5_time(int64_t export_us, uint32_t uptime, uint32_t v)
 
 /* Decode one NetFlow v5 datagram. */
 int
-nf_decode_v5(nf_decoder *d, const uint8_t *buf, size_t len,
-			 const nf_addr *exporter, int64_t now_us)
+nfd_decode_v5(nf_decoder *d, const uint8_t *buf, size_t len,
+			  const nf_addr *exporter, int64_t now_us)
 {
 	uint16_t	count;
 	uint32_t	uptime;
@@ -48,7 +50,7 @@ nf_decode_v5(nf_decoder *d, const uint8_t *buf, size_t len,
 
 	if (len < V5_HEADER_LEN)
 	{
-		nf_fail(d, NF_CTR_DROP_SHORT, "v5 datagram of %zu bytes is shorter than its header", len);
+		nfd_fail(d, NF_CTR_DROP_SHORT, "v5 datagram of %zu bytes is shorter than its header", len);
 		return -1;
 	}
 	count = nf_get_u16(buf + 2);
@@ -61,12 +63,12 @@ nf_decode_v5(nf_decoder *d, const uint8_t *buf, size_t len,
 
 	if (count > V5_MAX_COUNT)
 	{
-		nf_fail(d, NF_CTR_DROP_BAD_LENGTH, "v5 record count %u exceeds 30",
-				(unsigned) count);
+		nfd_fail(d, NF_CTR_DROP_BAD_LENGTH, "v5 record count %u exceeds 30",
+				 (unsigned) count);
 		return -1;
 	}
 
-	e = nf_exporter_get(d, exporter, domain, 5, now_us);
+	e = nfd_exporter_get(d, exporter, domain, 5, now_us);
 	if (e == NULL)
 		return -1;
 	e->datagrams++;
@@ -83,11 +85,11 @@ nf_decode_v5(nf_decoder *d, const uint8_t *buf, size_t len,
 		else
 			interval = 1;		/* unsampled */
 	}
-	nf_sampling_set_default(&e->sampling, interval);
+	nfd_sampling_set_default(&e->sampling, interval);
 
-	sr = nf_seq_check(&e->seq, seq, V5_REORDER_WINDOW, &lost);
-	nf_exporter_seq(d, e, sr, lost);
-	nf_seq_advance(&e->seq, sr, seq, count, true);
+	sr = nfd_seq_check(&e->seq, seq, V5_REORDER_WINDOW, true, &lost);
+	nfd_exporter_seq(d, e, sr, lost);
+	nfd_seq_advance(&e->seq, sr, seq, count, true);
 
 	export_us = (int64_t) secs * 1000000 + (int64_t) (nsecs / 1000);
 
@@ -142,9 +144,9 @@ nf_decode_v5(nf_decoder *d, const uint8_t *buf, size_t len,
 	}
 	if (fit < count)
 	{
-		nf_fail(d, NF_CTR_DROP_BAD_LENGTH,
-				"v5 datagram of %zu bytes holds %u of %u records",
-				len, (unsigned) fit, (unsigned) count);
+		nfd_fail(d, NF_CTR_DROP_BAD_LENGTH,
+				 "v5 datagram of %zu bytes holds %u of %u records",
+				 len, (unsigned) fit, (unsigned) count);
 		return -1;
 	}
 	return 0;

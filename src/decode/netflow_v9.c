@@ -23,8 +23,8 @@
 
 /* Decode one NetFlow v9 datagram. */
 int
-nf_decode_v9(nf_decoder *d, const uint8_t *buf, size_t len,
-			 const nf_addr *exporter, int64_t now_us)
+nfd_decode_v9(nf_decoder *d, const uint8_t *buf, size_t len,
+			  const nf_addr *exporter, int64_t now_us)
 {
 	nf_msg_ctx	ctx;
 	uint32_t	seq;
@@ -39,7 +39,7 @@ nf_decode_v9(nf_decoder *d, const uint8_t *buf, size_t len,
 
 	if (len < V9_HEADER_LEN)
 	{
-		nf_fail(d, NF_CTR_DROP_SHORT, "v9 datagram of %zu bytes is shorter than its header", len);
+		nfd_fail(d, NF_CTR_DROP_SHORT, "v9 datagram of %zu bytes is shorter than its header", len);
 		return -1;
 	}
 	ctx.version = 9;
@@ -49,12 +49,12 @@ nf_decode_v9(nf_decoder *d, const uint8_t *buf, size_t len,
 	seq = nf_get_u32(buf + 12);
 	ctx.obs_domain = nf_get_u32(buf + 16);
 
-	e = nf_exporter_get(d, exporter, ctx.obs_domain, 9, now_us);
+	e = nfd_exporter_get(d, exporter, ctx.obs_domain, 9, now_us);
 	if (e == NULL)
 		return -1;
 	e->datagrams++;
 
-	sr = nf_seq_check(&e->seq, seq, V9_REORDER_WINDOW, &lost);
+	sr = nfd_seq_check(&e->seq, seq, V9_REORDER_WINDOW, false, &lost);
 	if (e->has_uptime &&
 		(int32_t) (ctx.uptime_ms - e->last_uptime) < -V9_UPTIME_SLACK_MS)
 		reset = true;
@@ -63,24 +63,24 @@ nf_decode_v9(nf_decoder *d, const uint8_t *buf, size_t len,
 	if (reset)
 	{
 		sr = NF_SEQ_RESET;
-		nf_exporter_seq(d, e, sr, 0);
-		nf_flush_templates(d, e);
+		nfd_exporter_seq(d, e, sr, 0);
+		nfd_flush_templates(d, e);
 		d->ctr[NF_CTR_PENDING_EXPIRED] +=
-			nf_pending_clear(&e->pending, &d->pending_total);
+			nfd_pending_clear(&e->pending, &d->pending_total);
 		e->last_uptime = ctx.uptime_ms;
 	}
 	else
 	{
-		nf_exporter_seq(d, e, sr, lost);
+		nfd_exporter_seq(d, e, sr, lost);
 		if (!e->has_uptime || (int32_t) (ctx.uptime_ms - e->last_uptime) > 0)
 			e->last_uptime = ctx.uptime_ms;
 	}
 	e->has_uptime = true;
-	nf_seq_advance(&e->seq, sr, seq, 1, true);
+	nfd_seq_advance(&e->seq, sr, seq, 1, true);
 
 	d->ctr[NF_CTR_PENDING_EXPIRED] +=
-		nf_pending_expire(&e->pending, &d->pending_total, now_us,
-						  d->lim.pending_max_age_us);
+		nfd_pending_expire(&e->pending, &d->pending_total, now_us,
+						   d->lim.pending_max_age_us);
 
 	p = buf + V9_HEADER_LEN;
 	/* fewer than 4 trailing bytes cannot be a flowset: ignored padding */
@@ -91,26 +91,26 @@ nf_decode_v9(nf_decoder *d, const uint8_t *buf, size_t len,
 
 		if (slen < 4)
 		{
-			nf_fail(d, NF_CTR_DROP_BAD_SET,
-					"v9 flowset %u length %u is below 4", (unsigned) id,
-					(unsigned) slen);
+			nfd_fail(d, NF_CTR_DROP_BAD_SET,
+					 "v9 flowset %u length %u is below 4", (unsigned) id,
+					 (unsigned) slen);
 			return -1;
 		}
 		if (slen > end - p)
 		{
-			nf_fail(d, NF_CTR_DROP_BAD_SET,
-					"v9 flowset %u length %u runs past the datagram end",
-					(unsigned) id, (unsigned) slen);
+			nfd_fail(d, NF_CTR_DROP_BAD_SET,
+					 "v9 flowset %u length %u runs past the datagram end",
+					 (unsigned) id, (unsigned) slen);
 			return -1;
 		}
 		if (id == 0 || id == 1)
-			nf_template_set(d, e, &ctx, id == 1, p + 4, slen - 4u);
+			nfd_template_set(d, e, &ctx, id == 1, p + 4, slen - 4u);
 		else if (id < 256)
-			nf_fail(d, NF_CTR_DROP_BAD_SET, "v9 reserved flowset id %u",
-					(unsigned) id);
+			nfd_fail(d, NF_CTR_DROP_BAD_SET, "v9 reserved flowset id %u",
+					 (unsigned) id);
 		else
-			nf_data_set(d, e, &ctx, id, p + 4, slen - 4u, &records,
-						&records_known);
+			nfd_data_set(d, e, &ctx, id, p + 4, slen - 4u, &records,
+						 &records_known);
 		p += slen;
 	}
 	(void) records;

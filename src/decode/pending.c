@@ -12,11 +12,30 @@
 
 /* Start empty. */
 void
-nf_pending_init(nf_pending *p)
+nfd_pending_init(nf_pending *p)
 {
-	p->head = NULL;
-	p->tail = NULL;
-	p->bytes = 0;
+	memset(p, 0, sizeof(*p));
+}
+
+/* Account for a set entering (+1) or leaving (-1) the buffer. */
+static void
+nf_pending_count(nf_pending *p, size_t *total, const nf_pending_set *s,
+				 int dir)
+{
+	if (dir > 0)
+	{
+		p->bytes += s->cost;
+		*total += s->cost;
+		p->nsets++;
+		p->by_id[s->template_id % NF_PENDING_ID_BUCKETS]++;
+	}
+	else
+	{
+		p->bytes -= s->cost;
+		*total -= s->cost;
+		p->nsets--;
+		p->by_id[s->template_id % NF_PENDING_ID_BUCKETS]--;
+	}
 }
 
 /* Remove and free the oldest set. */
@@ -28,16 +47,15 @@ nf_pending_pop(nf_pending *p, size_t *total)
 	p->head = s->next;
 	if (p->head == NULL)
 		p->tail = NULL;
-	p->bytes -= s->cost;
-	*total -= s->cost;
+	nf_pending_count(p, total, s, -1);
 	free(s);
 }
 
 /* Keep a copy of a data set body (see pending.h). */
 size_t
-nf_pending_add(nf_pending *p, size_t *total, size_t max_bytes,
-			   size_t max_total, const nf_msg_ctx *ctx, uint16_t template_id,
-			   const uint8_t *data, size_t len, bool *stored, bool *nomem)
+nfd_pending_add(nf_pending *p, size_t *total, size_t max_bytes,
+				size_t max_total, const nf_msg_ctx *ctx, uint16_t template_id,
+				const uint8_t *data, size_t len, bool *stored, bool *nomem)
 {
 	size_t		cost = sizeof(nf_pending_set) + len;
 	size_t		evicted = 0;
@@ -48,7 +66,8 @@ nf_pending_add(nf_pending *p, size_t *total, size_t max_bytes,
 	if (cost > max_bytes || cost > max_total)
 		return 1;
 	while (p->head != NULL &&
-		   (p->bytes + cost > max_bytes || *total + cost > max_total))
+		   (p->bytes + cost > max_bytes || *total + cost > max_total ||
+			p->nsets >= NF_PENDING_MAX_SETS))
 	{
 		nf_pending_pop(p, total);
 		evicted++;
@@ -73,16 +92,15 @@ nf_pending_add(nf_pending *p, size_t *total, size_t max_bytes,
 	else
 		p->head = s;
 	p->tail = s;
-	p->bytes += cost;
-	*total += cost;
+	nf_pending_count(p, total, s, 1);
 	*stored = true;
 	return evicted;
 }
 
 /* Drop sets older than the age bound. */
 size_t
-nf_pending_expire(nf_pending *p, size_t *total, int64_t now_us,
-				  int64_t max_age_us)
+nfd_pending_expire(nf_pending *p, size_t *total, int64_t now_us,
+				   int64_t max_age_us)
 {
 	size_t		n = 0;
 
@@ -96,13 +114,15 @@ nf_pending_expire(nf_pending *p, size_t *total, int64_t now_us,
 
 /* Detach the sets waiting for 'template_id'. */
 nf_pending_set *
-nf_pending_take(nf_pending *p, size_t *total, uint16_t template_id)
+nfd_pending_take(nf_pending *p, size_t *total, uint16_t template_id)
 {
 	nf_pending_set *taken = NULL;
 	nf_pending_set **tp = &taken;
 	nf_pending_set **pp = &p->head;
 	nf_pending_set *prev = NULL;
 
+	if (p->by_id[template_id % NF_PENDING_ID_BUCKETS] == 0)
+		return NULL;
 	while (*pp != NULL)
 	{
 		nf_pending_set *s = *pp;
@@ -110,8 +130,7 @@ nf_pending_take(nf_pending *p, size_t *total, uint16_t template_id)
 		if (s->template_id == template_id)
 		{
 			*pp = s->next;
-			p->bytes -= s->cost;
-			*total -= s->cost;
+			nf_pending_count(p, total, s, -1);
 			s->next = NULL;
 			*tp = s;
 			tp = &s->next;
@@ -128,7 +147,7 @@ nf_pending_take(nf_pending *p, size_t *total, uint16_t template_id)
 
 /* Drop every set. */
 size_t
-nf_pending_clear(nf_pending *p, size_t *total)
+nfd_pending_clear(nf_pending *p, size_t *total)
 {
 	size_t		n = 0;
 
@@ -142,7 +161,7 @@ nf_pending_clear(nf_pending *p, size_t *total)
 
 /* Free a detached list. */
 void
-nf_pending_free_list(nf_pending_set *s)
+nfd_pending_free_list(nf_pending_set *s)
 {
 	while (s != NULL)
 	{

@@ -125,7 +125,6 @@ nf_read_record(const nf_template *t, const uint8_t *p, const uint8_t *end,
 	const nf_fop *f = t->ops;
 	const nf_fop *fend = t->ops + t->nops;
 	bool		check = t->has_var;
-	uint64_t	seen = 0;
 
 	for (; f < fend; f++)
 	{
@@ -143,7 +142,6 @@ nf_read_record(const nf_template *t, const uint8_t *p, const uint8_t *end,
 			else
 				v = nf_get_uint(p, flen);
 			s->v[f->op] = v;
-			seen |= BIT(f->op);
 		}
 		else if (f->kind == NF_K_SKIP)
 		{
@@ -155,7 +153,6 @@ nf_read_record(const nf_template *t, const uint8_t *p, const uint8_t *end,
 			if (check && (size_t) (end - p) < flen)
 				return NULL;
 			memcpy(s->v6[nf_v6_slot(f->op)], p, 16);
-			seen |= BIT(f->op);
 		}
 		else
 		{
@@ -175,7 +172,8 @@ nf_read_record(const nf_template *t, const uint8_t *p, const uint8_t *end,
 		}
 		p += flen;
 	}
-	s->seen = seen;
+	/* every field is in every record: what was seen is the template's */
+	s->seen = t->seen_mask;
 	return p;
 }
 
@@ -225,13 +223,13 @@ nf_apply_options(nf_exporter *e, const nf_scratch *s)
 	if (!nf_scratch_interval(s, &iv))
 		return;
 	if (HAS(NF_OP_SAMPLER_ID))
-		nf_sampling_set(&e->sampling, NF_SAMPLER_KIND_SAMPLER,
-						s->v[NF_OP_SAMPLER_ID], iv);
+		nfd_sampling_set(&e->sampling, NF_SAMPLER_KIND_SAMPLER,
+						 s->v[NF_OP_SAMPLER_ID], iv);
 	if (HAS(NF_OP_SELECTOR_ID))
-		nf_sampling_set(&e->sampling, NF_SAMPLER_KIND_SELECTOR,
-						s->v[NF_OP_SELECTOR_ID], iv);
+		nfd_sampling_set(&e->sampling, NF_SAMPLER_KIND_SELECTOR,
+						 s->v[NF_OP_SELECTOR_ID], iv);
 	if (!HAS(NF_OP_SAMPLER_ID) && !HAS(NF_OP_SELECTOR_ID))
-		nf_sampling_set_default(&e->sampling, iv);
+		nfd_sampling_set_default(&e->sampling, iv);
 }
 
 /*
@@ -472,26 +470,26 @@ nf_finish_record(const nf_exporter *e, const nf_msg_ctx *ctx,
 	if (!nf_scratch_interval(s, &iv))
 	{
 		if (HAS(NF_OP_SAMPLER_ID) &&
-			nf_sampling_find(&e->sampling, NF_SAMPLER_KIND_SAMPLER,
-							 v[NF_OP_SAMPLER_ID], &iv))
+			nfd_sampling_find(&e->sampling, NF_SAMPLER_KIND_SAMPLER,
+							  v[NF_OP_SAMPLER_ID], &iv))
 			;
 		else if (HAS(NF_OP_SELECTOR_ID) &&
-				 nf_sampling_find(&e->sampling, NF_SAMPLER_KIND_SELECTOR,
-								  v[NF_OP_SELECTOR_ID], &iv))
+				 nfd_sampling_find(&e->sampling, NF_SAMPLER_KIND_SELECTOR,
+								   v[NF_OP_SELECTOR_ID], &iv))
 			;
 		else if (HAS(NF_OP_SAMPLER_ID) || HAS(NF_OP_SELECTOR_ID))
 			iv = e->sampling.has_default ? e->sampling.default_interval : 0;
 		else
-			iv = nf_sampling_fallback(&e->sampling);
+			iv = nfd_sampling_fallback(&e->sampling);
 	}
 	r->sampling_interval = iv;
 }
 
 /* Decode the records of one data set (see decode_internal.h). */
 uint32_t
-nf_decode_records(nf_decoder *d, nf_exporter *e, const nf_template *t,
-				  const nf_msg_ctx *ctx, const uint8_t *p, size_t len,
-				  bool delayed)
+nfd_decode_records(nf_decoder *d, nf_exporter *e, const nf_template *t,
+				   const nf_msg_ctx *ctx, const uint8_t *p, size_t len,
+				   bool delayed)
 {
 	const uint8_t *end = p + len;
 	uint32_t	n = 0;
@@ -514,9 +512,9 @@ nf_decode_records(nf_decoder *d, nf_exporter *e, const nf_template *t,
 
 		if (next == NULL)
 		{
-			nf_fail(d, NF_CTR_DROP_BAD_RECORD,
-					"data record of template %u runs past its set",
-					(unsigned) t->id);
+			nfd_fail(d, NF_CTR_DROP_BAD_RECORD,
+					 "data record of template %u runs past its set",
+					 (unsigned) t->id);
 			break;
 		}
 		p = next;

@@ -11,14 +11,14 @@
 
 /* Start with no sampling information. */
 void
-nf_sampling_init(nf_sampling *s)
+nfd_sampling_init(nf_sampling *s)
 {
 	memset(s, 0, sizeof(*s));
 }
 
 /* Remember the interval of sampler (kind, id). */
 void
-nf_sampling_set(nf_sampling *s, uint8_t kind, uint64_t id, uint64_t interval)
+nfd_sampling_set(nf_sampling *s, uint8_t kind, uint64_t id, uint64_t interval)
 {
 	uint32_t	i;
 
@@ -45,7 +45,7 @@ nf_sampling_set(nf_sampling *s, uint8_t kind, uint64_t id, uint64_t interval)
 
 /* Remember the exporter-wide interval. */
 void
-nf_sampling_set_default(nf_sampling *s, uint64_t interval)
+nfd_sampling_set_default(nf_sampling *s, uint64_t interval)
 {
 	s->announced = true;
 	s->has_default = true;
@@ -54,8 +54,8 @@ nf_sampling_set_default(nf_sampling *s, uint64_t interval)
 
 /* Interval of sampler (kind, id). */
 bool
-nf_sampling_find(const nf_sampling *s, uint8_t kind, uint64_t id,
-				 uint64_t *interval)
+nfd_sampling_find(const nf_sampling *s, uint8_t kind, uint64_t id,
+				  uint64_t *interval)
 {
 	uint32_t	i;
 
@@ -72,7 +72,7 @@ nf_sampling_find(const nf_sampling *s, uint8_t kind, uint64_t id,
 
 /* Interval for records naming no (known) sampler. */
 uint64_t
-nf_sampling_fallback(const nf_sampling *s)
+nfd_sampling_fallback(const nf_sampling *s)
 {
 	if (s->has_default)
 		return s->default_interval;

@@ -38,20 +38,20 @@ typedef struct nf_sampling
 	nf_sampler	s[NF_MAX_SAMPLERS];
 } nf_sampling;
 
-extern void nf_sampling_init(nf_sampling *s);
+extern void nfd_sampling_init(nf_sampling *s);
 
 /* Remember the interval of sampler (kind, id). */
-extern void nf_sampling_set(nf_sampling *s, uint8_t kind, uint64_t id,
-							uint64_t interval);
+extern void nfd_sampling_set(nf_sampling *s, uint8_t kind, uint64_t id,
+							 uint64_t interval);
 
 /* Remember the exporter-wide interval. */
-extern void nf_sampling_set_default(nf_sampling *s, uint64_t interval);
+extern void nfd_sampling_set_default(nf_sampling *s, uint64_t interval);
 
 /* Interval of sampler (kind, id); false if unknown. */
-extern bool nf_sampling_find(const nf_sampling *s, uint8_t kind, uint64_t id,
-							 uint64_t *interval);
+extern bool nfd_sampling_find(const nf_sampling *s, uint8_t kind, uint64_t id,
+							  uint64_t *interval);
 
 /* Interval for records that name no sampler: default, else 1 or 0. */
-extern uint64_t nf_sampling_fallback(const nf_sampling *s);
+extern uint64_t nfd_sampling_fallback(const nf_sampling *s);
 
 #endif							/* NETFLOW_SAMPLING_H */

@@ -5,19 +5,21 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <string.h>
+
 #include "sequence.h"
 
 /* Start with no expectation. */
 void
-nf_seq_init(nf_seq *s)
+nfd_seq_init(nf_seq *s)
 {
-	s->valid = false;
-	s->expected = 0;
+	memset(s, 0, sizeof(*s));
 }
 
 /* Classify 'seq' (see sequence.h). */
 nf_seq_result
-nf_seq_check(const nf_seq *s, uint32_t seq, uint32_t window, uint32_t *lost)
+nfd_seq_check(const nf_seq *s, uint32_t seq, uint32_t window,
+			  bool detect_restart, uint32_t *lost)
 {
 	uint32_t	ahead;
 
@@ -26,6 +28,8 @@ nf_seq_check(const nf_seq *s, uint32_t seq, uint32_t window, uint32_t *lost)
 		return NF_SEQ_FIRST;
 	if (seq == s->expected)
 		return NF_SEQ_OK;
+	if (seq == 0 && s->last_zero)
+		return NF_SEQ_FIRST;	/* exporter does not number its datagrams */
 	/* unsigned modular distance: correct across 2^32 wrap */
 	ahead = seq - s->expected;
 	if (ahead < 0x80000000u)
@@ -36,18 +40,37 @@ nf_seq_check(const nf_seq *s, uint32_t seq, uint32_t window, uint32_t *lost)
 		return NF_SEQ_GAP;
 	}
 	/* behind by (2^32 - ahead) */
-	if ((uint32_t) (0u - ahead) <= window)
-		return NF_SEQ_REORDERED;
-	return NF_SEQ_RESET;
+	if ((uint32_t) (0u - ahead) > window)
+		return NF_SEQ_RESET;
+	if (detect_restart)
+	{
+		if (seq == 0)
+			return NF_SEQ_RESET;
+		if (s->late_valid && seq == s->late_end &&
+			s->late_run + 1 >= NF_SEQ_RESTART_RUN)
+			return NF_SEQ_RESET;
+	}
+	return NF_SEQ_REORDERED;
 }
 
 /* Move the expectation past datagram 'seq' (see sequence.h). */
 void
-nf_seq_advance(nf_seq *s, nf_seq_result r, uint32_t seq, uint32_t units,
-			   bool units_known)
+nfd_seq_advance(nf_seq *s, nf_seq_result r, uint32_t seq, uint32_t units,
+				bool units_known)
 {
+	s->last_zero = (seq == 0);
 	if (r == NF_SEQ_REORDERED)
+	{
+		if (s->late_valid && seq == s->late_end)
+			s->late_run++;
+		else
+			s->late_run = 1;
+		s->late_end = seq + units;
+		s->late_valid = units_known;
 		return;
+	}
+	s->late_valid = false;
+	s->late_run = 0;
 	s->expected = seq + units;	/* wraps modulo 2^32 */
 	s->valid = units_known;
 }

@@ -129,8 +129,8 @@ nf_compile(uint16_t version, bool is_options, uint16_t tid,
 		if (version == 9 && specs[i].scope)
 			op = NF_OP_SKIP;
 		else
-			op = nf_field_op(specs[i].ie, var ? NF_VARLEN : flen,
-							 specs[i].enterprise);
+			op = nfd_field_op(specs[i].ie, var ? NF_VARLEN : flen,
+							  specs[i].enterprise);
 
 		if (op == NF_OP_SKIP && !var)
 		{
@@ -153,7 +153,9 @@ nf_compile(uint16_t version, bool is_options, uint16_t tid,
 				 op == NF_OP_NEXTHOP_V6 || op == NF_OP_BGP_NEXTHOP_V6)
 			t->ops[nops].kind = NF_K_V6;
 		else
-			t->ops[nops].kind = NF_K_UINT;	/* nf_field_op: 1..8 bytes */
+			t->ops[nops].kind = NF_K_UINT;	/* nfd_field_op: 1..8 bytes */
+		if (t->ops[nops].kind == NF_K_UINT || t->ops[nops].kind == NF_K_V6)
+			t->seen_mask |= UINT64_C(1) << op;
 		nops++;
 	}
 	t->nops = nops;
@@ -163,10 +165,10 @@ nf_compile(uint16_t version, bool is_options, uint16_t tid,
 
 /* Parse one template record (see template.h). */
 nf_tparse
-nf_template_parse(uint16_t version, bool is_options,
-				  const uint8_t *p, size_t len,
-				  size_t *consumed, uint16_t *tid,
-				  nf_template **out, const char **why)
+nfd_template_parse(uint16_t version, bool is_options,
+				   const uint8_t *p, size_t len,
+				   size_t *consumed, uint16_t *tid,
+				   nf_template **out, const char **why)
 {
 	nf_cursor	c;
 	uint16_t	id;
@@ -310,7 +312,7 @@ nf_template_parse(uint16_t version, bool is_options,
 
 /* Free a template. */
 void
-nf_template_free(nf_template *t)
+nfd_template_free(nf_template *t)
 {
 	free(t);
 }

@@ -55,6 +55,7 @@ typedef struct nf_template
 	bool		has_var;		/* has variable-length fields */
 	uint32_t	nops;
 	uint32_t	min_len;		/* minimum bytes per data record, >= 1 */
+	uint64_t	seen_mask;		/* bit (1 << op) of every op read into a slot */
 	nf_fop	   *ops;
 	uint8_t    *raw;			/* template record as on the wire */
 	size_t		raw_len;
@@ -77,12 +78,12 @@ typedef enum nf_tparse
  * of its set).  'is_options' selects the options template format.  Sets
  * *consumed (for OK, WITHDRAW*, SKIP, NOMEM), *tid, and *why on failure.
  */
-extern nf_tparse nf_template_parse(uint16_t version, bool is_options,
-								   const uint8_t *p, size_t len,
-								   size_t *consumed, uint16_t *tid,
-								   nf_template **out, const char **why);
+extern nf_tparse nfd_template_parse(uint16_t version, bool is_options,
+									const uint8_t *p, size_t len,
+									size_t *consumed, uint16_t *tid,
+									nf_template **out, const char **why);
 
 /* Free a template (NULL is fine). */
-extern void nf_template_free(nf_template *t);
+extern void nfd_template_free(nf_template *t);
 
 #endif							/* NETFLOW_TEMPLATE_H */

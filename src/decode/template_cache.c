@@ -11,7 +11,7 @@
 
 /* Initialize an empty cache holding at most 'max' templates. */
 void
-nf_tcache_init(nf_tcache *c, size_t max)
+nfd_tcache_init(nf_tcache *c, size_t max)
 {
 	c->head = NULL;
 	c->tail = NULL;
@@ -21,7 +21,7 @@ nf_tcache_init(nf_tcache *c, size_t max)
 
 /* Initialize an empty stream template set. */
 void
-nf_tset_init(nf_tset *s)
+nfd_tset_init(nf_tset *s)
 {
 	size_t		i;
 
@@ -32,7 +32,7 @@ nf_tset_init(nf_tset *s)
 
 /* Template 'id' of stream 's', or NULL. */
 nf_template *
-nf_tset_find(const nf_tset *s, uint16_t id)
+nfd_tset_find(const nf_tset *s, uint16_t id)
 {
 	nf_template *t;
 
@@ -72,7 +72,7 @@ nf_lru_push(nf_tcache *c, nf_template *t)
 
 /* Mark 't' as just used. */
 void
-nf_tcache_touch(nf_tcache *c, nf_template *t)
+nfd_tcache_touch(nf_tcache *c, nf_template *t)
 {
 	if (c->head == t)
 		return;
@@ -99,14 +99,14 @@ nf_tcache_drop(nf_tcache *c, nf_template *t)
 	s->count--;
 	nf_lru_unlink(c, t);
 	c->count--;
-	nf_template_free(t);
+	nfd_template_free(t);
 }
 
 /* Add 't' to 's' (see template_cache.h). */
 size_t
-nf_tcache_put(nf_tcache *c, nf_tset *s, nf_template *t)
+nfd_tcache_put(nf_tcache *c, nf_tset *s, nf_template *t)
 {
-	nf_template *old = nf_tset_find(s, t->id);
+	nf_template *old = nfd_tset_find(s, t->id);
 	size_t		evicted = 0;
 
 	if (old)
@@ -127,9 +127,9 @@ nf_tcache_put(nf_tcache *c, nf_tset *s, nf_template *t)
 
 /* Remove template 'id' of 's'. */
 bool
-nf_tcache_remove(nf_tcache *c, nf_tset *s, uint16_t id, bool *was_options)
+nfd_tcache_remove(nf_tcache *c, nf_tset *s, uint16_t id, bool *was_options)
 {
-	nf_template *t = nf_tset_find(s, id);
+	nf_template *t = nfd_tset_find(s, id);
 
 	if (t == NULL)
 		return false;
@@ -141,8 +141,8 @@ nf_tcache_remove(nf_tcache *c, nf_tset *s, uint16_t id, bool *was_options)
 
 /* Remove the selected templates of 's'. */
 size_t
-nf_tcache_remove_all(nf_tcache *c, nf_tset *s, int which,
-					 nf_tremove_fn fn, void *arg)
+nfd_tcache_remove_all(nf_tcache *c, nf_tset *s, int which,
+					  nf_tremove_fn fn, void *arg)
 {
 	size_t		n = 0;
 	size_t		i;

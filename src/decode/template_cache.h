@@ -36,36 +36,36 @@ typedef struct nf_tcache
 	size_t		max;
 } nf_tcache;
 
-/* Which templates nf_tcache_remove_all removes. */
+/* Which templates nfd_tcache_remove_all removes. */
 #define NF_TSEL_DATA	1		/* non-options templates */
 #define NF_TSEL_OPTIONS 2		/* options templates */
 #define NF_TSEL_ALL		3
 
-/* Called for each template removed by nf_tcache_remove_all. */
+/* Called for each template removed by nfd_tcache_remove_all. */
 typedef void (*nf_tremove_fn) (void *arg, const nf_template *t);
 
-extern void nf_tcache_init(nf_tcache *c, size_t max);
-extern void nf_tset_init(nf_tset *s);
+extern void nfd_tcache_init(nf_tcache *c, size_t max);
+extern void nfd_tset_init(nf_tset *s);
 
 /* Template 'id' of stream 's', or NULL. */
-extern nf_template *nf_tset_find(const nf_tset *s, uint16_t id);
+extern nf_template *nfd_tset_find(const nf_tset *s, uint16_t id);
 
 /* Mark 't' as just used. */
-extern void nf_tcache_touch(nf_tcache *c, nf_template *t);
+extern void nfd_tcache_touch(nf_tcache *c, nf_template *t);
 
 /*
  * Add 't' to stream 's', replacing (and freeing) a template with the same
  * id.  Evicts least recently used templates to stay within max; returns
  * how many were evicted.  Never evicts 't' itself.
  */
-extern size_t nf_tcache_put(nf_tcache *c, nf_tset *s, nf_template *t);
+extern size_t nfd_tcache_put(nf_tcache *c, nf_tset *s, nf_template *t);
 
 /* Remove and free template 'id' of 's'; false if it was not there. */
-extern bool nf_tcache_remove(nf_tcache *c, nf_tset *s, uint16_t id,
-							 bool *was_options);
+extern bool nfd_tcache_remove(nf_tcache *c, nf_tset *s, uint16_t id,
+							  bool *was_options);
 
 /* Remove and free the selected templates of 's'; returns how many. */
-extern size_t nf_tcache_remove_all(nf_tcache *c, nf_tset *s, int which,
-								   nf_tremove_fn fn, void *arg);
+extern size_t nfd_tcache_remove_all(nf_tcache *c, nf_tset *s, int which,
+									nf_tremove_fn fn, void *arg);
 
 #endif							/* NETFLOW_TEMPLATE_CACHE_H */

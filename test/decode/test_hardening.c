@@ -369,6 +369,19 @@ h_template_sizes(void)
 	is(decode_exact(d, &P, EX, NOW, &S), 0, "hard: record length 0: no loop, nothing emitted");
 	is(ctr(d, NF_CTR_DROP_BAD_TEMPLATE), 7, "hard: zero-length template rejected");
 
+	v9_header(&P, 2, 100000, T0, 3, 1);
+	s = set_begin(&P, 0);
+	p16(&P, 260);
+	p16(&P, 1);
+	p16(&P, 1);
+	p16(&P, 0);					/* v9 field of length 0: record length 0 */
+	set_end(&P, s);
+	s = set_begin(&P, 260);
+	pzero(&P, 8);
+	set_end(&P, s);
+	is(decode_exact(d, &P, EX, NOW, &S), 0, "hard: v9 record length 0: no loop, nothing emitted");
+	is(ctr(d, NF_CTR_DROP_BAD_TEMPLATE), 8, "hard: v9 zero-length template rejected");
+
 	/* template id below 256 */
 	v9_header(&P, 1, 100000, T0, 2, 1);
 	s = set_begin(&P, 0);
@@ -382,7 +395,7 @@ h_template_sizes(void)
 	p16(&P, 4);
 	set_end(&P, s);
 	decode_exact(d, &P, EX, NOW, &S);
-	is(ctr(d, NF_CTR_DROP_BAD_TEMPLATE), 8, "hard: v9 template id 255 rejected");
+	is(ctr(d, NF_CTR_DROP_BAD_TEMPLATE), 9, "hard: v9 template id 255 rejected");
 	is(ctr(d, NF_CTR_TEMPLATES_LEARNED), 1, "hard: the next template in the set is learned");
 	ipfix_header(&P, T0, 0, 1);
 	s = set_begin(&P, 2);
@@ -393,7 +406,7 @@ h_template_sizes(void)
 	set_end(&P, s);
 	ipfix_finish(&P);
 	decode_exact(d, &P, EX, NOW, &S);
-	is(ctr(d, NF_CTR_DROP_BAD_TEMPLATE), 9, "hard: IPFIX template id 100 rejected");
+	is(ctr(d, NF_CTR_DROP_BAD_TEMPLATE), 10, "hard: IPFIX template id 100 rejected");
 	ipfix_header(&P, T0, 0, 1);
 	s = set_begin(&P, 2);
 	p16(&P, 5);					/* withdrawal of id 5 */
@@ -401,7 +414,7 @@ h_template_sizes(void)
 	set_end(&P, s);
 	ipfix_finish(&P);
 	decode_exact(d, &P, EX, NOW, &S);
-	is(ctr(d, NF_CTR_DROP_BAD_TEMPLATE), 10, "hard: IPFIX withdrawal of id 5 rejected");
+	is(ctr(d, NF_CTR_DROP_BAD_TEMPLATE), 11, "hard: IPFIX withdrawal of id 5 rejected");
 	nf_decoder_destroy(d);
 }
 
@@ -592,6 +605,34 @@ h_bounds(void)
 	set_end(&P, s);
 	ipfix_finish(&P);
 	is(decode_exact(d, &P, EX, NOW + 5000000, &S), 0, "bounds: expired data is not decoded late");
+	nf_decoder_destroy(d);
+
+	/* set-count bound, and ids sharing a count bucket (256 and 320) */
+	d = nf_decoder_create(NULL);
+	for (i = 0; i < 1100; i++)
+	{
+		ipfix_header(&P, T0, 0, 1);
+		s = set_begin(&P, i % 2 ? 320 : 256);
+		p32(&P, (uint32_t) i);
+		set_end(&P, s);
+		ipfix_finish(&P);
+		decode_exact(d, &P, EX, NOW, &S);
+	}
+	is(ctr(d, NF_CTR_PENDING_EVICTED), 1100 - 1024, "bounds: at most 1024 waiting sets per exporter");
+	ipfix_header(&P, T0, 0, 1);
+	s = set_begin(&P, 2);
+	tmpl_rec(&P, 320, 1, T);
+	set_end(&P, s);
+	ipfix_finish(&P);
+	is(decode_exact(d, &P, EX, NOW, &S), 512, "bounds: template 320 decodes only its own 512 waiting sets");
+	ok(S.r[0].bytes == 1100 - 1024 + 1 && S.r[511].bytes == 1099, "bounds: oldest kept first, in arrival order");
+	ipfix_header(&P, T0, 0, 1);
+	s = set_begin(&P, 2);
+	tmpl_rec(&P, 256, 1, T);
+	set_end(&P, s);
+	ipfix_finish(&P);
+	is(decode_exact(d, &P, EX, NOW, &S), 512, "bounds: then template 256 its own");
+	is(ctr(d, NF_CTR_PENDING_DECODED), 1024, "bounds: all kept sets decoded");
 	nf_decoder_destroy(d);
 
 	nf_decoder_default_limits(&lim);

@@ -510,6 +510,31 @@ t_ipfix_more(void)
 	ok(S.r[0].icmp_type == 8 && (S.r[0].present & NF_HAS_ICMP_TYPE), "ipfix: icmpTypeCodeIPv4 (32)");
 	ok(S.r[1].next_hop.family == NF_AF_INET6 && S.r[1].next_hop.a[15] == 0xFE, "ipfix: ipNextHopIPv6Address (62)");
 
+	/* template 256 redefined between two data sets of one message */
+	{
+		static const uint16_t TB[] = {1, 4, 8, 4};
+
+		ipfix_header(&P, T0, 4, 1);
+		s = set_begin(&P, 256);
+		p32(&P, 0x0A000009);
+		p32(&P, 0x0A0000FF);
+		p32(&P, 300);
+		p16(&P, 0);
+		p8(&P, 6);
+		set_end(&P, s);
+		itset(&P, 256, 2, TB);
+		s = set_begin(&P, 256);
+		p32(&P, 400);
+		p32(&P, 0x0A00000A);
+		set_end(&P, s);
+		ipfix_finish(&P);
+		is(decode_exact(d, &P, &ex, NOW, &S), 2, "ipfix: template redefined between two data sets");
+		ok(S.r[0].bytes == 300 && S.r[0].protocol == 6 && is_v4(&S.r[0].src_addr, 10, 0, 0, 9),
+		   "ipfix: first set with the old definition");
+		ok(S.r[1].bytes == 400 && !(S.r[1].present & NF_HAS_PROTOCOL) &&
+		   is_v4(&S.r[1].src_addr, 10, 0, 0, 10), "ipfix: second set with the new definition");
+	}
+
 	/* systemInitTimeMilliseconds in the data record itself */
 	ipfix_header(&P, T0, 4, 1);
 	itset(&P, 258, 4, TY);
@@ -568,6 +593,56 @@ t_ipfix_more(void)
 	nf_decoder_destroy(d2);
 }
 
+static void
+t_ipfix_restart(void)
+{
+	nf_decoder *d = nf_decoder_create(NULL);
+	nf_addr		ex = addr4(127, 0, 1, 8);
+	int			i;
+
+	/* a restarted exporter numbering from 0 again, shortly after start */
+	seq_msg(0, 3, true);
+	decode_exact(d, &P, &ex, NOW, &S);
+	seq_msg(3, 3, false);
+	decode_exact(d, &P, &ex, NOW, &S);
+	seq_msg(0, 3, true);
+	decode_exact(d, &P, &ex, NOW, &S);
+	is(ctr(d, NF_CTR_EXPORTER_RESETS), 1, "ipfix restart: back to 0 is a reset, not reordering");
+	seq_msg(3, 3, false);
+	decode_exact(d, &P, &ex, NOW, &S);
+	is(ctr(d, NF_CTR_SEQ_REORDERED) + ctr(d, NF_CTR_SEQ_GAPS), 0, "ipfix restart: tracking follows the new numbering");
+	nf_decoder_destroy(d);
+
+	/* restarted with a non-zero start, slightly behind: third contiguous late message */
+	d = nf_decoder_create(NULL);
+	seq_msg(1000, 3, true);
+	decode_exact(d, &P, &ex, NOW, &S);
+	seq_msg(500, 3, false);
+	decode_exact(d, &P, &ex, NOW, &S);
+	seq_msg(503, 3, false);
+	decode_exact(d, &P, &ex, NOW, &S);
+	is(ctr(d, NF_CTR_EXPORTER_RESETS), 0, "ipfix restart: two contiguous late messages may be reordering");
+	seq_msg(506, 3, false);
+	decode_exact(d, &P, &ex, NOW, &S);
+	is(ctr(d, NF_CTR_EXPORTER_RESETS), 1, "ipfix restart: the third contiguous late message is a restart");
+	seq_msg(509, 3, false);
+	decode_exact(d, &P, &ex, NOW, &S);
+	is(ctr(d, NF_CTR_SEQ_GAPS), 0, "ipfix restart: then tracked normally");
+	nf_decoder_destroy(d);
+
+	/* an exporter that never numbers its messages */
+	d = nf_decoder_create(NULL);
+	for (i = 0; i < 5; i++)
+	{
+		seq_msg(0, 3, i == 0);
+		decode_exact(d, &P, &ex, NOW, &S);
+	}
+	is(ctr(d, NF_CTR_EXPORTER_RESETS) + ctr(d, NF_CTR_SEQ_REORDERED) + ctr(d, NF_CTR_SEQ_GAPS), 0,
+	   "ipfix seq: constant sequence number 0 is not tracked");
+	is(ctr(d, NF_CTR_FLOWS), 15, "ipfix seq: its records are all decoded");
+	nf_decoder_destroy(d);
+}
+
 void
 test_ipfix(void)
 {
@@ -578,4 +653,5 @@ test_ipfix(void)
 	t_ipfix_sampling();
 	t_ipfix_sequence();
 	t_ipfix_more();
+	t_ipfix_restart();
 }

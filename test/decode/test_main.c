@@ -30,6 +30,7 @@ main(void)
 	ok(strcmp(nf_counter_name(NF_CTR_DROP_BAD_SET), "drop_bad_set") == 0,
 	   "counter names are the documented ones");
 
+	test_field_map();
 	test_v5();
 	test_v9();
 	test_ipfix();

@@ -178,6 +178,18 @@ t_v5_sequence(void)
 	is(ctr(d, NF_CTR_SEQ_GAPS), 1, "v5: resynchronized after the reset");
 	nf_decoder_destroy(d);
 
+	/* restart: numbering from 0 again */
+	d = nf_decoder_create(NULL);
+	v5_seq_pkt(0, 30);
+	decode_exact(d, &P, &ex, NOW, &S);
+	v5_seq_pkt(30, 30);
+	decode_exact(d, &P, &ex, NOW, &S);
+	v5_seq_pkt(0, 30);
+	decode_exact(d, &P, &ex, NOW, &S);
+	is(ctr(d, NF_CTR_EXPORTER_RESETS), 1, "v5: flow_sequence back to 0 is an exporter restart");
+	is(ctr(d, NF_CTR_SEQ_REORDERED), 0, "v5: not counted as reordering");
+	nf_decoder_destroy(d);
+
 	/* wrap: 0xFFFFFFFF + 2 = 1 */
 	d = nf_decoder_create(NULL);
 	v5_seq_pkt(0xFFFFFFFEu, 1);

@@ -620,13 +620,30 @@ t_v9_exporters(void)
 	p32(&P, 0);
 	set_end(&P, s);
 	decode_exact(d, &P, &ex, NOW + 5, &S);
+	{
+		nf_addr		mapped;
+
+		/* the same exporter seen through a dual-stack socket */
+		memset(&mapped, 0, sizeof(mapped));
+		mapped.family = NF_AF_INET6;
+		mapped.a[10] = 0xff;
+		mapped.a[11] = 0xff;
+		mapped.a[12] = 127;
+		mapped.a[15] = 19;
+		v9_header(&P, 1, 100200, T0, 4, 3);
+		s = set_begin(&P, 256);
+		rec4(&P, 1, 2, 1, 2, 6, 100, 1, 99000, 99000);
+		set_end(&P, s);
+		is(decode_exact(d, &P, &mapped, NOW + 5, &S), 1, "exporters: IPv4-mapped IPv6 exporter is the IPv4 exporter");
+		ok(is_v4(&S.r[0].exporter, 127, 0, 0, 19), "exporters: record exporter normalized to IPv4");
+	}
 	memset(&l, 0, sizeof(l));
 	nf_decoder_exporters(d, exp_cb, &l);
 	is(l.n, 1, "exporters: one (exporter, domain)");
 	ok(is_v4(&l.info[0].exporter, 127, 0, 0, 19) && l.info[0].obs_domain == 3 &&
 	   l.info[0].version == 9, "exporters: identity");
-	is(l.info[0].datagrams, 2, "exporters: datagrams");
-	is(l.info[0].flows, 1, "exporters: flows");
+	is(l.info[0].datagrams, 3, "exporters: datagrams");
+	is(l.info[0].flows, 2, "exporters: flows");
 	is(l.info[0].seq_gaps, 1, "exporters: gaps");
 	is(l.info[0].seq_lost, 2, "exporters: lost packets");
 	is(l.info[0].templates, 1, "exporters: templates cached");

@@ -18,6 +18,7 @@
 /* collector clock used by the tests: export time + 1 s */
 #define NOW (US(T0) + 1000000)
 
+extern void test_field_map(void);
 extern void test_v5(void);
 extern void test_v9(void);
 extern void test_ipfix(void);

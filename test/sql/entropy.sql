@@ -18,6 +18,7 @@ SELECT netflow.entropy(NULL::inet) AS h;
 SELECT netflow.entropy(x, 0) AS h FROM generate_series(1, 3) AS x;
 SELECT netflow.entropy(x, -1) FROM generate_series(1, 3) AS x;
 SELECT netflow.entropy(x, 9223372036854775807) FROM generate_series(1, 2) AS x;
+SELECT netflow.entropy(ROW(x, x)) FROM generate_series(1, 3) AS x;
 
 -- Skewed data: Zipf-like ports and sources, bytes as weights.
 CREATE TABLE entropy_flows (ts timestamptz, src_addr inet, dst_port integer, bytes bigint);
@@ -41,6 +42,7 @@ SELECT (SELECT log(2, sum(c)) - sum(c * log(2, c)) / sum(c)
 SELECT abs(netflow.entropy(dst_port) - port) < 1e-9 AS port_ok,
        abs(netflow.entropy(src_addr) - src) < 1e-9 AS src_ok,
        abs(netflow.entropy(host(src_addr)) - src) < 1e-9 AS src_text_ok,
+       abs(netflow.entropy(host(src_addr) || ' is a rather long text value') - src) < 1e-9 AS src_long_text_ok,
        abs(netflow.entropy(dst_port::bigint) - port) < 1e-9 AS port_bigint_ok,
        abs(netflow.entropy(dst_port, bytes) - port_bytes) < 1e-9 AS weighted_ok,
        abs(netflow.entropy_normalized(dst_port) - port / log(2, nports)::float8) < 1e-9 AS normalized_ok,

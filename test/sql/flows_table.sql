@@ -100,7 +100,8 @@ SELECT netflow.create_partitions(NULL, '2031-01-05 00:00+00');
 -- switch to hourly partitions: ranges overlapping the daily ones are skipped
 INSERT INTO netflow.config VALUES ('partition_interval', '1 hour');
 SELECT netflow.create_partitions('2031-01-03 22:00+00', '2031-01-04 02:30+00');
--- and back to daily: the day holding hourly partitions is skipped
+-- and back to daily: the rest of the day holding hourly partitions gets a
+-- partition of its own (named after the day and its lower bound)
 UPDATE netflow.config SET value = '1 day' WHERE key = 'partition_interval';
 SELECT netflow.create_partitions('2031-01-04 00:00+00', '2031-01-06 00:00+00');
 -- a relation with the wanted name that is not a partition is left alone

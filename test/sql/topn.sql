@@ -56,6 +56,20 @@ SELECT capacity,
          WHERE t.item IN (SELECT item FROM netflow.topn_items(s, 100000))) AS top10_found
 FROM sb WHERE capacity >= 100 ORDER BY capacity;
 
+-- Keys longer than 24 bytes (stored out of line, replaced on eviction).
+CREATE TEMP TABLE truth_long AS
+SELECT 'host-' || host(src_addr) || '.example.internal' AS item, sum(bytes) AS w
+FROM topn_b GROUP BY 1;
+CREATE TEMP TABLE s_long AS
+SELECT netflow.topn('host-' || host(src_addr) || '.example.internal', bytes, 50) AS s FROM topn_b;
+SELECT (SELECT count(*) FROM netflow.topn_items(s, 1000)) AS items,
+       (SELECT bool_and(t.w BETWEEN i.weight - i.error AND i.weight)
+          FROM netflow.topn_items(s, 1000) AS i JOIN truth_long AS t USING (item)) AS bounds_hold,
+       (SELECT max(t.w) <= netflow.topn_bound(s)
+          FROM truth_long AS t WHERE t.item NOT IN (SELECT item FROM netflow.topn_items(s, 1000))) AS left_out_ok,
+       (SELECT item FROM netflow.topn_items(s, 1)) AS heaviest
+FROM s_long;
+
 -- Per-hour summaries stored in a table, merged with topn_union.
 CREATE TABLE topn_hourly (hour timestamptz, s netflow.topn_summary);
 INSERT INTO topn_hourly
@@ -98,6 +112,7 @@ SELECT netflow.topn(x, 1, NULL) FROM generate_series(1, 3) AS x;
 SELECT netflow.topn(x, 1, 2 + x) FROM generate_series(1, 3) AS x;
 SELECT netflow.topn(x, 9223372036854775807, 5) FROM generate_series(1, 2) AS x, generate_series(1, 2) AS y;
 SELECT * FROM netflow.topn_items((SELECT s FROM sa), -1);
+SELECT netflow.topn(ROW(x, x), 1, 5) FROM generate_series(1, 3) AS x;
 
 -- Text and binary forms round-trip.
 SELECT s::text::netflow.topn_summary::text = s::text AS text_roundtrip,
@@ -149,6 +164,42 @@ SELECT set_byte(b, 46, 0)::netflow.topn_summary FROM bin;
 -- a valid change is accepted
 SELECT set_byte(b, 47, 97)::netflow.topn_summary FROM bin;
 SELECT ''::bytea::netflow.topn_summary;
+
+-- Random single-byte corruptions (fixed seed) and every truncation of a
+-- lossy summary: each is either rejected with an error or is a valid
+-- summary that the other functions accept; nothing else happens.
+DO $$
+DECLARE
+    b bytea;
+    m bytea;
+    accepted int := 0;
+    rejected int := 0;
+    truncated_rejected int := 0;
+BEGIN
+    PERFORM setseed(0.25);
+    SELECT s::bytea INTO b FROM sb WHERE capacity = 10;
+    FOR i IN 1..2000 LOOP
+        -- byte values below 128 keep the outcome independent of the database encoding
+        m := set_byte(b, floor(random() * length(b))::int, floor(random() * 128)::int);
+        BEGIN
+            PERFORM count(*) FROM netflow.topn_items(m::netflow.topn_summary, 100);
+            PERFORM netflow.topn_union(x) FROM (VALUES (m::netflow.topn_summary), (b::netflow.topn_summary)) AS v(x);
+            accepted := accepted + 1;
+        EXCEPTION WHEN invalid_binary_representation THEN
+            rejected := rejected + 1;
+        END;
+    END LOOP;
+    FOR l IN 0..length(b) - 1 LOOP
+        BEGIN
+            PERFORM substring(b FROM 1 FOR l)::netflow.topn_summary;
+        EXCEPTION WHEN invalid_binary_representation THEN
+            truncated_rejected := truncated_rejected + 1;
+        END;
+    END LOOP;
+    RAISE NOTICE 'mutations: % accepted, % rejected; truncations: % of % rejected',
+        accepted, rejected, truncated_rejected, length(b);
+END
+$$;
 
 -- Parallel aggregation: same answer as serial, on a regular table.
 SET parallel_setup_cost = 0;
