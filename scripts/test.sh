@@ -8,7 +8,8 @@
 #
 # Usage: bash scripts/test.sh [suite ...]
 #   suites: unit regress pgtap tap fuzz crosscheck run (default: all)
-#   FUZZ_SECONDS=60 sets the fuzzing time; KEEP=1 keeps the work directory.
+#   FUZZ_SECONDS=60 sets the fuzzing time; KEEP=1 keeps the work directory;
+#   TAP_ONLY=070 runs only the Perl TAP tests whose names start so.
 
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -139,7 +140,7 @@ if [ -n "$BIN" ] && has_suite tap && ls test/t/*.pl >/dev/null 2>&1; then
 	say "Perl TAP tests"
 	mkdir -p "$WORK/tap"
 	chown "$(pg_os_user)" "$WORK/tap"
-	for f in "$WORK"/test/t/*.pl; do
+	for f in "$WORK"/test/t/${TAP_ONLY:-}*.pl; do
 		name=$(basename "$f")
 		say "  $name"
 		(cd "$WORK/tap" && as_pg env PATH="$BIN:$PATH" \

@@ -14,7 +14,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-our @EXPORT = qw(free_udp_port collector_node flowgen send_udp
+our @EXPORT = qw(free_udp_port collector_node flowgen flowgen_bin send_udp
   assert_no_crash stat_value wait_for_flows);
 
 # A UDP port on 127.0.0.1 (and ::1) that nothing uses now.
