@@ -372,6 +372,9 @@ nfd_exporter_get(nf_decoder *d, const nf_addr *addr, uint32_t domain,
 			}
 			if (now_us > e->last_seen)
 				e->last_seen = now_us;
+			/* created by a load (time 0): first seen now */
+			if (e->first_seen == 0)
+				e->first_seen = now_us;
 			return e;
 		}
 	}

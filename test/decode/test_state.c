@@ -373,7 +373,16 @@ t_sequence_load(void)
 	ok(!nf_decoder_load_sequence(d2, NULL), "sequence: NULL refused");
 
 	/* restart: continuation 13 is no gap */
+	st.last_seen = NOW - US(60);
 	ok(nf_decoder_load_sequence(d2, &st), "sequence: state loaded");
+	{
+		exlog		el;
+		const nf_exporter_info *info = find_exporter(d2, &el, &ex, 7, 9);
+
+		ok(info != NULL && info->first_seen == 0 &&
+		   info->last_seen == NOW - US(60) && info->datagrams == 0,
+		   "sequence: a loaded stream not seen yet: first_seen 0, saved last_seen");
+	}
 	ok(nf_decoder_load_template(d2, &ex, 7, 9, 257, false,
 								(const uint8_t *) "\x01\x01\x00\x02\x00\x08\x00\x04\x00\x01\x00\x04", 12),
 	   "sequence: template loaded");
@@ -382,6 +391,14 @@ t_sequence_load(void)
 	ok(gaps == 0 && lost == 0 && reordered == 0 && resets == 0,
 	   "sequence: continuation after a restart is no gap and no reset");
 	is(S.n, 1, "sequence: the continuation's record decoded");
+	{
+		exlog		el;
+		const nf_exporter_info *info = find_exporter(d2, &el, &ex, 7, 9);
+
+		ok(info != NULL && info->first_seen == NOW && info->last_seen == NOW &&
+		   info->datagrams == 1,
+		   "sequence: a loaded stream is first seen with its first datagram");
+	}
 	nf_decoder_destroy(d2);
 
 	/* restart: 20 arrives, 13..19 were sent while down */
