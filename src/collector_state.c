@@ -55,7 +55,7 @@ static HTAB *pending = NULL;
 static HTAB *saved = NULL;
 
 /* Make an inet Datum (host address) from an nf_addr. */
-static Datum
+Datum
 nf_addr_to_inet(const nf_addr *a)
 {
 	inet	   *res = (inet *) palloc0(sizeof(inet));
@@ -77,7 +77,7 @@ nf_addr_to_inet(const nf_addr *a)
 }
 
 /* Read an inet Datum into an nf_addr; false if it is not a host address. */
-static bool
+bool
 inet_to_nf_addr(Datum d, nf_addr *out)
 {
 	inet	   *in = DatumGetInetPP(d);

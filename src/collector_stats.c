@@ -203,6 +203,9 @@ netflow_exporters(PG_FUNCTION_ARGS)
 		values[2] = Int16GetDatum((int16) e->version);
 		values[3] = TimestampTzGetDatum(nf_us_to_timestamptz(e->first_seen));
 		values[4] = TimestampTzGetDatum(nf_us_to_timestamptz(e->last_seen));
+		/* a stream loaded from saved state has not been seen yet: 0 */
+		nulls[3] = (e->first_seen == 0);
+		nulls[4] = (e->last_seen == 0);
 		values[5] = counter_datum(e->datagrams);
 		values[6] = counter_datum(e->flows);
 		values[7] = counter_datum(e->seq_gaps);

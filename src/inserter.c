@@ -7,8 +7,10 @@
  * single nf_decoder (so an exporter's templates apply whichever receiver
  * read the datagram), buffers the flows and inserts them in one
  * transaction per flush: when netflow.batch_size flows are buffered or the
- * oldest has waited netflow.flush_interval.  Template changes are saved to
- * netflow.templates in the same transaction.
+ * oldest has waited netflow.flush_interval.  Template changes, sampling
+ * rates and the exporters' sequence state are saved to netflow.templates,
+ * netflow.sampling and netflow.exporter_state in the same transaction, and
+ * loaded into the decoder when the inserter starts.
  *
  * A failed flush (lock timeout, table altered, disk full, ...) is rolled
  * back and retried with exponential back-off; the batch is kept.  While a
@@ -46,6 +48,7 @@
 #include "collector_shmem.h"
 #include "collector_state.h"
 #include "decoder.h"
+#include "exporter_state.h"
 #include "flow_insert.h"
 #include "flow_tuple.h"
 #include "maintenance.h"
@@ -85,13 +88,16 @@ typedef struct NfBatch
 	nf_flow_record *flows;
 	int			n;
 	int			cap;
-	int64		dirty_since_us; /* first unsaved flow or template, 0: none */
+	int64		dirty_since_us; /* first unsaved flow or state, 0: none */
 } NfBatch;
 
 static NfBatch batch;
 static nf_decoder *decoder = NULL;
 static char *popbuf = NULL;
 static uint64 decoder_base[NF_CTR__COUNT];
+
+/* datagrams decoded since the sequence state was last saved */
+static bool sequences_dirty = false;
 
 /* retry state */
 static int	backoff_ms = 0;
@@ -173,7 +179,8 @@ decode_queued(void)
 							 emit_flow, NULL);
 			off += e->total;
 		}
-		if (nf_state_pending_templates() > 0 && batch.dirty_since_us == 0)
+		sequences_dirty = true;
+		if (batch.dirty_since_us == 0)
 			batch.dirty_since_us = nf_now_us();
 		publish_decoder_counters();
 	}
@@ -253,9 +260,12 @@ wait_for_extension(void)
 	}
 }
 
-/* Load the saved templates into the decoder (errors are logged). */
+/*
+ * Load the saved templates, sampling rates and sequence state into the
+ * decoder (errors are logged).
+ */
 static void
-load_templates(void)
+load_state(void)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 
@@ -265,6 +275,7 @@ load_templates(void)
 	PG_TRY();
 	{
 		(void) nf_state_load_templates(decoder);
+		nf_state_load_exporter_state(decoder);
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 	}
@@ -429,7 +440,10 @@ flush_batch(void)
 		{
 			/* recreated: netflow.templates is empty again */
 			if (OidIsValid(extension_oid))
+			{
 				nf_state_forget_saved();
+				nf_state_forget_saved_sequences();
+			}
 			extension_oid = extoid;
 		}
 		to_flows = palloc(sizeof(bool) * Max(batch.n, 1));
@@ -442,6 +456,8 @@ flush_batch(void)
 			nf_insert_flows("flows_future", batch.flows, batch.n, to_flows, false);
 		}
 		templates = nf_state_save_templates();
+		(void) nf_state_save_sampling();
+		(void) nf_state_save_sequences(decoder);
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 		ok = true;
@@ -475,6 +491,9 @@ flush_batch(void)
 		if (templates > 0)
 			nf_count(NF_INSERTER_SLOT, NFW_TEMPLATES_SAVED, templates);
 		nf_state_templates_committed();
+		nf_state_sampling_committed();
+		nf_state_sequences_committed();
+		sequences_dirty = false;
 		batch.n = 0;
 		batch.dirty_since_us = 0;
 		backoff_ms = 0;
@@ -504,11 +523,15 @@ flush_batch(void)
 	return ok;
 }
 
-/* Is anything (flows or template changes) waiting to be written? */
+/*
+ * Is anything (flows, template changes, sampling rates, sequence state of
+ * datagrams decoded since the last flush) waiting to be written?
+ */
 static bool
 batch_dirty(void)
 {
-	return batch.n > 0 || nf_state_pending_templates() > 0;
+	return batch.n > 0 || nf_state_pending_templates() > 0 ||
+		nf_state_pending_sampling() > 0 || sequences_dirty;
 }
 
 /*
@@ -589,6 +612,7 @@ nf_inserter_main(Datum main_arg)
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory creating the netflow decoder")));
 	nf_decoder_on_template(decoder, nf_state_template_event, NULL);
+	nf_decoder_on_sampling(decoder, nf_state_sampling_event, NULL);
 
 	popbuf = MemoryContextAlloc(TopMemoryContext, NF_POP_CHUNK);
 	batch.cap = 1024;
@@ -599,7 +623,7 @@ nf_inserter_main(Datum main_arg)
 
 	if (!wait_for_extension())
 		proc_exit(1);			/* restarted unless the server stops */
-	load_templates();
+	load_state();
 	ereport(LOG,
 			(errmsg("netflow inserter started in database \"%s\"", nf_database)));
 

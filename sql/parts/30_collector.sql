@@ -1,4 +1,5 @@
--- 30_collector.sql: the collector's persistent state (netflow.templates),
+-- 30_collector.sql: the collector's persistent state (netflow.templates,
+-- netflow.sampling, netflow.exporter_state),
 -- its statistics views, and the roles for reading flows and for running
 -- the collector as a non-superuser (their privileges are granted in
 -- 90_collector_privileges.sql, after every object exists).
@@ -46,6 +47,60 @@ COMMENT ON COLUMN netflow.templates.is_options IS 'True for an options template'
 COMMENT ON COLUMN netflow.templates.raw IS 'The template record as received on the wire';
 COMMENT ON COLUMN netflow.templates.updated_at IS 'When the collector last saved a change of this template';
 SELECT pg_catalog.pg_extension_config_dump('netflow.templates', '');
+
+------------------------------------------------------------------------
+-- Saved sampling rates and sequence state
+------------------------------------------------------------------------
+
+CREATE TABLE netflow.sampling (
+	exporter	inet NOT NULL,
+	obs_domain	bigint NOT NULL CHECK (obs_domain BETWEEN 0 AND 4294967295),
+	version		smallint NOT NULL CHECK (version IN (9, 10)),
+	sampler_kind text NOT NULL
+		CHECK (sampler_kind IN ('exporter', 'sampler', 'selector')),
+	sampler_id	bigint NOT NULL,
+	sampling_interval bigint NOT NULL CHECK (sampling_interval >= 0),
+	updated_at	timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (exporter, obs_domain, version, sampler_kind, sampler_id),
+	CHECK (sampler_kind <> 'exporter' OR sampler_id = 0)
+);
+COMMENT ON TABLE netflow.sampling IS
+	'Sampling rates announced by NetFlow v9 / IPFIX options records, reloaded when the collector starts so sampled data gets its rate without waiting for the exporter to resend its options';
+COMMENT ON COLUMN netflow.sampling.exporter IS 'Address of the exporting device';
+COMMENT ON COLUMN netflow.sampling.obs_domain IS 'v9 source ID / IPFIX observation domain ID';
+COMMENT ON COLUMN netflow.sampling.version IS 'Protocol version: 9 or 10 (IPFIX)';
+COMMENT ON COLUMN netflow.sampling.sampler_kind IS
+	'exporter: the exporter-wide rate (options record naming no sampler); sampler: samplerId (IE 48); selector: PSAMP selectorId (IE 302)';
+COMMENT ON COLUMN netflow.sampling.sampler_id IS
+	'Sampler or selector ID (0 for kind exporter); IDs above 2^63-1 are stored as their two''s complement bit pattern';
+COMMENT ON COLUMN netflow.sampling.sampling_interval IS
+	'Sampling interval "1 in N" announced (0: sampled at an unknown rate)';
+COMMENT ON COLUMN netflow.sampling.updated_at IS 'When the collector last saved a change of this rate';
+SELECT pg_catalog.pg_extension_config_dump('netflow.sampling', '');
+
+CREATE TABLE netflow.exporter_state (
+	exporter	inet NOT NULL,
+	obs_domain	bigint NOT NULL CHECK (obs_domain BETWEEN 0 AND 4294967295),
+	version		smallint NOT NULL CHECK (version IN (5, 9, 10)),
+	next_sequence bigint NOT NULL CHECK (next_sequence BETWEEN 0 AND 4294967295),
+	last_uptime_ms bigint CHECK (last_uptime_ms BETWEEN 0 AND 4294967295),
+	last_seen	timestamptz NOT NULL,
+	updated_at	timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (exporter, obs_domain, version)
+);
+COMMENT ON TABLE netflow.exporter_state IS
+	'Sequence state per exporter stream, saved with each flow flush and reloaded when the collector starts, so loss over a collector restart is counted and a continuation is not taken for a reset';
+COMMENT ON COLUMN netflow.exporter_state.exporter IS 'Address of the exporting device';
+COMMENT ON COLUMN netflow.exporter_state.obs_domain IS
+	'v9 source ID / IPFIX observation domain ID / v5 engine_type * 256 + engine_id';
+COMMENT ON COLUMN netflow.exporter_state.version IS 'Protocol version: 5, 9 or 10 (IPFIX)';
+COMMENT ON COLUMN netflow.exporter_state.next_sequence IS
+	'Sequence number expected in the next datagram (v5: flows, v9: export packets, IPFIX: data records, modulo 2^32)';
+COMMENT ON COLUMN netflow.exporter_state.last_uptime_ms IS
+	'v9: highest sysUptime (ms) received, to recognize an exporter restart; NULL otherwise';
+COMMENT ON COLUMN netflow.exporter_state.last_seen IS 'When the collector last received a datagram of this stream';
+COMMENT ON COLUMN netflow.exporter_state.updated_at IS 'When the collector last saved this row';
+SELECT pg_catalog.pg_extension_config_dump('netflow.exporter_state', '');
 
 ------------------------------------------------------------------------
 -- Statistics (shared memory; empty without shared_preload_libraries)
