@@ -54,50 +54,6 @@ typedef struct NfPendingTemplate
 static HTAB *pending = NULL;
 static HTAB *saved = NULL;
 
-/* Make an inet Datum (host address) from an nf_addr. */
-Datum
-nf_addr_to_inet(const nf_addr *a)
-{
-	inet	   *res = (inet *) palloc0(sizeof(inet));
-
-	if (a->family == NF_AF_INET6)
-	{
-		ip_family(res) = PGSQL_AF_INET6;
-		ip_bits(res) = 128;
-		memcpy(ip_addr(res), a->a, 16);
-	}
-	else
-	{
-		ip_family(res) = PGSQL_AF_INET;
-		ip_bits(res) = 32;
-		memcpy(ip_addr(res), a->a, 4);
-	}
-	SET_INET_VARSIZE(res);
-	return InetPGetDatum(res);
-}
-
-/* Read an inet Datum into an nf_addr; false if it is not a host address. */
-bool
-inet_to_nf_addr(Datum d, nf_addr *out)
-{
-	inet	   *in = DatumGetInetPP(d);
-
-	memset(out, 0, sizeof(*out));
-	if (ip_family(in) == PGSQL_AF_INET)
-	{
-		out->family = NF_AF_INET;
-		memcpy(out->a, ip_addr(in), 4);
-		return true;
-	}
-	if (ip_family(in) == PGSQL_AF_INET6)
-	{
-		out->family = NF_AF_INET6;
-		memcpy(out->a, ip_addr(in), 16);
-		return true;
-	}
-	return false;
-}
-
 /* Create a template table (pending or saved) in TopMemoryContext. */
 static HTAB *
 make_template_table(const char *name)

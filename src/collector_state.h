@@ -11,10 +11,7 @@
 #define NETFLOW_COLLECTOR_STATE_H
 
 #include "decoder.h"
-
-/* An nf_addr as an inet Datum (host address), and back (false: not one). */
-extern Datum nf_addr_to_inet(const nf_addr *a);
-extern bool inet_to_nf_addr(Datum d, nf_addr *out);
+#include "flow_tuple.h"
 
 /* nf_template_fn: remember a template event until it is saved. */
 extern void nf_state_template_event(void *arg, const nf_template_event *ev);

@@ -20,6 +20,7 @@
 
 #include "collector.h"
 #include "collector_shmem.h"
+#include "flow_tuple.h"
 
 PG_FUNCTION_INFO_V1(netflow_collector_workers);
 PG_FUNCTION_INFO_V1(netflow_collector_counters);
@@ -151,28 +152,6 @@ netflow_collector_counters(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* An inet Datum for an exporter address. */
-static Datum
-exporter_inet(const nf_addr *a)
-{
-	inet	   *res = (inet *) palloc0(sizeof(inet));
-
-	if (a->family == NF_AF_INET6)
-	{
-		ip_family(res) = PGSQL_AF_INET6;
-		ip_bits(res) = 128;
-		memcpy(ip_addr(res), a->a, 16);
-	}
-	else
-	{
-		ip_family(res) = PGSQL_AF_INET;
-		ip_bits(res) = 32;
-		memcpy(ip_addr(res), a->a, 4);
-	}
-	SET_INET_VARSIZE(res);
-	return InetPGetDatum(res);
-}
-
 /* netflow.exporters(): the exporter table the inserter published. */
 Datum
 netflow_exporters(PG_FUNCTION_ARGS)
@@ -198,7 +177,7 @@ netflow_exporters(PG_FUNCTION_ARGS)
 		Datum		values[14];
 		bool		nulls[14] = {false};
 
-		values[0] = exporter_inet(&e->exporter);
+		values[0] = nf_addr_to_inet(&e->exporter);
 		values[1] = Int64GetDatum((int64) e->obs_domain);
 		values[2] = Int16GetDatum((int16) e->version);
 		values[3] = TimestampTzGetDatum(nf_us_to_timestamptz(e->first_seen));
