@@ -7,14 +7,15 @@
 # nothing failed.
 #
 # Usage: bash scripts/test.sh [suite ...]
-#   suites: unit regress pgtap tap fuzz crosscheck (default: all)
-#   FUZZ_SECONDS=60 sets the fuzzing time; KEEP=1 keeps the work directory.
+#   suites: unit regress pgtap tap fuzz crosscheck run (default: all)
+#   FUZZ_SECONDS=60 sets the fuzzing time; KEEP=1 keeps the work directory;
+#   TAP_ONLY=070 runs only the Perl TAP tests whose names start so.
 
 set -u
 . "$(dirname "$0")/lib.sh"
 cd "$NETFLOW_ROOT"
 
-SUITES=${*:-unit regress pgtap tap fuzz crosscheck}
+SUITES=${*:-unit regress pgtap tap fuzz crosscheck run}
 PASSED=0
 FAILED=0
 FAILURES=""
@@ -139,7 +140,7 @@ if [ -n "$BIN" ] && has_suite tap && ls test/t/*.pl >/dev/null 2>&1; then
 	say "Perl TAP tests"
 	mkdir -p "$WORK/tap"
 	chown "$(pg_os_user)" "$WORK/tap"
-	for f in "$WORK"/test/t/*.pl; do
+	for f in "$WORK"/test/t/${TAP_ONLY:-}*.pl; do
 		name=$(basename "$f")
 		say "  $name"
 		(cd "$WORK/tap" && as_pg env PATH="$BIN:$PATH" \
@@ -169,6 +170,34 @@ if [ -n "$BIN" ] && has_suite crosscheck && [ -f test/crosscheck/run.sh ]; then
 	say "cross-check with softflowd and tshark"
 	bash test/crosscheck/run.sh "$BIN" "$WORK/crosscheck" >"$WORK/crosscheck.log" 2>&1
 	count_tap crosscheck "$WORK/crosscheck.log" $?
+fi
+
+# --- the README's run command, twice in a row, then psql through it --------
+if [ -n "$BIN" ] && has_suite run; then
+	say "run command (twice) and its printed psql command"
+	RUNDIR="$WORK/run"
+	runenv="NETFLOW_DIR=$RUNDIR NETFLOW_PORT=$(free_port) NETFLOW_LISTEN=127.0.0.1:$(free_port)"
+	for i in 1 2; do
+		if env $runenv bash scripts/run.sh >"$WORK/run$i.log" 2>&1; then
+			count "run command, start $i" OK
+		else
+			cat "$WORK/run$i.log" >&2
+			count "run command, start $i" FAIL
+		fi
+	done
+	connect=$(sed -n 's/^  connect: *//p' "$WORK/run2.log")
+	for _ in $(seq 1 50); do	# the receivers start just after the server
+		[ -n "$connect" ] && [ "$($connect -X -tA -c "SELECT count(*) FROM netflow.collector_stats WHERE worker_type = 'receiver'" 2>/dev/null)" = 1 ] && break
+		sleep 0.1
+	done
+	if [ -n "$connect" ] &&
+		[ "$($connect -X -tA -c "SELECT extversion FROM pg_extension WHERE extname = 'netflow'" 2>&1)" = 0.1 ] &&
+		[ "$($connect -X -tA -c "SELECT count(*) FROM netflow.collector_stats WHERE worker_type = 'receiver'" 2>&1)" -ge 1 ]; then
+		count "the printed psql command reaches the extension and a running collector" OK
+	else
+		count "the printed psql command reaches the extension and a running collector" FAIL
+	fi
+	env $runenv bash scripts/run.sh stop >/dev/null 2>&1
 fi
 
 if [ -n "$FAILURES" ]; then

@@ -206,16 +206,7 @@ nf_flow_to_values(const nf_flow_record *r, Datum *values, bool *nulls)
 				}
 			case NF_FK_ADDR:
 				{
-					const nf_addr *a = (const nf_addr *) p;
-					inet	   *ip = (inet *) palloc0(sizeof(inet));
-					int			len = a->family == NF_AF_INET ? 4 : 16;
-
-					ip->inet_data.family =
-						a->family == NF_AF_INET ? PGSQL_AF_INET : PGSQL_AF_INET6;
-					ip->inet_data.bits = len * 8;
-					memcpy(ip->inet_data.ipaddr, a->a, len);
-					SET_INET_VARSIZE(ip);
-					values[i] = InetPGetDatum(ip);
+					values[i] = nf_addr_to_inet((const nf_addr *) p);
 					break;
 				}
 			case NF_FK_MAC:
@@ -367,4 +358,48 @@ nf_flows_map_tupdesc(TupleDesc td, const char *relname, int *attidx)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("\"%s\" does not have the columns of netflow.flows", relname),
 				 errdetail("It has %d columns; expected %d.", col, NF_FLOWS_NATTS)));
+}
+
+/* Make an inet Datum (host address) from an nf_addr. */
+Datum
+nf_addr_to_inet(const nf_addr *a)
+{
+	inet	   *res = (inet *) palloc0(sizeof(inet));
+
+	if (a->family == NF_AF_INET6)
+	{
+		ip_family(res) = PGSQL_AF_INET6;
+		ip_bits(res) = 128;
+		memcpy(ip_addr(res), a->a, 16);
+	}
+	else
+	{
+		ip_family(res) = PGSQL_AF_INET;
+		ip_bits(res) = 32;
+		memcpy(ip_addr(res), a->a, 4);
+	}
+	SET_INET_VARSIZE(res);
+	return InetPGetDatum(res);
+}
+
+/* Read an inet Datum into an nf_addr; false if it is not a host address. */
+bool
+inet_to_nf_addr(Datum d, nf_addr *out)
+{
+	inet	   *in = DatumGetInetPP(d);
+
+	memset(out, 0, sizeof(*out));
+	if (ip_family(in) == PGSQL_AF_INET)
+	{
+		out->family = NF_AF_INET;
+		memcpy(out->a, ip_addr(in), 4);
+		return true;
+	}
+	if (ip_family(in) == PGSQL_AF_INET6)
+	{
+		out->family = NF_AF_INET6;
+		memcpy(out->a, ip_addr(in), 16);
+		return true;
+	}
+	return false;
 }

@@ -134,4 +134,8 @@ extern bool nf_flow_from_values(const Datum *values, const bool *nulls,
 extern void nf_flows_map_tupdesc(TupleDesc td, const char *relname,
 								 int *attidx);
 
+/* An nf_addr as an inet Datum (host address), and back (false: not one). */
+extern Datum nf_addr_to_inet(const nf_addr *a);
+extern bool inet_to_nf_addr(Datum d, nf_addr *out);
+
 #endif							/* NETFLOW_FLOW_TUPLE_H */

@@ -68,6 +68,8 @@ struct nf_decoder
 
 	nf_template_fn tfn;
 	void	   *targ;
+	nf_sampling_fn sfn;
+	void	   *sarg;
 
 	nf_exporter **buckets;
 	size_t		nbuckets;		/* power of two */
@@ -91,6 +93,8 @@ extern nf_exporter *nfd_exporter_get(nf_decoder *d, const nf_addr *addr,
 									 int64_t now_us);
 extern void nfd_exporter_seq(nf_decoder *d, nf_exporter *e, nf_seq_result r,
 							 uint32_t lost);
+extern void nfd_sampling_fire(nf_decoder *d, const nf_exporter *e,
+							  uint8_t kind, uint64_t id, uint64_t interval);
 
 /* Hand one decoded flow to the caller and count it. */
 static inline void

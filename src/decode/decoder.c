@@ -152,6 +152,38 @@ nf_decoder_on_template(nf_decoder *d, nf_template_fn fn, void *arg)
 	d->targ = arg;
 }
 
+/* the public sampling kinds are the internal ones */
+_Static_assert(NF_SAMPLING_KIND_SAMPLER == NF_SAMPLER_KIND_SAMPLER &&
+			   NF_SAMPLING_KIND_SELECTOR == NF_SAMPLER_KIND_SELECTOR,
+			   "sampling kinds of decoder.h and sampling.h differ");
+
+/* Register a callback for sampling events. */
+void
+nf_decoder_on_sampling(nf_decoder *d, nf_sampling_fn fn, void *arg)
+{
+	d->sfn = fn;
+	d->sarg = arg;
+}
+
+/* Tell the caller's sampling callback about a new or changed rate. */
+void
+nfd_sampling_fire(nf_decoder *d, const nf_exporter *e, uint8_t kind,
+				  uint64_t id, uint64_t interval)
+{
+	nf_sampling_event ev;
+
+	if (d->sfn == NULL)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.exporter = e->addr;
+	ev.obs_domain = e->domain;
+	ev.version = e->version;
+	ev.kind = kind;
+	ev.sampler_id = kind == NF_SAMPLING_KIND_EXPORTER ? 0 : id;
+	ev.interval = interval;
+	d->sfn(d->sarg, &ev);
+}
+
 /* Count a malformation (or other loss) and remember why. */
 void
 nfd_fail(nf_decoder *d, nf_counter c, const char *fmt,...)
@@ -340,6 +372,9 @@ nfd_exporter_get(nf_decoder *d, const nf_addr *addr, uint32_t domain,
 			}
 			if (now_us > e->last_seen)
 				e->last_seen = now_us;
+			/* created by a load (time 0): first seen now */
+			if (e->first_seen == 0)
+				e->first_seen = now_us;
 			return e;
 		}
 	}
@@ -473,6 +508,55 @@ nf_decoder_load_template(nf_decoder *d, const nf_addr *exporter,
 	return true;
 }
 
+/* Load a sampling rate saved from an nf_sampling_event. */
+bool
+nf_decoder_load_sampling(nf_decoder *d, const nf_addr *exporter,
+						 uint32_t obs_domain, uint16_t version, uint8_t kind,
+						 uint64_t sampler_id, uint64_t interval)
+{
+	nf_exporter *e;
+
+	if (version != 9 && version != 10)
+		return false;
+	if (kind != NF_SAMPLING_KIND_EXPORTER &&
+		kind != NF_SAMPLING_KIND_SAMPLER &&
+		kind != NF_SAMPLING_KIND_SELECTOR)
+		return false;
+	e = nfd_exporter_get(d, exporter, obs_domain, version, 0);
+	if (e == NULL)
+		return false;
+	if (kind == NF_SAMPLING_KIND_EXPORTER)
+		(void) nfd_sampling_set_default(&e->sampling, interval);
+	else
+		(void) nfd_sampling_set(&e->sampling, kind, sampler_id, interval);
+	return true;
+}
+
+/* Resume sequence tracking of a stream from saved state. */
+bool
+nf_decoder_load_sequence(nf_decoder *d, const nf_sequence_state *st)
+{
+	nf_exporter *e;
+
+	if (st == NULL ||
+		(st->version != 5 && st->version != 9 && st->version != 10))
+		return false;
+	e = nfd_exporter_get(d, &st->exporter, st->obs_domain, st->version, 0);
+	if (e == NULL)
+		return false;
+	if (e->datagrams > 0)
+		return true;			/* live state wins over saved state */
+	nfd_seq_load(&e->seq, st->next_sequence);
+	if (st->version == 9 && st->uptime_known)
+	{
+		e->has_uptime = true;
+		e->last_uptime = st->last_uptime_ms;
+	}
+	if (st->last_seen > e->last_seen)
+		e->last_seen = st->last_seen;
+	return true;
+}
+
 /* Expire waiting data of every stream. */
 void
 nf_decoder_expire(nf_decoder *d, int64_t now_us)
@@ -510,6 +594,11 @@ nf_decoder_exporters(const nf_decoder *d, nf_exporter_fn fn, void *arg)
 		info.templates = e->templates.count;
 		info.sampling_interval = nfd_sampling_fallback(&e->sampling);
 		info.pending_bytes = e->pending.bytes;
+		/* an exporter that numbers every datagram 0 has nothing to resume */
+		info.seq_known = e->seq.valid && !e->seq.last_zero;
+		info.next_sequence = e->seq.expected;
+		info.uptime_known = e->version == 9 && e->has_uptime;
+		info.last_uptime_ms = e->last_uptime;
 		fn(arg, &info);
 	}
 }

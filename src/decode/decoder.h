@@ -165,6 +165,11 @@ typedef struct nf_exporter_info
 	uint64_t	sampling_interval;	/* last known exporter-wide interval,
 									 * 0 unknown */
 	uint64_t	pending_bytes;	/* data waiting for templates */
+	/* added for state persistence (nf_decoder_load_sequence) */
+	bool		seq_known;		/* next_sequence is meaningful */
+	uint32_t	next_sequence;	/* sequence number expected next */
+	bool		uptime_known;	/* v9: last_uptime_ms is meaningful */
+	uint32_t	last_uptime_ms; /* v9: highest sysUptime seen */
 } nf_exporter_info;
 
 typedef void (*nf_exporter_fn) (void *arg, const nf_exporter_info *info);
@@ -172,5 +177,75 @@ typedef void (*nf_exporter_fn) (void *arg, const nf_exporter_info *info);
 /* Call 'fn' once for each tracked (exporter, domain). */
 extern void nf_decoder_exporters(const nf_decoder *d, nf_exporter_fn fn,
 								 void *arg);
+
+/*
+ * Sampling rates, so the caller can persist them and reload them after a
+ * restart (nf_decoder_load_sampling).  Kinds: the exporter-wide rate (an
+ * options record naming no sampler; id 0), a samplerId (48) or a PSAMP
+ * selectorId (302).
+ */
+#define NF_SAMPLING_KIND_EXPORTER	0
+#define NF_SAMPLING_KIND_SAMPLER	1
+#define NF_SAMPLING_KIND_SELECTOR	2
+
+typedef struct nf_sampling_event
+{
+	nf_addr		exporter;
+	uint32_t	obs_domain;
+	uint16_t	version;		/* 9 or 10 */
+	uint8_t		kind;			/* NF_SAMPLING_KIND_* */
+	uint64_t	sampler_id;		/* 0 for NF_SAMPLING_KIND_EXPORTER */
+	uint64_t	interval;		/* "1 in N"; 0 = sampled at an unknown rate */
+} nf_sampling_event;
+
+typedef void (*nf_sampling_fn) (void *arg, const nf_sampling_event *ev);
+
+/*
+ * Register a callback (NULL to stop) called when an options data record
+ * teaches a sampling rate that is new or differs from the one known for
+ * its (exporter, domain, version, kind, id).  Re-announcing the same rate
+ * fires nothing; v5 (whose every header carries its rate) fires nothing.
+ */
+extern void nf_decoder_on_sampling(nf_decoder *d, nf_sampling_fn fn,
+								   void *arg);
+
+/*
+ * Load a sampling rate saved from an nf_sampling_event, as if an options
+ * record had announced it (records decoded afterwards use it).  Returns
+ * false for a version other than 9 or 10, an unknown kind, or out of
+ * memory.  Loading fires no event.
+ */
+extern bool nf_decoder_load_sampling(nf_decoder *d, const nf_addr *exporter,
+									 uint32_t obs_domain, uint16_t version,
+									 uint8_t kind, uint64_t sampler_id,
+									 uint64_t interval);
+
+/*
+ * Sequence state of one (exporter, domain, version), as listed by
+ * nf_decoder_exporters (seq_known, next_sequence, uptime_known,
+ * last_uptime_ms), saved before a collector restart.
+ */
+typedef struct nf_sequence_state
+{
+	nf_addr		exporter;
+	uint32_t	obs_domain;
+	uint16_t	version;		/* 5, 9 or 10 */
+	uint32_t	next_sequence;	/* sequence number expected next */
+	bool		uptime_known;	/* v9 */
+	uint32_t	last_uptime_ms; /* v9 */
+	int64_t		last_seen;		/* us since Unix epoch; 0 unknown */
+} nf_sequence_state;
+
+/*
+ * Resume sequence tracking of a stream from saved state.  The next
+ * datagram's number is compared with next_sequence: equal is no gap;
+ * ahead by up to 2^28 units is one gap of that many lost units (sent while
+ * the collector was down); behind, or further ahead, is an exporter
+ * restart (as is, for v9, a sysUptime below last_uptime_ms).  Returns
+ * false for an unknown version or out of memory.  A stream that has
+ * already seen a datagram is left as it is (returns true).
+ */
+extern bool nf_decoder_load_sequence(nf_decoder *d,
+									 const nf_sequence_state *st);
 
 #endif							/* NETFLOW_DECODER_H */

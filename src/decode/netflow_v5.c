@@ -85,7 +85,7 @@ nfd_decode_v5(nf_decoder *d, const uint8_t *buf, size_t len,
 		else
 			interval = 1;		/* unsampled */
 	}
-	nfd_sampling_set_default(&e->sampling, interval);
+	(void) nfd_sampling_set_default(&e->sampling, interval);
 
 	sr = nfd_seq_check(&e->seq, seq, V5_REORDER_WINDOW, true, &lost);
 	nfd_exporter_seq(d, e, sr, lost);

@@ -208,9 +208,9 @@ nf_scratch_interval(const nf_scratch *s, uint64_t *iv)
 	return true;
 }
 
-/* Remember what an options data record announces. */
+/* Remember what an options data record announces (sampling news fires). */
 static void
-nf_apply_options(nf_exporter *e, const nf_scratch *s)
+nf_apply_options(nf_decoder *d, nf_exporter *e, const nf_scratch *s)
 {
 	uint64_t	seen = s->seen;
 	uint64_t	iv;
@@ -222,14 +222,19 @@ nf_apply_options(nf_exporter *e, const nf_scratch *s)
 	}
 	if (!nf_scratch_interval(s, &iv))
 		return;
-	if (HAS(NF_OP_SAMPLER_ID))
+	if (HAS(NF_OP_SAMPLER_ID) &&
 		nfd_sampling_set(&e->sampling, NF_SAMPLER_KIND_SAMPLER,
-						 s->v[NF_OP_SAMPLER_ID], iv);
-	if (HAS(NF_OP_SELECTOR_ID))
+						 s->v[NF_OP_SAMPLER_ID], iv))
+		nfd_sampling_fire(d, e, NF_SAMPLING_KIND_SAMPLER,
+						  s->v[NF_OP_SAMPLER_ID], iv);
+	if (HAS(NF_OP_SELECTOR_ID) &&
 		nfd_sampling_set(&e->sampling, NF_SAMPLER_KIND_SELECTOR,
-						 s->v[NF_OP_SELECTOR_ID], iv);
-	if (!HAS(NF_OP_SAMPLER_ID) && !HAS(NF_OP_SELECTOR_ID))
-		nfd_sampling_set_default(&e->sampling, iv);
+						 s->v[NF_OP_SELECTOR_ID], iv))
+		nfd_sampling_fire(d, e, NF_SAMPLING_KIND_SELECTOR,
+						  s->v[NF_OP_SELECTOR_ID], iv);
+	if (!HAS(NF_OP_SAMPLER_ID) && !HAS(NF_OP_SELECTOR_ID) &&
+		nfd_sampling_set_default(&e->sampling, iv))
+		nfd_sampling_fire(d, e, NF_SAMPLING_KIND_EXPORTER, 0, iv);
 }
 
 /*
@@ -522,7 +527,7 @@ nfd_decode_records(nf_decoder *d, nf_exporter *e, const nf_template *t,
 		if (t->is_options)
 		{
 			d->ctr[NF_CTR_OPTIONS_RECORDS]++;
-			nf_apply_options(e, &s);
+			nf_apply_options(d, e, &s);
 			continue;
 		}
 		rec = base;

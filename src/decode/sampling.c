@@ -16,8 +16,8 @@ nfd_sampling_init(nf_sampling *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Remember the interval of sampler (kind, id). */
-void
+/* Remember the interval of sampler (kind, id); true if it is news. */
+bool
 nfd_sampling_set(nf_sampling *s, uint8_t kind, uint64_t id, uint64_t interval)
 {
 	uint32_t	i;
@@ -27,8 +27,10 @@ nfd_sampling_set(nf_sampling *s, uint8_t kind, uint64_t id, uint64_t interval)
 	{
 		if (s->s[i].kind == kind && s->s[i].id == id)
 		{
+			bool		changed = s->s[i].interval != interval;
+
 			s->s[i].interval = interval;
-			return;
+			return changed;
 		}
 	}
 	if (s->n < NF_MAX_SAMPLERS)
@@ -41,15 +43,19 @@ nfd_sampling_set(nf_sampling *s, uint8_t kind, uint64_t id, uint64_t interval)
 	s->s[i].kind = kind;
 	s->s[i].id = id;
 	s->s[i].interval = interval;
+	return true;
 }
 
-/* Remember the exporter-wide interval. */
-void
+/* Remember the exporter-wide interval; true if it is news. */
+bool
 nfd_sampling_set_default(nf_sampling *s, uint64_t interval)
 {
+	bool		changed = !s->has_default || s->default_interval != interval;
+
 	s->announced = true;
 	s->has_default = true;
 	s->default_interval = interval;
+	return changed;
 }
 
 /* Interval of sampler (kind, id). */

@@ -18,6 +18,7 @@
 /* Samplers remembered per exporter stream; the oldest is replaced. */
 #define NF_MAX_SAMPLERS 32
 
+/* same values as NF_SAMPLING_KIND_* of decoder.h */
 #define NF_SAMPLER_KIND_SAMPLER		1	/* v9 / IPFIX samplerId (48) */
 #define NF_SAMPLER_KIND_SELECTOR	2	/* PSAMP selectorId (302) */
 
@@ -40,12 +41,15 @@ typedef struct nf_sampling
 
 extern void nfd_sampling_init(nf_sampling *s);
 
-/* Remember the interval of sampler (kind, id). */
-extern void nfd_sampling_set(nf_sampling *s, uint8_t kind, uint64_t id,
+/*
+ * Remember the interval of sampler (kind, id).  Returns true when this is
+ * news: the sampler was unknown or had another interval.
+ */
+extern bool nfd_sampling_set(nf_sampling *s, uint8_t kind, uint64_t id,
 							 uint64_t interval);
 
-/* Remember the exporter-wide interval. */
-extern void nfd_sampling_set_default(nf_sampling *s, uint64_t interval);
+/* Remember the exporter-wide interval; true when it is news (as above). */
+extern bool nfd_sampling_set_default(nf_sampling *s, uint64_t interval);
 
 /* Interval of sampler (kind, id); false if unknown. */
 extern bool nfd_sampling_find(const nf_sampling *s, uint8_t kind, uint64_t id,

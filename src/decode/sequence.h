@@ -33,6 +33,8 @@ typedef struct nf_seq
 	uint32_t	late_end;		/* where the last late datagram ended */
 	uint32_t	late_run;		/* consecutive contiguous late datagrams */
 	bool		last_zero;		/* the previous datagram was numbered 0 */
+	bool		resumed;		/* 'expected' was loaded (nfd_seq_load) and
+								 * no datagram was seen since */
 } nf_seq;
 
 typedef enum nf_seq_result
@@ -45,6 +47,16 @@ typedef enum nf_seq_result
 } nf_seq_result;
 
 extern void nfd_seq_init(nf_seq *s);
+
+/*
+ * Resume from an expectation saved before a collector restart.  The next
+ * number is compared with it: equal is OK; ahead by up to NF_SEQ_MAX_GAP
+ * is a gap (what the exporter sent while the collector was down, or what
+ * the collector decoded but never stored); anything behind, or further
+ * ahead, is an exporter that restarted meanwhile (a collector restart
+ * cannot make a datagram late).
+ */
+extern void nfd_seq_load(nf_seq *s, uint32_t expected);
 
 /*
  * Classify sequence number 'seq' against the expected one.  'window' is

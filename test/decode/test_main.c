@@ -35,5 +35,6 @@ main(void)
 	test_v9();
 	test_ipfix();
 	test_hardening();
+	test_state();
 	return tap_done();
 }

@@ -3,7 +3,7 @@
 -- maintenance (which drops partitions), checked both in the catalogue and
 -- by acting as a role that has been granted nothing.
 BEGIN;
-SELECT plan(23);
+SELECT plan(29);
 
 -- The schema: PUBLIC can neither create objects in it nor use it.
 SELECT schema_privs_are('netflow', 'public', ARRAY[]::name[],
@@ -23,6 +23,23 @@ SELECT table_privs_are('netflow', 'maintenance_log', 'public', ARRAY[]::name[],
 					   'PUBLIC has no privilege on netflow.maintenance_log');
 SELECT table_privs_are('netflow', 'window_counters', 'public', ARRAY[]::name[],
 					   'PUBLIC has no privilege on netflow.window_counters');
+
+-- The collector's saved state: nothing for PUBLIC, read for netflow_reader,
+-- read and write for netflow_collector (the inserter keeps it).
+SELECT table_privs_are('netflow', 'sampling', 'public', ARRAY[]::name[],
+					   'PUBLIC has no privilege on netflow.sampling');
+SELECT table_privs_are('netflow', 'exporter_state', 'public', ARRAY[]::name[],
+					   'PUBLIC has no privilege on netflow.exporter_state');
+SELECT table_privs_are('netflow', 'sampling', 'netflow_reader', ARRAY['SELECT'],
+					   'netflow_reader may only read netflow.sampling');
+SELECT table_privs_are('netflow', 'exporter_state', 'netflow_reader', ARRAY['SELECT'],
+					   'netflow_reader may only read netflow.exporter_state');
+SELECT table_privs_are('netflow', 'sampling', 'netflow_collector',
+					   ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+					   'netflow_collector may read and write netflow.sampling');
+SELECT table_privs_are('netflow', 'exporter_state', 'netflow_collector',
+					   ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+					   'netflow_collector may read and write netflow.exporter_state');
 
 -- Partitions made by create_partitions get no PUBLIC privilege either.
 SELECT lives_ok($$SELECT netflow.create_partitions('2031-05-01 00:00+00', '2031-05-02 00:00+00')$$,

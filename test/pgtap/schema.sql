@@ -3,7 +3,7 @@
 -- the public functions with their signatures, return types and
 -- volatility, and the per-partition BRIN index made by create_partitions.
 BEGIN;
-SELECT plan(104);
+SELECT plan(108);
 
 SELECT has_schema('netflow');
 
@@ -94,6 +94,18 @@ SELECT col_type_is('netflow', 'partitions', 'upper', 'timestamp with time zone',
 SELECT has_table('netflow', 'config', 'netflow.config exists');
 SELECT has_table('netflow', 'config_defaults', 'netflow.config_defaults exists');
 SELECT is_empty('SELECT * FROM netflow.config', 'netflow.config is empty after installation');
+
+-- the collector's saved state
+SELECT has_table('netflow', 'sampling', 'netflow.sampling exists');
+SELECT columns_are('netflow', 'sampling',
+				   ARRAY['exporter', 'obs_domain', 'version', 'sampler_kind', 'sampler_id',
+						 'sampling_interval', 'updated_at'],
+				   'netflow.sampling has the documented columns');
+SELECT has_table('netflow', 'exporter_state', 'netflow.exporter_state exists');
+SELECT columns_are('netflow', 'exporter_state',
+				   ARRAY['exporter', 'obs_domain', 'version', 'next_sequence',
+						 'last_uptime_ms', 'last_seen', 'updated_at'],
+				   'netflow.exporter_state has the documented columns');
 
 -- types
 SELECT has_type('netflow', 'flow', 'type netflow.flow exists');

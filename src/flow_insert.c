@@ -1,0 +1,382 @@
+/*-------------------------------------------------------------------------
+ *
+ * flow_insert.c
+ *	  Bulk insertion of decoded flows into netflow.flows.
+ *
+ * This follows what COPY FROM does for a partitioned table: one EState
+ * with a ResultRelInfo for netflow.flows, partition tuple routing, one
+ * multi-insert buffer per leaf partition flushed with table_multi_insert()
+ * every NF_PART_BUFFER_ROWS rows (and at the end), then index insertion
+ * for the buffered tuples.  Everything runs in the caller's transaction
+ * and memory context; any error propagates so that the caller can abort
+ * and retry the whole batch.
+ *
+ * Row triggers and row-level security on netflow.flows are not applied
+ * (like COPY FREEZE they would need the slow path); CHECK and NOT NULL
+ * constraints are.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/tupconvert.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "catalog/pg_type_d.h"
+#include "executor/execPartition.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parsetree.h"
+#include "utils/array.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "collector.h"
+#include "flow_insert.h"
+#include "flow_tuple.h"
+
+/* Rows buffered per partition before table_multi_insert(). */
+#define NF_PART_BUFFER_ROWS 1000
+
+/* Hours remembered as having a partition, before the cache is cleared. */
+#define NF_MAX_KNOWN_HOURS	100000
+
+#define NF_HOUR_US			INT64CONST(3600000000)
+
+/* The hour cache is rebuilt at least this often (ms). */
+#define NF_PARTITION_CACHE_MS 60000
+
+/* Multi-insert buffer of one leaf partition. */
+typedef struct NfPartBuffer
+{
+	ResultRelInfo *rri;
+	TupleTableSlot *slots[NF_PART_BUFFER_ROWS];
+	int			nused;
+	BulkInsertState bistate;
+} NfPartBuffer;
+
+/* Hours (time_start / 1 h) known to have a partition. */
+static HTAB *known_hours = NULL;
+static int64 known_hours_since_us = 0;
+
+/* Floor of us / NF_HOUR_US, also for times before 1970. */
+static int64
+hour_of(int64 us)
+{
+	int64		h = us / NF_HOUR_US;
+
+	if (us % NF_HOUR_US < 0)
+		h--;
+	return h;
+}
+
+/* Forget which hours have partitions (after a failure or a restart). */
+void
+nf_forget_partitions(void)
+{
+	if (known_hours)
+		hash_destroy(known_hours);
+	known_hours = NULL;
+}
+
+/*
+ * Decide where each flow goes (the contract of docs/operations.md):
+ * flows in an hour known to have a partition go to netflow.flows; the
+ * start times of the others are given to netflow.ensure_partitions_for(),
+ * which makes the partitions they need and answers, per flow, true
+ * (netflow.flows) or false (netflow.flows_future).
+ */
+int
+nf_route_flows(const nf_flow_record *flows, int n, bool *to_flows)
+{
+	int		   *idx;
+	Datum	   *times;
+	int			m = 0;
+	int			i;
+	int64		now = nf_now_us();
+
+	if (known_hours == NULL ||
+		hash_get_num_entries(known_hours) > NF_MAX_KNOWN_HOURS ||
+		now - known_hours_since_us > NF_PARTITION_CACHE_MS * INT64CONST(1000))
+	{
+		HASHCTL		ctl;
+
+		/* refreshed regularly to pick up the maintenance window's limits */
+		nf_forget_partitions();
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(int64);
+		ctl.hcxt = TopMemoryContext;
+		known_hours = hash_create("netflow partition hours", 256, &ctl,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		known_hours_since_us = now;
+	}
+
+	idx = palloc(sizeof(int) * Max(n, 1));
+	times = palloc(sizeof(Datum) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		int64		h = hour_of(flows[i].time_start);
+
+		if (hash_search(known_hours, &h, HASH_FIND, NULL) != NULL)
+			to_flows[i] = true;
+		else
+		{
+			idx[m] = i;
+			times[m] = TimestampTzGetDatum(nf_us_to_timestamptz(flows[i].time_start));
+			m++;
+		}
+	}
+
+	if (m > 0)
+	{
+		ArrayType  *arr = construct_array(times, m, TIMESTAMPTZOID, sizeof(TimestampTz),
+										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+		Oid			argtypes[1] = {TIMESTAMPTZARRAYOID};
+		Datum		args[1] = {PointerGetDatum(arr)};
+		Datum		res;
+		bool		isnull;
+		Datum	   *elems;
+		bool	   *enulls;
+		int			nelems;
+		int			rc;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		rc = SPI_execute_with_args("SELECT netflow.ensure_partitions_for($1)",
+								   1, argtypes, args, NULL, false, 0);
+		if (rc != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "netflow.ensure_partitions_for failed: %s",
+				 SPI_result_code_string(rc));
+		res = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		if (isnull)
+			elog(ERROR, "netflow.ensure_partitions_for returned NULL");
+		deconstruct_array(DatumGetArrayTypeP(res), BOOLOID, 1, true, TYPALIGN_CHAR,
+						  &elems, &enulls, &nelems);
+		if (nelems != m)
+			elog(ERROR, "netflow.ensure_partitions_for returned %d elements for %d times",
+				 nelems, m);
+		for (i = 0; i < m; i++)
+		{
+			bool		ok = !enulls[i] && DatumGetBool(elems[i]);
+
+			to_flows[idx[i]] = ok;
+			if (ok)
+			{
+				/* a partition holds this hour now (it is at least an hour wide) */
+				int64		h = hour_of(flows[idx[i]].time_start);
+
+				hash_search(known_hours, &h, HASH_ENTER, NULL);
+			}
+		}
+		SPI_finish();
+	}
+	pfree(idx);
+	pfree(times);
+	return m;
+}
+
+/* The multi-insert buffer of partition 'rri', created on first use. */
+static NfPartBuffer *
+buffer_for(List **buffers, ResultRelInfo *rri)
+{
+	ListCell   *lc;
+	NfPartBuffer *pb;
+
+	foreach(lc, *buffers)
+	{
+		pb = (NfPartBuffer *) lfirst(lc);
+		if (pb->rri == rri)
+			return pb;
+	}
+	pb = palloc0(sizeof(NfPartBuffer));
+	pb->rri = rri;
+	pb->bistate = GetBulkInsertState();
+	*buffers = lappend(*buffers, pb);
+	return pb;
+}
+
+/* Write a partition's buffered rows and their index entries. */
+static void
+flush_buffer(EState *estate, NfPartBuffer *pb, CommandId cid)
+{
+	ResultRelInfo *rri = pb->rri;
+	MemoryContext oldcxt;
+	int			i;
+
+	if (pb->nused == 0)
+		return;
+
+	oldcxt = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
+	table_multi_insert(rri->ri_RelationDesc, pb->slots, pb->nused, cid, 0,
+					   pb->bistate);
+	MemoryContextSwitchTo(oldcxt);
+
+	for (i = 0; i < pb->nused; i++)
+	{
+		if (rri->ri_NumIndices > 0)
+		{
+			List	   *recheck;
+
+			recheck = ExecInsertIndexTuples(rri, pb->slots[i], estate,
+											false, false, NULL, NIL);
+			list_free(recheck);
+		}
+		ExecClearTuple(pb->slots[i]);
+	}
+	ResetPerTupleExprContext(estate);
+	pb->nused = 0;
+}
+
+/* Insert the selected flows into netflow.<relname> (caller's transaction). */
+void
+nf_insert_flows(const char *relname, const nf_flow_record *flows, int n,
+				const bool *to_flows, bool want)
+{
+	RangeVar   *rv;
+	Oid			relid;
+	RangeTblEntry *rte;
+	EState	   *estate;
+	ResultRelInfo *root;
+	ModifyTableState *mtstate;
+	PartitionTupleRouting *proute;
+	TupleTableSlot *rootslot;
+	Relation	rel;
+	TupleDesc	tupdesc;
+	List	   *buffers = NIL;
+	ListCell   *lc;
+	CommandId	cid;
+	int			attidx[NF_FLOWS_NATTS];
+	Datum		values[NF_FLOWS_NATTS];
+	bool		nulls[NF_FLOWS_NATTS];
+	int			i;
+
+	if (n <= 0)
+		return;
+	if (to_flows != NULL)
+	{
+		for (i = 0; i < n; i++)
+			if (to_flows[i] == want)
+				break;
+		if (i == n)
+			return;				/* none for this table */
+	}
+
+	/* look the table up again every time: it may have been recreated */
+	rv = makeRangeVar("netflow", pstrdup(relname), -1);
+	relid = RangeVarGetRelidExtended(rv, RowExclusiveLock, 0, NULL, NULL);
+
+	rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_RELATION;
+	rte->relid = relid;
+	rte->relkind = get_rel_relkind(relid);
+	rte->rellockmode = RowExclusiveLock;
+	rte->requiredPerms = ACL_INSERT;
+	ExecCheckRTPerms(list_make1(rte), true);
+
+	estate = CreateExecutorState();
+	ExecInitRangeTable(estate, list_make1(rte));
+	root = makeNode(ResultRelInfo);
+	ExecInitResultRelation(estate, root, 1);
+	rel = root->ri_RelationDesc;
+	tupdesc = RelationGetDescr(rel);
+
+	/* the columns may have moved (dropped and re-added ones) */
+	nf_flows_map_tupdesc(tupdesc, psprintf("netflow.%s", relname), attidx);
+
+	CheckValidResultRel(root, CMD_INSERT);
+
+	mtstate = makeNode(ModifyTableState);
+	mtstate->ps.plan = NULL;
+	mtstate->ps.state = estate;
+	mtstate->operation = CMD_INSERT;
+	mtstate->mt_nrels = 1;
+	mtstate->resultRelInfo = root;
+	mtstate->rootResultRelInfo = root;
+
+	proute = NULL;
+	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+		proute = ExecSetupPartitionTupleRouting(estate, rel);
+	else if (rel->rd_rel->relhasindex)
+		ExecOpenIndices(root, false);
+
+	rootslot = ExecInitExtraTupleSlot(estate, tupdesc, &TTSOpsVirtual);
+	cid = GetCurrentCommandId(true);
+
+	for (i = 0; i < n; i++)
+	{
+		ResultRelInfo *rri;
+		NfPartBuffer *pb;
+		TupleTableSlot *slot;
+		MemoryContext oldcxt;
+		int			c;
+
+		CHECK_FOR_INTERRUPTS();
+		if (to_flows != NULL && to_flows[i] != want)
+			continue;
+
+		ExecClearTuple(rootslot);
+		oldcxt = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
+		nf_flow_to_values(&flows[i], values, nulls);
+		MemoryContextSwitchTo(oldcxt);
+		memset(rootslot->tts_isnull, true, sizeof(bool) * tupdesc->natts);
+		for (c = 0; c < NF_FLOWS_NATTS; c++)
+		{
+			rootslot->tts_values[attidx[c]] = values[c];
+			rootslot->tts_isnull[attidx[c]] = nulls[c];
+		}
+		ExecStoreVirtualTuple(rootslot);
+
+		if (proute)
+			rri = ExecFindPartition(mtstate, root, proute, rootslot, estate);
+		else
+			rri = root;
+
+		pb = buffer_for(&buffers, rri);
+		if (pb->slots[pb->nused] == NULL)
+			pb->slots[pb->nused] = table_slot_create(rri->ri_RelationDesc,
+													 &estate->es_tupleTable);
+		slot = pb->slots[pb->nused];
+		if (rri->ri_RootToPartitionMap != NULL)
+			execute_attr_map_slot(rri->ri_RootToPartitionMap->attrMap,
+								  rootslot, slot);
+		else
+			ExecCopySlot(slot, rootslot);
+		/* own copy: the values above live in per-tuple memory */
+		ExecMaterializeSlot(slot);
+		slot->tts_tableOid = RelationGetRelid(rri->ri_RelationDesc);
+
+		if (rri->ri_RelationDesc->rd_att->constr)
+			ExecConstraints(rri, slot, estate);
+
+		pb->nused++;
+		ResetPerTupleExprContext(estate);
+		if (pb->nused == NF_PART_BUFFER_ROWS)
+			flush_buffer(estate, pb, cid);
+	}
+
+	foreach(lc, buffers)
+	{
+		NfPartBuffer *pb = (NfPartBuffer *) lfirst(lc);
+
+		flush_buffer(estate, pb, cid);
+		FreeBulkInsertState(pb->bistate);
+	}
+
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	if (proute)
+		ExecCleanupTupleRouting(mtstate, proute);
+	/* closes the root's indexes too */
+	ExecCloseResultRelations(estate);
+	ExecCloseRangeTableRelations(estate);
+	FreeExecutorState(estate);
+}

@@ -1,0 +1,688 @@
+/*-------------------------------------------------------------------------
+ *
+ * inserter.c
+ *	  The collector's insert worker ("netflow inserter").
+ *
+ * One inserter takes datagrams from the shared queue, decodes them with a
+ * single nf_decoder (so an exporter's templates apply whichever receiver
+ * read the datagram), buffers the flows and inserts them in one
+ * transaction per flush: when netflow.batch_size flows are buffered or the
+ * oldest has waited netflow.flush_interval.  Template changes, sampling
+ * rates and the exporters' sequence state are saved to netflow.templates,
+ * netflow.sampling and netflow.exporter_state in the same transaction, and
+ * loaded into the decoder when the inserter starts.
+ *
+ * A failed flush (lock timeout, table altered, disk full, ...) is rolled
+ * back and retried with exponential back-off; the batch is kept.  While a
+ * batch is pending the inserter decodes no more than netflow.batch_size
+ * flows, so memory stays bounded and datagrams wait in the shared queue
+ * (whose overflow is counted by the receivers).
+ *
+ * On SIGTERM the inserter drains the queue and flushes, within a time
+ * budget, before exiting.
+ *
+ * The inserter also runs partition maintenance (netflow_maintenance_tick,
+ * src/maintenance.c) between flushes: one process connected to the
+ * database that holds the extension.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "collector.h"
+#include "collector_shmem.h"
+#include "collector_state.h"
+#include "decoder.h"
+#include "exporter_state.h"
+#include "flow_insert.h"
+#include "flow_tuple.h"
+#include "maintenance.h"
+
+/* Bytes moved out of the queue per lock acquisition. */
+#define NF_POP_CHUNK		(256 * 1024)
+
+/* Poll interval while waiting for CREATE EXTENSION. */
+#define NF_EXTENSION_POLL_MS 5000
+
+/* Retry back-off bounds. */
+#define NF_BACKOFF_MIN_MS	100
+#define NF_BACKOFF_MAX_MS	10000
+
+/* At most one error report per this many ms (the rest are counted). */
+#define NF_ERROR_LOG_MS		10000
+
+/* lock_timeout of the insert transactions. */
+#define NF_LOCK_TIMEOUT		"1s"
+
+/* Time allowed for draining the queue at shutdown. */
+#define NF_SHUTDOWN_BUDGET_MS 5000
+
+/*
+ * A batch refused this many times in a row for a data reason (constraint
+ * or data exception) is salvaged in chunks of NF_SALVAGE_CHUNK rows.
+ */
+#define NF_SALVAGE_AFTER	2
+#define NF_SALVAGE_CHUNK	100
+
+/* Exporter table publication and pending-data expiry interval. */
+#define NF_HOUSEKEEPING_MS	1000
+
+/* Decoded flows waiting to be inserted. */
+typedef struct NfBatch
+{
+	nf_flow_record *flows;
+	int			n;
+	int			cap;
+	int64		dirty_since_us; /* first unsaved flow or state, 0: none */
+} NfBatch;
+
+static NfBatch batch;
+static nf_decoder *decoder = NULL;
+static char *popbuf = NULL;
+static uint64 decoder_base[NF_CTR__COUNT];
+
+/* datagrams decoded since the sequence state was last saved */
+static bool sequences_dirty = false;
+
+/* retry state */
+static int	backoff_ms = 0;
+static int64 retry_at_us = 0;
+static int64 last_error_log_us = 0;
+static int	errors_not_logged = 0;
+static int	data_failures = 0;	/* consecutive data-caused failures */
+static char last_rejection[NF_LAST_ERROR_LEN];
+static Oid	extension_oid = InvalidOid;
+
+/* Milliseconds from now until 'us' (at least 0). */
+static long
+ms_until(int64 us, int64 now)
+{
+	if (us <= now)
+		return 0;
+	return (long) ((us - now + 999) / 1000);
+}
+
+/* nf_emit_fn: append a decoded flow to the batch. */
+static void
+emit_flow(void *arg, const nf_flow_record *rec)
+{
+	if (nf_flow_unstorable(rec) != NULL)
+	{
+		nf_count(NF_INSERTER_SLOT, NFW_DROP_UNSTORABLE, 1);
+		return;
+	}
+	if (batch.n == batch.cap)
+	{
+		int			newcap = batch.cap * 2;
+
+		batch.flows = repalloc_huge(batch.flows,
+									sizeof(nf_flow_record) * (Size) newcap);
+		batch.cap = newcap;
+	}
+	batch.flows[batch.n++] = *rec;
+	if (batch.dirty_since_us == 0)
+		batch.dirty_since_us = nf_now_us();
+}
+
+/* Copy the decoder's counters to shared memory. */
+static void
+publish_decoder_counters(void)
+{
+	const uint64_t *c = nf_decoder_counters(decoder);
+	NfWorkerSlot *s = &nf_shared->slots[NF_INSERTER_SLOT];
+	int			i;
+
+	for (i = 0; i < NF_CTR__COUNT; i++)
+		pg_atomic_write_u64(&s->decoder[i], decoder_base[i] + c[i]);
+	nf_count_set(NF_INSERTER_SLOT, NFW_FLOWS_BUFFERED, (uint64) batch.n);
+}
+
+/*
+ * Decode queued datagrams until the batch holds netflow.batch_size flows
+ * or the queue is empty.  Returns true if the queue may hold more.
+ */
+static bool
+decode_queued(void)
+{
+	for (;;)
+	{
+		Size		got,
+					off = 0;
+
+		if (batch.n >= nf_batch_size)
+			return true;
+		got = nf_queue_pop(popbuf, NF_POP_CHUNK);
+		if (got == 0)
+			return false;
+		while (off < got)
+		{
+			NfQueueEntry *e = (NfQueueEntry *) (popbuf + off);
+
+			(void) nf_decode(decoder,
+							 (const uint8_t *) e + MAXALIGN(sizeof(NfQueueEntry)),
+							 e->len, &e->exporter, e->received_us,
+							 emit_flow, NULL);
+			off += e->total;
+		}
+		sequences_dirty = true;
+		if (batch.dirty_since_us == 0)
+			batch.dirty_since_us = nf_now_us();
+		publish_decoder_counters();
+	}
+}
+
+/* Apply the settings of the insert transactions to this session. */
+static void
+apply_session_settings(void)
+{
+	SetConfigOption("synchronous_commit",
+					nf_sync_commit_name(nf_synchronous_commit),
+					PGC_USERSET, PGC_S_SESSION);
+	SetConfigOption("lock_timeout", NF_LOCK_TIMEOUT, PGC_USERSET, PGC_S_SESSION);
+	SetConfigOption("application_name", "netflow inserter",
+					PGC_USERSET, PGC_S_SESSION);
+}
+
+/* Handle a pending SIGHUP. */
+static void
+reload_if_asked(void)
+{
+	if (ConfigReloadPending)
+	{
+		ConfigReloadPending = false;
+		ProcessConfigFile(PGC_SIGHUP);
+		apply_session_settings();
+	}
+}
+
+/* Is the extension installed in our database? */
+static bool
+extension_exists(void)
+{
+	bool		found;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	found = OidIsValid(get_extension_oid("netflow", true));
+	CommitTransactionCommand();
+	return found;
+}
+
+/*
+ * Wait (quietly) until CREATE EXTENSION netflow has been run in our
+ * database.  Returns false if asked to shut down meanwhile.
+ */
+static bool
+wait_for_extension(void)
+{
+	bool		logged = false;
+
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+		reload_if_asked();
+		if (ShutdownRequestPending)
+			return false;
+		if (extension_exists())
+		{
+			if (logged)
+				ereport(LOG,
+						(errmsg("netflow inserter found the netflow extension in database \"%s\"",
+								nf_database)));
+			return true;
+		}
+		if (!logged)
+		{
+			ereport(LOG,
+					(errmsg("netflow inserter is waiting for CREATE EXTENSION netflow in database \"%s\"",
+							nf_database),
+					 errdetail("Received datagrams wait in the shared queue.")));
+			logged = true;
+		}
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 NF_EXTENSION_POLL_MS, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/*
+ * Load the saved templates, sampling rates and sequence state into the
+ * decoder (errors are logged).
+ */
+static void
+load_state(void)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	PG_TRY();
+	{
+		(void) nf_state_load_templates(decoder);
+		nf_state_load_exporter_state(decoder);
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * Report a failed flush (rate-limited) and remember it as last error.
+ * Returns the error's SQLSTATE.
+ */
+static int
+report_flush_error(MemoryContext cxt)
+{
+	ErrorData  *edata;
+	int64		now = nf_now_us();
+	char		msg[NF_LAST_ERROR_LEN];
+	int			code;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	code = edata->sqlerrcode;
+	snprintf(msg, sizeof(msg), "%s", edata->message ? edata->message : "unknown error");
+	nf_set_last_error(NF_INSERTER_SLOT, msg);
+
+	if (last_error_log_us == 0 || now - last_error_log_us >= NF_ERROR_LOG_MS * INT64CONST(1000))
+	{
+		/* log the original report, then what we do about it */
+		EmitErrorReport();
+		ereport(LOG,
+				(errmsg("netflow inserter keeps %d flows and retries the insert",
+						batch.n),
+				 errors_not_logged > 0 ?
+				 errdetail("%d similar failures were not logged.", errors_not_logged) : 0));
+		last_error_log_us = now;
+		errors_not_logged = 0;
+	}
+	else
+		errors_not_logged++;
+	FreeErrorData(edata);
+	FlushErrorState();
+	return code;
+}
+
+/* Is this SQLSTATE about the data itself (a row the table refuses)? */
+static bool
+is_data_error(int code)
+{
+	return ERRCODE_TO_CATEGORY(code) == ERRCODE_DATA_EXCEPTION ||
+		ERRCODE_TO_CATEGORY(code) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION;
+}
+
+/*
+ * Insert flows [off, off + n) in a subtransaction.  Returns false if the
+ * table refused them for a data reason (rolled back); other errors are
+ * re-thrown to fail the whole flush.
+ */
+static bool
+insert_in_subxact(int off, int n, const bool *to_flows)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool ok = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		nf_insert_flows("flows", batch.flows + off, n, to_flows + off, true);
+		nf_insert_flows("flows_future", batch.flows + off, n, to_flows + off, false);
+		ReleaseCurrentSubTransaction();
+		ok = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		if (!is_data_error(edata->sqlerrcode))
+		{
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcxt);
+			CurrentResourceOwner = oldowner;
+			ReThrowError(edata);
+		}
+		snprintf(last_rejection, sizeof(last_rejection), "%s", edata->message);
+		FreeErrorData(edata);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+	return ok;
+}
+
+/*
+ * Salvage a batch the table keeps refusing: insert it in chunks, each in a
+ * subtransaction; a refused chunk is retried row by row and the rows the
+ * table refuses on their own are dropped (counted as drop_rejected).
+ * Returns the number of rows dropped.
+ */
+static int
+insert_salvaging(const bool *to_flows)
+{
+	int			rejected = 0;
+	int			off;
+
+	for (off = 0; off < batch.n; off += NF_SALVAGE_CHUNK)
+	{
+		int			n = Min(NF_SALVAGE_CHUNK, batch.n - off);
+		int			i;
+
+		if (insert_in_subxact(off, n, to_flows))
+			continue;
+		for (i = off; i < off + n; i++)
+			if (!insert_in_subxact(i, 1, to_flows))
+				rejected++;
+	}
+	return rejected;
+}
+
+/*
+ * Insert the batch and save pending templates in one transaction.
+ * Returns true on commit; on failure the batch is kept and a retry time
+ * is set.
+ */
+static bool
+flush_batch(void)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile bool ok = false;
+	volatile int templates = 0;
+	volatile int routed = 0;
+	bool	   *volatile to_flows = NULL;
+	volatile int rejected = 0;
+	volatile int code = 0;
+
+	pgstat_report_activity(STATE_RUNNING, "netflow: inserting flows");
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	PG_TRY();
+	{
+		Oid			extoid = get_extension_oid("netflow", true);
+
+		if (!OidIsValid(extoid))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("extension \"netflow\" does not exist in database \"%s\"",
+							nf_database)));
+		if (extoid != extension_oid)
+		{
+			/* recreated: netflow.templates is empty again */
+			if (OidIsValid(extension_oid))
+			{
+				nf_state_forget_saved();
+				nf_state_forget_saved_sequences();
+			}
+			extension_oid = extoid;
+		}
+		to_flows = palloc(sizeof(bool) * Max(batch.n, 1));
+		routed = nf_route_flows(batch.flows, batch.n, to_flows);
+		if (data_failures >= NF_SALVAGE_AFTER)
+			rejected = insert_salvaging(to_flows);
+		else
+		{
+			nf_insert_flows("flows", batch.flows, batch.n, to_flows, true);
+			nf_insert_flows("flows_future", batch.flows, batch.n, to_flows, false);
+		}
+		templates = nf_state_save_templates();
+		(void) nf_state_save_sampling();
+		(void) nf_state_save_sequences(decoder);
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		ok = true;
+	}
+	PG_CATCH();
+	{
+		code = report_flush_error(oldcxt);
+		AbortCurrentTransaction();
+		nf_forget_partitions();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	pgstat_report_activity(STATE_IDLE, NULL);
+
+	if (routed > 0)
+		nf_count(NF_INSERTER_SLOT, NFW_FLOWS_ROUTED, routed);
+	if (ok)
+	{
+		if (rejected > 0)
+		{
+			nf_count(NF_INSERTER_SLOT, NFW_DROP_REJECTED, rejected);
+			nf_set_last_error(NF_INSERTER_SLOT, last_rejection);
+			ereport(LOG,
+					(errmsg("netflow inserter dropped %d of %d flows that netflow.flows refused",
+							rejected, batch.n),
+					 errdetail("Last refusal: %s", last_rejection)));
+		}
+		data_failures = 0;
+		nf_count(NF_INSERTER_SLOT, NFW_FLOWS_INSERTED, (uint64) (batch.n - rejected));
+		nf_count(NF_INSERTER_SLOT, NFW_BATCHES, 1);
+		if (templates > 0)
+			nf_count(NF_INSERTER_SLOT, NFW_TEMPLATES_SAVED, templates);
+		nf_state_templates_committed();
+		nf_state_sampling_committed();
+		nf_state_sequences_committed();
+		sequences_dirty = false;
+		batch.n = 0;
+		batch.dirty_since_us = 0;
+		backoff_ms = 0;
+		retry_at_us = 0;
+		if (errors_not_logged > 0 || last_error_log_us != 0)
+		{
+			ereport(LOG,
+					(errmsg("netflow inserter recovered: insert succeeded"),
+					 errors_not_logged > 0 ?
+					 errdetail("%d failures were not logged.", errors_not_logged) : 0));
+			errors_not_logged = 0;
+			last_error_log_us = 0;
+		}
+	}
+	else
+	{
+		if (is_data_error(code))
+			data_failures++;
+		else
+			data_failures = 0;
+		nf_count(NF_INSERTER_SLOT, NFW_INSERT_RETRIES, 1);
+		backoff_ms = backoff_ms == 0 ? NF_BACKOFF_MIN_MS :
+			Min(backoff_ms * 2, NF_BACKOFF_MAX_MS);
+		retry_at_us = nf_now_us() + (int64) backoff_ms * 1000;
+	}
+	nf_count_set(NF_INSERTER_SLOT, NFW_FLOWS_BUFFERED, (uint64) batch.n);
+	return ok;
+}
+
+/*
+ * Is anything (flows, template changes, sampling rates, sequence state of
+ * datagrams decoded since the last flush) waiting to be written?
+ */
+static bool
+batch_dirty(void)
+{
+	return batch.n > 0 || nf_state_pending_templates() > 0 ||
+		nf_state_pending_sampling() > 0 || sequences_dirty;
+}
+
+/*
+ * Shutdown: decode and insert what the queue holds, within a time budget.
+ */
+static void
+drain_and_exit(void)
+{
+	int64		deadline = nf_now_us() + NF_SHUTDOWN_BUDGET_MS * INT64CONST(1000);
+	uint64		used,
+				entries,
+				size,
+				hw;
+
+	for (;;)
+	{
+		bool		more = decode_queued();
+		int64		now = nf_now_us();
+
+		if (!batch_dirty() && !more)
+			break;
+		if (now >= deadline)
+			break;
+		if (retry_at_us > now)
+		{
+			pg_usleep(Min(ms_until(retry_at_us, now), ms_until(deadline, now)) * 1000L);
+			continue;
+		}
+		(void) flush_batch();
+	}
+
+	nf_queue_usage(&used, &entries, &size, &hw);
+	if (batch.n > 0 || entries > 0)
+	{
+		nf_count(NF_INSERTER_SLOT, NFW_DROP_SHUTDOWN, (uint64) batch.n);
+		ereport(LOG,
+				(errmsg("netflow inserter stopped with %d flows not inserted and " UINT64_FORMAT " datagrams queued",
+						batch.n, entries)));
+	}
+	else
+		ereport(LOG, (errmsg("netflow inserter stopped after flushing everything")));
+
+	/*
+	 * Exit status 1: the postmaster restarts us after bgw_restart_time if
+	 * the server keeps running (pg_terminate_backend); 0 would unregister.
+	 */
+	proc_exit(1);
+}
+
+/* Entry point of the insert worker. */
+void
+nf_inserter_main(Datum main_arg)
+{
+	int64		last_housekeeping = 0;
+	int			i;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
+	BackgroundWorkerUnblockSignals();
+
+	if (nf_shared == NULL)
+		ereport(FATAL,
+				(errmsg("netflow inserter started without the netflow shared memory")));
+
+	BackgroundWorkerInitializeConnection(nf_database,
+										 (nf_role && nf_role[0]) ? nf_role : NULL,
+										 0);
+	nf_worker_attach(NF_INSERTER_SLOT);
+	apply_session_settings();
+
+	/* counters continue from the previous inserter's */
+	for (i = 0; i < NF_CTR__COUNT; i++)
+		decoder_base[i] = pg_atomic_read_u64(&nf_shared->slots[NF_INSERTER_SLOT].decoder[i]);
+
+	decoder = nf_decoder_create(NULL);
+	if (decoder == NULL)
+		ereport(FATAL,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory creating the netflow decoder")));
+	nf_decoder_on_template(decoder, nf_state_template_event, NULL);
+	nf_decoder_on_sampling(decoder, nf_state_sampling_event, NULL);
+
+	popbuf = MemoryContextAlloc(TopMemoryContext, NF_POP_CHUNK);
+	batch.cap = 1024;
+	batch.flows = MemoryContextAlloc(TopMemoryContext,
+									 sizeof(nf_flow_record) * batch.cap);
+	batch.n = 0;
+	batch.dirty_since_us = 0;
+
+	if (!wait_for_extension())
+		proc_exit(1);			/* restarted unless the server stops */
+	load_state();
+	ereport(LOG,
+			(errmsg("netflow inserter started in database \"%s\"", nf_database)));
+
+	for (;;)
+	{
+		bool		more;
+		int64		now;
+		long		timeout;
+		long		maintenance_ms;
+
+		CHECK_FOR_INTERRUPTS();
+		reload_if_asked();
+		if (ShutdownRequestPending)
+			drain_and_exit();
+
+		more = decode_queued();
+		now = nf_now_us();
+
+		if (batch_dirty() && now >= retry_at_us &&
+			(batch.n >= nf_batch_size ||
+			 now - batch.dirty_since_us >= (int64) nf_flush_interval_ms * 1000))
+		{
+			if (flush_batch())
+				continue;		/* look at the queue again at once */
+			now = nf_now_us();
+		}
+
+		if (now - last_housekeeping >= NF_HOUSEKEEPING_MS * INT64CONST(1000))
+		{
+			nf_decoder_expire(decoder, now);
+			publish_decoder_counters();
+			nf_state_publish_exporters(decoder);
+			last_housekeeping = now;
+		}
+
+		/*
+		 * Partition maintenance (premake, retention) runs here, between
+		 * flushes and outside any transaction; the receivers keep queueing
+		 * meanwhile.
+		 */
+		maintenance_ms = netflow_maintenance_tick();
+		now = nf_now_us();
+
+		/* sleep until new data, the flush deadline or the retry time */
+		timeout = NF_HOUSEKEEPING_MS;
+		if (maintenance_ms >= 0)
+			timeout = Min(timeout, Max(maintenance_ms, 1));
+		if (retry_at_us > now)
+			timeout = Min(timeout, ms_until(retry_at_us, now));
+		else if (more && batch.n < nf_batch_size)
+			timeout = 0;
+		if (batch_dirty() && retry_at_us <= now)
+			timeout = Min(timeout,
+						  ms_until(batch.dirty_since_us + (int64) nf_flush_interval_ms * 1000, now));
+		if (timeout > 0)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 timeout, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+		}
+	}
+}
