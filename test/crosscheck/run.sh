@@ -47,14 +47,9 @@ trap cleanup EXIT
 
 # --- traffic ----------------------------------------------------------------
 PCAP="$WORK/traffic.pcap"
-# The shared generator (test/data) when the tree has it, else our own.
-if [ -f "$HERE/../data/make_pcap.py" ]; then
-	"$PY" "$HERE/../data/make_pcap.py" "$PCAP" >"$WORK/last.log" 2>&1 ||
-		bail "test/data/make_pcap.py failed"
-else
-	"$PY" "$HERE/make_pcap.py" "$PCAP" >"$WORK/last.log" 2>&1 ||
-		bail "make_pcap.py failed"
-fi
+# The shared deterministic generator of test/data.
+"$PY" "$HERE/../data/make_pcap.py" "$PCAP" >"$WORK/last.log" 2>&1 ||
+	bail "test/data/make_pcap.py failed"
 
 # --- export with softflowd, capture with tshark ------------------------------
 # capture NAME PORT OUT SOFTFLOWD-OPTIONS...: run softflowd on the pcap
