@@ -49,6 +49,20 @@ PG_FUNCTION_INFO_V1(entropy_normalized_final);
 
 #define ENTROPY_FORMAT_VERSION 1
 
+/*
+ * Rows of compact-table values are buffered and counted in batches of this
+ * many, so that the table slots of a batch are fetched from memory in
+ * parallel (prefetch) instead of one cache miss per row.  Counting is
+ * addition, so the counts are exactly those of counting row by row.
+ */
+#define ENTROPY_BATCH 16
+
+#if defined(__GNUC__) || defined(__clang__)
+#define entropy_prefetch(p) __builtin_prefetch(p, 1, 3)
+#else
+#define entropy_prefetch(p) ((void) (p))
+#endif
+
 /* Slot of the compact table for fixed-length values of at most 8 bytes. */
 typedef struct SmallSlot
 {
@@ -64,6 +78,9 @@ typedef struct EntropyState
 	int32		sn;				/* values in ss */
 	KeyTable	kt;				/* all other values */
 	int64		total;			/* sum of all counts */
+	int32		nbuf;			/* rows buffered in bufkey/bufw */
+	uint64		bufkey[ENTROPY_BATCH];	/* compact-table values not yet counted */
+	int64		bufw[ENTROPY_BATCH];	/* their weights */
 	Oid			typoid;			/* type of the values */
 	int16		typlen;
 	bool		typbyval;
@@ -162,9 +179,8 @@ small_grow(EntropyState *st)
  * absent; *isnew tells which.
  */
 static inline SmallSlot *
-small_slot(EntropyState *st, const char *key, uint32 len, bool *isnew)
+small_slot_word(EntropyState *st, uint64 k, bool *isnew)
 {
-	uint64		k = kt_load_word(key, len);
 	uint32		pos;
 
 	pos = (uint32) kt_mix64(k) & st->smask;
@@ -182,7 +198,7 @@ small_slot(EntropyState *st, const char *key, uint32 len, bool *isnew)
 			if (unlikely((uint64) (st->sn + 1) * 2 > (uint64) st->smask + 1))
 			{
 				small_grow(st);
-				return small_slot(st, key, len, isnew);
+				return small_slot_word(st, k, isnew);
 			}
 			s->key = k;
 			s->count = 0;
@@ -203,7 +219,7 @@ entropy_counter(EntropyState *st, const char *key, uint32 len, bool *isnew)
 	int32		idx;
 
 	if (st->small)
-		return &small_slot(st, key, len, isnew)->count;
+		return &small_slot_word(st, kt_load_word(key, len), isnew)->count;
 	hash = kt_hash(key, len);
 	idx = kt_find(&st->kt, hash, key, len, &slot);
 	*isnew = idx < 0;
@@ -222,6 +238,27 @@ entropy_add(EntropyState *st, const char *key, uint32 len, int64 w)
 	if (unlikely(pg_add_s64_overflow(*c, w, c) ||
 				 pg_add_s64_overflow(st->total, w, &st->total)))
 		entropy_overflow();
+}
+
+/* Count the buffered rows: prefetch their slots, then add each weight. */
+static void
+entropy_flush(EntropyState *st)
+{
+	int32		n = st->nbuf;
+
+	for (int32 i = 0; i < n; i++)
+		entropy_prefetch(&st->ss[(uint32) kt_mix64(st->bufkey[i]) & st->smask]);
+	/* nbuf is cleared first: an overflow ERROR must not leave rows to recount */
+	st->nbuf = 0;
+	for (int32 i = 0; i < n; i++)
+	{
+		bool		isnew;
+		int64	   *c = &small_slot_word(st, st->bufkey[i], &isnew)->count;
+
+		if (unlikely(pg_add_s64_overflow(*c, st->bufw[i], c) ||
+					 pg_add_s64_overflow(st->total, st->bufw[i], &st->total)))
+			entropy_overflow();
+	}
 }
 
 /* Number of distinct values held. */
@@ -301,7 +338,15 @@ entropy_step(FunctionCallInfo fcinfo, int64 w)
 	}
 	key = key_bytes_of_datum(PG_GETARG_DATUM(1), st->typlen, st->typbyval,
 							 buf, &len);
-	entropy_add(st, key, len, w);
+	if (st->small)
+	{
+		st->bufkey[st->nbuf] = kt_load_word(key, len);
+		st->bufw[st->nbuf] = w;
+		if (++st->nbuf == ENTROPY_BATCH)
+			entropy_flush(st);
+	}
+	else
+		entropy_add(st, key, len, w);
 	return st;
 }
 
@@ -361,6 +406,8 @@ entropy_combine(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("cannot combine entropy states of different value types")));
+	entropy_flush(s1);
+	entropy_flush(s2);
 	{
 		uint32		pos = 0;
 		const char *key;
@@ -383,6 +430,7 @@ entropy_serialize(PG_FUNCTION_ARGS)
 	EntropyState *st = (EntropyState *) PG_GETARG_POINTER(0);
 	StringInfoData buf;
 
+	entropy_flush(st);
 	initStringInfo(&buf);
 	appendStringInfoSpaces(&buf, VARHDRSZ);
 	pq_sendbyte(&buf, ENTROPY_FORMAT_VERSION);
@@ -494,20 +542,23 @@ int64_cmp(const void *a, const void *b)
 static bool
 entropy_compute(EntropyState *st, double *bits, int64 *ndistinct)
 {
-	int32		n = entropy_nvalues(st);
+	int32		n;
 	int64	   *counts;
 	int32		d = 0;
 	long double sum = 0.0L;
 	long double comp = 0.0L;
-	long double total = (long double) st->total;
+	long double total;
 	long double h;
 	uint32		pos = 0;
 	const char *key;
 	uint32		len;
 	int64		c;
 
+	entropy_flush(st);
+	n = entropy_nvalues(st);
 	if (st->total <= 0)
 		return false;
+	total = (long double) st->total;
 	elog(DEBUG1, "entropy: %d distinct values held in %zu bytes",
 		 n, entropy_memory(st));
 	counts = palloc(sizeof(int64) * Max(n, 1));
