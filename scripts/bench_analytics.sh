@@ -3,10 +3,12 @@
 # baselines on 10 million synthetic, skewed flows, serial and with 2 parallel
 # workers.  Uses the connection settings PGHOST, PGPORT, PGUSER, PGDATABASE
 # (the database must have the netflow extension).  Each figure is the best of
-# 3 runs, timed by psql's \timing, with the baseline measured in the same run.
+# 5 runs, timed by psql's \timing, with the baseline's runs alternating with
+# them in the same session.
 #
-# Options (environment): BENCH_ROWS (default 10000000), BENCH_KEEP=1 keeps
-# the table bench_analytics_flows, BENCH_PSQL (default psql).
+# Options (environment): BENCH_ROWS (default 10000000), BENCH_RUNS (default
+# 5), BENCH_KEEP=1 keeps the table bench_analytics_flows, BENCH_PSQL
+# (default psql).
 set -euo pipefail
 
 ROWS=${BENCH_ROWS:-10000000}
@@ -42,14 +44,17 @@ VACUUM ANALYZE $TABLE;
 SQL
 q -c "SELECT 'rows: ' || count(*) || ', distinct src_addr: ' || count(DISTINCT src_addr) || ', distinct dst_port: ' || count(DISTINCT dst_port) || ', size: ' || pg_size_pretty(pg_table_size('$TABLE')) FROM $TABLE"
 
-# best_of_3 SETTINGS QUERY: prints the best wall time in seconds.
-best_of_3() {
-	local best="" t
-	for _ in 1 2 3; do
-		t=$(q -c "$1" -c '\timing on' -c "$2" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)
-		if [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=$t; fi
-	done
-	awk -v ms="$best" 'BEGIN{printf "%.3f", ms/1000}'
+# best_pair SETTINGS QUERY BASELINE: runs the query and its baseline in
+# turn, BENCH_RUNS times each (default 5), in one session, and prints the
+# best wall time of each in seconds.  Alternating the two keeps a change of
+# the machine's speed during the run (other load, a neighbour on the host)
+# from favouring either side.
+best_pair() {
+	local args=(-c "$1" -c '\timing on') i
+	for ((i = 0; i < ${BENCH_RUNS:-5}; i++)); do args+=(-c "$2" -c "$3"); done
+	q "${args[@]}" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | paste - - |
+		awk '{ if (NR == 1 || $1 < a) a = $1; if (NR == 1 || $2 < b) b = $2 }
+			 END { printf "%.3f %.3f\n", a / 1000, b / 1000 }'
 }
 
 # is_parallel SETTINGS QUERY: "parallel" when the plan has a Partial Aggregate.
@@ -73,9 +78,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a > 0) printf "%.1fx", b/a; else p
 
 for mode in serial parallel; do
 	if [ $mode = serial ]; then S=$SERIAL; label="serial"; else S=$PARALLEL; label="2 workers"; fi
-	t1=$(best_of_3 "$S" "$TOPN"); b1=$(best_of_3 "$S" "$TOPN_BASE")
+	read -r t1 b1 < <(best_pair "$S" "$TOPN" "$TOPN_BASE")
 	echo "topn $label: $t1 s  baseline GROUP BY: $b1 s  speedup $(ratio "$t1" "$b1")   [$(plan_kind "$S" "$TOPN_INNER") / $(plan_kind "$S" "$TOPN_BASE")]"
-	t2=$(best_of_3 "$S" "$ENT"); b2=$(best_of_3 "$S" "$ENT_BASE")
+	read -r t2 b2 < <(best_pair "$S" "$ENT" "$ENT_BASE")
 	echo "entropy $label: $t2 s  baseline SQL formula: $b2 s  speedup $(ratio "$t2" "$b2")   [$(plan_kind "$S" "$ENT") / $(plan_kind "$S" "$ENT_BASE")]"
 done
 

@@ -55,43 +55,12 @@ kt_free(KeyTable *kt)
 	kt->nentries = 0;
 }
 
-/*
- * Look a key up.  Returns its entry index, or -1 when absent; *slotp is the
- * slot where it was found or where it would be inserted.
- */
-int32
-kt_find(const KeyTable *kt, uint64 hash, const char *key, uint32 len,
-		uint32 *slotp)
+/* Raise the error for a table without an empty slot (never expected). */
+void
+kt_full_error(void)
 {
-	uint32		pos = (uint32) hash & kt->mask;
-	uint32		tag = (uint32) hash;
-
-	for (uint32 probes = 0; probes <= kt->mask; probes++)
-	{
-		uint64		s = kt->slots[pos];
-
-		if (s == 0)
-		{
-			*slotp = pos;
-			return -1;
-		}
-		if ((uint32) (s >> 32) == tag)
-		{
-			int32		idx = (int32) (s & 0xffffffff) - 1;
-			const KtEntry *e = &kt->entries[idx];
-
-			if (e->hash == hash && e->len == len &&
-				memcmp(kt_key(e), key, len) == 0)
-			{
-				*slotp = pos;
-				return idx;
-			}
-		}
-		pos = (pos + 1) & kt->mask;
-	}
-	/* Unreachable: the load factor keeps at least half the slots empty. */
 	elog(ERROR, "key table is full");
-	return -1;
+	pg_unreachable();
 }
 
 /* Store key bytes into an entry whose previous key (if any) is released. */
@@ -127,11 +96,14 @@ kt_grow_slots(KeyTable *kt)
 	pfree(old);
 }
 
-/* Add a key known to be absent; returns the new entry's index. */
+/*
+ * kt_insert_at's general case: grows the entry array or the slot array (and
+ * then finds the key's slot again) as needed, and stores keys of any length.
+ */
 int32
-kt_insert(KeyTable *kt, uint64 hash, const char *key, uint32 len)
+kt_insert_slow(KeyTable *kt, uint32 slot, uint64 hash, const char *key,
+			 uint32 len)
 {
-	uint32		slot;
 	int32		idx;
 	KtEntry    *e;
 
@@ -151,10 +123,12 @@ kt_insert(KeyTable *kt, uint64 hash, const char *key, uint32 len)
 		kt->maxentries = newmax;
 	}
 	if ((uint64) (kt->nentries + 1) * 2 > (uint64) kt->mask + 1)
+	{
 		kt_grow_slots(kt);
-
-	if (kt_find(kt, hash, key, len, &slot) >= 0)
-		elog(ERROR, "key inserted twice into key table");
+		slot = (uint32) hash & kt->mask;
+		while (kt->slots[slot] != 0)
+			slot = (slot + 1) & kt->mask;
+	}
 
 	idx = kt->nentries++;
 	e = &kt->entries[idx];
@@ -166,63 +140,52 @@ kt_insert(KeyTable *kt, uint64 hash, const char *key, uint32 len)
 	return idx;
 }
 
-/*
- * Remove an entry's slot, keeping its entry (and key) in place so that it
- * can be reused by kt_relink.  Later slots of the probe run shift back so
- * lookups never stop early.
- */
-void
-kt_unlink(KeyTable *kt, int32 idx)
+/* Add a key known to be absent; returns the new entry's index. */
+int32
+kt_insert(KeyTable *kt, uint64 hash, const char *key, uint32 len)
 {
-	uint32		i = (uint32) kt->entries[idx].hash & kt->mask;
-	uint32		j;
-	uint32		probes;
+	uint32		slot;
 
-	for (probes = 0; probes <= kt->mask; probes++)
-	{
-		if ((kt->slots[i] & 0xffffffff) == (uint64) (idx + 1))
-			break;
-		i = (i + 1) & kt->mask;
-	}
-	if (probes > kt->mask)
-		elog(ERROR, "key table entry %d has no slot", idx);
-
-	j = i;
-	for (probes = 0; probes <= kt->mask; probes++)
-	{
-		uint64		s;
-		uint32		home;
-
-		j = (j + 1) & kt->mask;
-		s = kt->slots[j];
-		if (s == 0)
-			break;
-		home = (uint32) (s >> 32) & kt->mask;
-		/* The slot at j may move to i unless its home lies in (i, j]. */
-		if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
-		{
-			kt->slots[i] = s;
-			i = j;
-		}
-	}
-	kt->slots[i] = 0;
+	if (kt_find(kt, hash, key, len, &slot) >= 0)
+		elog(ERROR, "key inserted twice into key table");
+	return kt_insert_at(kt, slot, hash, key, len);
 }
 
-/* Give an unlinked entry a new key, known to be absent, and link it. */
+/*
+ * Drop every entry whose count is at most 'threshold' and subtract the
+ * threshold from the others (one Misra-Gries decrement of many keys at
+ * once).  Entries are compacted, so indexes change; the slots are rebuilt.
+ */
 void
-kt_relink(KeyTable *kt, int32 idx, uint64 hash, const char *key, uint32 len)
+kt_purge(KeyTable *kt, int64 threshold)
 {
-	KtEntry    *e = &kt->entries[idx];
-	uint32		slot = (uint32) hash & kt->mask;
+	int32		n = 0;
 
-	/* the caller knows the key is absent: take the first empty slot */
-	while (kt->slots[slot] != 0)
-		slot = (slot + 1) & kt->mask;
-	if (e->len > KT_INLINE)
-		pfree(e->k.ext);
-	e->hash = hash;
-	kt_set_key(kt, e, key, len);
-	kt->slots[slot] = ((uint64) (uint32) hash << 32) | (uint64) (idx + 1);
+	for (int32 i = 0; i < kt->nentries; i++)
+	{
+		KtEntry    *e = &kt->entries[i];
+
+		if (e->count > threshold)
+		{
+			if (n != i)
+				kt->entries[n] = *e;
+			kt->entries[n].count -= threshold;
+			n++;
+		}
+		else if (e->len > KT_INLINE)
+			pfree(e->k.ext);
+	}
+	kt->nentries = n;
+	memset(kt->slots, 0, ((Size) kt->mask + 1) * sizeof(uint64));
+	for (int32 i = 0; i < n; i++)
+	{
+		uint64		h = kt->entries[i].hash;
+		uint32		pos = (uint32) h & kt->mask;
+
+		while (kt->slots[pos] != 0)
+			pos = (pos + 1) & kt->mask;
+		kt->slots[pos] = ((uint64) (uint32) h << 32) | (uint64) (i + 1);
+	}
 }
 
 /* Bytes allocated by the table: entry array, slot array and long keys. */

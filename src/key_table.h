@@ -11,9 +11,11 @@
  * The table is open addressing with linear probing over a slot array; each
  * slot holds the low 32 bits of the key's hash (so a slot's home position is
  * known without touching its entry) and the index of an entry in a dense
- * entry array, so a probe rarely touches an entry that does not match.  Deletion (used by Space-Saving eviction) shifts later slots back,
- * so no tombstones accumulate.  Keys up to KT_INLINE bytes live inside the
- * entry: no allocation per key for addresses, ports and integers.
+ * entry array, so a probe rarely touches an entry that does not match.
+ * Keys are never deleted one by one: kt_purge (the top-N summary's
+ * Misra-Gries decrement) drops many at once and rebuilds the slots, so no
+ * tombstones exist.  Keys up to KT_INLINE bytes live inside the entry: no
+ * allocation per key for addresses, ports and integers.
  *
  *-------------------------------------------------------------------------
  */
@@ -62,7 +64,7 @@ kt_key(const KtEntry *e)
 }
 
 /* 64-bit multiply-xorshift finaliser: every input bit affects every output bit. */
-static inline uint64
+static pg_attribute_always_inline uint64
 kt_mix64(uint64 x)
 {
 	x ^= x >> 32;
@@ -74,52 +76,61 @@ kt_mix64(uint64 x)
 }
 
 /*
- * Load len (<= 8) bytes into a zeroed word, as memcpy would; constant-size
- * copies compile to plain moves instead of a library call.
+ * Load len (<= 8) bytes into a zeroed word, byte i at bits 8i .. 8i+7 (as
+ * memcpy would on a little-endian machine).  The word is assembled from
+ * 4-, 2- and 1-byte loads in registers: copying into a stack variable and
+ * reading it back whole would stall on store forwarding in every row.
  */
-static inline uint64
+static pg_attribute_always_inline uint64
 kt_load_word(const char *p, uint32 len)
 {
 	uint64		w = 0;
+	int			shift = 0;
 
-	switch (len)
+	if (len >= 8)
 	{
-		case 8:
-			memcpy(&w, p, 8);
-			break;
-		case 7:
-			memcpy(&w, p, 7);
-			break;
-		case 6:
-			memcpy(&w, p, 6);
-			break;
-		case 5:
-			memcpy(&w, p, 5);
-			break;
-		case 4:
-			memcpy(&w, p, 4);
-			break;
-		case 3:
-			memcpy(&w, p, 3);
-			break;
-		case 2:
-			memcpy(&w, p, 2);
-			break;
-		case 1:
-			memcpy(&w, p, 1);
-			break;
-		default:
-			break;
+		memcpy(&w, p, 8);
+		return w;
 	}
+	if (len & 4)
+	{
+		uint32		a;
+
+		memcpy(&a, p, 4);
+		w = a;
+		p += 4;
+		shift = 32;
+	}
+	if (len & 2)
+	{
+		uint16		b;
+
+		memcpy(&b, p, 2);
+		w |= (uint64) b << shift;
+		p += 2;
+		shift += 16;
+	}
+	if (len & 1)
+		w |= (uint64) (unsigned char) *p << shift;
 	return w;
 }
 
-/* Hash of a byte string: 8-byte words folded by multiply-rotate, then mixed. */
-static inline uint64
+/*
+ * Hash of a byte string: 8-byte words folded by multiply-rotate, then mixed.
+ * A key of at most 8 bytes (addresses, ports, integers) is one word and is
+ * only mixed: the finaliser is a bijection, so such keys of one length
+ * never share a 64-bit hash.
+ */
+static pg_attribute_always_inline uint64
 kt_hash(const char *p, uint32 len)
 {
-	uint64		h = UINT64CONST(0x9e3779b97f4a7c15) ^ ((uint64) len * UINT64CONST(0xff51afd7ed558ccd));
+	uint64		h;
 	uint64		w;
+
+	if (len <= 8)
+		return kt_mix64(kt_load_word(p, len) ^ ((uint64) len << 56) ^
+						UINT64CONST(0x9e3779b97f4a7c15));
+	h = UINT64CONST(0x9e3779b97f4a7c15) ^ ((uint64) len * UINT64CONST(0xff51afd7ed558ccd));
 
 	while (len >= 8)
 	{
@@ -141,13 +152,55 @@ kt_hash(const char *p, uint32 len)
 extern void kt_init(KeyTable *kt, MemoryContext cxt, int32 expected,
 					int32 sparse);
 extern void kt_free(KeyTable *kt);
-extern int32 kt_find(const KeyTable *kt, uint64 hash, const char *key,
-					 uint32 len, uint32 *slotp);
 extern int32 kt_insert(KeyTable *kt, uint64 hash, const char *key, uint32 len);
-extern void kt_unlink(KeyTable *kt, int32 idx);
-extern void kt_relink(KeyTable *kt, int32 idx, uint64 hash,
-					  const char *key, uint32 len);
+extern int32 kt_insert_slow(KeyTable *kt, uint32 slot, uint64 hash,
+							const char *key, uint32 len);
+extern void kt_purge(KeyTable *kt, int64 threshold);
 extern Size kt_memory(const KeyTable *kt);
+extern void kt_full_error(void) pg_attribute_noreturn();
+
+/*
+ * Look a key up.  Returns its entry index, or -1 when absent; *slotp is the
+ * slot where it was found or where it would be inserted.  Inline: it is the
+ * per-row step of both aggregates.
+ */
+static pg_attribute_always_inline int32
+kt_find(const KeyTable *kt, uint64 hash, const char *key, uint32 len,
+		uint32 *slotp)
+{
+	uint32		pos = (uint32) hash & kt->mask;
+	uint32		tag = (uint32) hash;
+
+	for (uint32 probes = 0; probes <= kt->mask; probes++)
+	{
+		uint64		s = kt->slots[pos];
+
+		if (s == 0)
+		{
+			*slotp = pos;
+			return -1;
+		}
+		if ((uint32) (s >> 32) == tag)
+		{
+			int32		idx = (int32) (s & 0xffffffff) - 1;
+			const KtEntry *e = &kt->entries[idx];
+
+			/*
+			 * A key of at most 8 bytes is determined by its length and
+			 * hash (kt_hash is a bijection on such keys of one length).
+			 */
+			if (e->hash == hash && e->len == len &&
+				(len <= 8 || memcmp(kt_key(e), key, len) == 0))
+			{
+				*slotp = pos;
+				return idx;
+			}
+		}
+		pos = (pos + 1) & kt->mask;
+	}
+	/* Unreachable: the load factor keeps at least half the slots empty. */
+	kt_full_error();
+}
 
 /*
  * Canonical key bytes of a datum of a type with the given length and
@@ -214,5 +267,48 @@ extern Datum datum_of_key_bytes(const char *key, uint32 len, int16 typlen,
 								bool typbyval);
 extern void check_key_bytes(const char *key, uint32 len, int16 typlen,
 							bool typbyval, int errcode_on_error);
+
+/*
+ * Copy a key of len <= 8 bytes into dst (8 bytes of room): one 8-byte
+ * store of the word kt_load_word assembled, instead of a call to memcpy.
+ */
+static inline void
+kt_store_short(char *dst, const char *key, uint32 len)
+{
+#ifdef WORDS_BIGENDIAN
+	memcpy(dst, key, len);
+#else
+	/* the word holds the key bytes in memory order, then zeroes */
+	uint64		w = kt_load_word(key, len);
+
+	memcpy(dst, &w, 8);
+#endif
+}
+
+/*
+ * Add a key known to be absent at the slot kt_find returned for it; returns
+ * the new entry's index.  Inline for the common case (room left, short
+ * key); kt_insert_slow grows the table or stores a long key.
+ */
+static inline int32
+kt_insert_at(KeyTable *kt, uint32 slot, uint64 hash, const char *key,
+			 uint32 len)
+{
+	int32		idx;
+	KtEntry    *e;
+
+	if (unlikely(len > 8 || kt->nentries >= kt->maxentries ||
+				 (uint64) (kt->nentries + 1) * 2 > (uint64) kt->mask + 1))
+		return kt_insert_slow(kt, slot, hash, key, len);
+	idx = kt->nentries++;
+	e = &kt->entries[idx];
+	e->hash = hash;
+	e->count = 0;
+	e->error = 0;
+	e->len = len;
+	kt_store_short(e->k.inl, key, len);
+	kt->slots[slot] = ((uint64) (uint32) hash << 32) | (uint64) (idx + 1);
+	return idx;
+}
 
 #endif							/* NETFLOW_KEY_TABLE_H */

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * topn_summary.h
- *	  Serialized form of a weighted Space-Saving summary: the on-disk and
+ *	  Serialized form of a weighted heavy-hitter summary: the on-disk and
  *	  binary (send/recv) format of netflow.topn_summary, also used for the
  *	  aggregate states passed between parallel workers.
  *

@@ -1,4 +1,4 @@
--- Top-N: weighted Space-Saving heavy-hitter summaries (src/topn.c,
+-- Top-N: weighted heavy-hitter summaries with error bounds (src/topn.c,
 -- src/topn_summary.c).  See docs/analytics.md.
 
 CREATE TYPE netflow.topn_summary;
@@ -22,7 +22,7 @@ CREATE TYPE netflow.topn_summary (
     STORAGE = extended
 );
 COMMENT ON TYPE netflow.topn_summary IS
-    'Weighted Space-Saving summary of the heaviest items; text form is JSON';
+    'Summary of the heaviest items with error bounds; text form is JSON';
 COMMENT ON FUNCTION netflow.topn_summary_in(cstring) IS 'Text input of topn_summary (JSON, validated)';
 COMMENT ON FUNCTION netflow.topn_summary_out(netflow.topn_summary) IS 'Text output of topn_summary (JSON)';
 COMMENT ON FUNCTION netflow.topn_summary_recv(internal) IS 'Binary input of topn_summary (validated)';
@@ -45,7 +45,7 @@ COMMENT ON CAST (netflow.topn_summary AS bytea) IS 'Summary to its binary form';
 CREATE FUNCTION netflow.topn_trans(internal, anyelement, bigint, integer) RETURNS internal
     AS 'MODULE_PATHNAME', 'topn_trans' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION netflow.topn_trans(internal, anyelement, bigint, integer) IS
-    'Transition function of topn: one Space-Saving update';
+    'Transition function of topn: count one row';
 CREATE FUNCTION netflow.topn_union_trans(internal, netflow.topn_summary) RETURNS internal
     AS 'MODULE_PATHNAME', 'topn_union_trans' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION netflow.topn_union_trans(internal, netflow.topn_summary) IS
@@ -78,7 +78,7 @@ CREATE AGGREGATE netflow.topn(key anyelement, weight bigint, capacity integer) (
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE netflow.topn(anyelement, bigint, integer) IS
-    'Heaviest keys by summed weight (Space-Saving; exact while distinct keys <= capacity)';
+    'Heaviest keys by summed weight (exact while distinct keys <= capacity, else bounded error)';
 
 CREATE AGGREGATE netflow.topn_union(summary netflow.topn_summary) (
     SFUNC = netflow.topn_union_trans,

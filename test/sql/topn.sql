@@ -1,4 +1,4 @@
--- netflow.topn / topn_union / topn_items: weighted Space-Saving summaries
+-- netflow.topn / topn_union / topn_items: weighted heavy-hitter summaries
 -- checked against exact GROUP BY answers on deterministic skewed data.
 
 -- Data set A: 997 sources (fits capacity 1000), Zipf-like bytes, 24 hours.
@@ -50,6 +50,27 @@ SELECT capacity,
        (SELECT coalesce(max(t.w), 0) <= netflow.topn_bound(s)
           FROM truth_b AS t WHERE t.item NOT IN (SELECT item FROM netflow.topn_items(s, 100000))) AS left_out_ok
 FROM sb ORDER BY capacity;
+-- the guarantee of one pass: no error and no left-out key above
+-- total / (capacity + 1), however often the state was purged
+SELECT capacity,
+       netflow.topn_bound(s) <= netflow.topn_total(s) / (capacity + 1) AS bound_guaranteed,
+       (SELECT max(error) <= netflow.topn_bound(s) FROM netflow.topn_items(s, 100000)) AS errors_within_bound
+FROM sb ORDER BY capacity;
+-- purges under heavy churn: 60,000 keys seen once (weight 1, all tied)
+-- between 3 heavy keys, capacity 5; the heavy keys are found with their
+-- bounds, and the bound is within the guarantee
+CREATE TEMP TABLE churn AS
+SELECT CASE WHEN i % 4 = 0 THEN 'heavy-' || (i % 3) ELSE 'k' || i END AS k
+FROM generate_series(1, 80000) AS i;
+CREATE TEMP TABLE truth_churn AS SELECT k AS item, count(*) AS w FROM churn GROUP BY 1;
+CREATE TEMP TABLE s_churn AS SELECT netflow.topn(k, 1, 5) AS s FROM churn;
+SELECT (SELECT array_agg(item ORDER BY item) FROM netflow.topn_items(s, 3)) AS heaviest,
+       (SELECT bool_and(t.w BETWEEN i.weight - i.error AND i.weight)
+          FROM netflow.topn_items(s, 100) AS i JOIN truth_churn AS t USING (item)) AS bounds_hold,
+       (SELECT max(t.w) <= netflow.topn_bound(s)
+          FROM truth_churn AS t WHERE t.item NOT IN (SELECT item FROM netflow.topn_items(s, 100))) AS left_out_ok,
+       netflow.topn_bound(s) <= netflow.topn_total(s) / 6 AS bound_guaranteed
+FROM s_churn;
 -- the true top 10 are all found at capacity 1000 (and at 100)
 SELECT capacity,
        (SELECT count(*) FROM (SELECT item FROM truth_b ORDER BY w DESC, item LIMIT 10) AS t
