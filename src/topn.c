@@ -170,10 +170,22 @@ partition_front(int64 *a, int32 lo, int32 hi, int64 p, bool orequal)
 	return f;
 }
 
+/* qsort comparator of int64 values, ascending. */
+static int
+int64_cmp(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
 /*
  * The k-th smallest (0-based) of a[0 .. n-1], n > k >= 0; reorders a.
  * Quickselect with a three-way split (many counts are equal) and pivots
- * from a fixed pseudo-random sequence: expected O(n) on any input.
+ * from a fixed pseudo-random sequence: expected O(n) on any input.  Should
+ * the pivots keep splitting badly (counts crafted against the fixed
+ * sequence), the remaining range is sorted instead: O(n log n) at worst.
  */
 static int64
 select_kth(int64 *a, int32 n, int32 k)
@@ -181,6 +193,7 @@ select_kth(int64 *a, int32 n, int32 k)
 	int32		lo = 0;
 	int32		hi = n;
 	uint64		rng = UINT64CONST(0x9e3779b97f4a7c15);
+	int			rounds = 0;
 
 	while (hi - lo > 1)
 	{
@@ -188,6 +201,11 @@ select_kth(int64 *a, int32 n, int32 k)
 		int32		lt;
 		int32		le;
 
+		if (++rounds > 64)
+		{
+			qsort(a + lo, hi - lo, sizeof(int64), int64_cmp);
+			return a[k];
+		}
 		rng ^= rng << 13;
 		rng ^= rng >> 7;
 		rng ^= rng << 17;
