@@ -16,13 +16,16 @@ INSERT INTO netflow.config_defaults (key, value, description) VALUES
 	('retention', '0',
 	 'Partitions whose whole range is older than now minus this interval are dropped by maintenance; 0 keeps everything'),
 	('future_tolerance', '1 day',
-	 'Flows starting later than now plus this interval (or after the premade partitions, whichever is later) go to netflow.flows_future');
+	 'Flows starting later than now plus this interval (or after the premade partitions, whichever is later) go to netflow.flows_future'),
+	('forget_exporters_after', '30 days',
+	 'Maintenance deletes the saved sequence state, templates and sampling rates of exporter streams not heard from for this long; 0 keeps them forever');
 
 -- The maintenance settings, parsed and validated.
 CREATE FUNCTION netflow.maintenance_settings(OUT partition_interval interval,
 											 OUT premake integer,
 											 OUT retention interval,
 											 OUT future_tolerance interval,
+											 OUT forget_exporters_after interval,
 											 OUT lock_timeout text)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -32,13 +35,15 @@ DECLARE
 	v		text;
 BEGIN
 	partition_interval := netflow.partition_interval();
-	FOREACH k IN ARRAY ARRAY['premake', 'retention', 'future_tolerance'] LOOP
+	FOREACH k IN ARRAY ARRAY['premake', 'retention', 'future_tolerance',
+							 'forget_exporters_after'] LOOP
 		v := netflow.config_get(k);
 		BEGIN
 			CASE k
 				WHEN 'premake' THEN premake := v::integer;
 				WHEN 'retention' THEN retention := v::interval;
-				ELSE future_tolerance := v::interval;
+				WHEN 'future_tolerance' THEN future_tolerance := v::interval;
+				ELSE forget_exporters_after := v::interval;
 			END CASE;
 		EXCEPTION WHEN data_exception THEN
 			RAISE EXCEPTION 'invalid value for netflow setting "%": "%"', k, v
@@ -62,6 +67,11 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'The future tolerance must be an interval of 0 or more.';
 	END IF;
+	IF forget_exporters_after IS NULL OR forget_exporters_after < interval '0' THEN
+		RAISE EXCEPTION 'invalid value for netflow setting "forget_exporters_after": "%"', forget_exporters_after
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The value must be a positive interval, or 0 to keep exporter state forever.';
+	END IF;
 	-- A GUC (src/partition_settings.c) when the library is loaded; the same
 	-- default when it is not.
 	lock_timeout := coalesce(nullif(current_setting('netflow.maintenance_lock_timeout', true), ''),
@@ -69,7 +79,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.maintenance_settings() IS
-	'Effective partition maintenance settings (partition_interval, premake, retention, future_tolerance from netflow.config; lock_timeout from the GUC netflow.maintenance_lock_timeout), validated';
+	'Effective maintenance settings (partition_interval, premake, retention, future_tolerance, forget_exporters_after from netflow.config; lock_timeout from the GUC netflow.maintenance_lock_timeout), validated';
 
 ------------------------------------------------------------------------
 -- Bookkeeping: counters, log, far-future flows
@@ -591,7 +601,59 @@ BEGIN
 			RETURN NEXT;
 	END;
 
-	-- 3. Retention, last: once a partition is dropped netflow.flows stays
+	-- 3. Forget exporter streams silent for longer than forget_exporters_after:
+	-- their saved sequence state, then the templates and sampling rates of
+	-- streams with no recent sequence state that were not saved recently
+	-- themselves.  The running collector keeps what it holds in memory; a
+	-- forgotten stream that comes back is treated as new (its rows are
+	-- written again as they change).
+	BEGIN
+		IF s.forget_exporters_after > interval '0' THEN
+			DECLARE
+				cutoff	timestamptz := now - s.forget_exporters_after;
+				n_seq	bigint;
+				n_tpl	bigint;
+				n_smp	bigint;
+			BEGIN
+				DELETE FROM netflow.exporter_state e WHERE e.last_seen < cutoff;
+				GET DIAGNOSTICS n_seq = ROW_COUNT;
+				DELETE FROM netflow.templates t
+				WHERE t.updated_at < cutoff
+				  AND NOT EXISTS (SELECT 1 FROM netflow.exporter_state e
+								  WHERE e.exporter = t.exporter AND e.obs_domain = t.obs_domain
+									AND e.version = t.version);
+				GET DIAGNOSTICS n_tpl = ROW_COUNT;
+				DELETE FROM netflow.sampling m
+				WHERE m.updated_at < cutoff
+				  AND NOT EXISTS (SELECT 1 FROM netflow.exporter_state e
+								  WHERE e.exporter = m.exporter AND e.obs_domain = m.obs_domain
+									AND e.version = m.version);
+				GET DIAGNOSTICS n_smp = ROW_COUNT;
+				IF n_seq + n_tpl + n_smp > 0 THEN
+					action := 'forgot';
+					partition := NULL;
+					lower := NULL;
+					upper := cutoff;
+					detail := format('exporter streams silent since %s deleted: sequence states %s, templates %s, sampling rates %s',
+									 cutoff, n_seq, n_tpl, n_smp);
+					RAISE LOG 'netflow maintenance: %', detail;
+					RETURN NEXT;
+				END IF;
+			END;
+		END IF;
+	EXCEPTION WHEN OTHERS THEN
+		action := 'error';
+		partition := NULL;
+		lower := NULL;
+		upper := NULL;
+		detail := 'forgetting exporters: ' || SQLERRM;
+		RAISE WARNING 'netflow maintenance: %', detail;
+		n_errors := n_errors + 1;
+		errs := errs || detail;
+		RETURN NEXT;
+	END;
+
+	-- 4. Retention, last: once a partition is dropped netflow.flows stays
 	-- locked until commit, so nothing slow may follow.
 	BEGIN
 		FOR r IN SELECT * FROM netflow.drop_partitions(s.retention, now) LOOP
@@ -632,7 +694,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.run_maintenance(timestamptz) IS
-	'One partition maintenance run as of now: create the premake partitions ahead, purge/move far-future flows, drop partitions past the retention; returns what it did and logs to netflow.maintenance_log; skipped when another run is in progress';
+	'One maintenance run as of now: create the premake partitions ahead, purge/move far-future flows, forget the saved state of exporters silent past forget_exporters_after, drop partitions past the retention; returns what it did and logs to netflow.maintenance_log; skipped when another run is in progress';
 REVOKE ALL ON FUNCTION netflow.run_maintenance(timestamptz) FROM PUBLIC;
 
 ------------------------------------------------------------------------

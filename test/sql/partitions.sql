@@ -129,3 +129,34 @@ WHERE p.oid IN ('netflow.run_maintenance(timestamptz)'::regprocedure,
 				'netflow.drop_partitions(interval, timestamptz)'::regprocedure,
 				'netflow.ensure_partitions_for(timestamptz[], timestamptz)'::regprocedure)
 ORDER BY 1;
+
+-- Exporter streams silent for longer than forget_exporters_after (30 days
+-- by default) are forgotten: their saved sequence state, then the templates
+-- and sampling rates of streams with no sequence state left that were not
+-- saved recently themselves.
+BEGIN;
+INSERT INTO netflow.exporter_state (exporter, obs_domain, version, next_sequence, last_seen) VALUES
+	('192.0.2.1', 0, 10, 100, '2030-01-01 00:00+00'),	-- silent 40 days: forgotten
+	('192.0.2.2', 0, 10, 200, '2030-02-05 00:00+00');	-- heard 5 days ago: kept
+INSERT INTO netflow.templates (exporter, obs_domain, version, template_id, is_options, raw, updated_at) VALUES
+	('192.0.2.1', 0, 10, 256, false, '\x010000010008000400', '2029-12-31 00:00+00'),	-- stream forgotten: deleted
+	('192.0.2.2', 0, 10, 256, false, '\x010000010008000400', '2029-12-31 00:00+00'),	-- old, stream active: kept
+	('192.0.2.3', 7, 9, 300, false, '\x012c000100080004', '2030-02-09 00:00+00');	-- no state, saved yesterday: kept
+INSERT INTO netflow.sampling (exporter, obs_domain, version, sampler_kind, sampler_id, sampling_interval, updated_at) VALUES
+	('192.0.2.1', 0, 10, 'exporter', 0, 100, '2029-12-31 00:00+00'),	-- stream forgotten: deleted
+	('192.0.2.3', 7, 9, 'sampler', 2, 10, '2029-12-01 00:00+00');		-- no state, old: deleted
+SELECT action, upper, detail FROM netflow.run_maintenance('2030-02-10 00:00+00') WHERE action IN ('forgot', 'error');
+SELECT exporter, version, next_sequence FROM netflow.exporter_state ORDER BY exporter;
+SELECT exporter, version, template_id FROM netflow.templates ORDER BY exporter;
+SELECT exporter, sampler_id FROM netflow.sampling ORDER BY exporter;
+-- a second run finds nothing more to forget
+SELECT count(*) AS forgot_rows FROM netflow.run_maintenance('2030-02-10 00:00+00') WHERE action = 'forgot';
+-- 0 keeps exporter state forever, even ten years later
+INSERT INTO netflow.config VALUES ('forget_exporters_after', '0');
+SELECT count(*) AS forgot_rows FROM netflow.run_maintenance('2040-02-10 00:00+00') WHERE action = 'forgot';
+SELECT count(*) AS streams FROM netflow.exporter_state;
+-- an invalid value is an error row of the run, not an aborted run
+UPDATE netflow.config SET value = '-1 day' WHERE key = 'forget_exporters_after';
+SELECT action, detail FROM netflow.run_maintenance('2030-02-10 00:00+00') WHERE action = 'error';
+SELECT * FROM netflow.maintenance_settings();
+ROLLBACK;
