@@ -525,16 +525,6 @@ entropy_deserialize(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-/* Ascending order of int64. */
-static int
-int64_cmp(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-
-	return x < y ? -1 : (x > y ? 1 : 0);
-}
-
 /*
  * Entropy in bits of a state; *ndistinct receives the number of values
  * with a positive count.  Returns false when nothing was counted.
@@ -565,7 +555,7 @@ entropy_compute(EntropyState *st, double *bits, int64 *ndistinct)
 	while (entropy_next(st, &pos, &key, &len, &c))
 		if (c > 0 && d < n)
 			counts[d++] = c;
-	qsort(counts, d, sizeof(int64), int64_cmp);
+	qsort(counts, d, sizeof(int64), kt_int64_cmp);
 	for (int32 i = 0; i < d;)
 	{
 		int32		j = i;

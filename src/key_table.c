@@ -188,6 +188,16 @@ kt_purge(KeyTable *kt, int64 threshold)
 	}
 }
 
+/* qsort comparator of int64 values (counts), ascending. */
+int
+kt_int64_cmp(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
 /* Bytes allocated by the table: entry array, slot array and long keys. */
 Size
 kt_memory(const KeyTable *kt)

@@ -157,6 +157,7 @@ extern int32 kt_insert_slow(KeyTable *kt, uint32 slot, uint64 hash,
 							const char *key, uint32 len);
 extern void kt_purge(KeyTable *kt, int64 threshold);
 extern Size kt_memory(const KeyTable *kt);
+extern int	kt_int64_cmp(const void *a, const void *b);
 extern void kt_full_error(void) pg_attribute_noreturn();
 
 /*

@@ -170,16 +170,6 @@ partition_front(int64 *a, int32 lo, int32 hi, int64 p, bool orequal)
 	return f;
 }
 
-/* qsort comparator of int64 values, ascending. */
-static int
-int64_cmp(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-
-	return x < y ? -1 : (x > y ? 1 : 0);
-}
-
 /*
  * The k-th smallest (0-based) of a[0 .. n-1], n > k >= 0; reorders a.
  * Quickselect with a three-way split (many counts are equal) and pivots
@@ -203,7 +193,7 @@ select_kth(int64 *a, int32 n, int32 k)
 
 		if (++rounds > 64)
 		{
-			qsort(a + lo, hi - lo, sizeof(int64), int64_cmp);
+			qsort(a + lo, hi - lo, sizeof(int64), kt_int64_cmp);
 			return a[k];
 		}
 		rng ^= rng << 13;
