@@ -67,7 +67,7 @@ nf_flow_check(const nf_flow_record *r, const char **detail)
 	if (p & ~NF_HAS_ALL_BITS)
 		FAIL(NF_CHECK_INVALID, "The record has present bits that this version of netflow does not know.");
 	if (r->flags & ~NF_FLAG_ALL_BITS)
-		FAIL(NF_CHECK_RANGE, "The flags value has bits other than 1 (time from receive time) and 2 (decoded after waiting for its template).");
+		FAIL(NF_CHECK_RANGE, "The flags value has bits other than 1 (time from receive time), 2 (decoded after waiting for its template) and 4 (reverse direction of a bidirectional record).");
 	if (r->version != 5 && r->version != 9 && r->version != 10)
 		FAIL(NF_CHECK_RANGE, "The version must be 5, 9 or 10.");
 

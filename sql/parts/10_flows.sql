@@ -150,7 +150,7 @@ COMMENT ON COLUMN netflow.flows.icmp_type IS
 COMMENT ON COLUMN netflow.flows.icmp_code IS
 	'ICMP code (ICMP and ICMPv6 flows); NULL when not exported';
 COMMENT ON COLUMN netflow.flows.flags IS
-	'How the record was obtained, bit mask: 1 = times are the receive time (exporter sent none), 2 = decoded after waiting for its template';
+	'How the record was obtained, bit mask: 1 = times are the receive time (exporter sent none), 2 = decoded after waiting for its template, 4 = reverse direction of a bidirectional record (RFC 5103 / NSEL responder counters)';
 
 -- BRIN on time_start: create_partitions gives every partition its own BRIN
 -- index.  There is deliberately no index on the parent: the parent belongs

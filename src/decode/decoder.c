@@ -52,6 +52,7 @@ static const char *const nf_counter_names[NF_CTR__COUNT] = {
 	[NF_CTR_EXPORTERS_EVICTED] = "exporters_evicted",
 	[NF_CTR_SAMPLING_UNKNOWN] = "sampling_unknown",
 	[NF_CTR_DROP_NO_MEMORY] = "drop_no_memory",
+	[NF_CTR_BIFLOW_REVERSE] = "biflow_reverse",
 };
 
 /* Stable lower-case name of a counter. */

@@ -57,6 +57,8 @@ typedef enum nf_counter
 	NF_CTR_SAMPLING_UNKNOWN,	/* v5 header: sampling mode set, interval 0 */
 	NF_CTR_DROP_NO_MEMORY,		/* allocation failed: template or data set
 								 * lost */
+	NF_CTR_BIFLOW_REVERSE,		/* reverse-direction records emitted (also
+								 * in NF_CTR_FLOWS) */
 	NF_CTR__COUNT
 } nf_counter;
 

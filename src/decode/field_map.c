@@ -87,8 +87,12 @@ static const nf_field_def nf_fields[] = {
 	{177, NF_OP_ICMP_CODE, NF_FK_UINT},
 	{178, NF_OP_ICMP_TYPE, NF_FK_UINT},
 	{179, NF_OP_ICMP_CODE, NF_FK_UINT},
+	{231, NF_OP_INIT_BYTES, NF_FK_UINT},
+	{232, NF_OP_RESP_BYTES, NF_FK_UINT},
 	{243, NF_OP_DOT1Q_VLAN, NF_FK_UINT},
 	{254, NF_OP_POST_DOT1Q_VLAN, NF_FK_UINT},
+	{298, NF_OP_INIT_PACKETS, NF_FK_UINT},
+	{299, NF_OP_RESP_PACKETS, NF_FK_UINT},
 	{302, NF_OP_SELECTOR_ID, NF_FK_UINT},
 	{305, NF_OP_PKT_INTERVAL, NF_FK_UINT},
 	{306, NF_OP_PKT_SPACE, NF_FK_UINT},
@@ -96,25 +100,49 @@ static const nf_field_def nf_fields[] = {
 	{310, NF_OP_SAMPLING_POPULATION, NF_FK_UINT},
 };
 
-/* Operation and encoding of a known element; false if unknown. */
+/*
+ * RFC 5103 reverse elements (PEN 29305, same element id as the forward
+ * element), by element id.
+ */
+static const nf_field_def nf_reverse_fields[] = {
+	{1, NF_OP_REV_BYTES, NF_FK_UINT},
+	{2, NF_OP_REV_PACKETS, NF_FK_UINT},
+	{6, NF_OP_REV_TCP_FLAGS, NF_FK_UINT},
+	{85, NF_OP_REV_TOTAL_BYTES, NF_FK_UINT},
+	{86, NF_OP_REV_TOTAL_PACKETS, NF_FK_UINT},
+	{150, NF_OP_REV_START_SEC, NF_FK_UINT},
+	{151, NF_OP_REV_END_SEC, NF_FK_UINT},
+	{152, NF_OP_REV_START_MS, NF_FK_UINT},
+	{153, NF_OP_REV_END_MS, NF_FK_UINT},
+	{154, NF_OP_REV_START_US, NF_FK_NTP},
+	{155, NF_OP_REV_END_US, NF_FK_NTP},
+	{156, NF_OP_REV_START_NS, NF_FK_NTP},
+	{157, NF_OP_REV_END_NS, NF_FK_NTP},
+};
+
+/*
+ * Operation and encoding of element 'ie' in 'tab' (n entries, sorted by
+ * ie); false if unknown.
+ */
 static bool
-nf_field_lookup(uint16_t ie, nf_op *op, nf_field_kind *kind)
+nf_field_lookup(const nf_field_def *tab, size_t n, uint16_t ie, nf_op *op,
+				nf_field_kind *kind)
 {
 	size_t		lo = 0;
-	size_t		hi = sizeof(nf_fields) / sizeof(nf_fields[0]);
+	size_t		hi = n;
 
 	/* binary search: the table is sorted by ie */
 	while (lo < hi)
 	{
 		size_t		mid = lo + (hi - lo) / 2;
 
-		if (nf_fields[mid].ie == ie)
+		if (tab[mid].ie == ie)
 		{
-			*op = (nf_op) nf_fields[mid].op;
-			*kind = (nf_field_kind) nf_fields[mid].kind;
+			*op = (nf_op) tab[mid].op;
+			*kind = (nf_field_kind) tab[mid].kind;
 			return true;
 		}
-		if (nf_fields[mid].ie < ie)
+		if (tab[mid].ie < ie)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -124,15 +152,24 @@ nf_field_lookup(uint16_t ie, nf_op *op, nf_field_kind *kind)
 
 /* Operation for element 'ie' sent with length 'len' (see field_map.h). */
 nf_op
-nfd_field_op(uint16_t ie, uint16_t len, bool enterprise)
+nfd_field_op(uint16_t ie, uint16_t len, bool enterprise, uint32_t pen)
 {
 	nf_op		op;
 	nf_field_kind kind;
 	bool		ok;
 
-	if (enterprise || len == NF_VARLEN)
+	if (len == NF_VARLEN)
 		return NF_OP_SKIP;
-	if (!nf_field_lookup(ie, &op, &kind))
+	if (enterprise)
+	{
+		if (pen != NF_PEN_REVERSE ||
+			!nf_field_lookup(nf_reverse_fields,
+							 sizeof(nf_reverse_fields) / sizeof(nf_reverse_fields[0]),
+							 ie, &op, &kind))
+			return NF_OP_SKIP;
+	}
+	else if (!nf_field_lookup(nf_fields, sizeof(nf_fields) / sizeof(nf_fields[0]),
+							  ie, &op, &kind))
 		return NF_OP_SKIP;
 	switch (kind)
 	{

@@ -78,18 +78,45 @@ typedef enum nf_op
 	NF_OP_PKT_SPACE,			/* 306 samplingPacketSpace */
 	NF_OP_SAMPLING_SIZE,		/* 309 samplingSize */
 	NF_OP_SAMPLING_POPULATION,	/* 310 samplingPopulation */
+	/* biflows (RFC 5103, NSEL): all in record.c's second mask */
+	NF_OP_INIT_BYTES = 64,		/* 231 initiatorOctets */
+	NF_OP_RESP_BYTES,			/* 232 responderOctets */
+	NF_OP_INIT_PACKETS,			/* 298 initiatorPackets */
+	NF_OP_RESP_PACKETS,			/* 299 responderPackets */
+	NF_OP_REV_BYTES,			/* 29305/1 reverseOctetDeltaCount */
+	NF_OP_REV_PACKETS,			/* 29305/2 reversePacketDeltaCount */
+	NF_OP_REV_TCP_FLAGS,		/* 29305/6 reverseTcpControlBits */
+	NF_OP_REV_TOTAL_BYTES,		/* 29305/85 reverseOctetTotalCount */
+	NF_OP_REV_TOTAL_PACKETS,	/* 29305/86 reversePacketTotalCount */
+	NF_OP_REV_START_SEC,		/* 29305/150 */
+	NF_OP_REV_END_SEC,			/* 29305/151 */
+	NF_OP_REV_START_MS,			/* 29305/152 */
+	NF_OP_REV_END_MS,			/* 29305/153 */
+	NF_OP_REV_START_US,			/* 29305/154 (NTP format) */
+	NF_OP_REV_END_US,			/* 29305/155 (NTP format) */
+	NF_OP_REV_START_NS,			/* 29305/156 (NTP format) */
+	NF_OP_REV_END_NS,			/* 29305/157 (NTP format) */
 	NF_OP__COUNT
 } nf_op;
+
+/* First op past the 64 bits of the main "seen" mask (see record.c). */
+#define NF_OP_FIRST_HI	NF_OP_INIT_BYTES
 
 /* Length value meaning "variable length" in an IPFIX field specifier. */
 #define NF_VARLEN 0xFFFF
 
+/* Private enterprise number of the RFC 5103 reverse elements (IPFIX). */
+#define NF_PEN_REVERSE	29305
+
 /*
  * Operation for information element 'ie' (enterprise bit already removed)
- * sent with length 'len'.  Enterprise-specific elements, unknown elements
- * and lengths the element cannot have are NF_OP_SKIP: the field is skipped
- * by its length and the record is kept.
+ * sent with length 'len'; 'pen' is its enterprise number when 'enterprise'.
+ * The RFC 5103 reverse elements (PEN 29305) of the mapped counters, TCP
+ * flags and absolute times are mapped; other enterprise-specific elements,
+ * unknown elements and lengths the element cannot have are NF_OP_SKIP: the
+ * field is skipped by its length and the record is kept.
  */
-extern nf_op nfd_field_op(uint16_t ie, uint16_t len, bool enterprise);
+extern nf_op nfd_field_op(uint16_t ie, uint16_t len, bool enterprise,
+						  uint32_t pen);
 
 #endif							/* NETFLOW_FIELD_MAP_H */

@@ -67,7 +67,9 @@ typedef struct nf_addr
 												 * time_start/end = receive time */
 #define NF_FLAG_DELAYED				(1u << 1)	/* decoded from a data set that
 												 * waited for its template */
-#define NF_FLAG_ALL_BITS			((1u << 2) - 1)
+#define NF_FLAG_REVERSE				(1u << 2)	/* reverse direction of a
+												 * bidirectional record */
+#define NF_FLAG_ALL_BITS			((1u << 3) - 1)
 
 /* Current binary version of the record (netflow.flow send/receive). */
 #define NF_FLOW_RECORD_VERSION 1

@@ -21,10 +21,18 @@
 #include "byteorder.h"
 #include "decode_internal.h"
 
-_Static_assert(NF_OP__COUNT <= 64, "nf_op values must fit a 64-bit mask");
+_Static_assert(NF_OP__COUNT <= 2 * NF_OP_FIRST_HI,
+			   "nf_op values must fit two 64-bit masks");
+_Static_assert(NF_OP_SAMPLING_POPULATION < NF_OP_FIRST_HI,
+			   "the forward ops must fit the first mask");
+_Static_assert(NF_OP_FIRST_HI == 64, "the biflow ops use the second mask");
 
-#define BIT(op) (UINT64_C(1) << (op))
-#define HAS(op) ((seen & BIT(op)) != 0)
+/*
+ * Bit of an op in its mask: 'seen' for ops below NF_OP_FIRST_HI, 'seen_hi'
+ * (the biflow ops) for the others.  A function using HAS declares both.
+ */
+#define BIT(op) (UINT64_C(1) << ((op) & 63))
+#define HAS(op) (((((op) < NF_OP_FIRST_HI) ? seen : seen_hi) & BIT(op)) != 0)
 
 /* Seconds between the NTP epoch (1900) and the Unix epoch (1970). */
 #define NTP_UNIX_OFFSET INT64_C(2208988800)
@@ -39,6 +47,7 @@ _Static_assert(NF_OP__COUNT <= 64, "nf_op values must fit a 64-bit mask");
 typedef struct nf_scratch
 {
 	uint64_t	seen;			/* BIT(op) for each op read */
+	uint64_t	seen_hi;		/* the same for ops >= NF_OP_FIRST_HI */
 	uint64_t	v[NF_OP__COUNT];
 	uint8_t		v6[4][16];
 } nf_scratch;
@@ -174,6 +183,7 @@ nf_read_record(const nf_template *t, const uint8_t *p, const uint8_t *end,
 	}
 	/* every field is in every record: what was seen is the template's */
 	s->seen = t->seen_mask;
+	s->seen_hi = t->seen_mask_hi;
 	return p;
 }
 
@@ -186,6 +196,7 @@ static bool
 nf_scratch_interval(const nf_scratch *s, uint64_t *iv)
 {
 	uint64_t	seen = s->seen;
+	uint64_t	seen_hi = s->seen_hi;
 
 	if (HAS(NF_OP_SAMPLING_INTERVAL))
 		*iv = s->v[NF_OP_SAMPLING_INTERVAL];
@@ -213,6 +224,7 @@ static void
 nf_apply_options(nf_decoder *d, nf_exporter *e, const nf_scratch *s)
 {
 	uint64_t	seen = s->seen;
+	uint64_t	seen_hi = s->seen_hi;
 	uint64_t	iv;
 
 	if (HAS(NF_OP_SYS_INIT_MS))
@@ -248,6 +260,7 @@ nf_uptime_time(const nf_exporter *e, const nf_msg_ctx *ctx,
 			   const nf_scratch *s, uint32_t v, int64_t *us)
 {
 	uint64_t	seen = s->seen;
+	uint64_t	seen_hi = s->seen_hi;
 
 	if (ctx->version == 9)
 	{
@@ -279,6 +292,7 @@ nf_pick_time(const nf_exporter *e, const nf_msg_ctx *ctx,
 			 int delta, int up, int64_t *out)
 {
 	uint64_t	seen = s->seen;
+	uint64_t	seen_hi = s->seen_hi;
 
 	if (HAS(ns))
 		*out = nf_ntp_to_us(s->v[ns], false);
@@ -303,6 +317,7 @@ nf_finish_record(const nf_exporter *e, const nf_msg_ctx *ctx,
 				 nf_flow_record *r, const nf_scratch *s)
 {
 	uint64_t	seen = s->seen;
+	uint64_t	seen_hi = s->seen_hi;
 	const uint64_t *v = s->v;
 	uint32_t	present = 0;
 	bool		has_start;
@@ -311,15 +326,19 @@ nf_finish_record(const nf_exporter *e, const nf_msg_ctx *ctx,
 	int64_t		end = 0;
 	uint64_t	iv;
 
-	/* counters: delta, else total */
+	/* counters: delta, else total, else initiator (NSEL, 231/298) */
 	if (HAS(NF_OP_BYTES))
 		r->bytes = v[NF_OP_BYTES];
 	else if (HAS(NF_OP_TOTAL_BYTES))
 		r->bytes = v[NF_OP_TOTAL_BYTES];
+	else if (HAS(NF_OP_INIT_BYTES))
+		r->bytes = v[NF_OP_INIT_BYTES];
 	if (HAS(NF_OP_PACKETS))
 		r->packets = v[NF_OP_PACKETS];
 	else if (HAS(NF_OP_TOTAL_PACKETS))
 		r->packets = v[NF_OP_TOTAL_PACKETS];
+	else if (HAS(NF_OP_INIT_PACKETS))
+		r->packets = v[NF_OP_INIT_PACKETS];
 
 	/* addresses: IPv6 wins when a template sends both families */
 	if (HAS(NF_OP_SRC_V4))
@@ -490,6 +509,112 @@ nf_finish_record(const nf_exporter *e, const nf_msg_ctx *ctx,
 	r->sampling_interval = iv;
 }
 
+/* Exchange two bits of a 'present' mask. */
+static inline uint32_t
+nf_swap_bits(uint32_t p, uint32_t a, uint32_t b)
+{
+	uint32_t	q = p & ~(a | b);
+
+	if (p & a)
+		q |= b;
+	if (p & b)
+		q |= a;
+	return q;
+}
+
+/*
+ * Build the reverse direction of bidirectional record 'fwd' into 'r':
+ * RFC 5103 reverse counters (delta, else total), else the NSEL responder
+ * counters (232/299).  Returns false, leaving 'r' unspecified, when the
+ * record carries no reverse counter or only zero ones.  Identity, times,
+ * sampling and per-flow facts are the forward record's; the endpoints
+ * (addresses, ports, masks, AS, MACs, interfaces) are swapped; TCP flags
+ * come from reverseTcpControlBits (absent without it); the ICMP type/code,
+ * next hop, which describe the forward packets only, are absent.  Reverse
+ * absolute times (29305/150-157) replace the forward times when sent.
+ */
+static bool
+nf_reverse_record(const nf_exporter *e, const nf_msg_ctx *ctx,
+				  const nf_flow_record *fwd, nf_flow_record *r,
+				  const nf_scratch *s)
+{
+	uint64_t	seen = s->seen;
+	uint64_t	seen_hi = s->seen_hi;
+	const uint64_t *v = s->v;
+	uint64_t	bytes = 0;
+	uint64_t	packets = 0;
+	uint32_t	p = fwd->present;
+	bool		has_start;
+	bool		has_end;
+	int64_t		start = 0;
+	int64_t		end = 0;
+
+	if (HAS(NF_OP_REV_BYTES))
+		bytes = v[NF_OP_REV_BYTES];
+	else if (HAS(NF_OP_REV_TOTAL_BYTES))
+		bytes = v[NF_OP_REV_TOTAL_BYTES];
+	else if (HAS(NF_OP_RESP_BYTES))
+		bytes = v[NF_OP_RESP_BYTES];
+	if (HAS(NF_OP_REV_PACKETS))
+		packets = v[NF_OP_REV_PACKETS];
+	else if (HAS(NF_OP_REV_TOTAL_PACKETS))
+		packets = v[NF_OP_REV_TOTAL_PACKETS];
+	else if (HAS(NF_OP_RESP_PACKETS))
+		packets = v[NF_OP_RESP_PACKETS];
+	if (bytes == 0 && packets == 0)
+		return false;
+
+	*r = *fwd;
+	r->bytes = bytes;
+	r->packets = packets;
+	r->flags |= NF_FLAG_REVERSE;
+	r->src_addr = fwd->dst_addr;
+	r->dst_addr = fwd->src_addr;
+	r->src_port = fwd->dst_port;
+	r->dst_port = fwd->src_port;
+	r->src_mask = fwd->dst_mask;
+	r->dst_mask = fwd->src_mask;
+	r->src_as = fwd->dst_as;
+	r->dst_as = fwd->src_as;
+	memcpy(r->src_mac, fwd->dst_mac, 6);
+	memcpy(r->dst_mac, fwd->src_mac, 6);
+	r->input_if = fwd->output_if;
+	r->output_if = fwd->input_if;
+	p = nf_swap_bits(p, NF_HAS_SRC_PORT, NF_HAS_DST_PORT);
+	p = nf_swap_bits(p, NF_HAS_SRC_MASK, NF_HAS_DST_MASK);
+	p = nf_swap_bits(p, NF_HAS_SRC_AS, NF_HAS_DST_AS);
+	p = nf_swap_bits(p, NF_HAS_SRC_MAC, NF_HAS_DST_MAC);
+	p = nf_swap_bits(p, NF_HAS_INPUT_IF, NF_HAS_OUTPUT_IF);
+
+	r->tcp_flags = 0;
+	p &= ~NF_HAS_TCP_FLAGS;
+	if (HAS(NF_OP_REV_TCP_FLAGS))
+	{
+		r->tcp_flags = (uint8_t) v[NF_OP_REV_TCP_FLAGS];
+		p |= NF_HAS_TCP_FLAGS;
+	}
+	r->icmp_type = 0;
+	r->icmp_code = 0;
+	p &= ~NF_HAS_ICMP_TYPE;
+	memset(&r->next_hop, 0, sizeof(r->next_hop));
+	r->present = p;
+
+	/* NF_OP_SKIP is never seen: no delta or sysUpTime reverse times */
+	has_start = nf_pick_time(e, ctx, s, NF_OP_REV_START_NS, NF_OP_REV_START_US,
+							 NF_OP_REV_START_MS, NF_OP_REV_START_SEC,
+							 NF_OP_SKIP, NF_OP_SKIP, &start);
+	has_end = nf_pick_time(e, ctx, s, NF_OP_REV_END_NS, NF_OP_REV_END_US,
+						   NF_OP_REV_END_MS, NF_OP_REV_END_SEC,
+						   NF_OP_SKIP, NF_OP_SKIP, &end);
+	if (has_start || has_end)
+	{
+		r->time_start = has_start ? start : end;
+		r->time_end = has_end ? end : start;
+		r->flags &= ~NF_FLAG_TIME_FROM_RECEIVE;
+	}
+	return true;
+}
+
 /* Decode the records of one data set (see decode_internal.h). */
 uint32_t
 nfd_decode_records(nf_decoder *d, nf_exporter *e, const nf_template *t,
@@ -500,6 +625,7 @@ nfd_decode_records(nf_decoder *d, nf_exporter *e, const nf_template *t,
 	uint32_t	n = 0;
 	nf_flow_record base;
 	nf_flow_record rec;
+	nf_flow_record rev;
 	nf_scratch	s;
 
 	nf_flow_init(&base);
@@ -533,6 +659,12 @@ nfd_decode_records(nf_decoder *d, nf_exporter *e, const nf_template *t,
 		rec = base;
 		nf_finish_record(e, ctx, &rec, &s);
 		nf_emit_record(d, e, &rec);
+		/* biflow: the reverse direction follows as its own record */
+		if (s.seen_hi != 0 && nf_reverse_record(e, ctx, &rec, &rev, &s))
+		{
+			d->ctr[NF_CTR_BIFLOW_REVERSE]++;
+			nf_emit_record(d, e, &rev);
+		}
 	}
 	return n;
 }

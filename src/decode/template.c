@@ -27,6 +27,7 @@ typedef struct nf_fspec
 	uint16_t	len;
 	bool		enterprise;
 	bool		scope;
+	uint32_t	pen;			/* enterprise number when 'enterprise' */
 } nf_fspec;
 
 /*
@@ -45,6 +46,7 @@ nf_read_specs(nf_cursor *c, uint16_t version, uint32_t count,
 		uint16_t	ie;
 		uint16_t	flen;
 		bool		ent = false;
+		uint32_t	pen = 0;
 
 		if (!nf_rd_u16(c, &ie) || !nf_rd_u16(c, &flen))
 			return false;
@@ -52,7 +54,7 @@ nf_read_specs(nf_cursor *c, uint16_t version, uint32_t count,
 		{
 			ent = true;
 			ie &= 0x7FFF;
-			if (!nf_skip(c, 4))
+			if (!nf_rd_u32(c, &pen))
 				return false;
 		}
 		if (specs)
@@ -60,6 +62,7 @@ nf_read_specs(nf_cursor *c, uint16_t version, uint32_t count,
 			specs[i].ie = ie;
 			specs[i].len = flen;
 			specs[i].enterprise = ent;
+			specs[i].pen = pen;
 			specs[i].scope = (i < scope_count);
 		}
 	}
@@ -130,7 +133,7 @@ nf_compile(uint16_t version, bool is_options, uint16_t tid,
 			op = NF_OP_SKIP;
 		else
 			op = nfd_field_op(specs[i].ie, var ? NF_VARLEN : flen,
-							  specs[i].enterprise);
+							  specs[i].enterprise, specs[i].pen);
 
 		if (op == NF_OP_SKIP && !var)
 		{
@@ -155,7 +158,12 @@ nf_compile(uint16_t version, bool is_options, uint16_t tid,
 		else
 			t->ops[nops].kind = NF_K_UINT;	/* nfd_field_op: 1..8 bytes */
 		if (t->ops[nops].kind == NF_K_UINT || t->ops[nops].kind == NF_K_V6)
-			t->seen_mask |= UINT64_C(1) << op;
+		{
+			if (op < NF_OP_FIRST_HI)
+				t->seen_mask |= UINT64_C(1) << op;
+			else
+				t->seen_mask_hi |= UINT64_C(1) << (op - NF_OP_FIRST_HI);
+		}
 		nops++;
 	}
 	t->nops = nops;

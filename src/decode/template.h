@@ -56,6 +56,7 @@ typedef struct nf_template
 	uint32_t	nops;
 	uint32_t	min_len;		/* minimum bytes per data record, >= 1 */
 	uint64_t	seen_mask;		/* bit (1 << op) of every op read into a slot */
+	uint64_t	seen_mask_hi;	/* the same for ops >= NF_OP_FIRST_HI */
 	nf_fop	   *ops;
 	uint8_t    *raw;			/* template record as on the wire */
 	size_t		raw_len;

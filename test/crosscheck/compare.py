@@ -16,6 +16,12 @@
 #   - v9:    time = unix_secs - sysuptime + FIRST/LAST_SWITCHED
 #   - IPFIX: flowStart/EndSysUpTime (22/21) count from the exporter's
 #            systemInitTimeMilliseconds (160), sent in an options record.
+#   - biflows (RFC 5103): a record whose reverse octets or packets (PEN
+#            29305) are not zero is followed by a reverse flow: endpoints
+#            swapped, reverse counters and TCP flags, no ICMP type/code or
+#            next hop, forward times, flags bit 4.  tshark 4.0 shows reverse
+#            elements under the forward field names; which occurrence is
+#            the reverse one is read from the template (its PEN).
 
 import argparse
 import calendar
@@ -39,6 +45,17 @@ COMPARED = ["version", "obs_domain", "exporter", "time_received",
             "time_start", "time_end", "sampling_interval"]
 
 MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
+
+# RFC 5103 reverse PEN, and the tshark field name of each element id whose
+# reverse form the decoder keeps or whose forward value must be told apart.
+PEN_REVERSE = 29305
+REVERSIBLE = {1: "cflow.octets", 2: "cflow.packets", 6: "cflow.tcpflags",
+              5: "cflow.tos", 32: "cflow.icmp_type_code_ipv4",
+              139: "cflow.icmp_type_code_ipv6"}
+# Columns swapped between the two directions.
+SWAPPED = (("src_addr", "dst_addr"), ("src_port", "dst_port"),
+           ("src_mask", "dst_mask"), ("src_as", "dst_as"),
+           ("src_mac", "dst_mac"), ("input_if", "output_if"))
 
 
 def tap_factory():
@@ -178,6 +195,8 @@ class Reference:
         self.options_templates = set()
         self.sys_init_us = None        # IPFIX systemInitTimeMilliseconds
         self.sampling = None           # 1 in N packets, from options data
+        self.templates = {}            # template id -> [(element id, PEN)]
+        self.reverse_flows = 0         # reverse flows expected so far
 
     def _options(self, r):
         """Exporter facts from an options data record."""
@@ -245,6 +264,9 @@ class Reference:
                         if tm:
                             self.options_templates.add(int(tm.group(1)))
                     continue
+                if set_id in (0, 2):
+                    self._templates(fset)
+                    continue
                 if set_id < 256:
                     continue
                 for fk, rec in fset.items():
@@ -254,13 +276,77 @@ class Reference:
                         if set_id in self.options_templates:
                             self._options(r)
                             continue
+                        fwd, rev = self._split(set_id, r)
                         f = dict(hdr)
-                        self._common(r, f)
+                        self._common(fwd, f)
                         self._times(r, f, base if self.version == 9 else self.sys_init_us)
                         if self.sampling is not None:
                             f["sampling_interval"] = self.sampling
+                        f["reverse"] = False
                         out.append(f)
+                        if rev is not None:
+                            out.append(self._reverse(f, rev))
         return out
+
+    def _templates(self, fset):
+        """Remember each template's (element id, PEN) list, in order."""
+        for tk, t in fset.items():
+            tm = re.match(r"Template \(Id = (\d+)", tk)
+            if not tm:
+                continue
+            fields = []
+            for fk, fv in t.items():
+                if not fk.startswith("Field ("):
+                    continue
+                ie = int(first(fv.get("cflow.template_ipfix_field_type",
+                                      fv.get("cflow.template_field_type", "0"))), 0)
+                pen = int(first(fv.get("cflow.template_ipfix_field_pen", "0")))
+                fields.append((ie, pen))
+            self.templates[int(tm.group(1))] = fields
+
+    def _split(self, set_id, r):
+        """
+        (forward record, reverse values or None) of a data record: for each
+        element tshark names the same in both directions, the occurrence of
+        the forward element and of the PEN 29305 one, by template order.
+        """
+        fields = self.templates.get(set_id, [])
+        fwd = dict(r)
+        rev = {}
+        for ie, name in REVERSIBLE.items():
+            pens = [p for i, p in fields if i == ie and p in (0, PEN_REVERSE)]
+            if name not in r or PEN_REVERSE not in pens:
+                continue
+            vals = r[name] if isinstance(r[name], list) else [r[name]]
+            if len(vals) != len(pens):
+                continue
+            rev[ie] = vals[pens.index(PEN_REVERSE)]
+            if 0 in pens:
+                fwd[name] = vals[pens.index(0)]
+            else:
+                del fwd[name]
+        octets = int(rev.get(1, "0"), 0)
+        packets = int(rev.get(2, "0"), 0)
+        if octets == 0 and packets == 0:
+            return fwd, None
+        return fwd, {"bytes": octets, "packets": packets,
+                     "tcp_flags": int(rev[6], 16) if 6 in rev else None}
+
+    def _reverse(self, f, rev):
+        """The reverse flow of forward flow f (see the header)."""
+        self.reverse_flows += 1
+        b = dict(f)
+        for a, z in SWAPPED:
+            b.pop(a, None)
+            b.pop(z, None)
+            if z in f:
+                b[a] = f[z]
+            if a in f:
+                b[z] = f[a]
+        b.update(rev)
+        b["icmp_type"] = b["icmp_code"] = b["next_hop"] = None
+        b["reverse"] = True
+        return b
 
     @staticmethod
     def _times(r, f, base):
@@ -344,6 +430,8 @@ def diff_flow(g, e, compared, only_ours):
         compared[col] = compared.get(col, 0) + 1
         if gv != ev:
             out.append((col, gv, ev))
+    if "reverse" in e and ((g.get("flags") or 0) & 4 != 0) != e["reverse"]:
+        out.append(("flags & 4", g.get("flags"), e["reverse"]))
     return out
 
 
@@ -466,6 +554,11 @@ def check_capture(ok, conn, name, version, pcap, port):
     if only_ours:
         print("# %s: columns only netflow.decode produces (not compared): %s"
               % (name, ", ".join(sorted(only_ours))))
+    if "bidir" in name:
+        ours_rev = stats.get("biflow_reverse", 0)
+        ok(ref.reverse_flows > 0 and ours_rev == ref.reverse_flows,
+           "%s: reverse flows of biflow records decoded and compared"
+           " (netflow.decode %d, tshark %d)" % (name, ours_rev, ref.reverse_flows))
     missing = [c for c in COMPARED if c not in compared and c != "sampling_interval"]
     if missing:
         print("# %s: columns no reference value existed for: %s" % (name, ", ".join(missing)))
@@ -482,7 +575,7 @@ def main():
     for c in args.captures:
         n, v, f, p = c.split(":")
         caps.append((n, int(v), f, int(p)))
-    print("1..%d" % (5 * len(caps) + 1))
+    print("1..%d" % (5 * len(caps) + 1 + sum(1 for c in caps if "bidir" in c[0])))
     ok, state = tap_factory()
     with psycopg.connect(host=args.host, port=args.port, dbname=args.db,
                          user="postgres", autocommit=True) as conn:

@@ -36,5 +36,6 @@ main(void)
 	test_ipfix();
 	test_hardening();
 	test_state();
+	test_biflow();
 	return tap_done();
 }

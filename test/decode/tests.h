@@ -24,6 +24,7 @@ extern void test_v9(void);
 extern void test_ipfix(void);
 extern void test_hardening(void);
 extern void test_state(void);
+extern void test_biflow(void);
 
 /* Value of counter c. */
 static inline uint64_t

@@ -69,6 +69,10 @@ typedef struct fuzz_state
 	int64_t		now;
 	uint64_t	emitted;		/* emit calls during the current nf_decode */
 	uint64_t	total_emitted;	/* ... over all nf_decode calls on A */
+	uint64_t	reversed;		/* NF_FLAG_REVERSE records in the call */
+	uint64_t	total_reversed; /* ... over all nf_decode calls on A */
+	bool		have_prev;		/* prev holds the call's last record */
+	nf_flow_record prev;
 	uint64_t	datagrams;		/* nf_decode calls on A */
 	uint64_t	bytes;			/* their total length */
 	size_t		n_exporters;	/* counted by check_exporter */
@@ -153,6 +157,54 @@ check_addr(const nf_addr *a, bool may_be_absent, const char *what)
 		CHECK(all_zero(a->a + 4, 12), "%s IPv4 with bytes past the 4th", what);
 }
 
+/*
+ * A reverse-direction record (NF_FLAG_REVERSE): it follows, in the same
+ * nf_decode call, the forward record it reverses, with nonzero counters,
+ * the same identity and the endpoints swapped.
+ */
+static void
+check_reverse(fuzz_state *st, const nf_flow_record *r)
+{
+	const nf_flow_record *f = &st->prev;
+	uint32_t	keep = NF_HAS_PROTOCOL | NF_HAS_TOS | NF_HAS_DIRECTION |
+		NF_HAS_SRC_VLAN | NF_HAS_DST_VLAN | NF_HAS_END_REASON;
+
+	st->reversed++;
+	CHECK(r->version == 9 || r->version == 10, "v%u reverse record",
+		  r->version);
+	CHECK(r->bytes > 0 || r->packets > 0, "reverse record with no traffic");
+	CHECK(st->have_prev, "reverse record first in its datagram");
+	CHECK(!(f->flags & NF_FLAG_REVERSE), "two reverse records in a row");
+	CHECK(f->version == r->version && f->obs_domain == r->obs_domain &&
+		  f->time_received == r->time_received &&
+		  addr_equal(&f->exporter, &r->exporter) &&
+		  f->sampling_interval == r->sampling_interval,
+		  "reverse record's identity differs from the forward record's");
+	CHECK((f->flags | NF_FLAG_REVERSE | NF_FLAG_TIME_FROM_RECEIVE) ==
+		  (r->flags | NF_FLAG_TIME_FROM_RECEIVE),
+		  "reverse flags 0x%x after forward flags 0x%x", r->flags, f->flags);
+	CHECK(addr_equal(&f->src_addr, &r->dst_addr) &&
+		  addr_equal(&f->dst_addr, &r->src_addr) &&
+		  f->src_port == r->dst_port && f->dst_port == r->src_port &&
+		  f->src_as == r->dst_as && f->dst_as == r->src_as &&
+		  f->src_mask == r->dst_mask && f->dst_mask == r->src_mask &&
+		  f->input_if == r->output_if && f->output_if == r->input_if &&
+		  memcmp(f->src_mac, r->dst_mac, 6) == 0 &&
+		  memcmp(f->dst_mac, r->src_mac, 6) == 0,
+		  "reverse record's endpoints are not the forward ones swapped");
+	CHECK(((f->present & NF_HAS_SRC_PORT) != 0) == ((r->present & NF_HAS_DST_PORT) != 0) &&
+		  ((f->present & NF_HAS_INPUT_IF) != 0) == ((r->present & NF_HAS_OUTPUT_IF) != 0) &&
+		  ((f->present & NF_HAS_SRC_MAC) != 0) == ((r->present & NF_HAS_DST_MAC) != 0),
+		  "reverse present bits 0x%x not swapped from 0x%x", r->present,
+		  f->present);
+	CHECK((f->present & keep) == (r->present & keep) &&
+		  f->protocol == r->protocol && f->tos == r->tos &&
+		  f->src_vlan == r->src_vlan && f->dst_vlan == r->dst_vlan,
+		  "reverse record changed protocol, tos or VLANs");
+	CHECK(!(r->present & NF_HAS_ICMP_TYPE) && r->next_hop.family == NF_AF_NONE,
+		  "reverse record with ICMP type or next hop");
+}
+
 /* Emit callback: check one decoded record against the record's rules. */
 static void
 check_record(void *arg, const nf_flow_record *r)
@@ -208,6 +260,11 @@ check_record(void *arg, const nf_flow_record *r)
 			  "time from receive but start %lld end %lld received %lld",
 			  (long long) r->time_start, (long long) r->time_end,
 			  (long long) r->time_received);
+
+	if (r->flags & NF_FLAG_REVERSE)
+		check_reverse(st, r);
+	st->prev = *r;
+	st->have_prev = true;
 }
 
 /* Exporters callback: check one (exporter, domain) entry. */
@@ -255,9 +312,11 @@ check_record_b(void *arg, const nf_flow_record *r)
 {
 	fuzz_state *st = arg;
 	uint64_t	saved = st->emitted;
+	uint64_t	saved_rev = st->reversed;
 
 	check_record(arg, r);
 	st->emitted = saved;
+	st->reversed = saved_rev;
 }
 
 /*
@@ -383,10 +442,13 @@ run_one(fuzz_state *st, uint8_t ctrl, const uint8_t *dgram, size_t len)
 		memcpy(copy, dgram, len);
 
 	st->emitted = 0;
+	st->reversed = 0;
+	st->have_prev = false;
 	n = nf_decode(st->a, copy, len, st->exporter, st->now, check_record, st);
 	st->datagrams++;
 	st->bytes += len;
 	st->total_emitted += st->emitted;
+	st->total_reversed += st->reversed;
 	CHECK(n >= -1, "nf_decode returned %d", n);
 	if (n >= 0)
 		CHECK((uint64_t) n == st->emitted,
@@ -407,6 +469,10 @@ run_one(fuzz_state *st, uint8_t ctrl, const uint8_t *dgram, size_t len)
 	CHECK(ctr[NF_CTR_FLOWS] == st->total_emitted, "flows %llu, not %llu",
 		  (unsigned long long) ctr[NF_CTR_FLOWS],
 		  (unsigned long long) st->total_emitted);
+	CHECK(ctr[NF_CTR_BIFLOW_REVERSE] == st->total_reversed,
+		  "biflow_reverse %llu, not %llu",
+		  (unsigned long long) ctr[NF_CTR_BIFLOW_REVERSE],
+		  (unsigned long long) st->total_reversed);
 
 	if (ctrl & 0x20)
 		nf_decoder_expire(st->a, st->now);
@@ -414,8 +480,11 @@ run_one(fuzz_state *st, uint8_t ctrl, const uint8_t *dgram, size_t len)
 		check_exporters(st, st->a);
 	if ((ctrl & 0x80) && len >= 2 && copy[0] == 0 &&
 		(copy[1] == 5 || copy[1] == 9 || copy[1] == 10))
+	{
+		st->have_prev = false;
 		(void) nf_decode(st->b, copy, len, st->exporter, st->now,
 						 check_record_b, st);
+	}
 	else if (ctrl & 0x80)
 		load_garbage(st, copy, len);
 	free(copy);

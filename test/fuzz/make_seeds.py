@@ -165,6 +165,32 @@ def handmade():
         (ctrl(EXP_V4MAPPED), v9(9, 2, [set_(261, v9orec), set_(260, v9rec * 3)])),
         (ctrl(EXP_V4MAPPED, STEP_BACK), v9(9, 1, [set_(260, v9rec)])),
         (ctrl(EXP_V4MAPPED, STEP_DAY), v9(9, 0, [set_(260, v9rec)]))])
+    # Biflows: NSEL initiator/responder counters (231/232/298/299) in v9,
+    # and an IPFIX template mixing RFC 5103 reverse counters, flags and
+    # times (PEN 29305) with the same ids under another PEN; one record
+    # with reverse traffic, one without.
+    nt = struct.pack('>HH', 270, 8) + struct.pack(
+        '>HHHHHHHHHHHHHHHH', 8, 4, 12, 4, 7, 2, 11, 2, 231, 8, 232, 8,
+        298, 4, 299, 4)
+    nrec = bytes([10, 0, 0, 1, 10, 0, 0, 2]) + struct.pack(
+        '>HHQQII', 1234, 80, 1000, 2000, 10, 20)
+    nrec0 = bytes([10, 0, 0, 3, 10, 0, 0, 4]) + struct.pack(
+        '>HHQQII', 1235, 80, 60, 0, 1, 0)
+    bt = struct.pack('>HH', 310, 7) + struct.pack('>HHHH', 8, 4, 12, 4) + \
+        struct.pack('>HHI', 0x8001, 8, 29305) + \
+        struct.pack('>HHI', 0x8002, 4, 29305) + \
+        struct.pack('>HHI', 0x8006, 1, 29305) + \
+        struct.pack('>HHI', 0x8098, 8, 29305) + \
+        struct.pack('>HHI', 0x8001, 8, 9)
+    brec = bytes([10, 0, 0, 1, 10, 0, 0, 2]) + struct.pack(
+        '>QIBQQ', 500, 3, 0x12, 0x19b796dca48, 77)
+    brec0 = bytes([10, 0, 0, 5, 10, 0, 0, 6]) + struct.pack(
+        '>QIBQQ', 0, 0, 0, 0, 77)
+    seeds['handmade-biflow-nsel-rfc5103'] = frame(CFG_DEFAULT, [
+        (ctrl(EXP_V4A), v9(11, 0, [set_(0, nt), set_(270, nrec + nrec0)])),
+        (ctrl(EXP_V4B, extra=EXPORTERS | ALSO_B),
+         ipfix(12, 0, [set_(2, bt), set_(310, brec + brec0)])),
+        (ctrl(EXP_V4B), ipfix(12, 2, [set_(310, brec0 + brec)]))])
     # Many observation domains (exporter table growth past 64 and 128
     # entries, and with small limits, exporter eviction churn).
     small_t = struct.pack('>HH', 256, 2) + struct.pack('>HHHH', 8, 4, 2, 4)

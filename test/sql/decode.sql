@@ -131,3 +131,15 @@ FROM netflow.flows GROUP BY version ORDER BY version;
 -- Clean up: the stored rows and partitions, the session state.
 DROP TABLE netflow.flows_p20251231, netflow.flows_p20260101;
 SELECT netflow.decode_reset();
+
+-- An RFC 5103 biflow (IPFIX): reverseOctetDeltaCount, reversePacketDeltaCount
+-- and reverseTcpControlBits (PEN 29305) give a second row for the reverse
+-- direction, endpoints swapped, flagged 4; a record whose reverse counters
+-- are zero gives its forward row only.  An element of PEN 9 is skipped.
+SELECT src_addr, dst_addr, src_port, dst_port, packets, bytes, tcp_flags,
+	   input_if, output_if, time_start, time_end, flags
+FROM netflow.decode(decode('000a0102695661c00000000000000007000200580100001000080004000c000400070002000b0002000400010006000100010008000200080098000800990008000a0004000e000480010008000072798002000800007279800600010000727980010004000000090100009a0a000001c0000202c73801bb061b00000000000005dc000000000000000a0000019b796dca480000019b796dd218000000010000000200000000000023280000000000000008120001869f0a000003c0000202c73901bb0602000000000000003c00000000000000010000019b796dca480000019b796dd218000000010000000200000000000000000000000000000000000001869f', 'hex'),
+					'127.0.0.5', '2026-01-01 12:00:01+00');
+SELECT counter, value FROM netflow.decode_stats()
+WHERE counter IN ('flows', 'biflow_reverse');
+SELECT netflow.decode_reset();

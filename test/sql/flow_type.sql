@@ -78,6 +78,7 @@ SELECT (:'base' || ' src_mac=00-11-22-33-44-55')::netflow.flow;
 SELECT (:'base' || ' icmp_type=8')::netflow.flow;
 SELECT (:'base' || ' direction=2')::netflow.flow;
 SELECT (:'base' || ' flags=4')::netflow.flow;
+SELECT (:'base' || ' flags=8')::netflow.flow;
 SELECT (:'base' || ' src_port=80 junk')::netflow.flow;
 SELECT (:'base' || ' src_port=80=81')::netflow.flow;
 SELECT replace(:'base', '2026-11-26T10:00:00Z', '2026-11-26 10:00:00Z')::netflow.flow;
@@ -130,8 +131,8 @@ SELECT netflow.flow_from_bytea(decode('0100040000' || substr(:'minhex', 11), 'he
 SELECT netflow.flow_from_bytea(decode(overlay(:'minhex' placing '05' from 59 for 2), 'hex'));
 -- version (bytes 34-35) 7
 SELECT netflow.flow_from_bytea(decode(overlay(:'minhex' placing '0007' from 69 for 4), 'hex'));
--- flags 4 (last 4 bytes)
-SELECT netflow.flow_from_bytea(decode(overlay(:'minhex' placing '00000004' from length(:'minhex') - 7 for 8), 'hex'));
+-- flags 8 (last 4 bytes)
+SELECT netflow.flow_from_bytea(decode(overlay(:'minhex' placing '00000008' from length(:'minhex') - 7 for 8), 'hex'));
 -- src_mask 33 for an IPv4 source: present bit 9 (src_mask), src_addr
 -- 10.0.0.1 (byte 36), empty dst_addr, counters, empty next_hop, mask, flags
 SELECT netflow.flow_from_bytea(decode('0100000200' || substr(:'minhex', 11, 62) || '040a000001' || '00' || substr(:'minhex', 77, 48) || '00' || '21' || '00000000', 'hex'));
