@@ -12,7 +12,10 @@
 
 #include "utils/memutils.h"
 
-/* Allocate the slot array for at least 2 * n entries (load factor <= 1/2). */
+/*
+ * Allocate a slot array for at least 2 * n entries (load factor <= 1/2);
+ * kt_rebuild_slots fills it.
+ */
 static void
 kt_alloc_slots(KeyTable *kt, int32 n)
 {
@@ -21,8 +24,20 @@ kt_alloc_slots(KeyTable *kt, int32 n)
 	while (nslots < (uint64) n * 2)
 		nslots <<= 1;
 	kt->slots = MemoryContextAllocHuge(kt->cxt, nslots * sizeof(uint64));
-	memset(kt->slots, 0, nslots * sizeof(uint64));
 	kt->mask = (uint32) (nslots - 1);
+}
+
+/* Empty the slot array and enter every entry again. */
+static void
+kt_rebuild_slots(KeyTable *kt)
+{
+	memset(kt->slots, 0, ((Size) kt->mask + 1) * sizeof(uint64));
+	for (int32 i = 0; i < kt->nentries; i++)
+	{
+		uint64		h = kt->entries[i].hash;
+
+		kt->slots[kt_empty_slot(kt, h)] = kt_slot_word(h, i);
+	}
 }
 
 /*
@@ -39,6 +54,7 @@ kt_init(KeyTable *kt, MemoryContext cxt, int32 expected, int32 sparse)
 	kt->entries = MemoryContextAllocHuge(cxt,
 										 (Size) kt->maxentries * sizeof(KtEntry));
 	kt_alloc_slots(kt, Max(kt->maxentries, sparse));
+	kt_rebuild_slots(kt);
 }
 
 /* Release everything the table allocated. */
@@ -84,15 +100,7 @@ kt_grow_slots(KeyTable *kt)
 	uint64	   *old = kt->slots;
 
 	kt_alloc_slots(kt, (int32) Min((uint64) (kt->mask + 1), (uint64) PG_INT32_MAX));
-	for (int32 i = 0; i < kt->nentries; i++)
-	{
-		uint64		h = kt->entries[i].hash;
-		uint32		pos = (uint32) h & kt->mask;
-
-		while (kt->slots[pos] != 0)
-			pos = (pos + 1) & kt->mask;
-		kt->slots[pos] = ((uint64) (uint32) h << 32) | (uint64) (i + 1);
-	}
+	kt_rebuild_slots(kt);
 	pfree(old);
 }
 
@@ -125,9 +133,7 @@ kt_insert_slow(KeyTable *kt, uint32 slot, uint64 hash, const char *key,
 	if ((uint64) (kt->nentries + 1) * 2 > (uint64) kt->mask + 1)
 	{
 		kt_grow_slots(kt);
-		slot = (uint32) hash & kt->mask;
-		while (kt->slots[slot] != 0)
-			slot = (slot + 1) & kt->mask;
+		slot = kt_empty_slot(kt, hash);
 	}
 
 	idx = kt->nentries++;
@@ -136,7 +142,7 @@ kt_insert_slow(KeyTable *kt, uint32 slot, uint64 hash, const char *key,
 	e->count = 0;
 	e->error = 0;
 	kt_set_key(kt, e, key, len);
-	kt->slots[slot] = ((uint64) (uint32) hash << 32) | (uint64) (idx + 1);
+	kt->slots[slot] = kt_slot_word(hash, idx);
 	return idx;
 }
 
@@ -176,16 +182,7 @@ kt_purge(KeyTable *kt, int64 threshold)
 			pfree(e->k.ext);
 	}
 	kt->nentries = n;
-	memset(kt->slots, 0, ((Size) kt->mask + 1) * sizeof(uint64));
-	for (int32 i = 0; i < n; i++)
-	{
-		uint64		h = kt->entries[i].hash;
-		uint32		pos = (uint32) h & kt->mask;
-
-		while (kt->slots[pos] != 0)
-			pos = (pos + 1) & kt->mask;
-		kt->slots[pos] = ((uint64) (uint32) h << 32) | (uint64) (i + 1);
-	}
+	kt_rebuild_slots(kt);
 }
 
 /* qsort comparator of int64 values (counts), ascending. */

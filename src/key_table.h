@@ -160,6 +160,24 @@ extern Size kt_memory(const KeyTable *kt);
 extern int	kt_int64_cmp(const void *a, const void *b);
 extern void kt_full_error(void) pg_attribute_noreturn();
 
+/* The slot word of entry idx whose key has the given hash. */
+static inline uint64
+kt_slot_word(uint64 hash, int32 idx)
+{
+	return ((uint64) (uint32) hash << 32) | (uint64) (idx + 1);
+}
+
+/* The first empty slot of a key's probe run (for a key known to be absent). */
+static inline uint32
+kt_empty_slot(const KeyTable *kt, uint64 hash)
+{
+	uint32		pos = (uint32) hash & kt->mask;
+
+	while (kt->slots[pos] != 0)
+		pos = (pos + 1) & kt->mask;
+	return pos;
+}
+
 /*
  * Look a key up.  Returns its entry index, or -1 when absent; *slotp is the
  * slot where it was found or where it would be inserted.  Inline: it is the
@@ -308,7 +326,7 @@ kt_insert_at(KeyTable *kt, uint32 slot, uint64 hash, const char *key,
 	e->error = 0;
 	e->len = len;
 	kt_store_short(e->k.inl, key, len);
-	kt->slots[slot] = ((uint64) (uint32) hash << 32) | (uint64) (idx + 1);
+	kt->slots[slot] = kt_slot_word(hash, idx);
 	return idx;
 }
 
