@@ -324,16 +324,16 @@ topn_state_items(TopnState *st)
 }
 
 /*
- * Keep the 'capacity' heaviest of n items, sorted heaviest first; returns
- * how many are kept and raises *bound to the heaviest weight left out.
+ * Keep the 'capacity' heaviest of n items (reordering them); returns how
+ * many are kept and raises *bound to the heaviest weight left out.
  */
 static int32
 topn_keep_heaviest(TopnItem *items, int32 n, int32 capacity, int64 *bound)
 {
-	if (n > 1)
-		qsort(items, n, sizeof(TopnItem), topn_item_cmp);
+	/* all kept: topn_write puts them in canonical order by itself */
 	if (n <= capacity)
 		return n;
+	qsort(items, n, sizeof(TopnItem), topn_item_cmp);
 	*bound = Max(*bound, items[capacity].weight);
 	return capacity;
 }
