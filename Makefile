@@ -5,7 +5,10 @@ EXTENSION = netflow
 EXTVERSION = 0.1
 MODULE_big = netflow
 
-SRCS = $(sort $(wildcard src/*.c) $(wildcard src/decode/*.c))
+# One folder per concern: decode (plain C), flow, collector, analytics,
+# partitions; src/netflow.c is the module's entry point.
+SRC_DIRS = decode flow collector analytics partitions
+SRCS = $(sort $(wildcard src/*.c) $(foreach d,$(SRC_DIRS),$(wildcard src/$(d)/*.c)))
 OBJS = $(SRCS:.c=.o)
 
 # The install script is assembled from sql/parts/ (one file per subject).
@@ -13,7 +16,7 @@ SQL_PARTS = $(sort $(wildcard sql/parts/*.sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA = $(filter-out $(DATA_built), $(wildcard sql/$(EXTENSION)--*--*.sql))
 
-PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/decode
+PG_CPPFLAGS = -I$(srcdir)/src $(foreach d,$(SRC_DIRS),-I$(srcdir)/src/$(d))
 # PostgreSQL's own headers need these two relaxed under -Wextra.
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 ifdef NETFLOW_WERROR
@@ -47,4 +50,4 @@ print-regress:
 
 # PGXS does not track header dependencies: rebuild every object when any
 # header changes.
-$(OBJS): $(wildcard src/*.h src/decode/*.h)
+$(OBJS): $(wildcard src/*.h src/*/*.h)

@@ -7,7 +7,7 @@
  *	  background workers.
  *
  * Each subject has a small init function; _PG_init only calls them.
- * Partition maintenance (src/maintenance.c) runs in the collector's
+ * Partition maintenance (src/partitions/maintenance.c) runs in the collector's
  * inserter worker.
  * Without preloading, CREATE EXTENSION and everything but the collector
  * work; the collector's settings are still defined so that they can be

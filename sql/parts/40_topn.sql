@@ -1,5 +1,5 @@
--- Top-N: weighted heavy-hitter summaries with error bounds (src/topn.c,
--- src/topn_summary.c).  See docs/analytics.md.
+-- Top-N: weighted heavy-hitter summaries with error bounds (src/analytics/topn.c,
+-- src/analytics/topn_summary.c).  See docs/analytics.md.
 
 CREATE TYPE netflow.topn_summary;
 

@@ -1,4 +1,4 @@
--- Shannon entropy aggregates (src/entropy.c).  See docs/analytics.md.
+-- Shannon entropy aggregates (src/analytics/entropy.c).  See docs/analytics.md.
 
 CREATE FUNCTION netflow.entropy_trans(internal, anyelement) RETURNS internal
     AS 'MODULE_PATHNAME', 'entropy_trans' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;

@@ -72,7 +72,7 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'The value must be a positive interval, or 0 to keep exporter state forever.';
 	END IF;
-	-- A GUC (src/partition_settings.c) when the library is loaded; the same
+	-- A GUC (src/partitions/partition_settings.c) when the library is loaded; the same
 	-- default when it is not.
 	lock_timeout := coalesce(nullif(current_setting('netflow.maintenance_lock_timeout', true), ''),
 							 '100ms');

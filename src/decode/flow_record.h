@@ -76,7 +76,7 @@ typedef struct nf_addr
 
 /*
  * One flow.  Keep in sync with netflow.flows (sql/parts) and the type's
- * text form (src/flow_type.c).  sizeof == 192 is asserted below.
+ * text form (src/flow/flow_type.c).  sizeof == 192 is asserted below.
  */
 typedef struct nf_flow_record
 {

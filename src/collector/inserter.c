@@ -22,7 +22,7 @@
  * budget, before exiting.
  *
  * The inserter also runs partition maintenance (netflow_maintenance_tick,
- * src/maintenance.c) between flushes: one process connected to the
+ * src/partitions/maintenance.c) between flushes: one process connected to the
  * database that holds the extension.
  *
  *-------------------------------------------------------------------------
