@@ -2,7 +2,10 @@
 # partitioned tables and analyses flows in SQL.  Built with PGXS.
 
 EXTENSION = netflow
-EXTVERSION = 0.1
+# The version in development.  Released versions' install scripts are frozen
+# in sql/ (sql/netflow--X.sql, never edited); each later version adds an
+# upgrade script sql/netflow--X--Y.sql.  See docs/development.md, "Releasing".
+EXTVERSION = 0.2
 MODULE_big = netflow
 
 # One folder per concern: decode (plain C), flow, collector, analytics,
@@ -11,10 +14,12 @@ SRC_DIRS = decode flow collector analytics partitions
 SRCS = $(sort $(wildcard src/*.c) $(foreach d,$(SRC_DIRS),$(wildcard src/$(d)/*.c)))
 OBJS = $(SRCS:.c=.o)
 
-# The install script is assembled from sql/parts/ (one file per subject).
+# The current version's install script is assembled from sql/parts/ (one
+# file per subject); released versions' frozen scripts and every upgrade
+# script are installed as they are.
 SQL_PARTS = $(sort $(wildcard sql/parts/*.sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA = $(filter-out $(DATA_built), $(wildcard sql/$(EXTENSION)--*--*.sql))
+DATA = $(filter-out $(DATA_built), $(wildcard sql/$(EXTENSION)--*.sql))
 
 PG_CPPFLAGS = -I$(srcdir)/src $(foreach d,$(SRC_DIRS),-I$(srcdir)/src/$(d))
 # PostgreSQL's own headers need these two relaxed under -Wextra.

@@ -55,6 +55,8 @@ psql_cmd="psql -h $DATA -p $PORT -U postgres"
 $psql_cmd -X -q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1 ||
 	$psql_cmd -X -q -d postgres -c "CREATE DATABASE $DB" >/dev/null
 $psql_cmd -X -q -d "$DB" -c "CREATE EXTENSION IF NOT EXISTS netflow" >/dev/null
+# A cluster made by an older checkout is upgraded in place (never dropped).
+$psql_cmd -X -q -d "$DB" -c "ALTER EXTENSION netflow UPDATE" >/dev/null
 
 cat <<EOF
 

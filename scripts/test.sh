@@ -191,7 +191,7 @@ if [ -n "$BIN" ] && has_suite run; then
 		sleep 0.1
 	done
 	if [ -n "$connect" ] &&
-		[ "$($connect -X -tA -c "SELECT extversion FROM pg_extension WHERE extname = 'netflow'" 2>&1)" = 0.1 ] &&
+		[ "$($connect -X -tA -c "SELECT extversion FROM pg_extension WHERE extname = 'netflow'" 2>&1)" = "$(sed -n "s/^default_version = '\(.*\)'/\1/p" netflow.control)" ] &&
 		[ "$($connect -X -tA -c "SELECT count(*) FROM netflow.collector_stats WHERE worker_type = 'receiver'" 2>&1)" -ge 1 ]; then
 		count "the printed psql command reaches the extension and a running collector" OK
 	else
