@@ -18,8 +18,11 @@
  * flows, so memory stays bounded and datagrams wait in the shared queue
  * (whose overflow is counted by the receivers).
  *
- * On SIGTERM the inserter drains the queue and flushes, within a time
- * budget, before exiting.
+ * On SIGTERM the inserter drains the queue and flushes, within
+ * netflow.shutdown_timeout, before exiting; what it cannot insert is counted
+ * (drop_shutdown, drop_shutdown_queued).  The loss counters are saved to
+ * netflow.saved_counters periodically and at exit (saved_counters.c), so a
+ * restart does not hide what was lost.
  *
  * The inserter also runs partition maintenance (netflow_maintenance_tick,
  * src/partitions/maintenance.c) between flushes: one process connected to the
@@ -52,6 +55,7 @@
 #include "flow_insert.h"
 #include "flow_tuple.h"
 #include "maintenance.h"
+#include "saved_counters.h"
 
 /* Bytes moved out of the queue per lock acquisition. */
 #define NF_POP_CHUNK		(256 * 1024)
@@ -69,8 +73,8 @@
 /* lock_timeout of the insert transactions. */
 #define NF_LOCK_TIMEOUT		"1s"
 
-/* Time allowed for draining the queue at shutdown. */
-#define NF_SHUTDOWN_BUDGET_MS 5000
+/* Longest wait for the receivers to exit when the inserter stops. */
+#define NF_RECEIVER_EXIT_WAIT_MS 2000
 
 /*
  * A batch refused this many times in a row for a data reason (constraint
@@ -535,25 +539,35 @@ batch_dirty(void)
 }
 
 /*
- * Shutdown: decode and insert what the queue holds, within a time budget.
+ * Save the loss counters (every drop_* of the receivers, the inserter and
+ * the decoder) to netflow.saved_counters, with 'all': every counter, zero
+ * or not, so each has its row from the start.
  */
 static void
-drain_and_exit(void)
+save_loss_counters(bool all)
 {
-	int64		deadline = nf_now_us() + NF_SHUTDOWN_BUDGET_MS * INT64CONST(1000);
-	uint64		used,
-				entries,
-				size,
-				hw;
+	publish_decoder_counters();
+	pgstat_report_activity(STATE_RUNNING, "netflow: saving loss counters");
+	(void) nf_loss_counters_save(all);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
 
+/*
+ * Shutdown, first step: decode and insert what the queue and the batch
+ * hold until both are empty or 'deadline' has passed.
+ */
+static void
+drain_until(int64 deadline)
+{
 	for (;;)
 	{
-		bool		more = decode_queued();
 		int64		now = nf_now_us();
+		bool		more;
 
-		if (!batch_dirty() && !more)
-			break;
 		if (now >= deadline)
+			break;
+		more = decode_queued();
+		if (!batch_dirty() && !more)
 			break;
 		if (retry_at_us > now)
 		{
@@ -562,15 +576,103 @@ drain_and_exit(void)
 		}
 		(void) flush_batch();
 	}
+}
+
+/*
+ * Have the receivers exited?  Waits for them at most
+ * NF_RECEIVER_EXIT_WAIT_MS.  They have when the server stops (the
+ * postmaster sends SIGTERM to every worker at once); they have not when
+ * only the inserter was terminated, and then the queue outlives us.
+ */
+static bool
+receivers_stopped(void)
+{
+	int64		until = nf_now_us() + NF_RECEIVER_EXIT_WAIT_MS * INT64CONST(1000);
+
+	for (;;)
+	{
+		bool		running = false;
+		int			slot;
+
+		for (slot = NF_INSERTER_SLOT + 1; slot < NF_NUM_SLOTS; slot++)
+			if (pg_atomic_read_u32(&nf_shared->slots[slot].pid) != 0)
+				running = true;
+		if (!running)
+			return true;
+		if (nf_now_us() >= until)
+			return false;
+		pg_usleep(10000L);
+	}
+}
+
+/*
+ * Empty the queue, counting the datagrams as drop_shutdown_queued (the
+ * server stops: shared memory goes with it).  Returns their number.
+ */
+static uint64
+discard_queue(void)
+{
+	uint64		dropped = 0;
+	Size		got;
+
+	while ((got = nf_queue_pop(popbuf, NF_POP_CHUNK)) > 0)
+	{
+		Size		off = 0;
+
+		while (off < got)
+		{
+			off += ((NfQueueEntry *) (popbuf + off))->total;
+			dropped++;
+		}
+	}
+	nf_count(NF_INSERTER_SLOT, NFW_DROP_SHUTDOWN_QUEUED, dropped);
+	return dropped;
+}
+
+/*
+ * Shutdown: decode and insert what the queue holds within
+ * netflow.shutdown_timeout; count what is left (flows of the batch as
+ * drop_shutdown; when the server stops, queued datagrams as
+ * drop_shutdown_queued), save the loss counters and exit.
+ */
+static void
+drain_and_exit(void)
+{
+	int64		deadline = nf_now_us() + (int64) nf_shutdown_timeout_ms * 1000;
+	bool		server_stops;
+	uint64		dropped = 0;
+	uint64		used,
+				entries,
+				size,
+				hw;
+	int			unflushed;
+
+	drain_until(deadline);
+	server_stops = receivers_stopped();
+	if (server_stops)
+	{
+		/* what the receivers queued while stopping, then what is left */
+		drain_until(deadline);
+		dropped = discard_queue();
+	}
+	unflushed = batch.n;
+	if (unflushed > 0)
+		nf_count(NF_INSERTER_SLOT, NFW_DROP_SHUTDOWN, (uint64) unflushed);
+	batch.n = 0;
+	nf_count_set(NF_INSERTER_SLOT, NFW_FLOWS_BUFFERED, 0);
+	save_loss_counters(false);
 
 	nf_queue_usage(&used, &entries, &size, &hw);
-	if (batch.n > 0 || entries > 0)
-	{
-		nf_count(NF_INSERTER_SLOT, NFW_DROP_SHUTDOWN, (uint64) batch.n);
+	if (unflushed > 0 || dropped > 0)
 		ereport(LOG,
-				(errmsg("netflow inserter stopped with %d flows not inserted and " UINT64_FORMAT " datagrams queued",
-						batch.n, entries)));
-	}
+				(errmsg("netflow inserter stopped with %d flows not inserted and " UINT64_FORMAT " queued datagrams dropped",
+						unflushed, dropped),
+				 errdetail("They are counted as drop_shutdown and drop_shutdown_queued; netflow.shutdown_timeout is %d ms.",
+						   nf_shutdown_timeout_ms)));
+	else if (entries > 0)
+		ereport(LOG,
+				(errmsg("netflow inserter stopped with " UINT64_FORMAT " datagrams left in the queue for the next inserter",
+						entries)));
 	else
 		ereport(LOG, (errmsg("netflow inserter stopped after flushing everything")));
 
@@ -586,6 +688,7 @@ void
 nf_inserter_main(Datum main_arg)
 {
 	int64		last_housekeeping = 0;
+	int64		last_counter_save = 0;
 	int			i;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -624,6 +727,8 @@ nf_inserter_main(Datum main_arg)
 	if (!wait_for_extension())
 		proc_exit(1);			/* restarted unless the server stops */
 	load_state();
+	save_loss_counters(true);
+	last_counter_save = nf_now_us();
 	ereport(LOG,
 			(errmsg("netflow inserter started in database \"%s\"", nf_database)));
 
@@ -657,6 +762,12 @@ nf_inserter_main(Datum main_arg)
 			publish_decoder_counters();
 			nf_state_publish_exporters(decoder);
 			last_housekeeping = now;
+		}
+
+		if (now - last_counter_save >= NF_COUNTER_SAVE_MS * INT64CONST(1000))
+		{
+			save_loss_counters(false);
+			last_counter_save = now = nf_now_us();
 		}
 
 		/*
