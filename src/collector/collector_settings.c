@@ -32,6 +32,7 @@ char	   *nf_allowed_exporters = NULL;
 int			nf_synchronous_commit = NF_SYNC_OFF;
 int			nf_queue_size_kb = 262144;
 int			nf_shutdown_timeout_ms = 30000;
+int			nf_test_fail_decode_every = 0;
 
 /* Parsed netflow.allowed_exporters, owned by the GUC machinery ("extra"). */
 static NfCidrList *allowed_list = NULL;
@@ -465,7 +466,8 @@ define_postmaster_settings(void)
 }
 
 /*
- * Define the settings of the inserter's shutdown.
+ * Define the settings of the inserter's shutdown and its test-only fault
+ * injection (PGC_SUSET: never settable by a non-superuser).
  */
 static void
 define_shutdown_settings(void)
@@ -477,6 +479,15 @@ define_shutdown_settings(void)
 							30000, 0, 3600000,
 							PGC_SIGHUP,
 							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("netflow.test_fail_decode_every",
+							"Test only: the inserter raises an ERROR at every Nth decoded flow (0: never).",
+							NULL,
+							&nf_test_fail_decode_every,
+							0, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_NOT_IN_SAMPLE | GUC_NO_SHOW_ALL,
 							NULL, NULL, NULL);
 }
 

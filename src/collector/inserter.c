@@ -112,6 +112,10 @@ static int	data_failures = 0;	/* consecutive data-caused failures */
 static char last_rejection[NF_LAST_ERROR_LEN];
 static Oid	extension_oid = InvalidOid;
 
+/* errors raised while decoding: report rate limit */
+static int64 last_decode_error_log_us = 0;
+static int	decode_errors_not_logged = 0;
+
 /* Milliseconds from now until 'us' (at least 0). */
 static long
 ms_until(int64 us, int64 now)
@@ -121,10 +125,30 @@ ms_until(int64 us, int64 now)
 	return (long) ((us - now + 999) / 1000);
 }
 
+/*
+ * Test-only fault (netflow.test_fail_decode_every, superuser only): raise
+ * an ERROR from inside the decoder at every Nth flow.
+ */
+static void
+test_fault_in_decoding(void)
+{
+	static uint64 flows_seen = 0;
+
+	if (nf_test_fail_decode_every > 0 &&
+		++flows_seen % (uint64) nf_test_fail_decode_every == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("netflow test fault: error while decoding flow " UINT64_FORMAT,
+						flows_seen),
+				 errdetail("netflow.test_fail_decode_every is %d.",
+						   nf_test_fail_decode_every)));
+}
+
 /* nf_emit_fn: append a decoded flow to the batch. */
 static void
 emit_flow(void *arg, const nf_flow_record *rec)
 {
+	test_fault_in_decoding();
 	if (nf_flow_unstorable(rec) != NULL)
 	{
 		nf_count(NF_INSERTER_SLOT, NFW_DROP_UNSTORABLE, 1);
@@ -157,6 +181,69 @@ publish_decoder_counters(void)
 }
 
 /*
+ * An ERROR was raised while a datagram was decoded: report it
+ * (rate-limited) and keep it as last error.  Called from PG_CATCH, in the
+ * caller's memory context.
+ */
+static void
+report_decode_error(void)
+{
+	ErrorData  *edata = CopyErrorData();
+	int64		now = nf_now_us();
+	const char *msg = edata->message ? edata->message : "unknown error";
+
+	FlushErrorState();
+	nf_set_last_error(NF_INSERTER_SLOT, msg);
+	if (last_decode_error_log_us == 0 ||
+		now - last_decode_error_log_us >= NF_ERROR_LOG_MS * INT64CONST(1000))
+	{
+		ereport(LOG,
+				(errmsg("netflow inserter dropped a datagram whose decoding failed: %s", msg),
+				 decode_errors_not_logged > 0 ?
+				 errdetail("%d similar failures were not logged; all are counted as drop_decode_error.",
+						   decode_errors_not_logged) :
+				 errdetail("It is counted as drop_decode_error.")));
+		last_decode_error_log_us = now;
+		decode_errors_not_logged = 0;
+	}
+	else
+		decode_errors_not_logged++;
+	FreeErrorData(edata);
+}
+
+/*
+ * Decode one queued datagram into the batch.  An ERROR raised inside
+ * decoding (by one of our callbacks: out of memory, ...) drops the datagram
+ * whole -- the flows it emitted are taken back out of the batch -- and
+ * counts it as drop_decode_error, so that every datagram taken from the
+ * queue ends stored or counted, and the inserter goes on.  The decoder is
+ * plain C holding no PostgreSQL resource; leaving it through a callback can
+ * at worst leak the data sets it was decoding.
+ */
+static void
+decode_datagram(const NfQueueEntry *e)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	int			mark = batch.n;
+
+	PG_TRY();
+	{
+		(void) nf_decode(decoder,
+						 (const uint8_t *) e + MAXALIGN(sizeof(NfQueueEntry)),
+						 e->len, &e->exporter, e->received_us,
+						 emit_flow, NULL);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		report_decode_error();
+		batch.n = mark;
+		nf_count(NF_INSERTER_SLOT, NFW_DROP_DECODE_ERROR, 1);
+	}
+	PG_END_TRY();
+}
+
+/*
  * Decode queued datagrams until the batch holds netflow.batch_size flows
  * or the queue is empty.  Returns true if the queue may hold more.
  */
@@ -177,10 +264,7 @@ decode_queued(void)
 		{
 			NfQueueEntry *e = (NfQueueEntry *) (popbuf + off);
 
-			(void) nf_decode(decoder,
-							 (const uint8_t *) e + MAXALIGN(sizeof(NfQueueEntry)),
-							 e->len, &e->exporter, e->received_us,
-							 emit_flow, NULL);
+			decode_datagram(e);
 			off += e->total;
 		}
 		sequences_dirty = true;
