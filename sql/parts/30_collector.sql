@@ -1,5 +1,5 @@
 -- 30_collector.sql: the collector's persistent state (netflow.templates,
--- netflow.sampling, netflow.exporter_state),
+-- netflow.sampling, netflow.exporter_state, netflow.saved_counters),
 -- its statistics views, and the roles for reading flows and for running
 -- the collector as a non-superuser (their privileges are granted in
 -- 90_collector_privileges.sql, after every object exists).
@@ -103,6 +103,24 @@ COMMENT ON COLUMN netflow.exporter_state.updated_at IS 'When the collector last 
 SELECT pg_catalog.pg_extension_config_dump('netflow.exporter_state', '');
 
 ------------------------------------------------------------------------
+-- Saved loss counters
+------------------------------------------------------------------------
+
+CREATE TABLE netflow.saved_counters (
+	counter		text PRIMARY KEY,
+	value		bigint NOT NULL DEFAULT 0 CHECK (value >= 0),
+	since		timestamptz NOT NULL DEFAULT now(),
+	updated_at	timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE netflow.saved_counters IS
+	'Loss counters of the collector (the reasons of netflow.drop_counters) saved across restarts: the inserter adds the counts of all workers every 10 s when they changed and when it stops; delete rows to reset the totals';
+COMMENT ON COLUMN netflow.saved_counters.counter IS 'Counter name, as netflow.drop_counters.reason';
+COMMENT ON COLUMN netflow.saved_counters.value IS 'Count saved so far, summed over workers, since the row was created';
+COMMENT ON COLUMN netflow.saved_counters.since IS 'When the row was created: the start of the count';
+COMMENT ON COLUMN netflow.saved_counters.updated_at IS 'When the collector last added to the count';
+SELECT pg_catalog.pg_extension_config_dump('netflow.saved_counters', '');
+
+------------------------------------------------------------------------
 -- Statistics (shared memory; empty without shared_preload_libraries)
 ------------------------------------------------------------------------
 
@@ -137,6 +155,14 @@ AS 'MODULE_PATHNAME', 'netflow_exporters'
 LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION netflow.exporters_info() IS
 	'Per exporter and observation domain state of the collector''s decoder, published about once a second';
+
+CREATE FUNCTION netflow.loss_counters(
+	OUT counter text, OUT since_server_start bigint, OUT unsaved bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'netflow_loss_counters'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION netflow.loss_counters() IS
+	'Every loss counter of the collector summed over workers: the count since the server started and its part not yet in netflow.saved_counters';
 
 CREATE VIEW netflow.collector_stats AS
 SELECT w.worker_type, w.worker_id, w.pid, w.started_at,
@@ -183,7 +209,9 @@ SELECT w.worker_type, w.worker_id, w.pid, w.started_at,
 	max(c.value) FILTER (WHERE c.counter = 'queue_datagrams') AS queue_datagrams,
 	max(c.value) FILTER (WHERE c.counter = 'queue_size') AS queue_size,
 	max(c.value) FILTER (WHERE c.counter = 'queue_high_water') AS queue_high_water,
-	w.last_error, w.last_error_at
+	w.last_error, w.last_error_at,
+	max(c.value) FILTER (WHERE c.counter = 'drop_shutdown_queued') AS drop_shutdown_queued,
+	max(c.value) FILTER (WHERE c.counter = 'drop_decode_error') AS drop_decode_error
 FROM netflow.collector_workers() w
 LEFT JOIN netflow.collector_counters() c
 	ON c.worker_type = w.worker_type AND c.worker_id = w.worker_id
@@ -194,15 +222,24 @@ COMMENT ON VIEW netflow.collector_stats IS
 	'One row per collector worker with its counters (NULL where a counter does not apply to the worker type); see docs/collector.md';
 
 CREATE VIEW netflow.drop_counters AS
-SELECT c.counter AS reason, sum(c.value)::bigint AS count
-FROM netflow.collector_counters() c
-WHERE c.counter LIKE 'drop\_%'
-	OR c.counter IN ('kernel_drops', 'pending_evicted', 'pending_expired',
-		'templates_evicted')
-GROUP BY c.counter
-ORDER BY c.counter;
+SELECT coalesce(l.counter, s.counter) AS reason,
+	least(coalesce(s.value, 0)::numeric + coalesce(l.unsaved, 0),
+		9223372036854775807)::bigint AS count,
+	coalesce(l.since_server_start, 0)::bigint AS since_server_start,
+	s.since AS counting_since
+FROM netflow.loss_counters() l
+FULL JOIN netflow.saved_counters s ON s.counter = l.counter
+ORDER BY 1;
 COMMENT ON VIEW netflow.drop_counters IS
-	'Datagrams or flows the collector could not keep, by reason, summed over workers';
+	'Datagrams or flows the collector could not keep, by reason, summed over workers, totals over server restarts (netflow.saved_counters plus what was not saved yet); see docs/collector.md';
+COMMENT ON COLUMN netflow.drop_counters.reason IS
+	'Counter: kernel_drops, a drop_* reason, pending_evicted, pending_expired or templates_evicted';
+COMMENT ON COLUMN netflow.drop_counters.count IS
+	'Total since counting_since (datagrams, sets, templates or flows, by reason), over server restarts';
+COMMENT ON COLUMN netflow.drop_counters.since_server_start IS
+	'Part of count since the server started (shared memory)';
+COMMENT ON COLUMN netflow.drop_counters.counting_since IS
+	'Start of count: when the collector first saved this counter after CREATE EXTENSION or after its row of netflow.saved_counters was deleted; NULL when never saved';
 
 CREATE VIEW netflow.exporters AS
 SELECT e.exporter, e.obs_domain, e.version, e.first_seen, e.last_seen,

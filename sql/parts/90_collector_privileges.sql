@@ -25,3 +25,10 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON netflow.templates, netflow.sampling,
 	netflow.exporter_state TO netflow_collector;
 GRANT EXECUTE ON FUNCTION netflow.ensure_partitions_for(timestamptz[], timestamptz)
 	TO netflow_collector;
+
+-- Saved loss counters: readers read them (and netflow.drop_counters, whose
+-- netflow.loss_counters() they execute); the collector adds to them.
+REVOKE ALL ON FUNCTION netflow.loss_counters() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION netflow.loss_counters() TO netflow_reader;
+GRANT SELECT ON netflow.saved_counters TO netflow_reader;
+GRANT SELECT, INSERT, UPDATE ON netflow.saved_counters TO netflow_collector;

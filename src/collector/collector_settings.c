@@ -31,6 +31,8 @@ int			nf_batch_size = 10000;
 char	   *nf_allowed_exporters = NULL;
 int			nf_synchronous_commit = NF_SYNC_OFF;
 int			nf_queue_size_kb = 262144;
+int			nf_shutdown_timeout_ms = 30000;
+int			nf_test_fail_decode_every = 0;
 
 /* Parsed netflow.allowed_exporters, owned by the GUC machinery ("extra"). */
 static NfCidrList *allowed_list = NULL;
@@ -464,6 +466,32 @@ define_postmaster_settings(void)
 }
 
 /*
+ * Define the settings of the inserter's shutdown and its test-only fault
+ * injection (PGC_SUSET: never settable by a non-superuser).
+ */
+static void
+define_shutdown_settings(void)
+{
+	DefineCustomIntVariable("netflow.shutdown_timeout",
+							"Longest time the inserter spends inserting what is queued when the server stops.",
+							"What is left then is dropped and counted (drop_shutdown, drop_shutdown_queued).",
+							&nf_shutdown_timeout_ms,
+							30000, 0, 3600000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("netflow.test_fail_decode_every",
+							"Test only: the inserter raises an ERROR at every Nth decoded flow (0: never).",
+							NULL,
+							&nf_test_fail_decode_every,
+							0, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_NOT_IN_SAMPLE | GUC_NO_SHOW_ALL,
+							NULL, NULL, NULL);
+}
+
+/*
  * Define the collector's GUCs (called from _PG_init).  PGC_POSTMASTER
  * settings can only be defined while preloading; without preloading the
  * collector does not run and only the reloadable settings are defined.
@@ -519,4 +547,6 @@ nf_collector_define_settings(bool preloading)
 							 PGC_SIGHUP,
 							 0,
 							 NULL, NULL, NULL);
+
+	define_shutdown_settings();
 }

@@ -63,6 +63,8 @@ extern int	nf_batch_size;
 extern char *nf_allowed_exporters;
 extern int	nf_synchronous_commit;
 extern int	nf_queue_size_kb;
+extern int	nf_shutdown_timeout_ms;
+extern int	nf_test_fail_decode_every;
 
 /* Define the collector's GUCs (called from _PG_init). */
 extern void nf_collector_define_settings(bool preloading);

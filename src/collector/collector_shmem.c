@@ -54,6 +54,8 @@ static const struct
 	[NFW_DROP_UNSTORABLE] = {"drop_unstorable", NFW_FOR_INSERTER},
 	[NFW_DROP_SHUTDOWN] = {"drop_shutdown", NFW_FOR_INSERTER},
 	[NFW_DROP_REJECTED] = {"drop_rejected", NFW_FOR_INSERTER},
+	[NFW_DROP_SHUTDOWN_QUEUED] = {"drop_shutdown_queued", NFW_FOR_INSERTER},
+	[NFW_DROP_DECODE_ERROR] = {"drop_decode_error", NFW_FOR_INSERTER},
 };
 
 /* Name of a worker counter. */
@@ -118,9 +120,15 @@ nf_shmem_startup(void)
 			pg_atomic_init_u32(&s->pid, 0);
 			pg_atomic_init_u64(&s->started_at, 0);
 			for (j = 0; j < NFW__COUNT; j++)
+			{
 				pg_atomic_init_u64(&s->counters[j], 0);
+				pg_atomic_init_u64(&s->counters_saved[j], 0);
+			}
 			for (j = 0; j < NF_CTR__COUNT; j++)
+			{
 				pg_atomic_init_u64(&s->decoder[j], 0);
+				pg_atomic_init_u64(&s->decoder_saved[j], 0);
+			}
 			SpinLockInit(&s->err_lock);
 		}
 		nf_shared->q_size = (uint64) nf_queue_size_kb * 1024;

@@ -53,6 +53,10 @@ typedef enum NfWorkerCounter
 	NFW_DROP_UNSTORABLE,		/* inserter: flow values outside column ranges */
 	NFW_DROP_SHUTDOWN,			/* inserter: flows left when stopping */
 	NFW_DROP_REJECTED,			/* inserter: rows netflow.flows refused */
+	NFW_DROP_SHUTDOWN_QUEUED,	/* inserter: datagrams left in the queue
+								 * when the server stopped */
+	NFW_DROP_DECODE_ERROR,		/* inserter: datagrams whose decoding raised
+								 * an ERROR */
 	NFW__COUNT
 } NfWorkerCounter;
 
@@ -67,6 +71,9 @@ typedef struct NfWorkerSlot
 	pg_atomic_uint64 started_at;	/* TimestampTz of last start */
 	pg_atomic_uint64 counters[NFW__COUNT];
 	pg_atomic_uint64 decoder[NF_CTR__COUNT];	/* inserter only */
+	/* part of each counter already added to netflow.saved_counters */
+	pg_atomic_uint64 counters_saved[NFW__COUNT];
+	pg_atomic_uint64 decoder_saved[NF_CTR__COUNT];	/* inserter only */
 	slock_t		err_lock;		/* protects the two fields below */
 	TimestampTz last_error_at;	/* 0: none */
 	char		last_error[NF_LAST_ERROR_LEN];

@@ -18,8 +18,11 @@
  * flows, so memory stays bounded and datagrams wait in the shared queue
  * (whose overflow is counted by the receivers).
  *
- * On SIGTERM the inserter drains the queue and flushes, within a time
- * budget, before exiting.
+ * On SIGTERM the inserter drains the queue and flushes, within
+ * netflow.shutdown_timeout, before exiting; what it cannot insert is counted
+ * (drop_shutdown, drop_shutdown_queued).  The loss counters are saved to
+ * netflow.saved_counters periodically and at exit (saved_counters.c), so a
+ * restart does not hide what was lost.
  *
  * The inserter also runs partition maintenance (netflow_maintenance_tick,
  * src/partitions/maintenance.c) between flushes: one process connected to the
@@ -52,6 +55,7 @@
 #include "flow_insert.h"
 #include "flow_tuple.h"
 #include "maintenance.h"
+#include "saved_counters.h"
 
 /* Bytes moved out of the queue per lock acquisition. */
 #define NF_POP_CHUNK		(256 * 1024)
@@ -69,8 +73,8 @@
 /* lock_timeout of the insert transactions. */
 #define NF_LOCK_TIMEOUT		"1s"
 
-/* Time allowed for draining the queue at shutdown. */
-#define NF_SHUTDOWN_BUDGET_MS 5000
+/* Longest wait for the receivers to exit when the inserter stops. */
+#define NF_RECEIVER_EXIT_WAIT_MS 2000
 
 /*
  * A batch refused this many times in a row for a data reason (constraint
@@ -108,6 +112,10 @@ static int	data_failures = 0;	/* consecutive data-caused failures */
 static char last_rejection[NF_LAST_ERROR_LEN];
 static Oid	extension_oid = InvalidOid;
 
+/* errors raised while decoding: report rate limit */
+static int64 last_decode_error_log_us = 0;
+static int	decode_errors_not_logged = 0;
+
 /* Milliseconds from now until 'us' (at least 0). */
 static long
 ms_until(int64 us, int64 now)
@@ -117,10 +125,30 @@ ms_until(int64 us, int64 now)
 	return (long) ((us - now + 999) / 1000);
 }
 
+/*
+ * Test-only fault (netflow.test_fail_decode_every, superuser only): raise
+ * an ERROR from inside the decoder at every Nth flow.
+ */
+static void
+test_fault_in_decoding(void)
+{
+	static uint64 flows_seen = 0;
+
+	if (nf_test_fail_decode_every > 0 &&
+		++flows_seen % (uint64) nf_test_fail_decode_every == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("netflow test fault: error while decoding flow " UINT64_FORMAT,
+						flows_seen),
+				 errdetail("netflow.test_fail_decode_every is %d.",
+						   nf_test_fail_decode_every)));
+}
+
 /* nf_emit_fn: append a decoded flow to the batch. */
 static void
 emit_flow(void *arg, const nf_flow_record *rec)
 {
+	test_fault_in_decoding();
 	if (nf_flow_unstorable(rec) != NULL)
 	{
 		nf_count(NF_INSERTER_SLOT, NFW_DROP_UNSTORABLE, 1);
@@ -153,6 +181,69 @@ publish_decoder_counters(void)
 }
 
 /*
+ * An ERROR was raised while a datagram was decoded: report it
+ * (rate-limited) and keep it as last error.  Called from PG_CATCH, in the
+ * caller's memory context.
+ */
+static void
+report_decode_error(void)
+{
+	ErrorData  *edata = CopyErrorData();
+	int64		now = nf_now_us();
+	const char *msg = edata->message ? edata->message : "unknown error";
+
+	FlushErrorState();
+	nf_set_last_error(NF_INSERTER_SLOT, msg);
+	if (last_decode_error_log_us == 0 ||
+		now - last_decode_error_log_us >= NF_ERROR_LOG_MS * INT64CONST(1000))
+	{
+		ereport(LOG,
+				(errmsg("netflow inserter dropped a datagram whose decoding failed: %s", msg),
+				 decode_errors_not_logged > 0 ?
+				 errdetail("%d similar failures were not logged; all are counted as drop_decode_error.",
+						   decode_errors_not_logged) :
+				 errdetail("It is counted as drop_decode_error.")));
+		last_decode_error_log_us = now;
+		decode_errors_not_logged = 0;
+	}
+	else
+		decode_errors_not_logged++;
+	FreeErrorData(edata);
+}
+
+/*
+ * Decode one queued datagram into the batch.  An ERROR raised inside
+ * decoding (by one of our callbacks: out of memory, ...) drops the datagram
+ * whole -- the flows it emitted are taken back out of the batch -- and
+ * counts it as drop_decode_error, so that every datagram taken from the
+ * queue ends stored or counted, and the inserter goes on.  The decoder is
+ * plain C holding no PostgreSQL resource; leaving it through a callback can
+ * at worst leak the data sets it was decoding.
+ */
+static void
+decode_datagram(const NfQueueEntry *e)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	int			mark = batch.n;
+
+	PG_TRY();
+	{
+		(void) nf_decode(decoder,
+						 (const uint8_t *) e + MAXALIGN(sizeof(NfQueueEntry)),
+						 e->len, &e->exporter, e->received_us,
+						 emit_flow, NULL);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		report_decode_error();
+		batch.n = mark;
+		nf_count(NF_INSERTER_SLOT, NFW_DROP_DECODE_ERROR, 1);
+	}
+	PG_END_TRY();
+}
+
+/*
  * Decode queued datagrams until the batch holds netflow.batch_size flows
  * or the queue is empty.  Returns true if the queue may hold more.
  */
@@ -173,10 +264,7 @@ decode_queued(void)
 		{
 			NfQueueEntry *e = (NfQueueEntry *) (popbuf + off);
 
-			(void) nf_decode(decoder,
-							 (const uint8_t *) e + MAXALIGN(sizeof(NfQueueEntry)),
-							 e->len, &e->exporter, e->received_us,
-							 emit_flow, NULL);
+			decode_datagram(e);
 			off += e->total;
 		}
 		sequences_dirty = true;
@@ -535,25 +623,35 @@ batch_dirty(void)
 }
 
 /*
- * Shutdown: decode and insert what the queue holds, within a time budget.
+ * Save the loss counters (every drop_* of the receivers, the inserter and
+ * the decoder) to netflow.saved_counters, with 'all': every counter, zero
+ * or not, so each has its row from the start.
  */
 static void
-drain_and_exit(void)
+save_loss_counters(bool all)
 {
-	int64		deadline = nf_now_us() + NF_SHUTDOWN_BUDGET_MS * INT64CONST(1000);
-	uint64		used,
-				entries,
-				size,
-				hw;
+	publish_decoder_counters();
+	pgstat_report_activity(STATE_RUNNING, "netflow: saving loss counters");
+	(void) nf_loss_counters_save(all);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
 
+/*
+ * Shutdown, first step: decode and insert what the queue and the batch
+ * hold until both are empty or 'deadline' has passed.
+ */
+static void
+drain_until(int64 deadline)
+{
 	for (;;)
 	{
-		bool		more = decode_queued();
 		int64		now = nf_now_us();
+		bool		more;
 
-		if (!batch_dirty() && !more)
-			break;
 		if (now >= deadline)
+			break;
+		more = decode_queued();
+		if (!batch_dirty() && !more)
 			break;
 		if (retry_at_us > now)
 		{
@@ -562,15 +660,103 @@ drain_and_exit(void)
 		}
 		(void) flush_batch();
 	}
+}
+
+/*
+ * Have the receivers exited?  Waits for them at most
+ * NF_RECEIVER_EXIT_WAIT_MS.  They have when the server stops (the
+ * postmaster sends SIGTERM to every worker at once); they have not when
+ * only the inserter was terminated, and then the queue outlives us.
+ */
+static bool
+receivers_stopped(void)
+{
+	int64		until = nf_now_us() + NF_RECEIVER_EXIT_WAIT_MS * INT64CONST(1000);
+
+	for (;;)
+	{
+		bool		running = false;
+		int			slot;
+
+		for (slot = NF_INSERTER_SLOT + 1; slot < NF_NUM_SLOTS; slot++)
+			if (pg_atomic_read_u32(&nf_shared->slots[slot].pid) != 0)
+				running = true;
+		if (!running)
+			return true;
+		if (nf_now_us() >= until)
+			return false;
+		pg_usleep(10000L);
+	}
+}
+
+/*
+ * Empty the queue, counting the datagrams as drop_shutdown_queued (the
+ * server stops: shared memory goes with it).  Returns their number.
+ */
+static uint64
+discard_queue(void)
+{
+	uint64		dropped = 0;
+	Size		got;
+
+	while ((got = nf_queue_pop(popbuf, NF_POP_CHUNK)) > 0)
+	{
+		Size		off = 0;
+
+		while (off < got)
+		{
+			off += ((NfQueueEntry *) (popbuf + off))->total;
+			dropped++;
+		}
+	}
+	nf_count(NF_INSERTER_SLOT, NFW_DROP_SHUTDOWN_QUEUED, dropped);
+	return dropped;
+}
+
+/*
+ * Shutdown: decode and insert what the queue holds within
+ * netflow.shutdown_timeout; count what is left (flows of the batch as
+ * drop_shutdown; when the server stops, queued datagrams as
+ * drop_shutdown_queued), save the loss counters and exit.
+ */
+static void
+drain_and_exit(void)
+{
+	int64		deadline = nf_now_us() + (int64) nf_shutdown_timeout_ms * 1000;
+	bool		server_stops;
+	uint64		dropped = 0;
+	uint64		used,
+				entries,
+				size,
+				hw;
+	int			unflushed;
+
+	drain_until(deadline);
+	server_stops = receivers_stopped();
+	if (server_stops)
+	{
+		/* what the receivers queued while stopping, then what is left */
+		drain_until(deadline);
+		dropped = discard_queue();
+	}
+	unflushed = batch.n;
+	if (unflushed > 0)
+		nf_count(NF_INSERTER_SLOT, NFW_DROP_SHUTDOWN, (uint64) unflushed);
+	batch.n = 0;
+	nf_count_set(NF_INSERTER_SLOT, NFW_FLOWS_BUFFERED, 0);
+	save_loss_counters(false);
 
 	nf_queue_usage(&used, &entries, &size, &hw);
-	if (batch.n > 0 || entries > 0)
-	{
-		nf_count(NF_INSERTER_SLOT, NFW_DROP_SHUTDOWN, (uint64) batch.n);
+	if (unflushed > 0 || dropped > 0)
 		ereport(LOG,
-				(errmsg("netflow inserter stopped with %d flows not inserted and " UINT64_FORMAT " datagrams queued",
-						batch.n, entries)));
-	}
+				(errmsg("netflow inserter stopped with %d flows not inserted and " UINT64_FORMAT " queued datagrams dropped",
+						unflushed, dropped),
+				 errdetail("They are counted as drop_shutdown and drop_shutdown_queued; netflow.shutdown_timeout is %d ms.",
+						   nf_shutdown_timeout_ms)));
+	else if (entries > 0)
+		ereport(LOG,
+				(errmsg("netflow inserter stopped with " UINT64_FORMAT " datagrams left in the queue for the next inserter",
+						entries)));
 	else
 		ereport(LOG, (errmsg("netflow inserter stopped after flushing everything")));
 
@@ -586,6 +772,7 @@ void
 nf_inserter_main(Datum main_arg)
 {
 	int64		last_housekeeping = 0;
+	int64		last_counter_save = 0;
 	int			i;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -624,6 +811,8 @@ nf_inserter_main(Datum main_arg)
 	if (!wait_for_extension())
 		proc_exit(1);			/* restarted unless the server stops */
 	load_state();
+	save_loss_counters(true);
+	last_counter_save = nf_now_us();
 	ereport(LOG,
 			(errmsg("netflow inserter started in database \"%s\"", nf_database)));
 
@@ -657,6 +846,12 @@ nf_inserter_main(Datum main_arg)
 			publish_decoder_counters();
 			nf_state_publish_exporters(decoder);
 			last_housekeeping = now;
+		}
+
+		if (now - last_counter_save >= NF_COUNTER_SAVE_MS * INT64CONST(1000))
+		{
+			save_loss_counters(false);
+			last_counter_save = now = nf_now_us();
 		}
 
 		/*

@@ -3,7 +3,7 @@
 -- maintenance (which drops partitions), checked both in the catalogue and
 -- by acting as a role that has been granted nothing.
 BEGIN;
-SELECT plan(29);
+SELECT plan(33);
 
 -- The schema: PUBLIC can neither create objects in it nor use it.
 SELECT schema_privs_are('netflow', 'public', ARRAY[]::name[],
@@ -40,6 +40,17 @@ SELECT table_privs_are('netflow', 'sampling', 'netflow_collector',
 SELECT table_privs_are('netflow', 'exporter_state', 'netflow_collector',
 					   ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
 					   'netflow_collector may read and write netflow.exporter_state');
+-- the saved loss counters: the collector adds to them, never deletes
+SELECT table_privs_are('netflow', 'saved_counters', 'public', ARRAY[]::name[],
+					   'PUBLIC has no privilege on netflow.saved_counters');
+SELECT table_privs_are('netflow', 'saved_counters', 'netflow_reader', ARRAY['SELECT'],
+					   'netflow_reader may only read netflow.saved_counters');
+SELECT table_privs_are('netflow', 'saved_counters', 'netflow_collector',
+					   ARRAY['SELECT', 'INSERT', 'UPDATE'],
+					   'netflow_collector may read, insert and update netflow.saved_counters');
+SELECT function_privs_are('netflow', 'loss_counters', ARRAY[]::name[],
+						  'public', ARRAY[]::name[],
+						  'PUBLIC cannot execute loss_counters');
 
 -- Partitions made by create_partitions get no PUBLIC privilege either.
 SELECT lives_ok($$SELECT netflow.create_partitions('2031-05-01 00:00+00', '2031-05-02 00:00+00')$$,

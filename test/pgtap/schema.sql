@@ -3,7 +3,7 @@
 -- the public functions with their signatures, return types and
 -- volatility, and the per-partition BRIN index made by create_partitions.
 BEGIN;
-SELECT plan(108);
+SELECT plan(111);
 
 SELECT has_schema('netflow');
 
@@ -106,6 +106,13 @@ SELECT columns_are('netflow', 'exporter_state',
 				   ARRAY['exporter', 'obs_domain', 'version', 'next_sequence',
 						 'last_uptime_ms', 'last_seen', 'updated_at'],
 				   'netflow.exporter_state has the documented columns');
+SELECT has_table('netflow', 'saved_counters', 'netflow.saved_counters exists');
+SELECT columns_are('netflow', 'saved_counters',
+				   ARRAY['counter', 'value', 'since', 'updated_at'],
+				   'netflow.saved_counters has the documented columns');
+SELECT columns_are('netflow', 'drop_counters',
+				   ARRAY['reason', 'count', 'since_server_start', 'counting_since'],
+				   'netflow.drop_counters has the documented columns');
 
 -- types
 SELECT has_type('netflow', 'flow', 'type netflow.flow exists');
