@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 
 #include "common/int.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -175,10 +176,7 @@ netflow_decode(PG_FUNCTION_ARGS)
 	decode_collector coll;
 	int			ret;
 	int			attidx[NF_FLOWS_NATTS];
-	Datum		colvalues[NF_FLOWS_NATTS];
-	bool		colnulls[NF_FLOWS_NATTS];
-	Datum	   *values;
-	bool	   *nulls;
+	TupleTableSlot *slot;
 	size_t		unstorable = 0;
 	size_t		i;
 	int			c;
@@ -189,9 +187,7 @@ netflow_decode(PG_FUNCTION_ARGS)
 	/* Check everything that can fail before the decoder runs. */
 	InitMaterializedSRF(fcinfo, 0);
 	nf_flows_map_tupdesc(rsinfo->setDesc, "netflow.flows", attidx);
-	values = palloc0(rsinfo->setDesc->natts * sizeof(Datum));
-	nulls = palloc(rsinfo->setDesc->natts * sizeof(bool));
-	memset(nulls, true, rsinfo->setDesc->natts * sizeof(bool));
+	slot = MakeSingleTupleTableSlot(rsinfo->setDesc, &TTSOpsVirtual);
 	decode_inet_to_addr(exporter_in, &exporter);
 	now_us = decode_timestamptz_to_unix_us(received);
 	dec = decode_session_decoder();
@@ -258,15 +254,10 @@ netflow_decode(PG_FUNCTION_ARGS)
 				unstorable_col = bad;
 			continue;
 		}
-		nf_flow_to_values(&coll.recs[i], colvalues, colnulls);
-		for (c = 0; c < NF_FLOWS_NATTS; c++)
-		{
-			values[attidx[c]] = colvalues[c];
-			nulls[attidx[c]] = colnulls[c];
-		}
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
-							 values, nulls);
+		nf_flow_store_slot(&coll.recs[i], slot, attidx);
+		tuplestore_puttupleslot(rsinfo->setResult, slot);
 	}
+	ExecDropSingleTupleTableSlot(slot);
 	if (unstorable > 0)
 		ereport(strict ? ERROR : NOTICE,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),

@@ -4,8 +4,9 @@
  *	  Columns of netflow.flows and conversion between an nf_flow_record and
  *	  Datums in that column order (see flow_tuple.h).
  *
- * Used by the netflow.flow casts (expand, flow) and by the collector's
- * insert path, which fills table slots with nf_flow_to_values.
+ * nf_flow_store_slot is the one row builder: the collector's insert path,
+ * netflow.expand() (the cast to netflow.flows) and netflow.decode() all
+ * write records into their slots with it.
  *
  *-------------------------------------------------------------------------
  */
@@ -168,13 +169,17 @@ nf_flow_unstorable(const nf_flow_record *r)
 	return NULL;
 }
 
-/* Fill values/nulls in netflow.flows column order from a record. */
+/* Store a record as a netflow.flows row in a virtual slot. */
 void
-nf_flow_to_values(const nf_flow_record *r, Datum *values, bool *nulls)
+nf_flow_store_slot(const nf_flow_record *r, TupleTableSlot *slot,
+				   const int *attidx)
 {
 	const char *bad = nf_flow_unstorable(r);
+	Datum	   *values = slot->tts_values;
+	bool	   *nulls = slot->tts_isnull;
 	int			i;
 
+	Assert(TTS_IS_VIRTUAL(slot));
 	if (bad != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -182,14 +187,18 @@ nf_flow_to_values(const nf_flow_record *r, Datum *values, bool *nulls)
 				 errdetail("The value of column \"%s\" is outside the range of its SQL type.",
 						   bad)));
 
+	ExecClearTuple(slot);
+	/* dropped columns, if any, stay NULL */
+	memset(nulls, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
 	for (i = 0; i < NF_FLOWS_NATTS; i++)
 	{
 		const nf_flow_field *f = &nf_flow_fields[i];
 		const char *p = (const char *) r + f->offset;
+		int			a = attidx[i];
 
-		nulls[i] = nf_field_absent(r, f);
-		values[i] = (Datum) 0;
-		if (nulls[i])
+		values[a] = (Datum) 0;
+		nulls[a] = nf_field_absent(r, f);
+		if (nulls[a])
 			continue;
 
 		switch (f->kind)
@@ -201,12 +210,12 @@ nf_flow_to_values(const nf_flow_record *r, Datum *values, bool *nulls)
 
 					memcpy(&t, p, sizeof(t));
 					(void) unix_to_timestamptz(t, &ts); /* checked above */
-					values[i] = TimestampTzGetDatum(ts);
+					values[a] = TimestampTzGetDatum(ts);
 					break;
 				}
 			case NF_FK_ADDR:
 				{
-					values[i] = nf_addr_to_inet((const nf_addr *) p);
+					values[a] = nf_addr_to_inet((const nf_addr *) p);
 					break;
 				}
 			case NF_FK_MAC:
@@ -214,7 +223,7 @@ nf_flow_to_values(const nf_flow_record *r, Datum *values, bool *nulls)
 					macaddr    *m = (macaddr *) palloc(sizeof(macaddr));
 
 					memcpy(m, p, 6);
-					values[i] = MacaddrPGetDatum(m);
+					values[a] = MacaddrPGetDatum(m);
 					break;
 				}
 			case NF_FK_UINT:
@@ -222,15 +231,16 @@ nf_flow_to_values(const nf_flow_record *r, Datum *values, bool *nulls)
 					uint64		v = nf_field_get_uint(r, f);
 
 					if (f->typid == INT2OID)
-						values[i] = Int16GetDatum((int16) v);
+						values[a] = Int16GetDatum((int16) v);
 					else if (f->typid == INT4OID)
-						values[i] = Int32GetDatum((int32) v);
+						values[a] = Int32GetDatum((int32) v);
 					else
-						values[i] = Int64GetDatum((int64) v);
+						values[a] = Int64GetDatum((int64) v);
 					break;
 				}
 		}
 	}
+	ExecStoreVirtualTuple(slot);
 }
 
 /* Build a record from values/nulls in netflow.flows column order. */

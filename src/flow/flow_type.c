@@ -24,6 +24,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "executor/tuptable.h"
 #include "common/hashfn.h"
 #include "common/int.h"
 #include "fmgr.h"
@@ -936,10 +937,10 @@ flow_hash_extended(PG_FUNCTION_ARGS)
  * ----------------------------------------------------------------
  */
 
-/* Per-call-site cache of the result row type of flow_expand. */
+/* Per-call-site cache of flow_expand: the result row type and a slot. */
 typedef struct expand_cache
 {
-	TupleDesc	tupdesc;
+	TupleTableSlot *slot;		/* virtual, of the blessed result type */
 	int			attidx[NF_FLOWS_NATTS];
 } expand_cache;
 
@@ -949,16 +950,11 @@ flow_expand(PG_FUNCTION_ARGS)
 {
 	const nf_flow_record *r = PG_GETARG_FLOW_P(0);
 	expand_cache *cache = (expand_cache *) fcinfo->flinfo->fn_extra;
-	Datum		cols[NF_FLOWS_NATTS];
-	bool		colnulls[NF_FLOWS_NATTS];
-	Datum	   *values;
-	bool	   *nulls;
-	HeapTuple	tuple;
-	int			i;
 
 	if (cache == NULL)
 	{
 		TupleDesc	td;
+		TupleDesc	blessed;
 		MemoryContext old;
 
 		if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
@@ -967,27 +963,15 @@ flow_expand(PG_FUNCTION_ARGS)
 					 errmsg("function returning a row called in a context that cannot accept one")));
 		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 		cache = (expand_cache *) palloc(sizeof(expand_cache));
-		cache->tupdesc = BlessTupleDesc(CreateTupleDescCopy(td));
+		blessed = BlessTupleDesc(CreateTupleDescCopy(td));
+		nf_flows_map_tupdesc(blessed, "netflow.flows", cache->attidx);
+		cache->slot = MakeSingleTupleTableSlot(blessed, &TTSOpsVirtual);
 		MemoryContextSwitchTo(old);
-		nf_flows_map_tupdesc(cache->tupdesc, "netflow.flows", cache->attidx);
 		fcinfo->flinfo->fn_extra = cache;
 	}
 
-	nf_flow_to_values(r, cols, colnulls);
-	values = (Datum *) palloc(sizeof(Datum) * cache->tupdesc->natts);
-	nulls = (bool *) palloc(sizeof(bool) * cache->tupdesc->natts);
-	for (i = 0; i < cache->tupdesc->natts; i++)
-	{
-		values[i] = (Datum) 0;
-		nulls[i] = true;		/* dropped columns */
-	}
-	for (i = 0; i < NF_FLOWS_NATTS; i++)
-	{
-		values[cache->attidx[i]] = cols[i];
-		nulls[cache->attidx[i]] = colnulls[i];
-	}
-	tuple = heap_form_tuple(cache->tupdesc, values, nulls);
-	PG_RETURN_DATUM(HeapTupleGetDatum(tuple));
+	nf_flow_store_slot(r, cache->slot, cache->attidx);
+	PG_RETURN_DATUM(ExecFetchSlotHeapTupleDatum(cache->slot));
 }
 
 /* netflow.flow(netflow.flows): a flow from a table row. */
