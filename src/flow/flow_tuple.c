@@ -23,7 +23,7 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
-#include "flow_check.h"
+#include "flow_contract.h"
 #include "flow_tuple.h"
 
 #define MEMBER_SIZE(m) sizeof(((nf_flow_record *) 0)->m)
@@ -59,9 +59,10 @@ const nf_flow_field nf_flow_fields[NF_FLOWS_NATTS] = {
 	F_UINT(src_as, NF_HAS_SRC_AS, INT8OID, PG_UINT32_MAX, false),
 	F_UINT(dst_as, NF_HAS_DST_AS, INT8OID, PG_UINT32_MAX, false),
 	F_ADDR(next_hop),
-	F_UINT(src_mask, NF_HAS_SRC_MASK, INT2OID, 128, false),
-	F_UINT(dst_mask, NF_HAS_DST_MASK, INT2OID, 128, false),
-	F_UINT(direction, NF_HAS_DIRECTION, INT2OID, 1, false),
+	/* masks and direction: their limits are the contract's (flow_contract.c) */
+	F_UINT(src_mask, NF_HAS_SRC_MASK, INT2OID, PG_UINT8_MAX, false),
+	F_UINT(dst_mask, NF_HAS_DST_MASK, INT2OID, PG_UINT8_MAX, false),
+	F_UINT(direction, NF_HAS_DIRECTION, INT2OID, PG_UINT8_MAX, false),
 	F_UINT(src_vlan, NF_HAS_SRC_VLAN, INT4OID, PG_UINT16_MAX, false),
 	F_UINT(dst_vlan, NF_HAS_DST_VLAN, INT4OID, PG_UINT16_MAX, false),
 	F_MAC(src_mac, NF_HAS_SRC_MAC),
@@ -245,11 +246,10 @@ nf_flow_store_slot(const nf_flow_record *r, TupleTableSlot *slot,
 
 /* Build a record from values/nulls in netflow.flows column order. */
 bool
-nf_flow_from_values(const Datum *values, const bool *nulls,
+nf_flow_from_values(const Datum *values, const bool *nulls, bool partial,
 					nf_flow_record *r, int *sqlerrcode, char **detail)
 {
-	const char *check_detail;
-	nf_check_result cr;
+	nf_rule		rule;
 	int			i;
 
 #define FAIL(code, ...) \
@@ -268,7 +268,7 @@ nf_flow_from_values(const Datum *values, const bool *nulls,
 
 		if (nulls[i])
 		{
-			if (f->required)
+			if (f->required && !partial)
 				FAIL(ERRCODE_NULL_VALUE_NOT_ALLOWED,
 					 "Column \"%s\" is NULL, but a netflow.flow needs a value for it.",
 					 f->name);
@@ -327,10 +327,13 @@ nf_flow_from_values(const Datum *values, const bool *nulls,
 		}
 	}
 
-	cr = nf_flow_check(r, &check_detail);
-	if (cr != NF_CHECK_OK)
-		FAIL(cr == NF_CHECK_RANGE ? ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE :
-			 ERRCODE_INVALID_PARAMETER_VALUE, "%s", check_detail);
+	/* a row may leave the version NULL: any valid one stands in for it */
+	if (partial && nulls[NF_COL_VERSION])
+		r->version = 10;
+	rule = nf_contract_check(r);
+	if (rule != NF_RULE_OK)
+		FAIL(nf_rule_is_range(rule) ? ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE :
+			 ERRCODE_INVALID_PARAMETER_VALUE, "%s", nf_rule_detail(rule, r));
 #undef FAIL
 	return true;
 }

@@ -122,13 +122,16 @@ extern void nf_flow_store_slot(const nf_flow_record *r, TupleTableSlot *slot,
 
 /*
  * Build a record from values[]/nulls[] in netflow.flows column order.  On
- * success returns true with *r filled (and valid per nf_flow_check).  On
- * failure returns false and sets *sqlerrcode and *detail (a palloc'd
- * sentence naming the column); *r is then unspecified.
+ * success returns true with *r filled (and valid per the validity
+ * contract, flow_contract.h).  On failure returns false and sets
+ * *sqlerrcode and *detail (a palloc'd sentence naming the column); *r is
+ * then unspecified.  With 'partial', NULL is allowed in the columns a
+ * netflow.flow requires (the table's CHECK constraint: a row may be
+ * incomplete, but what it holds must satisfy the contract).
  */
 extern bool nf_flow_from_values(const Datum *values, const bool *nulls,
-								nf_flow_record *r, int *sqlerrcode,
-								char **detail);
+								bool partial, nf_flow_record *r,
+								int *sqlerrcode, char **detail);
 
 /*
  * Check that a tuple descriptor has the columns of netflow.flows (dropped
