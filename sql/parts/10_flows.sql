@@ -50,6 +50,27 @@ COMMENT ON FUNCTION netflow.config_get(text) IS
 -- The flow table
 ------------------------------------------------------------------------
 
+-- The validity contract of a flow (src/decode/flow_contract.c) over the
+-- columns of a row, NULL allowed in any column: the CHECK constraint of
+-- netflow.flows, so the table holds only what the netflow.flow type and the
+-- decoders accept.  See docs/flow-type.md, "Validity".
+CREATE FUNCTION netflow.flow_row_check(
+	time_start timestamptz, time_end timestamptz, time_received timestamptz,
+	exporter inet, obs_domain bigint, version smallint,
+	src_addr inet, dst_addr inet, src_port integer, dst_port integer,
+	protocol smallint, tcp_flags smallint, tos smallint,
+	packets bigint, bytes bigint, sampling_interval bigint,
+	input_if bigint, output_if bigint, src_as bigint, dst_as bigint,
+	next_hop inet, src_mask smallint, dst_mask smallint, direction smallint,
+	src_vlan integer, dst_vlan integer, src_mac macaddr, dst_mac macaddr,
+	end_reason smallint, icmp_type smallint, icmp_code smallint,
+	flags integer)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'flow_row_check'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION netflow.flow_row_check(timestamptz, timestamptz, timestamptz, inet, bigint, smallint, inet, inet, integer, integer, smallint, smallint, smallint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, inet, smallint, smallint, smallint, integer, integer, macaddr, macaddr, smallint, smallint, smallint, integer) IS
+	'Whether the columns of a netflow.flows row satisfy the flow validity contract (NULL allowed anywhere); the CHECK constraint flows_contract of netflow.flows';
+
 CREATE TABLE netflow.flows (
 	time_start		timestamptz NOT NULL,
 	time_end		timestamptz,
@@ -82,9 +103,18 @@ CREATE TABLE netflow.flows (
 	end_reason		smallint,
 	icmp_type		smallint,
 	icmp_code		smallint,
-	flags			integer
+	flags			integer,
+	-- the flow validity contract, as for netflow.flow values
+	CONSTRAINT flows_contract CHECK (netflow.flow_row_check(
+		time_start, time_end, time_received, exporter, obs_domain, version,
+		src_addr, dst_addr, src_port, dst_port, protocol, tcp_flags, tos,
+		packets, bytes, sampling_interval, input_if, output_if, src_as, dst_as,
+		next_hop, src_mask, dst_mask, direction, src_vlan, dst_vlan, src_mac,
+		dst_mac, end_reason, icmp_type, icmp_code, flags))
 ) PARTITION BY RANGE (time_start);
 
+COMMENT ON CONSTRAINT flows_contract ON netflow.flows IS
+	'The flow validity contract (as for netflow.flow values and decoded records): masks within their address family, direction 0 or 1, source and destination of one family, values within their range; NULL allowed';
 COMMENT ON TABLE netflow.flows IS
 	'One row per flow record received (NetFlow v5, v9, IPFIX); partitioned by time_start, see netflow.create_partitions';
 COMMENT ON COLUMN netflow.flows.time_start IS

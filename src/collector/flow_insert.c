@@ -256,8 +256,6 @@ nf_insert_flows(const char *relname, const nf_flow_record *flows, int n,
 	ListCell   *lc;
 	CommandId	cid;
 	int			attidx[NF_FLOWS_NATTS];
-	Datum		values[NF_FLOWS_NATTS];
-	bool		nulls[NF_FLOWS_NATTS];
 	int			i;
 
 	if (n <= 0)
@@ -318,23 +316,14 @@ nf_insert_flows(const char *relname, const nf_flow_record *flows, int n,
 		NfPartBuffer *pb;
 		TupleTableSlot *slot;
 		MemoryContext oldcxt;
-		int			c;
 
 		CHECK_FOR_INTERRUPTS();
 		if (to_flows != NULL && to_flows[i] != want)
 			continue;
 
-		ExecClearTuple(rootslot);
 		oldcxt = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
-		nf_flow_to_values(&flows[i], values, nulls);
+		nf_flow_store_slot(&flows[i], rootslot, attidx);
 		MemoryContextSwitchTo(oldcxt);
-		memset(rootslot->tts_isnull, true, sizeof(bool) * tupdesc->natts);
-		for (c = 0; c < NF_FLOWS_NATTS; c++)
-		{
-			rootslot->tts_values[attidx[c]] = values[c];
-			rootslot->tts_isnull[attidx[c]] = nulls[c];
-		}
-		ExecStoreVirtualTuple(rootslot);
 
 		if (proute)
 			rri = ExecFindPartition(mtstate, root, proute, rootslot, estate);

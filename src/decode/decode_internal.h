@@ -14,6 +14,7 @@
 #define NETFLOW_DECODE_INTERNAL_H
 
 #include "decoder.h"
+#include "flow_contract.h"
 #include "msg_ctx.h"
 #include "pending.h"
 #include "sampling.h"
@@ -96,10 +97,31 @@ extern void nfd_exporter_seq(nf_decoder *d, nf_exporter *e, nf_seq_result r,
 extern void nfd_sampling_fire(nf_decoder *d, const nf_exporter *e,
 							  uint8_t kind, uint64_t id, uint64_t interval);
 
-/* Hand one decoded flow to the caller and count it. */
+/*
+ * Hand one decoded flow to the caller and count it: the single point where
+ * records leave the decoders.  The validity contract is applied here first
+ * (flow_contract.h): a field that breaks a field rule is made absent and
+ * counted by reason; a record that breaks a record rule is dropped and
+ * counted.  'rec' is changed in place.
+ */
 static inline void
-nf_emit_record(nf_decoder *d, nf_exporter *e, const nf_flow_record *rec)
+nf_emit_record(nf_decoder *d, nf_exporter *e, nf_flow_record *rec)
 {
+	uint32_t	cleared;
+	nf_rule		rule = nf_contract_apply(rec, &cleared);
+
+	if (rule != NF_RULE_OK)
+	{
+		d->ctr[rule == NF_RULE_MIXED_FAMILY ? NF_CTR_DROP_MIXED_FAMILY :
+			   NF_CTR_DROP_INVALID_RECORD]++;
+		return;
+	}
+	if (cleared != 0)
+	{
+		d->ctr[NF_CTR_INVALID_MASK] += ((cleared & NF_HAS_SRC_MASK) != 0) +
+			((cleared & NF_HAS_DST_MASK) != 0);
+		d->ctr[NF_CTR_INVALID_DIRECTION] += (cleared & NF_HAS_DIRECTION) != 0;
+	}
 	d->ctr[NF_CTR_FLOWS]++;
 	e->flows++;
 	d->emitted++;

@@ -53,6 +53,10 @@ static const char *const nf_counter_names[NF_CTR__COUNT] = {
 	[NF_CTR_SAMPLING_UNKNOWN] = "sampling_unknown",
 	[NF_CTR_DROP_NO_MEMORY] = "drop_no_memory",
 	[NF_CTR_BIFLOW_REVERSE] = "biflow_reverse",
+	[NF_CTR_INVALID_MASK] = "invalid_mask",
+	[NF_CTR_INVALID_DIRECTION] = "invalid_direction",
+	[NF_CTR_DROP_MIXED_FAMILY] = "drop_mixed_family",
+	[NF_CTR_DROP_INVALID_RECORD] = "drop_invalid_record",
 };
 
 /* Stable lower-case name of a counter. */

@@ -59,6 +59,14 @@ typedef enum nf_counter
 								 * lost */
 	NF_CTR_BIFLOW_REVERSE,		/* reverse-direction records emitted (also
 								 * in NF_CTR_FLOWS) */
+	/* the validity contract (flow_contract.h), applied at emission */
+	NF_CTR_INVALID_MASK,		/* src_mask/dst_mask too long for the
+								 * address family: emitted as absent */
+	NF_CTR_INVALID_DIRECTION,	/* direction not 0/1: emitted as absent */
+	NF_CTR_DROP_MIXED_FAMILY,	/* record dropped: IPv4 and IPv6 mixed in
+								 * src_addr/dst_addr */
+	NF_CTR_DROP_INVALID_RECORD, /* record dropped: another record rule
+								 * broken (never, by construction) */
 	NF_CTR__COUNT
 } nf_counter;
 

@@ -11,11 +11,20 @@
  * calls apply to later ones: feeding a capture datagram by datagram, in
  * order, gives the flows the collector would have stored.
  *
+ * Bounds (docs/decode-function.md): one call takes one datagram of at most
+ * NF_DECODE_MAX_BYTES and returns at most NF_DECODE_MAX_ROWS rows; past
+ * either, it raises an error.  Rows are streamed: each record is written
+ * into the tuplestore (held in work_mem, spilled to disk beyond) as it is
+ * emitted, so memory does not grow with the number of rows.
+ *
  * The decoder is plain malloc-based C and must never be left half-way
- * through a datagram by an ERROR.  So nothing that can throw runs while
- * nf_decode is on the stack: the emit callback only copies records into an
- * array allocated with MCXT_ALLOC_NO_OOM (a failed allocation is remembered,
- * not thrown), and tuples are built after nf_decode has returned.
+ * through a datagram by an ERROR (it would leak the data sets it is
+ * decoding, for instance).  So the emit callback, which runs inside
+ * nf_decode, catches any error of its own (out of memory, a failed spill,
+ * a query cancel from CHECK_FOR_INTERRUPTS), keeps a copy and ignores the
+ * records that follow; the error is thrown again as soon as nf_decode has
+ * returned, before anything else touches the database.  A cancel is thus
+ * served within one datagram's decoding, which the bounds keep short.
  *
  *-------------------------------------------------------------------------
  */
@@ -24,10 +33,12 @@
 #include <sys/socket.h>
 
 #include "common/int.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "utils/memutils.h"
 #include "utils/builtins.h"
 #include "utils/inet.h"
 #include "utils/timestamp.h"
@@ -48,15 +59,27 @@ static nf_decoder *session_decoder = NULL;
 /* Whether the proc-exit hook that frees session_decoder is registered. */
 static bool session_exit_hook_registered = false;
 
-/* Records collected by the emit callback during one nf_decode call. */
-typedef struct decode_collector
+/* Largest datagram one call takes: a UDP payload. */
+#define NF_DECODE_MAX_BYTES 65535
+
+/* Most rows one call returns (data released by a template included). */
+#define NF_DECODE_MAX_ROWS 100000
+
+/* State of the emit callback during one nf_decode call. */
+typedef struct decode_stream
 {
-	nf_flow_record *recs;		/* palloc'd in the caller's context */
-	size_t		n;
-	size_t		cap;
-	bool		oom;			/* an allocation failed: records were lost */
-	size_t		lost;			/* how many */
-} decode_collector;
+	Tuplestorestate *store;		/* the result, in work_mem, spilling */
+	TupleTableSlot *slot;		/* virtual, of the result row type */
+	const int  *attidx;			/* netflow.flows columns in the slot */
+	MemoryContext rowcxt;		/* one row's values, reset per row */
+	MemoryContext callcxt;		/* where a caught error is kept */
+	uint64		rows;			/* rows stored */
+	uint64		over;			/* records past NF_DECODE_MAX_ROWS */
+	uint64		unstorable;		/* records skipped: a value cannot be
+								 * stored */
+	const char *unstorable_col; /* the first such column */
+	ErrorData  *edata;			/* error caught while storing a row */
+} decode_stream;
 
 /* Free the session decoder at backend exit. */
 static void
@@ -91,38 +114,53 @@ decode_session_decoder(void)
 }
 
 /*
- * Emit callback: copy one record.  Runs inside nf_decode, so it must not
- * throw; on allocation failure it counts the record as lost instead.
+ * Emit callback: store one record as a row.  Runs inside nf_decode, so it
+ * must not throw: an error raised while storing is caught and kept for the
+ * caller to throw again after nf_decode returns (see the file header), and
+ * every later record is only counted.
  */
 static void
-decode_collect(void *arg, const nf_flow_record *rec)
+decode_emit(void *arg, const nf_flow_record *rec)
 {
-	decode_collector *c = (decode_collector *) arg;
+	decode_stream *st = (decode_stream *) arg;
+	MemoryContext oldcxt;
+	const char *bad;
 
-	if (c->n == c->cap)
+	if (st->edata != NULL)
+		return;
+	if (st->rows >= NF_DECODE_MAX_ROWS)
 	{
-		size_t		newcap = c->cap == 0 ? 16 : c->cap * 2;
-		nf_flow_record *grown;
-
-		if (c->oom || newcap > MaxAllocHugeSize / sizeof(nf_flow_record))
-			grown = NULL;
-		else if (c->recs == NULL)
-			grown = palloc_extended(newcap * sizeof(nf_flow_record),
-									MCXT_ALLOC_NO_OOM | MCXT_ALLOC_HUGE);
-		else
-			grown = repalloc_extended(c->recs,
-									  newcap * sizeof(nf_flow_record),
-									  MCXT_ALLOC_NO_OOM | MCXT_ALLOC_HUGE);
-		if (grown == NULL)
-		{
-			c->oom = true;
-			c->lost++;
-			return;
-		}
-		c->recs = grown;
-		c->cap = newcap;
+		st->over++;
+		return;
 	}
-	memcpy(&c->recs[c->n++], rec, sizeof(nf_flow_record));
+	bad = nf_flow_unstorable(rec);
+	if (bad != NULL)
+	{
+		/* A value outside its SQL type's range: skip, as the collector does. */
+		st->unstorable++;
+		if (st->unstorable_col == NULL)
+			st->unstorable_col = bad;
+		return;
+	}
+
+	oldcxt = MemoryContextSwitchTo(st->rowcxt);
+	PG_TRY();
+	{
+		CHECK_FOR_INTERRUPTS();
+		nf_flow_store_slot(rec, st->slot, st->attidx);
+		tuplestore_puttupleslot(st->store, st->slot);
+		st->rows++;
+	}
+	PG_CATCH();
+	{
+		/* keep the error; nf_decode must run to its end first */
+		MemoryContextSwitchTo(st->callcxt);
+		st->edata = CopyErrorData();
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(st->rowcxt);
 }
 
 /* Convert an inet Datum to the decoder's address form (netmask ignored). */
@@ -169,47 +207,58 @@ netflow_decode(PG_FUNCTION_ARGS)
 	TimestampTz received = PG_GETARG_TIMESTAMPTZ(2);
 	bool		strict = PG_GETARG_BOOL(3);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	size_t		len = VARSIZE_ANY_EXHDR(pdu);
 	nf_decoder *dec;
 	nf_addr		exporter;
 	int64		now_us;
-	decode_collector coll;
+	decode_stream st;
 	int			ret;
 	int			attidx[NF_FLOWS_NATTS];
-	Datum		colvalues[NF_FLOWS_NATTS];
-	bool		colnulls[NF_FLOWS_NATTS];
-	Datum	   *values;
-	bool	   *nulls;
-	size_t		unstorable = 0;
-	size_t		i;
 	int			c;
-	const char *unstorable_col = NULL;
 	uint64		drops_before[NF_DROP_COUNTERS];
 	int			malformed_ctr;
 
 	/* Check everything that can fail before the decoder runs. */
+	if (len > NF_DECODE_MAX_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("export datagram too long"),
+				 errdetail("The datagram is %zu bytes long; netflow.decode() takes one datagram of at most %d bytes.",
+						   len, NF_DECODE_MAX_BYTES)));
 	InitMaterializedSRF(fcinfo, 0);
 	nf_flows_map_tupdesc(rsinfo->setDesc, "netflow.flows", attidx);
-	values = palloc0(rsinfo->setDesc->natts * sizeof(Datum));
-	nulls = palloc(rsinfo->setDesc->natts * sizeof(bool));
-	memset(nulls, true, rsinfo->setDesc->natts * sizeof(bool));
 	decode_inet_to_addr(exporter_in, &exporter);
 	now_us = decode_timestamptz_to_unix_us(received);
 	dec = decode_session_decoder();
 
+	memset(&st, 0, sizeof(st));
+	st.store = rsinfo->setResult;
+	st.slot = MakeSingleTupleTableSlot(rsinfo->setDesc, &TTSOpsVirtual);
+	st.attidx = attidx;
+	st.callcxt = CurrentMemoryContext;
+	st.rowcxt = AllocSetContextCreate(CurrentMemoryContext,
+									  "netflow.decode row",
+									  ALLOCSET_SMALL_SIZES);
+
 	memcpy(drops_before, nf_decoder_counters(dec) + NF_CTR_DROP_BAD_VERSION,
 		   sizeof(drops_before));
-	memset(&coll, 0, sizeof(coll));
-	ret = nf_decode(dec, (const uint8_t *) VARDATA_ANY(pdu),
-					VARSIZE_ANY_EXHDR(pdu), &exporter, now_us,
-					decode_collect, &coll);
+	CHECK_FOR_INTERRUPTS();
+	ret = nf_decode(dec, (const uint8_t *) VARDATA_ANY(pdu), len,
+					&exporter, now_us, decode_emit, &st);
 
 	/* The decoder is consistent again from here on: throwing is safe. */
-	if (coll.oom)
+	if (st.edata != NULL)
+		ReThrowError(st.edata);
+	CHECK_FOR_INTERRUPTS();
+	ExecDropSingleTupleTableSlot(st.slot);
+	MemoryContextDelete(st.rowcxt);
+	if (st.over > 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory"),
-				 errdetail("Failed to keep %zu of %zu decoded flow records.",
-						   coll.lost, coll.n + coll.lost)));
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many flow records in one call of netflow.decode()"),
+				 errdetail("The call decoded " UINT64_FORMAT " flow records; it returns at most %d.",
+						   st.rows + st.over, NF_DECODE_MAX_ROWS),
+				 errhint("Data sets that waited for their template are returned by the call that brings the template; feed smaller datagrams, or call netflow.decode_reset() to drop waiting data.")));
 
 	/*
 	 * Malformed: the datagram as a whole (ret < 0), or a part of it that was
@@ -233,52 +282,29 @@ netflow_decode(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("malformed export datagram: %s", reason),
-					 errdetail_plural("The datagram is %u bytes long; the %zu flow record decoded from it was discarded because strict is true.",
-									  "The datagram is %u bytes long; the %zu flow records decoded from it were discarded because strict is true.",
-									  (unsigned long) coll.n,
-									  (unsigned int) VARSIZE_ANY_EXHDR(pdu), coll.n)));
+					 errdetail_plural("The datagram is %zu bytes long; the " UINT64_FORMAT " flow record decoded from it was discarded because strict is true.",
+									  "The datagram is %zu bytes long; the " UINT64_FORMAT " flow records decoded from it were discarded because strict is true.",
+									  (unsigned long) st.rows,
+									  len, st.rows)));
 		ereport(NOTICE,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("malformed export datagram: %s", reason),
-				 errdetail_plural("The datagram is %u bytes long; the %zu flow record decoded from it is returned.",
-								  "The datagram is %u bytes long; the %zu flow records decoded from it are returned.",
-								  (unsigned long) coll.n,
-								  (unsigned int) VARSIZE_ANY_EXHDR(pdu), coll.n)));
+				 errdetail_plural("The datagram is %zu bytes long; the " UINT64_FORMAT " flow record decoded from it is returned.",
+								  "The datagram is %zu bytes long; the " UINT64_FORMAT " flow records decoded from it are returned.",
+								  (unsigned long) st.rows,
+								  len, st.rows)));
 	}
 
-	for (i = 0; i < coll.n; i++)
-	{
-		const char *bad = nf_flow_unstorable(&coll.recs[i]);
-
-		if (bad != NULL)
-		{
-			/* A value outside its SQL type's range: skip, as the collector does. */
-			unstorable++;
-			if (unstorable_col == NULL)
-				unstorable_col = bad;
-			continue;
-		}
-		nf_flow_to_values(&coll.recs[i], colvalues, colnulls);
-		for (c = 0; c < NF_FLOWS_NATTS; c++)
-		{
-			values[attidx[c]] = colvalues[c];
-			nulls[attidx[c]] = colnulls[c];
-		}
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
-							 values, nulls);
-	}
-	if (unstorable > 0)
+	if (st.unstorable > 0)
 		ereport(strict ? ERROR : NOTICE,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg_plural("%zu decoded flow record cannot be stored in netflow.flows",
-							   "%zu decoded flow records cannot be stored in netflow.flows",
-							   (unsigned long) unstorable, unstorable),
+				 errmsg_plural(UINT64_FORMAT " decoded flow record cannot be stored in netflow.flows",
+							   UINT64_FORMAT " decoded flow records cannot be stored in netflow.flows",
+							   (unsigned long) st.unstorable, st.unstorable),
 				 errdetail("The value of column \"%s\" is outside the range of its SQL type; %s.",
-						   unstorable_col,
+						   st.unstorable_col,
 						   strict ? "strict decoding rejects the datagram" :
 						   "such records are skipped")));
-	if (coll.recs != NULL)
-		pfree(coll.recs);
 
 	return (Datum) 0;
 }

@@ -4,8 +4,9 @@
  *	  Columns of netflow.flows and conversion between an nf_flow_record and
  *	  Datums in that column order (see flow_tuple.h).
  *
- * Used by the netflow.flow casts (expand, flow) and by the collector's
- * insert path, which fills table slots with nf_flow_to_values.
+ * nf_flow_store_slot is the one row builder: the collector's insert path,
+ * netflow.expand() (the cast to netflow.flows) and netflow.decode() all
+ * write records into their slots with it.
  *
  *-------------------------------------------------------------------------
  */
@@ -22,7 +23,7 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
-#include "flow_check.h"
+#include "flow_contract.h"
 #include "flow_tuple.h"
 
 #define MEMBER_SIZE(m) sizeof(((nf_flow_record *) 0)->m)
@@ -58,9 +59,10 @@ const nf_flow_field nf_flow_fields[NF_FLOWS_NATTS] = {
 	F_UINT(src_as, NF_HAS_SRC_AS, INT8OID, PG_UINT32_MAX, false),
 	F_UINT(dst_as, NF_HAS_DST_AS, INT8OID, PG_UINT32_MAX, false),
 	F_ADDR(next_hop),
-	F_UINT(src_mask, NF_HAS_SRC_MASK, INT2OID, 128, false),
-	F_UINT(dst_mask, NF_HAS_DST_MASK, INT2OID, 128, false),
-	F_UINT(direction, NF_HAS_DIRECTION, INT2OID, 1, false),
+	/* masks and direction: their limits are the contract's (flow_contract.c) */
+	F_UINT(src_mask, NF_HAS_SRC_MASK, INT2OID, PG_UINT8_MAX, false),
+	F_UINT(dst_mask, NF_HAS_DST_MASK, INT2OID, PG_UINT8_MAX, false),
+	F_UINT(direction, NF_HAS_DIRECTION, INT2OID, PG_UINT8_MAX, false),
 	F_UINT(src_vlan, NF_HAS_SRC_VLAN, INT4OID, PG_UINT16_MAX, false),
 	F_UINT(dst_vlan, NF_HAS_DST_VLAN, INT4OID, PG_UINT16_MAX, false),
 	F_MAC(src_mac, NF_HAS_SRC_MAC),
@@ -168,13 +170,17 @@ nf_flow_unstorable(const nf_flow_record *r)
 	return NULL;
 }
 
-/* Fill values/nulls in netflow.flows column order from a record. */
+/* Store a record as a netflow.flows row in a virtual slot. */
 void
-nf_flow_to_values(const nf_flow_record *r, Datum *values, bool *nulls)
+nf_flow_store_slot(const nf_flow_record *r, TupleTableSlot *slot,
+				   const int *attidx)
 {
 	const char *bad = nf_flow_unstorable(r);
+	Datum	   *values = slot->tts_values;
+	bool	   *nulls = slot->tts_isnull;
 	int			i;
 
+	Assert(TTS_IS_VIRTUAL(slot));
 	if (bad != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -182,14 +188,18 @@ nf_flow_to_values(const nf_flow_record *r, Datum *values, bool *nulls)
 				 errdetail("The value of column \"%s\" is outside the range of its SQL type.",
 						   bad)));
 
+	ExecClearTuple(slot);
+	/* dropped columns, if any, stay NULL */
+	memset(nulls, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
 	for (i = 0; i < NF_FLOWS_NATTS; i++)
 	{
 		const nf_flow_field *f = &nf_flow_fields[i];
 		const char *p = (const char *) r + f->offset;
+		int			a = attidx[i];
 
-		nulls[i] = nf_field_absent(r, f);
-		values[i] = (Datum) 0;
-		if (nulls[i])
+		values[a] = (Datum) 0;
+		nulls[a] = nf_field_absent(r, f);
+		if (nulls[a])
 			continue;
 
 		switch (f->kind)
@@ -201,12 +211,12 @@ nf_flow_to_values(const nf_flow_record *r, Datum *values, bool *nulls)
 
 					memcpy(&t, p, sizeof(t));
 					(void) unix_to_timestamptz(t, &ts); /* checked above */
-					values[i] = TimestampTzGetDatum(ts);
+					values[a] = TimestampTzGetDatum(ts);
 					break;
 				}
 			case NF_FK_ADDR:
 				{
-					values[i] = nf_addr_to_inet((const nf_addr *) p);
+					values[a] = nf_addr_to_inet((const nf_addr *) p);
 					break;
 				}
 			case NF_FK_MAC:
@@ -214,7 +224,7 @@ nf_flow_to_values(const nf_flow_record *r, Datum *values, bool *nulls)
 					macaddr    *m = (macaddr *) palloc(sizeof(macaddr));
 
 					memcpy(m, p, 6);
-					values[i] = MacaddrPGetDatum(m);
+					values[a] = MacaddrPGetDatum(m);
 					break;
 				}
 			case NF_FK_UINT:
@@ -222,24 +232,24 @@ nf_flow_to_values(const nf_flow_record *r, Datum *values, bool *nulls)
 					uint64		v = nf_field_get_uint(r, f);
 
 					if (f->typid == INT2OID)
-						values[i] = Int16GetDatum((int16) v);
+						values[a] = Int16GetDatum((int16) v);
 					else if (f->typid == INT4OID)
-						values[i] = Int32GetDatum((int32) v);
+						values[a] = Int32GetDatum((int32) v);
 					else
-						values[i] = Int64GetDatum((int64) v);
+						values[a] = Int64GetDatum((int64) v);
 					break;
 				}
 		}
 	}
+	ExecStoreVirtualTuple(slot);
 }
 
 /* Build a record from values/nulls in netflow.flows column order. */
 bool
-nf_flow_from_values(const Datum *values, const bool *nulls,
+nf_flow_from_values(const Datum *values, const bool *nulls, bool partial,
 					nf_flow_record *r, int *sqlerrcode, char **detail)
 {
-	const char *check_detail;
-	nf_check_result cr;
+	nf_rule		rule;
 	int			i;
 
 #define FAIL(code, ...) \
@@ -258,7 +268,7 @@ nf_flow_from_values(const Datum *values, const bool *nulls,
 
 		if (nulls[i])
 		{
-			if (f->required)
+			if (f->required && !partial)
 				FAIL(ERRCODE_NULL_VALUE_NOT_ALLOWED,
 					 "Column \"%s\" is NULL, but a netflow.flow needs a value for it.",
 					 f->name);
@@ -317,10 +327,13 @@ nf_flow_from_values(const Datum *values, const bool *nulls,
 		}
 	}
 
-	cr = nf_flow_check(r, &check_detail);
-	if (cr != NF_CHECK_OK)
-		FAIL(cr == NF_CHECK_RANGE ? ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE :
-			 ERRCODE_INVALID_PARAMETER_VALUE, "%s", check_detail);
+	/* a row may leave the version NULL: any valid one stands in for it */
+	if (partial && nulls[NF_COL_VERSION])
+		r->version = 10;
+	rule = nf_contract_check(r);
+	if (rule != NF_RULE_OK)
+		FAIL(nf_rule_is_range(rule) ? ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE :
+			 ERRCODE_INVALID_PARAMETER_VALUE, "%s", nf_rule_detail(rule, r));
 #undef FAIL
 	return true;
 }

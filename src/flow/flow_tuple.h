@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "access/tupdesc.h"
+#include "executor/tuptable.h"
 
 #include "flow_record.h"
 
@@ -103,28 +104,34 @@ extern bool nf_field_absent(const nf_flow_record *r, const nf_flow_field *f);
  * Name of the first column whose value cannot be stored in netflow.flows
  * (a counter above the bigint range, a time outside timestamptz's range),
  * or NULL if the whole record fits.  The collector calls this before
- * nf_flow_to_values to count and skip such records instead of failing.
+ * nf_flow_store_slot to count and skip such records instead of failing.
  */
 extern const char *nf_flow_unstorable(const nf_flow_record *r);
 
 /*
- * Fill values[]/nulls[] (NF_FLOWS_NATTS entries, netflow.flows column order)
- * from a record.  Absent optional fields are NULL.  inet and macaddr values
- * are palloc'd in CurrentMemoryContext.  Raises an ERROR if the record is
- * not storable (see nf_flow_unstorable).
+ * The one row builder: store a record as a row of netflow.flows in the
+ * virtual slot 'slot' (its tts_values/tts_isnull), the columns at
+ * attidx[col] (see nf_flows_map_tupdesc); other attributes (dropped
+ * columns) are NULL.  Absent optional fields are NULL.  inet and macaddr
+ * values are palloc'd in CurrentMemoryContext.  Raises an ERROR if the
+ * record is not storable (see nf_flow_unstorable).  Used by the collector's
+ * bulk insert, netflow.expand() and netflow.decode().
  */
-extern void nf_flow_to_values(const nf_flow_record *r, Datum *values,
-							  bool *nulls);
+extern void nf_flow_store_slot(const nf_flow_record *r, TupleTableSlot *slot,
+							   const int *attidx);
 
 /*
  * Build a record from values[]/nulls[] in netflow.flows column order.  On
- * success returns true with *r filled (and valid per nf_flow_check).  On
- * failure returns false and sets *sqlerrcode and *detail (a palloc'd
- * sentence naming the column); *r is then unspecified.
+ * success returns true with *r filled (and valid per the validity
+ * contract, flow_contract.h).  On failure returns false and sets
+ * *sqlerrcode and *detail (a palloc'd sentence naming the column); *r is
+ * then unspecified.  With 'partial', NULL is allowed in the columns a
+ * netflow.flow requires (the table's CHECK constraint: a row may be
+ * incomplete, but what it holds must satisfy the contract).
  */
 extern bool nf_flow_from_values(const Datum *values, const bool *nulls,
-								nf_flow_record *r, int *sqlerrcode,
-								char **detail);
+								bool partial, nf_flow_record *r,
+								int *sqlerrcode, char **detail);
 
 /*
  * Check that a tuple descriptor has the columns of netflow.flows (dropped

@@ -9,7 +9,8 @@
  * Binary form (send/recv, flow_to_bytea/flow_from_bytea): a format version
  * byte, the present mask, then the fields in column order in network byte
  * order, absent optional fields omitted.  Both inputs validate everything
- * and end with nf_flow_check, so every stored value round-trips.
+ * and end with the validity contract (src/decode/flow_contract.h), the
+ * same rules the decoders apply, so every stored value round-trips.
  *
  * Ordering: field by field in column order (an absent optional field sorts
  * before a present one), ties broken by the raw bytes, so a = b exactly
@@ -24,6 +25,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "executor/tuptable.h"
 #include "common/hashfn.h"
 #include "common/int.h"
 #include "fmgr.h"
@@ -34,7 +36,7 @@
 #include "utils/inet.h"
 #include "utils/typcache.h"
 
-#include "flow_check.h"
+#include "flow_contract.h"
 #include "flow_tuple.h"
 
 #define FLOW_TYPE_NAME "netflow.flow"
@@ -67,6 +69,7 @@ PG_FUNCTION_INFO_V1(flow_hash);
 PG_FUNCTION_INFO_V1(flow_hash_extended);
 PG_FUNCTION_INFO_V1(flow_expand);
 PG_FUNCTION_INFO_V1(flow_from_row);
+PG_FUNCTION_INFO_V1(flow_row_check);
 
 /* ----------------------------------------------------------------
  * Calendar arithmetic (proleptic Gregorian, UTC, whole int64 range)
@@ -431,21 +434,22 @@ parse_value(const char *input, const nf_flow_field *f, const char *val,
 	r->present |= f->present_bit;
 }
 
-/* Raise the error for a record that fails nf_flow_check. */
+/* Raise the error for a record that breaks the validity contract. */
 static void
 check_or_error(const nf_flow_record *r, const char *input, bool binary)
 {
+	nf_rule		rule = nf_contract_check(r);
 	const char *detail;
-	nf_check_result cr = nf_flow_check(r, &detail);
 
-	if (cr == NF_CHECK_OK)
+	if (rule == NF_RULE_OK)
 		return;
+	detail = nf_rule_detail(rule, r);
 	if (binary)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid binary value for type %s", FLOW_TYPE_NAME),
 				 errdetail_internal("%s", detail)));
-	text_error(input, cr == NF_CHECK_RANGE ? ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE :
+	text_error(input, nf_rule_is_range(rule) ? ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE :
 			   ERRCODE_INVALID_TEXT_REPRESENTATION, "%s", detail);
 }
 
@@ -936,10 +940,10 @@ flow_hash_extended(PG_FUNCTION_ARGS)
  * ----------------------------------------------------------------
  */
 
-/* Per-call-site cache of the result row type of flow_expand. */
+/* Per-call-site cache of flow_expand: the result row type and a slot. */
 typedef struct expand_cache
 {
-	TupleDesc	tupdesc;
+	TupleTableSlot *slot;		/* virtual, of the blessed result type */
 	int			attidx[NF_FLOWS_NATTS];
 } expand_cache;
 
@@ -949,16 +953,11 @@ flow_expand(PG_FUNCTION_ARGS)
 {
 	const nf_flow_record *r = PG_GETARG_FLOW_P(0);
 	expand_cache *cache = (expand_cache *) fcinfo->flinfo->fn_extra;
-	Datum		cols[NF_FLOWS_NATTS];
-	bool		colnulls[NF_FLOWS_NATTS];
-	Datum	   *values;
-	bool	   *nulls;
-	HeapTuple	tuple;
-	int			i;
 
 	if (cache == NULL)
 	{
 		TupleDesc	td;
+		TupleDesc	blessed;
 		MemoryContext old;
 
 		if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
@@ -967,27 +966,15 @@ flow_expand(PG_FUNCTION_ARGS)
 					 errmsg("function returning a row called in a context that cannot accept one")));
 		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 		cache = (expand_cache *) palloc(sizeof(expand_cache));
-		cache->tupdesc = BlessTupleDesc(CreateTupleDescCopy(td));
+		blessed = BlessTupleDesc(CreateTupleDescCopy(td));
+		nf_flows_map_tupdesc(blessed, "netflow.flows", cache->attidx);
+		cache->slot = MakeSingleTupleTableSlot(blessed, &TTSOpsVirtual);
 		MemoryContextSwitchTo(old);
-		nf_flows_map_tupdesc(cache->tupdesc, "netflow.flows", cache->attidx);
 		fcinfo->flinfo->fn_extra = cache;
 	}
 
-	nf_flow_to_values(r, cols, colnulls);
-	values = (Datum *) palloc(sizeof(Datum) * cache->tupdesc->natts);
-	nulls = (bool *) palloc(sizeof(bool) * cache->tupdesc->natts);
-	for (i = 0; i < cache->tupdesc->natts; i++)
-	{
-		values[i] = (Datum) 0;
-		nulls[i] = true;		/* dropped columns */
-	}
-	for (i = 0; i < NF_FLOWS_NATTS; i++)
-	{
-		values[cache->attidx[i]] = cols[i];
-		nulls[cache->attidx[i]] = colnulls[i];
-	}
-	tuple = heap_form_tuple(cache->tupdesc, values, nulls);
-	PG_RETURN_DATUM(HeapTupleGetDatum(tuple));
+	nf_flow_store_slot(r, cache->slot, cache->attidx);
+	PG_RETURN_DATUM(ExecFetchSlotHeapTupleDatum(cache->slot));
 }
 
 /* netflow.flow(netflow.flows): a flow from a table row. */
@@ -1027,10 +1014,40 @@ flow_from_row(PG_FUNCTION_ARGS)
 	}
 
 	r = (nf_flow_record *) palloc(sizeof(nf_flow_record));
-	if (!nf_flow_from_values(cols, colnulls, r, &sqlerrcode, &detail))
+	if (!nf_flow_from_values(cols, colnulls, false, r, &sqlerrcode, &detail))
 		ereport(ERROR,
 				(errcode(sqlerrcode),
 				 errmsg("cannot convert netflow.flows row to netflow.flow"),
 				 errdetail_internal("%s", detail)));
 	PG_RETURN_FLOW_P(r);
+}
+
+/*
+ * netflow.flow_row_check(the 32 columns of netflow.flows): whether the
+ * values of a row satisfy the validity contract, NULLs allowed anywhere.
+ * The CHECK constraint flows_contract of netflow.flows calls it, so the
+ * table accepts what the type and the decoders accept.
+ */
+Datum
+flow_row_check(PG_FUNCTION_ARGS)
+{
+	Datum		cols[NF_FLOWS_NATTS];
+	bool		colnulls[NF_FLOWS_NATTS];
+	nf_flow_record r;
+	int			sqlerrcode;
+	char	   *detail;
+	int			i;
+
+	if (PG_NARGS() != NF_FLOWS_NATTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("netflow.flow_row_check takes the %d columns of netflow.flows",
+						NF_FLOWS_NATTS)));
+	for (i = 0; i < NF_FLOWS_NATTS; i++)
+	{
+		colnulls[i] = PG_ARGISNULL(i);
+		cols[i] = colnulls[i] ? (Datum) 0 : PG_GETARG_DATUM(i);
+	}
+	PG_RETURN_BOOL(nf_flow_from_values(cols, colnulls, true, &r,
+									   &sqlerrcode, &detail));
 }

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flow_contract.h"
 #include "pkt.h"
+#include "tap.h"
 
 void
 pkt_reset(pkt *p)
@@ -167,7 +169,12 @@ void
 sink_emit(void *arg, const nf_flow_record *rec)
 {
 	sink	   *s = arg;
+	nf_rule		rule = nf_contract_check(rec);
 
+	/* every record the decoders emit satisfies the validity contract */
+	if (rule != NF_RULE_OK)
+		ok(0, "emitted record breaks contract rule %d: %s", (int) rule,
+		   nf_rule_detail(rule, rec));
 	if (s->n < SINK_MAX)
 		s->r[s->n] = *rec;
 	s->n++;

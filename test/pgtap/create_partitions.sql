@@ -4,7 +4,7 @@
 -- and filling the parts of a bucket that existing partitions of another
 -- interval leave uncovered, with deterministic names.
 BEGIN;
-SELECT plan(15);
+SELECT plan(16);
 
 -- Nothing before this call has locked netflow.flows in this transaction,
 -- so the locks held afterwards are the ones creating a partition takes.
@@ -25,8 +25,14 @@ SELECT is(
 	'the partition is attached with its range');
 SELECT is_empty(
 	$$SELECT conname FROM pg_constraint
-	  WHERE conrelid = 'netflow.flows_p20310401'::regclass AND contype = 'c'$$,
+	  WHERE conrelid = 'netflow.flows_p20310401'::regclass AND contype = 'c'
+		AND conname <> 'flows_contract'$$,
 	'the CHECK constraint used for the attach is gone');
+SELECT ok(
+	(SELECT convalidated FROM pg_constraint
+	 WHERE conrelid = 'netflow.flows_p20310401'::regclass
+	   AND conname = 'flows_contract'),
+	'the partition has the validity contract of netflow.flows');
 SELECT is(
 	obj_description('netflow.flows_p20310401'::regclass, 'pg_class'),
 	'netflow.flows partition for [2031-04-01 00:00:00+00, 2031-04-02 00:00:00+00)',
