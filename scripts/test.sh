@@ -118,8 +118,9 @@ if [ -n "$BIN" ] && { has_suite regress || has_suite pgtap; }; then
 				"$BIN/psql" -X -q -h "$DATA" -p "$PORT" -U postgres -d "$db" \
 					-c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION netflow' >/dev/null
 				PATH="$BIN:$PATH" pg_prove --verbose -h "$DATA" -p "$PORT" -U postgres \
-					-d "$db" "$f" >"$WORK/pgtap.log" 2>&1
-				count_tap "pgtap $(basename "$f")" "$WORK/pgtap.log" $?
+					-d "$db" "$f" >"$WORK/pgtap-$(basename "$f" .sql).log" 2>&1
+				rc=$?	# before any other command: a file that dies must count
+				count_tap "pgtap $(basename "$f")" "$WORK/pgtap-$(basename "$f" .sql).log" $rc
 			done
 		fi
 		if grep -qE 'terminated by signal|was terminated by' "$DATA/server.log"; then
