@@ -11,6 +11,7 @@ PGXS_DIR=/usr/lib/postgresql/$PG_MAJOR/lib/pgxs
 RUN_PACKAGES="make gcc postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR"
 # ...and the ones the test suite and benchmarks need on top.
 TEST_PACKAGES="$RUN_PACKAGES clang libclang-rt-14-dev postgresql-$PG_MAJOR-pgtap
+	postgresql-$PG_MAJOR-cron
 	libtap-parser-sourcehandler-pgtap-perl libipc-run-perl softflowd nfdump tshark
 	python3 python3-psycopg python3-scapy iproute2"
 
