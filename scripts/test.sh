@@ -57,6 +57,14 @@ WORK=$(mktemp -d /tmp/netflow-test.XXXXXX)
 chmod 755 "$WORK"
 trap '[ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"' EXIT
 say "work directory $WORK"
+# Every temporary file or directory the suites make goes under $WORK, so
+# that nothing is left in /tmp: the TAP clusters' socket directories
+# (PostgreSQL::Test::Utils keeps them when a test fails), the tools'
+# scratch files.  Sticky and world-writable like /tmp: the cluster user
+# writes there too.
+export TMPDIR="$WORK/tmp"
+mkdir -p "$TMPDIR"
+chmod 1777 "$TMPDIR"
 
 # --- build (CI builds with -Wall -Wextra -Werror) ---------------------------
 say "building"
@@ -147,7 +155,7 @@ if [ -n "$BIN" ] && has_suite tap && ls test/t/*.pl >/dev/null 2>&1; then
 		(cd "$WORK/tap" && as_pg env PATH="$BIN:$PATH" \
 			PERL5LIB="$PGXS_DIR/src/test/perl:$WORK/test/t" \
 			PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
-			TESTDIR="$WORK/tap" NETFLOW_TEST_DIR="$WORK/test" \
+			TESTDIR="$WORK/tap" NETFLOW_TEST_DIR="$WORK/test" TMPDIR="$TMPDIR" \
 			NETFLOW_ROOT="$NETFLOW_ROOT" PG_TEST_TIMEOUT_DEFAULT=120 \
 			prove -v "$f") >"$WORK/tap-$name.log" 2>&1
 		count_tap "tap $name" "$WORK/tap-$name.log" $?
