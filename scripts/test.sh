@@ -193,6 +193,13 @@ if [ -n "$BIN" ] && has_suite run; then
 			cat "$WORK/run$i.log" >&2
 			count "run command, start $i" FAIL
 		fi
+		# what a new user reads: no error from the scripts or the server
+		if grep -E 'could not change directory|FATAL|ERROR|PANIC' \
+			"$WORK/run$i.log" "$RUNDIR/data/server.log" >&2; then
+			count "run command, start $i: no error in its output or the server log" FAIL
+		else
+			count "run command, start $i: no error in its output or the server log" OK
+		fi
 	done
 	connect=$(sed -n 's/^  connect: *//p' "$WORK/run2.log")
 	for _ in $(seq 1 50); do	# the receivers start just after the server
