@@ -11,6 +11,7 @@ PGXS_DIR=/usr/lib/postgresql/$PG_MAJOR/lib/pgxs
 RUN_PACKAGES="make gcc postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR"
 # ...and the ones the test suite and benchmarks need on top.
 TEST_PACKAGES="$RUN_PACKAGES clang libclang-rt-14-dev postgresql-$PG_MAJOR-pgtap
+	postgresql-$PG_MAJOR-cron
 	libtap-parser-sourcehandler-pgtap-perl libipc-run-perl softflowd nfdump tshark
 	python3 python3-psycopg python3-scapy iproute2"
 
@@ -27,9 +28,17 @@ pg_os_user() {
 	if [ "$(id -u)" = 0 ]; then echo postgres; else id -un; fi
 }
 
-# Run a command as the cluster's OS user.
+# Run a command as the cluster's OS user, in the current directory when that
+# user may enter it, else in / (PostgreSQL's programs complain "could not
+# change directory" when started from a directory they cannot read, such as
+# a checkout under /root).
 as_pg() {
-	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+	if [ "$(id -u)" = 0 ]; then
+		runuser -u postgres -- sh -c 'cd "$1" 2>/dev/null || cd /; shift; exec "$@"' \
+			as_pg "$PWD" "$@"
+	else
+		"$@"
+	fi
 }
 
 # Install the given Debian packages that are not installed yet.
@@ -40,9 +49,15 @@ ensure_packages() {
 			missing="$missing $p"
 	done
 	[ -z "$missing" ] && return 0
+	# apt's own progress lines go to stderr with ours: a first run can take
+	# minutes, and a silent one looks hung.
 	say "installing Debian packages:$missing"
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+	say "  apt-get update"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update >&2 || return 1
+	say "  apt-get install$missing"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y \
+		-o Dpkg::Use-Pty=0 $missing >&2 || return 1
+	say "installed:$missing"
 }
 
 # Print a TCP/UDP port that nothing on this machine uses.

@@ -13,9 +13,11 @@
 
 set -eu
 . "$(dirname "$0")/lib.sh"
+CALLER_DIR=$PWD
 cd "$NETFLOW_ROOT"
 
 DIR=${NETFLOW_DIR:-/var/tmp/netflow}
+case $DIR in /*) ;; *) DIR=$CALLER_DIR/$DIR ;; esac	# the server runs elsewhere
 DATA=$DIR/data
 PORT=${NETFLOW_PORT:-5455}
 LISTEN=${NETFLOW_LISTEN:-*:2055}
@@ -38,32 +40,50 @@ as_root make -s install >/dev/null
 
 mkdir -p "$DIR"
 chown "$(pg_os_user)" "$DIR"
+psql_cmd="psql -h $DATA -p $PORT -U postgres"
+# Make the database and the extension (or bring an older one up to date:
+# never dropped) while the server runs.
+prepare_database() {
+	PGOPTIONS="-c client_min_messages=warning" $psql_cmd -X -q -d postgres -tAc \
+		"SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1 ||
+		$psql_cmd -X -q -d postgres -c "CREATE DATABASE \"$DB\"" >/dev/null
+	PGOPTIONS="-c client_min_messages=warning" $psql_cmd -X -q -d "$DB" \
+		-c "CREATE EXTENSION IF NOT EXISTS netflow" \
+		-c "ALTER EXTENSION netflow UPDATE" >/dev/null
+}
+
 if [ ! -f "$DATA/PG_VERSION" ]; then
+	# First start without the collector, so that it never looks for a
+	# database that does not exist yet (a FATAL line in a new user's first
+	# log); then turn it on and restart.
 	say "creating a cluster in $DATA"
 	cluster_start "$BIN" "$DATA" "$PORT" \
 		"shared_preload_libraries = 'netflow'" \
-		"netflow.listen = '$LISTEN'" \
-		"netflow.database = '$DB'" \
+		"netflow.listen = ''" \
 		"listen_addresses = 'localhost'" \
 		"timezone = 'UTC'"
+	say "creating database $DB with the extension"
+	prepare_database
+	{
+		echo "# the collector (scripts/run.sh)"
+		echo "netflow.listen = '$LISTEN'"
+		echo "netflow.database = '$DB'"
+	} >>"$DATA/postgresql.conf"
+	say "starting the collector"
+	as_pg "$BIN/pg_ctl" -D "$DATA" -l "$DATA/server.log" -m fast -w restart >/dev/null
 else
 	say "restarting the server in $DATA"
 	as_pg "$BIN/pg_ctl" -D "$DATA" -l "$DATA/server.log" -m fast -w restart >/dev/null
+	prepare_database
 fi
-
-psql_cmd="psql -h $DATA -p $PORT -U postgres"
-$psql_cmd -X -q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1 ||
-	$psql_cmd -X -q -d postgres -c "CREATE DATABASE $DB" >/dev/null
-$psql_cmd -X -q -d "$DB" -c "CREATE EXTENSION IF NOT EXISTS netflow" >/dev/null
-# A cluster made by an older checkout is upgraded in place (never dropped).
-$psql_cmd -X -q -d "$DB" -c "ALTER EXTENSION netflow UPDATE" >/dev/null
 
 cat <<EOF
 
 netflow is running.
-  collector:  UDP $LISTEN (NetFlow v5, v9, IPFIX) -> $DB.netflow.flows
+  collector:  UDP $LISTEN (NetFlow v5, v9, IPFIX)
+  flows:      table netflow.flows in database "$DB"
   connect:    $psql_cmd $DB
   try:        SELECT * FROM netflow.collector_stats;
   log:        $DATA/server.log
-  stop:       bash scripts/run.sh stop
+  stop:       ${NETFLOW_DIR:+NETFLOW_DIR=$DIR }bash scripts/run.sh stop
 EOF

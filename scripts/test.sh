@@ -57,6 +57,14 @@ WORK=$(mktemp -d /tmp/netflow-test.XXXXXX)
 chmod 755 "$WORK"
 trap '[ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"' EXIT
 say "work directory $WORK"
+# Every temporary file or directory the suites make goes under $WORK, so
+# that nothing is left in /tmp: the TAP clusters' socket directories
+# (PostgreSQL::Test::Utils keeps them when a test fails), the tools'
+# scratch files.  Sticky and world-writable like /tmp: the cluster user
+# writes there too.
+export TMPDIR="$WORK/tmp"
+mkdir -p "$TMPDIR"
+chmod 1777 "$TMPDIR"
 
 # --- build (CI builds with -Wall -Wextra -Werror) ---------------------------
 say "building"
@@ -118,8 +126,9 @@ if [ -n "$BIN" ] && { has_suite regress || has_suite pgtap; }; then
 				"$BIN/psql" -X -q -h "$DATA" -p "$PORT" -U postgres -d "$db" \
 					-c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION netflow' >/dev/null
 				PATH="$BIN:$PATH" pg_prove --verbose -h "$DATA" -p "$PORT" -U postgres \
-					-d "$db" "$f" >"$WORK/pgtap.log" 2>&1
-				count_tap "pgtap $(basename "$f")" "$WORK/pgtap.log" $?
+					-d "$db" "$f" >"$WORK/pgtap-$(basename "$f" .sql).log" 2>&1
+				rc=$?	# before any other command: a file that dies must count
+				count_tap "pgtap $(basename "$f")" "$WORK/pgtap-$(basename "$f" .sql).log" $rc
 			done
 		fi
 		if grep -qE 'terminated by signal|was terminated by' "$DATA/server.log"; then
@@ -146,7 +155,7 @@ if [ -n "$BIN" ] && has_suite tap && ls test/t/*.pl >/dev/null 2>&1; then
 		(cd "$WORK/tap" && as_pg env PATH="$BIN:$PATH" \
 			PERL5LIB="$PGXS_DIR/src/test/perl:$WORK/test/t" \
 			PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
-			TESTDIR="$WORK/tap" NETFLOW_TEST_DIR="$WORK/test" \
+			TESTDIR="$WORK/tap" NETFLOW_TEST_DIR="$WORK/test" TMPDIR="$TMPDIR" \
 			NETFLOW_ROOT="$NETFLOW_ROOT" PG_TEST_TIMEOUT_DEFAULT=120 \
 			prove -v "$f") >"$WORK/tap-$name.log" 2>&1
 		count_tap "tap $name" "$WORK/tap-$name.log" $?
@@ -183,6 +192,13 @@ if [ -n "$BIN" ] && has_suite run; then
 		else
 			cat "$WORK/run$i.log" >&2
 			count "run command, start $i" FAIL
+		fi
+		# what a new user reads: no error from the scripts or the server
+		if grep -E 'could not change directory|FATAL|ERROR|PANIC' \
+			"$WORK/run$i.log" "$RUNDIR/data/server.log" >&2; then
+			count "run command, start $i: no error in its output or the server log" FAIL
+		else
+			count "run command, start $i: no error in its output or the server log" OK
 		fi
 	done
 	connect=$(sed -n 's/^  connect: *//p' "$WORK/run2.log")

@@ -126,7 +126,7 @@ COMMENT ON COLUMN netflow.flows.time_received IS
 COMMENT ON COLUMN netflow.flows.exporter IS
 	'Address of the device that sent the export datagram';
 COMMENT ON COLUMN netflow.flows.obs_domain IS
-	'v9 source ID / IPFIX observation domain ID (0 for NetFlow v5)';
+	'v9 source ID / IPFIX observation domain ID / NetFlow v5 engine_type * 256 + engine_id';
 COMMENT ON COLUMN netflow.flows.version IS
 	'Export protocol version: 5, 9 or 10 (IPFIX)';
 COMMENT ON COLUMN netflow.flows.src_addr IS

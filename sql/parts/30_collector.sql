@@ -220,6 +220,108 @@ GROUP BY w.worker_type, w.worker_id, w.pid, w.started_at, w.last_error,
 ORDER BY w.worker_type, w.worker_id;
 COMMENT ON VIEW netflow.collector_stats IS
 	'One row per collector worker with its counters (NULL where a counter does not apply to the worker type); see docs/collector.md';
+COMMENT ON COLUMN netflow.collector_stats.worker_type IS
+	'Worker kind: inserter or receiver';
+COMMENT ON COLUMN netflow.collector_stats.worker_id IS
+	'Worker number within its kind (receivers 0, 1, ...; the inserter 0)';
+COMMENT ON COLUMN netflow.collector_stats.pid IS
+	'Process ID of the worker; NULL while it is not running';
+COMMENT ON COLUMN netflow.collector_stats.started_at IS
+	'When the worker last started; NULL while it is not running';
+COMMENT ON COLUMN netflow.collector_stats.datagrams IS
+	'Receiver: datagrams read from its sockets; inserter: datagrams taken from the queue and decoded';
+COMMENT ON COLUMN netflow.collector_stats.bytes IS
+	'Receiver: bytes of the datagrams read; inserter: bytes of the datagrams decoded';
+COMMENT ON COLUMN netflow.collector_stats.flows_decoded IS
+	'Inserter: flow records decoded';
+COMMENT ON COLUMN netflow.collector_stats.flows_inserted IS
+	'Inserter: rows committed to netflow.flows and netflow.flows_future';
+COMMENT ON COLUMN netflow.collector_stats.flows_buffered IS
+	'Inserter: flows decoded and not yet committed';
+COMMENT ON COLUMN netflow.collector_stats.batches IS
+	'Inserter: committed insert transactions';
+COMMENT ON COLUMN netflow.collector_stats.insert_retries IS
+	'Inserter: failed insert transactions (each retried)';
+COMMENT ON COLUMN netflow.collector_stats.kernel_drops IS
+	'Receiver: datagrams the kernel dropped because the socket buffer was full (SO_RXQ_OVFL)';
+COMMENT ON COLUMN netflow.collector_stats.drop_not_allowed IS
+	'Receiver: datagrams from a source outside netflow.allowed_exporters, dropped';
+COMMENT ON COLUMN netflow.collector_stats.drop_truncated IS
+	'Receiver: datagrams larger than 64 KiB, dropped';
+COMMENT ON COLUMN netflow.collector_stats.drop_queue_full IS
+	'Receiver: datagrams dropped because the queue was full';
+COMMENT ON COLUMN netflow.collector_stats.drop_bad_version IS
+	'Inserter: datagrams whose version is not 5, 9 or 10, dropped';
+COMMENT ON COLUMN netflow.collector_stats.drop_short IS
+	'Inserter: datagrams shorter than their protocol header, dropped';
+COMMENT ON COLUMN netflow.collector_stats.drop_bad_length IS
+	'Inserter: datagrams whose record count or message length does not fit the datagram, dropped';
+COMMENT ON COLUMN netflow.collector_stats.drop_bad_set IS
+	'Inserter: malformed v9 flowsets / IPFIX sets (bad length, reserved id, trailing bytes), dropped';
+COMMENT ON COLUMN netflow.collector_stats.drop_bad_template IS
+	'Inserter: template or options template records rejected';
+COMMENT ON COLUMN netflow.collector_stats.drop_bad_record IS
+	'Inserter: data records running past their set, dropped';
+COMMENT ON COLUMN netflow.collector_stats.drop_no_memory IS
+	'Inserter: templates, data sets or exporter entries lost to a failed allocation';
+COMMENT ON COLUMN netflow.collector_stats.drop_unstorable IS
+	'Inserter: flows with values outside the columns ranges, dropped';
+COMMENT ON COLUMN netflow.collector_stats.drop_shutdown IS
+	'Inserter: flows still buffered when the inserter had to stop, lost';
+COMMENT ON COLUMN netflow.collector_stats.drop_rejected IS
+	'Inserter: rows the table refused (a constraint), dropped after salvaging the rest of the batch';
+COMMENT ON COLUMN netflow.collector_stats.templates_learned IS
+	'Inserter: templates learned by the decoder';
+COMMENT ON COLUMN netflow.collector_stats.templates_withdrawn IS
+	'Inserter: templates withdrawn by their exporter';
+COMMENT ON COLUMN netflow.collector_stats.templates_evicted IS
+	'Inserter: templates evicted from the decoder at its limit';
+COMMENT ON COLUMN netflow.collector_stats.templates_saved IS
+	'Inserter: rows written to netflow.templates';
+COMMENT ON COLUMN netflow.collector_stats.options_records IS
+	'Inserter: options data records seen';
+COMMENT ON COLUMN netflow.collector_stats.pending_buffered IS
+	'Inserter: data sets that arrived before their template, buffered';
+COMMENT ON COLUMN netflow.collector_stats.pending_decoded IS
+	'Inserter: buffered data sets decoded once their template came';
+COMMENT ON COLUMN netflow.collector_stats.pending_evicted IS
+	'Inserter: buffered data sets dropped because the buffer was full';
+COMMENT ON COLUMN netflow.collector_stats.pending_expired IS
+	'Inserter: buffered data sets dropped because their template did not come in time';
+COMMENT ON COLUMN netflow.collector_stats.seq_gaps IS
+	'Inserter: sequence number gaps seen';
+COMMENT ON COLUMN netflow.collector_stats.seq_lost IS
+	'Inserter: flows (v9: export packets) estimated lost from sequence numbers';
+COMMENT ON COLUMN netflow.collector_stats.seq_reordered IS
+	'Inserter: datagrams that arrived out of sequence order';
+COMMENT ON COLUMN netflow.collector_stats.exporter_resets IS
+	'Inserter: exporter restarts recognized (sequence or uptime went back)';
+COMMENT ON COLUMN netflow.collector_stats.exporters_evicted IS
+	'Inserter: exporter streams evicted from the decoder at its limit';
+COMMENT ON COLUMN netflow.collector_stats.sampling_unknown IS
+	'Inserter: flows stored with an unknown sampling rate (sampling_interval 0)';
+COMMENT ON COLUMN netflow.collector_stats.biflow_reverse IS
+	'Inserter: reverse-direction rows decoded from bidirectional records (flags bit 4)';
+COMMENT ON COLUMN netflow.collector_stats.flows_routed IS
+	'Inserter: flows whose table was asked of netflow.ensure_partitions_for (not in an hour known to have a partition)';
+COMMENT ON COLUMN netflow.collector_stats.rcvbuf_granted IS
+	'Receiver: socket receive buffer the kernel granted, bytes';
+COMMENT ON COLUMN netflow.collector_stats.queue_bytes_used IS
+	'Inserter: bytes in the shared queue now';
+COMMENT ON COLUMN netflow.collector_stats.queue_datagrams IS
+	'Inserter: datagrams in the shared queue now';
+COMMENT ON COLUMN netflow.collector_stats.queue_size IS
+	'Inserter: size of the shared queue, bytes';
+COMMENT ON COLUMN netflow.collector_stats.queue_high_water IS
+	'Inserter: highest fill of the shared queue since the server started, bytes';
+COMMENT ON COLUMN netflow.collector_stats.last_error IS
+	'Last error the worker met (insert failure, refused row, ...); NULL if none';
+COMMENT ON COLUMN netflow.collector_stats.last_error_at IS
+	'When last_error happened';
+COMMENT ON COLUMN netflow.collector_stats.drop_shutdown_queued IS
+	'Inserter: datagrams still queued when the whole server stopped and the drain deadline (netflow.shutdown_timeout) passed, dropped';
+COMMENT ON COLUMN netflow.collector_stats.drop_decode_error IS
+	'Inserter: datagrams whose decoding raised an error, dropped (their flows are not stored)';
 
 CREATE VIEW netflow.drop_counters AS
 SELECT coalesce(l.counter, s.counter) AS reason,
@@ -249,6 +351,34 @@ FROM netflow.exporters_info() e
 ORDER BY e.exporter, e.obs_domain;
 COMMENT ON VIEW netflow.exporters IS
 	'Exporting devices seen by the collector since it started, per observation domain: traffic, sequence gaps, estimated lost flows, templates, sampling';
+COMMENT ON COLUMN netflow.exporters.exporter IS
+	'Address of the exporting device';
+COMMENT ON COLUMN netflow.exporters.obs_domain IS
+	'v9 source ID / IPFIX observation domain ID / NetFlow v5 engine_type * 256 + engine_id';
+COMMENT ON COLUMN netflow.exporters.version IS
+	'Export protocol: 5, 9 or 10 (IPFIX)';
+COMMENT ON COLUMN netflow.exporters.first_seen IS
+	'First datagram of the stream since the collector started; NULL for a saved stream that has not sent since';
+COMMENT ON COLUMN netflow.exporters.last_seen IS
+	'Last datagram of the stream (the saved time after a restart until it sends)';
+COMMENT ON COLUMN netflow.exporters.datagrams IS
+	'Datagrams decoded since the collector started';
+COMMENT ON COLUMN netflow.exporters.flows IS
+	'Flow records decoded since the collector started';
+COMMENT ON COLUMN netflow.exporters.sequence_gaps IS
+	'Gaps in the sequence numbers (including one over a collector restart)';
+COMMENT ON COLUMN netflow.exporters.lost_flows IS
+	'Flows (v9: export packets) estimated lost from the sequence numbers';
+COMMENT ON COLUMN netflow.exporters.reordered IS
+	'Datagrams that arrived out of sequence order';
+COMMENT ON COLUMN netflow.exporters.resets IS
+	'Times the exporter was seen restarting';
+COMMENT ON COLUMN netflow.exporters.templates IS
+	'Templates of the stream the decoder holds now';
+COMMENT ON COLUMN netflow.exporters.sampling_interval IS
+	'Exporter-wide sampling rate in use ("1 in N"); NULL when unknown';
+COMMENT ON COLUMN netflow.exporters.pending_bytes IS
+	'Bytes of data waiting for their template';
 
 -- Privileges of netflow_reader and netflow_collector: 90_collector_privileges.sql
 -- (they cover objects of later parts too).

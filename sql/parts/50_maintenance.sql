@@ -93,6 +93,10 @@ CREATE TABLE netflow.window_counters (
 );
 COMMENT ON TABLE netflow.window_counters IS
 	'Counters of flows that arrived outside the time window (late, far future) and what became of them';
+COMMENT ON COLUMN netflow.window_counters.counter IS 'Counter name (late_flows, future_flows, ...)';
+COMMENT ON COLUMN netflow.window_counters.value IS 'Count since the extension was created (transactional: rolled back with its batch)';
+COMMENT ON COLUMN netflow.window_counters.updated IS 'When the counter last changed; NULL if never';
+COMMENT ON COLUMN netflow.window_counters.description IS 'What the counter counts';
 INSERT INTO netflow.window_counters (counter, description) VALUES
 	('late_flows', 'Flows older than the retention when they arrived: stored, then dropped by the next maintenance run'),
 	('future_flows', 'Flows starting too far in the future: stored in netflow.flows_future instead of netflow.flows'),
@@ -119,6 +123,22 @@ CREATE TABLE netflow.flows_future (LIKE netflow.flows INCLUDING DEFAULTS INCLUDI
 COMMENT ON TABLE netflow.flows_future IS
 	'Flows whose time_start was too far in the future when they arrived (exporter clock wrong); moved to netflow.flows by maintenance once within the window, purged by retention on time_received';
 SELECT pg_catalog.pg_extension_config_dump('netflow.flows_future', '');
+-- Its columns carry the column comments of netflow.flows.
+DO $$
+DECLARE
+	r		record;
+BEGIN
+	FOR r IN
+		SELECT a.attname, col_description(a.attrelid, a.attnum) AS comment
+		FROM pg_catalog.pg_attribute a
+		WHERE a.attrelid = 'netflow.flows'::pg_catalog.regclass
+		  AND a.attnum > 0 AND NOT a.attisdropped
+	LOOP
+		EXECUTE pg_catalog.format('COMMENT ON COLUMN netflow.flows_future.%I IS %L',
+								  r.attname, r.comment);
+	END LOOP;
+END
+$$;
 
 CREATE TABLE netflow.maintenance_log (
 	started		timestamptz NOT NULL,
@@ -136,7 +156,7 @@ COMMENT ON TABLE netflow.maintenance_log IS
 	'One row per partition maintenance run (last 30 days): when, what it did, status ok/deferred/skipped/error';
 COMMENT ON COLUMN netflow.maintenance_log.started IS 'Wall-clock start of the run';
 COMMENT ON COLUMN netflow.maintenance_log.finished IS 'Wall-clock end of the run';
-COMMENT ON COLUMN netflow.maintenance_log.as_of IS 'The "now" the run worked against (its now argument)';
+COMMENT ON COLUMN netflow.maintenance_log.as_of IS 'The "now" the run worked against: now() of its transaction, or the time given to run_maintenance(timestamptz); NULL for a run that failed before it started';
 COMMENT ON COLUMN netflow.maintenance_log.status IS 'ok, deferred (some drop must wait for the next run), skipped (another run in progress) or error';
 COMMENT ON COLUMN netflow.maintenance_log.created IS 'Partitions created';
 COMMENT ON COLUMN netflow.maintenance_log.dropped IS 'Partitions dropped';
@@ -336,6 +356,30 @@ REVOKE ALL ON FUNCTION netflow.ensure_partitions_for(timestamptz[], timestamptz)
 -- Maintenance
 ------------------------------------------------------------------------
 
+-- Refuse unless the current user owns netflow.flows (directly, through a
+-- role, or as a superuser): only the owner may drop partitions by an age or
+-- a time of its choosing.  A role granted run_maintenance() runs it as of
+-- the clock, never as of a time it chooses.
+CREATE FUNCTION netflow.require_flows_owner(what text)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT pg_has_role(current_user,
+					   (SELECT c.relowner FROM pg_class c
+						WHERE c.oid = 'netflow.flows'::regclass),
+					   'USAGE') THEN
+		RAISE EXCEPTION 'permission denied for %', what
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'Only the owner of netflow.flows may choose the time or the age maintenance works with.',
+				  HINT = 'Call netflow.run_maintenance() to run maintenance as of now.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION netflow.require_flows_owner(text) IS
+	'Raise insufficient_privilege unless the current user owns netflow.flows (or is a superuser); guards the maintenance functions that take a time (internal)';
+
 -- The retention step: drop the partitions wholly older than now -
 -- older_than (never the newest), locking netflow.flows briefly; when the
 -- lock is not available the drops are deferred to the next run.
@@ -344,16 +388,18 @@ CREATE FUNCTION netflow.drop_partitions(older_than interval,
 RETURNS TABLE (action text, partition text, lower timestamptz,
 			   upper timestamptz, detail text)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE STRICT
-SECURITY DEFINER
+SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-	s		record := netflow.maintenance_settings();
+	s		record;
 	c		record;
 	locked	boolean;
 	old_timeout text := current_setting('lock_timeout');
 BEGIN
+	PERFORM netflow.require_flows_owner('function drop_partitions');
+	s := netflow.maintenance_settings();
 	IF older_than < interval '0' THEN
 		RAISE EXCEPTION 'retention must not be negative: "%"', older_than
 			USING ERRCODE = 'invalid_parameter_value',
@@ -411,18 +457,20 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.drop_partitions(interval, timestamptz) IS
-	'Retention step alone: drop the netflow.flows partitions wholly older than now - older_than (never the newest); a drop that cannot get its lock within netflow.maintenance_lock_timeout (3 attempts) is reported deferred';
+	'Retention step alone: drop the netflow.flows partitions wholly older than now - older_than (never the newest); a drop that cannot get its lock within netflow.maintenance_lock_timeout (3 attempts) is reported deferred; owner of netflow.flows only';
 REVOKE ALL ON FUNCTION netflow.drop_partitions(interval, timestamptz) FROM PUBLIC;
 
--- One maintenance run: premake partitions, purge and move far-future
--- flows, drop partitions past the retention; logs itself in
+-- One maintenance run as of a given time: premake partitions, purge and
+-- move far-future flows, drop partitions past the retention; logs itself in
 -- netflow.maintenance_log.  Every step runs in its own subtransaction: a
 -- failing step is reported (action 'error') and the others still run.
-CREATE FUNCTION netflow.run_maintenance(now timestamptz DEFAULT now())
+-- SECURITY INVOKER and for the owner of netflow.flows only: choosing the
+-- time chooses what is old.  Everyone else calls run_maintenance().
+CREATE FUNCTION netflow.run_maintenance(now timestamptz)
 RETURNS TABLE (action text, partition text, lower timestamptz,
 			   upper timestamptz, detail text)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE STRICT
-SECURITY DEFINER
+SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
@@ -446,6 +494,7 @@ DECLARE
 	made		regclass[];
 	v_status	text;
 BEGIN
+	PERFORM netflow.require_flows_owner('function run_maintenance(timestamptz)');
 	IF NOT isfinite(now) THEN
 		RAISE EXCEPTION 'maintenance time must be finite: "%"', now
 			USING ERRCODE = 'datetime_field_overflow',
@@ -694,8 +743,43 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.run_maintenance(timestamptz) IS
-	'One maintenance run as of now: create the premake partitions ahead, purge/move far-future flows, forget the saved state of exporters silent past forget_exporters_after, drop partitions past the retention; returns what it did and logs to netflow.maintenance_log; skipped when another run is in progress';
+	'One maintenance run as of the given time (tests, "what would happen on Friday"; owner of netflow.flows only): create the premake partitions ahead, purge/move far-future flows, forget the saved state of exporters silent past forget_exporters_after, drop partitions past the retention; returns what it did and logs to netflow.maintenance_log; skipped when another run is in progress';
 REVOKE ALL ON FUNCTION netflow.run_maintenance(timestamptz) FROM PUBLIC;
+
+-- One maintenance run as of now: what the collector's schedule, pg_cron and
+-- operators call.  SECURITY DEFINER, so that a role granted it (the
+-- collector's netflow.role through netflow_collector, an operator) runs
+-- maintenance without owning the table; it takes no time argument, so such
+-- a role cannot make recent partitions look old.
+CREATE FUNCTION netflow.run_maintenance()
+RETURNS TABLE (action text, partition text, lower timestamptz,
+			   upper timestamptz, detail text)
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT * FROM netflow.run_maintenance(pg_catalog.now())
+$$;
+COMMENT ON FUNCTION netflow.run_maintenance() IS
+	'One maintenance run as of now() (see run_maintenance(timestamptz)); the function to schedule and to grant: executable by netflow_collector';
+REVOKE ALL ON FUNCTION netflow.run_maintenance() FROM PUBLIC;
+
+-- Record a maintenance run that failed as a whole (the worker calls it
+-- after the run's transaction rolled back), with the privileges of the
+-- extension owner: the collector's role may not write the log itself.
+CREATE FUNCTION netflow.log_maintenance_failure(started timestamptz, message text)
+RETURNS void
+LANGUAGE sql VOLATILE PARALLEL UNSAFE STRICT
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	INSERT INTO netflow.maintenance_log (started, finished, status, errors, detail)
+	VALUES (least(started, clock_timestamp()), clock_timestamp(), 'error', 1,
+			left(message, 1000))
+$$;
+COMMENT ON FUNCTION netflow.log_maintenance_failure(timestamptz, text) IS
+	'Append an error row to netflow.maintenance_log for a run that failed as a whole (internal: the collector''s maintenance schedule; executable by netflow_collector)';
+REVOKE ALL ON FUNCTION netflow.log_maintenance_failure(timestamptz, text) FROM PUBLIC;
 
 ------------------------------------------------------------------------
 -- Visibility

@@ -435,7 +435,7 @@ topn_aggcontext(FunctionCallInfo fcinfo)
 	return aggcxt;
 }
 
-/* topn(key, weight, capacity) transition: one Space-Saving update. */
+/* topn(key, weight, capacity) transition: count one weighted row. */
 Datum
 topn_trans(PG_FUNCTION_ARGS)
 {

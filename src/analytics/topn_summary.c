@@ -2,9 +2,9 @@
  *
  * topn_summary.c
  *	  The netflow.topn_summary type: encoding and validation of a weighted
- *	  Space-Saving summary (see topn_summary.h), its text form (JSON), its
- *	  binary form, and the functions that read it (topn_items, topn_total,
- *	  topn_bound).
+ *	  Misra-Gries ("frequent items") summary as src/analytics/topn.c builds
+ *	  it (see topn_summary.h), its text form (JSON), its binary form, and
+ *	  the functions that read it (topn_items, topn_total, topn_bound).
  *
  * Every summary that enters the server (text input, binary input, bytea
  * cast, or a stored value being read) goes through topn_parse, which checks

@@ -26,6 +26,19 @@
 /* Start of the last scheduled run in this process; 0 before the first. */
 static TimestampTz last_run = 0;
 
+/*
+ * How a failed run is recorded: through netflow.log_maintenance_failure()
+ * (SECURITY DEFINER, granted to netflow_collector, so that it works when the
+ * worker runs as netflow.role), or, on a schema older than 0.2 that lacks
+ * it, by a direct INSERT (which needs the privilege to insert).
+ */
+#define LOG_FAILURE_LOOKUP \
+	"SELECT to_regprocedure('netflow.log_maintenance_failure(timestamptz,text)') IS NOT NULL"
+#define LOG_FAILURE_CALL "SELECT netflow.log_maintenance_failure($1, $2)"
+#define LOG_FAILURE_INSERT \
+	"INSERT INTO netflow.maintenance_log (started, finished, status, errors, detail) " \
+	"VALUES ($1, clock_timestamp(), 'error', 1, $2)"
+
 /* Record a run that failed as a whole in netflow.maintenance_log. */
 static void
 log_failed_run(TimestampTz started, const char *message)
@@ -36,6 +49,8 @@ log_failed_run(TimestampTz started, const char *message)
 	{
 		Oid			argtypes[2] = {TIMESTAMPTZOID, TEXTOID};
 		Datum		values[2];
+		bool		has_function;
+		bool		isnull;
 
 		values[0] = TimestampTzGetDatum(started);
 		values[1] = CStringGetTextDatum(message);
@@ -45,10 +60,20 @@ log_failed_run(TimestampTz started, const char *message)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute_with_args("INSERT INTO netflow.maintenance_log "
-								  "(started, finished, status, errors, detail) "
-								  "VALUES ($1, clock_timestamp(), 'error', 1, $2)",
-								  2, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
+		if (SPI_execute(LOG_FAILURE_LOOKUP, true, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "could not look up netflow.log_maintenance_failure");
+		has_function = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 1,
+												  &isnull));
+		if (has_function)
+		{
+			if (SPI_execute_with_args(LOG_FAILURE_CALL, 2, argtypes, values,
+									  NULL, false, 0) != SPI_OK_SELECT)
+				elog(ERROR, "could not call netflow.log_maintenance_failure");
+		}
+		else if (SPI_execute_with_args(LOG_FAILURE_INSERT, 2, argtypes, values,
+									   NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not insert into netflow.maintenance_log");
 		SPI_finish();
 		PopActiveSnapshot();

@@ -3,7 +3,7 @@
 -- maintenance (which drops partitions), checked both in the catalogue and
 -- by acting as a role that has been granted nothing.
 BEGIN;
-SELECT plan(33);
+SELECT plan(44);
 
 -- The schema: PUBLIC can neither create objects in it nor use it.
 SELECT schema_privs_are('netflow', 'public', ARRAY[]::name[],
@@ -63,6 +63,12 @@ SELECT table_privs_are('netflow', 'flows_p20310501', 'public', ARRAY[]::name[],
 SELECT function_privs_are('netflow', 'run_maintenance', ARRAY['timestamp with time zone'],
 						  'public', ARRAY[]::name[],
 						  'PUBLIC cannot execute run_maintenance');
+SELECT function_privs_are('netflow', 'run_maintenance', ARRAY[]::name[],
+						  'public', ARRAY[]::name[],
+						  'PUBLIC cannot execute run_maintenance()');
+SELECT function_privs_are('netflow', 'log_maintenance_failure', ARRAY['timestamp with time zone', 'text'],
+						  'public', ARRAY[]::name[],
+						  'PUBLIC cannot execute log_maintenance_failure');
 SELECT function_privs_are('netflow', 'drop_partitions', ARRAY['interval', 'timestamp with time zone'],
 						  'public', ARRAY[]::name[],
 						  'PUBLIC cannot execute drop_partitions');
@@ -109,6 +115,10 @@ SELECT throws_ok(
 	'42501', 'permission denied for function run_maintenance',
 	'a role without grants cannot run maintenance');
 SELECT throws_ok(
+	$$SELECT * FROM netflow.run_maintenance()$$,
+	'42501', 'permission denied for function run_maintenance',
+	'a role without grants cannot run maintenance as of now either');
+SELECT throws_ok(
 	$$SELECT * FROM netflow.drop_partitions('1 day', '2031-06-01 00:00+00')$$,
 	'42501', 'permission denied for function drop_partitions',
 	'a role without grants cannot drop partitions');
@@ -122,16 +132,41 @@ RESET ROLE;
 SELECT hasnt_table('netflow', 'flows_p20310502',
 				   'the refused create_partitions created nothing');
 
---------------------------------------------------------------------------
--- ROLES: TO BE EXTENDED.  The collector branch adds the roles
--- netflow_reader (SELECT on the flows and views, EXECUTE on the analytics)
--- and netflow_collector (INSERT into netflow.flows / flows_future, EXECUTE
--- on ensure_partitions_for) in sql/parts/30_collector.sql; they are not on
--- main yet.  When they land, add here: has_role for both, table_privs_are
--- of each role on netflow.flows, flows_future, config and the partitions,
--- function_privs_are of each on the maintenance functions, and the
--- SET ROLE checks above for each role.
---------------------------------------------------------------------------
+-- netflow_collector: the inserter's needs, maintenance as of now included,
+-- never the time-taking maintenance functions.  (What netflow_reader may
+-- and may not do is checked by acting as one: test/pgtap/reader.sql.)
+SELECT function_privs_are('netflow', 'run_maintenance', ARRAY[]::name[],
+						  'netflow_collector', ARRAY['EXECUTE'],
+						  'netflow_collector may run maintenance as of now');
+SELECT function_privs_are('netflow', 'log_maintenance_failure', ARRAY['timestamp with time zone', 'text'],
+						  'netflow_collector', ARRAY['EXECUTE'],
+						  'netflow_collector may log a failed maintenance run');
+SELECT function_privs_are('netflow', 'run_maintenance', ARRAY['timestamp with time zone'],
+						  'netflow_collector', ARRAY[]::name[],
+						  'netflow_collector may not choose the maintenance time');
+SELECT function_privs_are('netflow', 'drop_partitions', ARRAY['interval', 'timestamp with time zone'],
+						  'netflow_collector', ARRAY[]::name[],
+						  'netflow_collector may not drop partitions');
+SELECT table_privs_are('netflow', 'maintenance_log', 'netflow_collector', ARRAY[]::name[],
+					   'netflow_collector may not write the maintenance log directly');
+
+-- Even granted EXECUTE, a role that does not own netflow.flows cannot
+-- choose the time or the age (only the clock decides what is old).
+CREATE ROLE netflow_tap_ops NOLOGIN;
+GRANT USAGE ON SCHEMA netflow TO netflow_tap_ops;
+GRANT EXECUTE ON FUNCTION netflow.run_maintenance(timestamptz),
+	netflow.drop_partitions(interval, timestamptz) TO netflow_tap_ops;
+SET LOCAL ROLE netflow_tap_ops;
+SELECT throws_ok(
+	$$SELECT * FROM netflow.run_maintenance('2999-01-01 00:00+00')$$,
+	'42501', 'permission denied for function run_maintenance(timestamptz)',
+	'a role granted run_maintenance(timestamptz) cannot run it');
+SELECT throws_ok(
+	$$SELECT * FROM netflow.drop_partitions('1 second', '2999-01-01 00:00+00')$$,
+	'42501', 'permission denied for function drop_partitions',
+	'a role granted drop_partitions cannot run it');
+RESET ROLE;
+SELECT has_table('netflow', 'flows_p20310501', 'the partition is still there');
 
 SELECT * FROM finish();
 ROLLBACK;

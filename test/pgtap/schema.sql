@@ -3,7 +3,7 @@
 -- the public functions with their signatures, return types and
 -- volatility, and the per-partition BRIN index made by create_partitions.
 BEGIN;
-SELECT plan(111);
+SELECT plan(113);
 
 SELECT has_schema('netflow');
 
@@ -145,14 +145,18 @@ SELECT function_returns('netflow', 'run_maintenance', ARRAY['timestamp with time
 						'setof record', 'run_maintenance returns setof record');
 SELECT volatility_is('netflow', 'run_maintenance', ARRAY['timestamp with time zone'],
 					 'volatile', 'run_maintenance is VOLATILE');
-SELECT is_definer('netflow', 'run_maintenance', ARRAY['timestamp with time zone'],
-				  'run_maintenance is SECURITY DEFINER');
+SELECT isnt_definer('netflow', 'run_maintenance', ARRAY['timestamp with time zone'],
+					'run_maintenance(timestamptz) is SECURITY INVOKER (owner only)');
+SELECT is_definer('netflow', 'run_maintenance', ARRAY[]::name[],
+				  'run_maintenance() is SECURITY DEFINER');
+SELECT volatility_is('netflow', 'run_maintenance', ARRAY[]::name[],
+					 'volatile', 'run_maintenance() is VOLATILE');
 SELECT function_returns('netflow', 'drop_partitions', ARRAY['interval', 'timestamp with time zone'],
 						'setof record', 'drop_partitions returns setof record');
 SELECT volatility_is('netflow', 'drop_partitions', ARRAY['interval', 'timestamp with time zone'],
 					 'volatile', 'drop_partitions is VOLATILE');
-SELECT is_definer('netflow', 'drop_partitions', ARRAY['interval', 'timestamp with time zone'],
-				  'drop_partitions is SECURITY DEFINER');
+SELECT isnt_definer('netflow', 'drop_partitions', ARRAY['interval', 'timestamp with time zone'],
+					'drop_partitions is SECURITY INVOKER (owner only)');
 SELECT is(
 	(SELECT pg_get_function_result('netflow.run_maintenance(timestamptz)'::regprocedure)),
 	'TABLE(action text, partition text, lower timestamp with time zone, upper timestamp with time zone, detail text)',

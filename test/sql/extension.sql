@@ -17,6 +17,21 @@ WHERE d.refclassid = 'pg_extension'::regclass
         SELECT 1 FROM pg_type t WHERE t.oid = d.objid AND (t.typelem <> 0 AND t.typlen = -1 OR t.typrelid <> 0)))
 ORDER BY 1;
 
+-- Columns of the extension's tables and views without COMMENT ON COLUMN:
+-- must be none (a view's columns need their own comments; psql's \d+ shows
+-- them to the analyst).
+SELECT c.oid::regclass AS relation, a.attname AS uncommented_column
+FROM pg_depend d
+JOIN pg_class c ON c.oid = d.objid
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE d.refclassid = 'pg_extension'::regclass
+  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'netflow')
+  AND d.deptype = 'e'
+  AND d.classid = 'pg_class'::regclass
+  AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND col_description(c.oid, a.attnum) IS NULL
+ORDER BY 1, 2;
+
 -- Functions of the extension left PARALLEL UNSAFE by default must be
 -- deliberate: they are listed here and reviewed.
 SELECT p.oid::regprocedure AS parallel_unsafe

@@ -121,13 +121,18 @@ BEGIN;
 SELECT * FROM netflow.run_maintenance('infinity');
 ROLLBACK;
 
--- The maintenance functions are not for everybody (SECURITY DEFINER).
+-- The maintenance functions are not for everybody: not executable by
+-- PUBLIC; the ones that take a time or an age run with the caller's rights
+-- (SECURITY INVOKER, owner of netflow.flows only), run_maintenance() as of
+-- now with the owner's (SECURITY DEFINER).
 SELECT p.oid::regprocedure AS function, p.prosecdef AS security_definer,
 	   has_function_privilege('public', p.oid, 'EXECUTE') AS public_can_execute
 FROM pg_proc p
 WHERE p.oid IN ('netflow.run_maintenance(timestamptz)'::regprocedure,
+				'netflow.run_maintenance()'::regprocedure,
 				'netflow.drop_partitions(interval, timestamptz)'::regprocedure,
-				'netflow.ensure_partitions_for(timestamptz[], timestamptz)'::regprocedure)
+				'netflow.ensure_partitions_for(timestamptz[], timestamptz)'::regprocedure,
+				'netflow.log_maintenance_failure(timestamptz, text)'::regprocedure)
 ORDER BY 1;
 
 -- Exporter streams silent for longer than forget_exporters_after (30 days
