@@ -6,8 +6,10 @@
  * Plain C, no PostgreSQL header.  One nf_decoder holds the state that
  * outlives a datagram: templates per (exporter, domain, template id),
  * sampling rates, data sets waiting for their template, and sequence
- * tracking per (exporter, domain).  It is not thread-safe: one decoder per
- * receive worker or per SQL session.
+ * tracking per (exporter, domain).  It is not thread-safe: the collector
+ * has one decoder, in its inserter (so an exporter's templates apply
+ * whichever receiver read the datagram), and netflow.decode() one per
+ * SQL session.
  *
  * A decoder never reads past the buffer it is given, never loops without
  * bound and never aborts on input: a malformed datagram is counted (see
