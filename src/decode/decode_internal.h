@@ -38,6 +38,8 @@ struct nf_decoder
 	void	   *targ;
 	nf_sampling_fn sfn;
 	void	   *sarg;
+	nf_stream_fn efn;
+	void	   *earg;
 
 	nf_stream_table streams;
 
@@ -60,6 +62,13 @@ extern void nfd_exporter_seq(nf_decoder *d, nf_exporter *e, nf_seq_result r,
 extern void nfd_sampling_fire(nf_decoder *d, const nf_exporter *e,
 							  uint8_t kind, uint64_t id, uint64_t interval);
 extern void nfd_exporter_release(void *arg, nf_exporter *e, bool evicted);
+extern void nfd_template_fire(nf_decoder *d, const nf_exporter *e,
+							  uint16_t tid, bool is_options, bool withdrawn,
+							  bool evicted, const uint8_t *raw,
+							  size_t raw_len);
+extern void nfd_template_evicted(void *arg, const nf_template *t);
+extern nf_exporter *nfd_exporter_load(nf_decoder *d, const nf_addr *addr,
+									  uint32_t domain, uint16_t version);
 
 /* Hand one decoded flow to the caller and count it. */
 static inline void
@@ -80,7 +89,7 @@ extern void nfd_data_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
 						 uint16_t set_id, const uint8_t *p, size_t len,
 						 uint32_t *records, bool *records_known);
 extern void nfd_flush_templates(nf_decoder *d, nf_exporter *e);
-extern void nfd_learn_loaded(nf_decoder *d, nf_exporter *e, nf_template *t);
+extern bool nfd_learn_loaded(nf_decoder *d, nf_exporter *e, nf_template *t);
 
 /* record.c */
 extern uint32_t nfd_decode_records(nf_decoder *d, nf_exporter *e,

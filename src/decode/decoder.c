@@ -24,6 +24,9 @@
 #define NF_DEF_PENDING_AGE_US		(INT64_C(120) * 1000000)
 #define NF_DEF_MAX_EXPORTERS		4096
 #define NF_DEF_PENDING_TOTAL		(16 * 1024 * 1024)
+#define NF_DEF_STREAMS_PER_ADDR		256
+#define NF_DEF_TEMPLATES_PER_ADDR	2048
+#define NF_DEF_PENDING_PER_ADDR		(1024 * 1024)
 
 static const char *const nf_counter_names[NF_CTR__COUNT] = {
 	[NF_CTR_DATAGRAMS] = "datagrams",
@@ -51,6 +54,8 @@ static const char *const nf_counter_names[NF_CTR__COUNT] = {
 	[NF_CTR_SAMPLING_UNKNOWN] = "sampling_unknown",
 	[NF_CTR_DROP_NO_MEMORY] = "drop_no_memory",
 	[NF_CTR_BIFLOW_REVERSE] = "biflow_reverse",
+	[NF_CTR_SAMPLING_LOST] = "sampling_lost",
+	[NF_CTR_STATE_NOT_LOADED] = "state_not_loaded",
 };
 
 /* Stable lower-case name of a counter. */
@@ -72,6 +77,9 @@ nf_decoder_default_limits(nf_decoder_limits *lim)
 	lim->pending_max_age_us = NF_DEF_PENDING_AGE_US;
 	lim->max_exporters = NF_DEF_MAX_EXPORTERS;
 	lim->pending_bytes_total = NF_DEF_PENDING_TOTAL;
+	lim->max_streams_per_address = NF_DEF_STREAMS_PER_ADDR;
+	lim->max_templates_per_address = NF_DEF_TEMPLATES_PER_ADDR;
+	lim->pending_bytes_per_address = NF_DEF_PENDING_PER_ADDR;
 }
 
 /* Create a decoder. */
@@ -97,14 +105,23 @@ nf_decoder_create(const nf_decoder_limits *lim)
 			d->lim.max_exporters = lim->max_exporters;
 		if (lim->pending_bytes_total > 0)
 			d->lim.pending_bytes_total = lim->pending_bytes_total;
+		if (lim->max_streams_per_address > 0)
+			d->lim.max_streams_per_address = lim->max_streams_per_address;
+		if (lim->max_templates_per_address > 0)
+			d->lim.max_templates_per_address = lim->max_templates_per_address;
+		if (lim->pending_bytes_per_address > 0)
+			d->lim.pending_bytes_per_address = lim->pending_bytes_per_address;
 	}
 	if (!nfd_streams_init(&d->streams, d->lim.max_exporters,
+						  d->lim.max_streams_per_address,
+						  d->lim.pending_bytes_per_address,
 						  nfd_exporter_release, d))
 	{
 		free(d);
 		return NULL;
 	}
-	nfd_tcache_init(&d->tcache, d->lim.max_templates);
+	nfd_tcache_init(&d->tcache, d->lim.max_templates,
+					d->lim.max_templates_per_address);
 	return d;
 }
 
@@ -125,6 +142,76 @@ nf_decoder_on_template(nf_decoder *d, nf_template_fn fn, void *arg)
 {
 	d->tfn = fn;
 	d->targ = arg;
+}
+
+/* Register a callback for stream evictions. */
+void
+nf_decoder_on_stream_evicted(nf_decoder *d, nf_stream_fn fn, void *arg)
+{
+	d->efn = fn;
+	d->earg = arg;
+}
+
+/* Template 'template_id' of a stream as cached now. */
+bool
+nf_decoder_find_template(const nf_decoder *d, const nf_addr *exporter,
+						 uint32_t obs_domain, uint16_t version,
+						 uint16_t template_id, bool *is_options,
+						 const uint8_t **raw, size_t *raw_len)
+{
+	const nf_exporter *e = nfd_streams_find(&d->streams, exporter, obs_domain,
+											version);
+	const nf_template *t;
+
+	if (e == NULL || (t = nfd_tset_find(&e->templates, template_id)) == NULL)
+		return false;
+	*is_options = t->is_options;
+	*raw = t->raw;
+	*raw_len = t->raw_len;
+	return true;
+}
+
+/* What nf_decoder_templates passes to nfd_tset_each. */
+typedef struct nf_tlist
+{
+	const nf_exporter *e;
+	nf_template_fn fn;
+	void	   *arg;
+} nf_tlist;
+
+/* nf_tremove_fn: hand one template to nf_decoder_templates' callback. */
+static void
+nf_tlist_one(void *arg, const nf_template *t)
+{
+	nf_tlist   *l = (nf_tlist *) arg;
+	nf_template_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.exporter = l->e->addr;
+	ev.obs_domain = l->e->domain;
+	ev.version = l->e->version;
+	ev.template_id = t->id;
+	ev.is_options = t->is_options;
+	ev.raw = t->raw;
+	ev.raw_len = t->raw_len;
+	l->fn(l->arg, &ev);
+}
+
+/* Call 'fn' once for each cached template. */
+void
+nf_decoder_templates(const nf_decoder *d, nf_template_fn fn, void *arg)
+{
+	const nf_exporter *e;
+
+	for (e = d->streams.lru_head; e != NULL; e = e->lru_next)
+	{
+		nf_tlist	l;
+
+		l.e = e;
+		l.fn = fn;
+		l.arg = arg;
+		nfd_tset_each(&e->templates, nf_tlist_one, &l);
+	}
 }
 
 /* the public sampling kinds are the internal ones */
@@ -220,14 +307,13 @@ nf_decoder_load_template(nf_decoder *d, const nf_addr *exporter,
 		nfd_template_free(t);
 		return false;
 	}
-	e = nfd_exporter_get(d, exporter, obs_domain, version, 0);
+	e = nfd_exporter_load(d, exporter, obs_domain, version);
 	if (e == NULL)
 	{
 		nfd_template_free(t);
 		return false;
 	}
-	nfd_learn_loaded(d, e, t);
-	return true;
+	return nfd_learn_loaded(d, e, t);
 }
 
 /* Load a sampling rate saved from an nf_sampling_event. */
@@ -244,7 +330,7 @@ nf_decoder_load_sampling(nf_decoder *d, const nf_addr *exporter,
 		kind != NF_SAMPLING_KIND_SAMPLER &&
 		kind != NF_SAMPLING_KIND_SELECTOR)
 		return false;
-	e = nfd_exporter_get(d, exporter, obs_domain, version, 0);
+	e = nfd_exporter_load(d, exporter, obs_domain, version);
 	if (e == NULL)
 		return false;
 	if (kind == NF_SAMPLING_KIND_EXPORTER)
@@ -263,7 +349,7 @@ nf_decoder_load_sequence(nf_decoder *d, const nf_sequence_state *st)
 	if (st == NULL ||
 		(st->version != 5 && st->version != 9 && st->version != 10))
 		return false;
-	e = nfd_exporter_get(d, &st->exporter, st->obs_domain, st->version, 0);
+	e = nfd_exporter_load(d, &st->exporter, st->obs_domain, st->version);
 	if (e == NULL)
 		return false;
 	if (e->datagrams > 0)

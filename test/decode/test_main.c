@@ -37,5 +37,6 @@ main(void)
 	test_hardening();
 	test_state();
 	test_biflow();
+	test_bounds();
 	return tap_done();
 }
