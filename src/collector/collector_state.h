@@ -21,7 +21,13 @@ extern void nf_state_template_event(void *arg, const nf_template_event *ev);
 /* nf_sampling_fn: remember a sampling rate until it is saved. */
 extern void nf_state_sampling_event(void *arg, const nf_sampling_event *ev);
 
-/* Is any learned state (templates, sampling rates) waiting to be saved? */
+/*
+ * nf_stream_fn: the decoder evicted a stream; what was saved of it is
+ * deleted at the next save.
+ */
+extern void nf_state_stream_evicted(void *arg, const nf_stream_event *ev);
+
+/* Is any learned state (templates, sampling rates, evictions) waiting to be saved? */
 extern bool nf_state_pending(void);
 
 /*
@@ -35,8 +41,11 @@ extern int	nf_state_save(const nf_decoder *d);
 /* The transaction of the last nf_state_save committed. */
 extern void nf_state_committed(void);
 
-/* The saved tables were recreated empty (extension recreated). */
-extern void nf_state_forget(void);
+/*
+ * The saved tables were recreated empty (extension recreated): everything
+ * the decoder holds is saved again at the next nf_state_save.
+ */
+extern void nf_state_forget(const nf_decoder *d);
 
 /*
  * Load the saved templates, sampling rates and sequence state into the

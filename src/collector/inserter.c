@@ -439,7 +439,7 @@ flush_batch(void)
 			/* recreated: netflow.templates is empty again */
 			if (OidIsValid(extension_oid))
 			{
-				nf_state_forget();
+				nf_state_forget(decoder);
 			}
 			extension_oid = extoid;
 		}
@@ -605,6 +605,7 @@ nf_inserter_main(Datum main_arg)
 				 errmsg("out of memory creating the netflow decoder")));
 	nf_decoder_on_template(decoder, nf_state_template_event, NULL);
 	nf_decoder_on_sampling(decoder, nf_state_sampling_event, NULL);
+	nf_decoder_on_stream_evicted(decoder, nf_state_stream_evicted, NULL);
 
 	popbuf = MemoryContextAlloc(TopMemoryContext, NF_POP_CHUNK);
 	batch.cap = 1024;

@@ -171,6 +171,14 @@ nf_decoder_find_template(const nf_decoder *d, const nf_addr *exporter,
 	return true;
 }
 
+/* Is a stream tracked now? */
+bool
+nf_decoder_has_stream(const nf_decoder *d, const nf_addr *exporter,
+					  uint32_t obs_domain, uint16_t version)
+{
+	return nfd_streams_find(&d->streams, exporter, obs_domain, version) != NULL;
+}
+
 /* What nf_decoder_templates passes to nfd_tset_each. */
 typedef struct nf_tlist
 {
@@ -363,6 +371,40 @@ nf_decoder_load_sequence(nf_decoder *d, const nf_sequence_state *st)
 	if (st->last_seen > e->last_seen)
 		e->last_seen = st->last_seen;
 	return true;
+}
+
+/* Call 'fn' once for each sampling rate known. */
+void
+nf_decoder_sampling(const nf_decoder *d, nf_sampling_fn fn, void *arg)
+{
+	const nf_exporter *e;
+
+	for (e = d->streams.lru_head; e != NULL; e = e->lru_next)
+	{
+		nf_sampling_event ev;
+		uint32_t	i;
+
+		if (e->version != 9 && e->version != 10)
+			continue;
+		memset(&ev, 0, sizeof(ev));
+		ev.exporter = e->addr;
+		ev.obs_domain = e->domain;
+		ev.version = e->version;
+		if (e->sampling.has_default)
+		{
+			ev.kind = NF_SAMPLING_KIND_EXPORTER;
+			ev.sampler_id = 0;
+			ev.interval = e->sampling.default_interval;
+			fn(arg, &ev);
+		}
+		for (i = 0; i < e->sampling.n; i++)
+		{
+			ev.kind = e->sampling.s[i].kind;
+			ev.sampler_id = e->sampling.s[i].id;
+			ev.interval = e->sampling.s[i].interval;
+			fn(arg, &ev);
+		}
+	}
 }
 
 /* Expire waiting data of every stream. */

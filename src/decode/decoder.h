@@ -140,6 +140,10 @@ extern bool nf_decoder_find_template(const nf_decoder *d,
 									 uint16_t template_id, bool *is_options,
 									 const uint8_t **raw, size_t *raw_len);
 
+/* Is stream (exporter, obs_domain, version) tracked now? */
+extern bool nf_decoder_has_stream(const nf_decoder *d, const nf_addr *exporter,
+								  uint32_t obs_domain, uint16_t version);
+
 /* Call 'fn' once for each cached template, as a (not withdrawn) event. */
 extern void nf_decoder_templates(const nf_decoder *d, nf_template_fn fn,
 								 void *arg);
@@ -260,6 +264,13 @@ typedef void (*nf_sampling_fn) (void *arg, const nf_sampling_event *ev);
  */
 extern void nf_decoder_on_sampling(nf_decoder *d, nf_sampling_fn fn,
 								   void *arg);
+
+/*
+ * Call 'fn' once for each sampling rate the v9/IPFIX streams know (the
+ * exporter-wide rate and each sampler / selector), as an event.
+ */
+extern void nf_decoder_sampling(const nf_decoder *d, nf_sampling_fn fn,
+								 void *arg);
 
 /*
  * Load a sampling rate saved from an nf_sampling_event, as if an options
