@@ -111,14 +111,22 @@ nfd_idmap_each(nf_idmap *m, nf_idmap_fn fn, void *arg)
 
 	for (i = 0; i < 256 && m->dir != NULL; i++)
 	{
+		nf_idpage  *pg = m->dir[i];
+		uint32_t	left;
 		int			j;
 
-		for (j = 0; j < 256 && m->dir != NULL && m->dir[i] != NULL; j++)
+		if (pg == NULL)
+			continue;
+		/* stop at the page's last value: fn may free the page with it */
+		left = pg->n;
+		for (j = 0; j < 256 && left > 0; j++)
 		{
-			void	   *v = m->dir[i]->slot[j];
+			void	   *v = pg->slot[j];
 
-			if (v != NULL)
-				fn(arg, (uint16_t) (i << 8 | j), v);
+			if (v == NULL)
+				continue;
+			left--;
+			fn(arg, (uint16_t) (i << 8 | j), v);
 		}
 	}
 }

@@ -26,6 +26,7 @@ nfd_tset_init(nf_tset *s, nf_tquota *quota)
 {
 	nfd_idmap_init(&s->by_id);
 	s->count = 0;
+	s->noptions = 0;
 	s->quota = quota;
 }
 
@@ -120,6 +121,8 @@ nf_tcache_drop(nf_tcache *c, nf_template *t)
 
 	nfd_idmap_clear(&s->by_id, t->id);
 	s->count--;
+	if (t->is_options)
+		s->noptions--;
 	nf_lru_unlink(c, t);
 	s->quota->count--;
 	c->count--;
@@ -156,6 +159,8 @@ nfd_tcache_put(nf_tcache *c, nf_tset *s, nf_template *t, bool no_evict,
 		/* replaced in place: the slot stays set */
 		nf_lru_unlink(c, old);
 		s->count--;
+		if (old->is_options)
+			s->noptions--;
 		q->count--;
 		c->count--;
 		nfd_template_free(old);
@@ -163,6 +168,8 @@ nfd_tcache_put(nf_tcache *c, nf_tset *s, nf_template *t, bool no_evict,
 	}
 	t->owner = s;
 	s->count++;
+	if (t->is_options)
+		s->noptions++;
 	q->count++;
 	c->count++;
 	if (no_evict)
@@ -225,6 +232,13 @@ nfd_tcache_remove_all(nf_tcache *c, nf_tset *s, int which,
 {
 	nf_tremove_walk w;
 
+	/*
+	 * Nothing selected: no walk (a message of many withdraw-all records
+	 * then costs one step per record, not one walk of the index).
+	 */
+	if (((which & NF_TSEL_OPTIONS) == 0 || s->noptions == 0) &&
+		((which & NF_TSEL_DATA) == 0 || s->count == s->noptions))
+		return 0;
 	w.c = c;
 	w.which = which;
 	w.fn = fn;

@@ -39,6 +39,7 @@ typedef struct nf_tset
 {
 	nf_idmap	by_id;
 	uint32_t	count;
+	uint32_t	noptions;		/* of which options templates */
 	nf_tquota  *quota;			/* of the stream's address */
 } nf_tset;
 

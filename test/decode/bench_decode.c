@@ -11,7 +11,8 @@
  *	  (defect 12) that made decode cost grow with state, not with input: a
  *	  64 KB datagram of data sets whose template sits behind 2,000 others
  *	  with ids colliding in one hash chain, and data sets of a template
- *	  loaded from saved state while 1,024 sets wait for another id.
+ *	  loaded from saved state while 1,024 sets wait for another id; a
+ *	  message of withdraw-all-options records over 2,000 data templates.
  *	  Prints microseconds per datagram for each and for a plain one.
  *
  *	  Usage: bench_decode [seconds per protocol, default 1] [v5|v9|ipfix|hostile]
@@ -260,6 +261,33 @@ bench_hostile(double secs)
 	}
 	many_small_sets(&P, 256);
 	printf("hostile pending scan (1,024 waiting sets): %.1f us per 64 KB datagram\n",
+		   us_per_datagram(d, &P, secs));
+	nf_decoder_destroy(d);
+
+	/* 4: IPFIX, 2,000 data templates, then withdraw-all-options records */
+	d = nf_decoder_create(NULL);
+	for (k = 0; k < 2000; k += 500)
+	{
+		int			j;
+
+		ipfix_header(&P, T0, 0, 1);
+		s = set_begin(&P, 2);
+		for (j = 0; j < 500; j++)
+			tmpl_rec(&P, (uint16_t) (256 + 32 * (k + j)), 2, T);
+		set_end(&P, s);
+		ipfix_finish(&P);
+		nf_decode(d, P.b, P.n, &ex, 0, NULL, NULL);
+	}
+	ipfix_header(&P, T0, 0, 1);
+	s = set_begin(&P, 3);
+	while (P.n + 4 <= 65000)
+	{
+		p16(&P, 3);
+		p16(&P, 0);
+	}
+	set_end(&P, s);
+	ipfix_finish(&P);
+	printf("hostile withdraw-all-options over 2,000 data templates: %.1f us per 64 KB datagram\n",
 		   us_per_datagram(d, &P, secs));
 	nf_decoder_destroy(d);
 }
