@@ -1,9 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * collector_state.h
- *	  State of the collector that outlives a worker: protocol templates
- *	  saved in netflow.templates, and the exporter table published to
- *	  shared memory for the netflow.exporters view.
+ *	  Decoder state the collector keeps across restarts of the inserter
+ *	  (templates, sampling rates, sequence state: netflow.templates,
+ *	  netflow.sampling, netflow.exporter_state), saved with the flows, and
+ *	  the exporter table published to shared memory for the
+ *	  netflow.exporters view.
  *
  *-------------------------------------------------------------------------
  */
@@ -16,27 +18,40 @@
 /* nf_template_fn: remember a template event until it is saved. */
 extern void nf_state_template_event(void *arg, const nf_template_event *ev);
 
-/* Number of template events not yet saved. */
-extern long nf_state_pending_templates(void);
+/* nf_sampling_fn: remember a sampling rate until it is saved. */
+extern void nf_state_sampling_event(void *arg, const nf_sampling_event *ev);
 
 /*
- * Write the pending template events to netflow.templates in the current
- * transaction (SPI).  Returns the number of rows written.  The events stay
- * pending until nf_state_templates_committed() is called.
+ * nf_stream_fn: the decoder evicted a stream; what was saved of it is
+ * deleted at the next save.
  */
-extern int	nf_state_save_templates(void);
+extern void nf_state_stream_evicted(void *arg, const nf_stream_event *ev);
 
-/* netflow.templates was recreated empty: save every template again. */
-extern void nf_state_forget_saved(void);
-
-/* The transaction that saved the templates committed: forget them. */
-extern void nf_state_templates_committed(void);
+/* Is any learned state (templates, sampling rates, evictions) waiting to be saved? */
+extern bool nf_state_pending(void);
 
 /*
- * Load every template of netflow.templates into the decoder, in the
- * current transaction.  Returns the number loaded.
+ * Write what changed since the last committed save (templates, sampling
+ * rates, sequence state of the streams) in the current transaction (SPI).
+ * Returns the number of template rows written.  The changes stay pending
+ * until nf_state_committed() is called.
  */
-extern int	nf_state_load_templates(nf_decoder *d);
+extern int	nf_state_save(const nf_decoder *d);
+
+/* The transaction of the last nf_state_save committed. */
+extern void nf_state_committed(void);
+
+/*
+ * The saved tables were recreated empty (extension recreated): everything
+ * the decoder holds is saved again at the next nf_state_save.
+ */
+extern void nf_state_forget(const nf_decoder *d);
+
+/*
+ * Load the saved templates, sampling rates and sequence state into the
+ * decoder, in the current transaction (SPI); logs how many were loaded.
+ */
+extern void nf_state_load(nf_decoder *d);
 
 /* Publish the decoder's exporter table to shared memory. */
 extern void nf_state_publish_exporters(const nf_decoder *d);

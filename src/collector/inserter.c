@@ -51,7 +51,6 @@
 #include "collector_shmem.h"
 #include "collector_state.h"
 #include "decoder.h"
-#include "exporter_state.h"
 #include "flow_insert.h"
 #include "flow_tuple.h"
 #include "maintenance.h"
@@ -362,8 +361,7 @@ load_state(void)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	PG_TRY();
 	{
-		(void) nf_state_load_templates(decoder);
-		nf_state_load_exporter_state(decoder);
+		nf_state_load(decoder);
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 	}
@@ -529,8 +527,7 @@ flush_batch(void)
 			/* recreated: netflow.templates is empty again */
 			if (OidIsValid(extension_oid))
 			{
-				nf_state_forget_saved();
-				nf_state_forget_saved_sequences();
+				nf_state_forget(decoder);
 			}
 			extension_oid = extoid;
 		}
@@ -543,9 +540,7 @@ flush_batch(void)
 			nf_insert_flows("flows", batch.flows, batch.n, to_flows, true);
 			nf_insert_flows("flows_future", batch.flows, batch.n, to_flows, false);
 		}
-		templates = nf_state_save_templates();
-		(void) nf_state_save_sampling();
-		(void) nf_state_save_sequences(decoder);
+		templates = nf_state_save(decoder);
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 		ok = true;
@@ -578,9 +573,7 @@ flush_batch(void)
 		nf_count(NF_INSERTER_SLOT, NFW_BATCHES, 1);
 		if (templates > 0)
 			nf_count(NF_INSERTER_SLOT, NFW_TEMPLATES_SAVED, templates);
-		nf_state_templates_committed();
-		nf_state_sampling_committed();
-		nf_state_sequences_committed();
+		nf_state_committed();
 		sequences_dirty = false;
 		batch.n = 0;
 		batch.dirty_since_us = 0;
@@ -618,8 +611,7 @@ flush_batch(void)
 static bool
 batch_dirty(void)
 {
-	return batch.n > 0 || nf_state_pending_templates() > 0 ||
-		nf_state_pending_sampling() > 0 || sequences_dirty;
+	return batch.n > 0 || nf_state_pending() || sequences_dirty;
 }
 
 /*
@@ -800,6 +792,7 @@ nf_inserter_main(Datum main_arg)
 				 errmsg("out of memory creating the netflow decoder")));
 	nf_decoder_on_template(decoder, nf_state_template_event, NULL);
 	nf_decoder_on_sampling(decoder, nf_state_sampling_event, NULL);
+	nf_decoder_on_stream_evicted(decoder, nf_state_stream_evicted, NULL);
 
 	popbuf = MemoryContextAlloc(TopMemoryContext, NF_POP_CHUNK);
 	batch.cap = 1024;

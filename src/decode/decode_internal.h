@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * decode_internal.h
- *	  State shared by the decoder's files: the nf_decoder object and its
- *	  exporter stream entries.  Not part of the public interface.
+ *	  State shared by the decoder's files: the nf_decoder object (its
+ *	  exporter streams are in stream_table.h).  Not part of the public
+ *	  interface.
  *
  * Naming: the public API (decoder.h) uses the nf_ prefix; functions
  * internal to the decoders use nfd_, so they cannot clash with the
@@ -19,6 +20,7 @@
 #include "pending.h"
 #include "sampling.h"
 #include "sequence.h"
+#include "stream_table.h"
 #include "template_cache.h"
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -26,40 +28,6 @@
 #else
 #define NF_PRINTF(f, a)
 #endif
-
-/*
- * One exporter stream: (exporter address, observation domain, version).
- * For v5 the domain is engine_type << 8 | engine_id.
- */
-typedef struct nf_exporter
-{
-	struct nf_exporter *hnext;	/* hash chain */
-	struct nf_exporter *lru_prev;	/* toward more recently seen */
-	struct nf_exporter *lru_next;	/* toward less recently seen */
-
-	nf_addr		addr;			/* normalized: unused bytes zero */
-	uint32_t	domain;
-	uint16_t	version;
-
-	int64_t		first_seen;
-	int64_t		last_seen;
-	uint64_t	datagrams;
-	uint64_t	flows;
-	uint64_t	seq_gaps;
-	uint64_t	seq_lost;
-	uint64_t	seq_reordered;
-	uint64_t	resets;
-
-	nf_seq		seq;
-	bool		has_uptime;		/* v9: last_uptime valid */
-	uint32_t	last_uptime;
-	bool		has_sys_init;	/* IPFIX systemInitTimeMilliseconds known */
-	int64_t		sys_init_ms;
-
-	nf_sampling sampling;
-	nf_pending	pending;
-	nf_tset		templates;
-} nf_exporter;
 
 struct nf_decoder
 {
@@ -71,12 +39,10 @@ struct nf_decoder
 	void	   *targ;
 	nf_sampling_fn sfn;
 	void	   *sarg;
+	nf_stream_fn efn;
+	void	   *earg;
 
-	nf_exporter **buckets;
-	size_t		nbuckets;		/* power of two */
-	size_t		nexporters;
-	nf_exporter *lru_head;		/* most recently seen */
-	nf_exporter *lru_tail;
+	nf_stream_table streams;
 
 	nf_tcache	tcache;
 	size_t		pending_total;
@@ -87,7 +53,7 @@ struct nf_decoder
 	int			emitted;
 };
 
-/* decoder.c */
+/* decode_common.c */
 extern void nfd_fail(nf_decoder *d, nf_counter c, const char *fmt,...) NF_PRINTF(3, 4);
 extern nf_exporter *nfd_exporter_get(nf_decoder *d, const nf_addr *addr,
 									 uint32_t domain, uint16_t version,
@@ -96,6 +62,14 @@ extern void nfd_exporter_seq(nf_decoder *d, nf_exporter *e, nf_seq_result r,
 							 uint32_t lost);
 extern void nfd_sampling_fire(nf_decoder *d, const nf_exporter *e,
 							  uint8_t kind, uint64_t id, uint64_t interval);
+extern void nfd_exporter_release(void *arg, nf_exporter *e, bool evicted);
+extern void nfd_template_fire(nf_decoder *d, const nf_exporter *e,
+							  uint16_t tid, bool is_options, bool withdrawn,
+							  bool evicted, const uint8_t *raw,
+							  size_t raw_len);
+extern void nfd_template_evicted(void *arg, const nf_template *t);
+extern nf_exporter *nfd_exporter_load(nf_decoder *d, const nf_addr *addr,
+									  uint32_t domain, uint16_t version);
 
 /*
  * Hand one decoded flow to the caller and count it: the single point where
@@ -137,7 +111,7 @@ extern void nfd_data_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
 						 uint16_t set_id, const uint8_t *p, size_t len,
 						 uint32_t *records, bool *records_known);
 extern void nfd_flush_templates(nf_decoder *d, nf_exporter *e);
-extern void nfd_learn_loaded(nf_decoder *d, nf_exporter *e, nf_template *t);
+extern bool nfd_learn_loaded(nf_decoder *d, nf_exporter *e, nf_template *t);
 
 /* record.c */
 extern uint32_t nfd_decode_records(nf_decoder *d, nf_exporter *e,

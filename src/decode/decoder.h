@@ -6,8 +6,10 @@
  * Plain C, no PostgreSQL header.  One nf_decoder holds the state that
  * outlives a datagram: templates per (exporter, domain, template id),
  * sampling rates, data sets waiting for their template, and sequence
- * tracking per (exporter, domain).  It is not thread-safe: one decoder per
- * receive worker or per SQL session.
+ * tracking per (exporter, domain).  It is not thread-safe: the collector
+ * has one decoder, in its inserter (so an exporter's templates apply
+ * whichever receiver read the datagram), and netflow.decode() one per
+ * SQL session.
  *
  * A decoder never reads past the buffer it is given, never loops without
  * bound and never aborts on input: a malformed datagram is counted (see
@@ -67,6 +69,10 @@ typedef enum nf_counter
 								 * src_addr/dst_addr */
 	NF_CTR_DROP_INVALID_RECORD, /* record dropped: another record rule
 								 * broken (never, by construction) */
+	NF_CTR_SAMPLING_LOST,		/* streams evicted while they knew sampling
+								 * rates (recreated: sampling unknown, 0) */
+	NF_CTR_STATE_NOT_LOADED,	/* saved templates, rates, sequence states a
+								 * load refused: a bound was reached */
 	NF_CTR__COUNT
 } nf_counter;
 
@@ -82,6 +88,10 @@ typedef struct nf_decoder_limits
 	size_t		max_exporters;	/* (exporter, domain) entries tracked */
 	/* added by the decoders; 0 in any field means "the default" */
 	size_t		pending_bytes_total;	/* all exporters together */
+	/* per exporter address (all its domains and versions together) */
+	size_t		max_streams_per_address;
+	size_t		max_templates_per_address;
+	size_t		pending_bytes_per_address;
 } nf_decoder_limits;
 
 /* Fill 'lim' with the defaults. */
@@ -109,6 +119,7 @@ typedef struct nf_template_event
 	bool		withdrawn;		/* true: template removed, raw is NULL */
 	const uint8_t *raw;
 	size_t		raw_len;
+	bool		evicted;		/* withdrawn by a bound, not by the exporter */
 } nf_template_event;
 
 typedef void (*nf_template_fn) (void *arg, const nf_template_event *ev);
@@ -119,8 +130,49 @@ extern nf_decoder *nf_decoder_create(const nf_decoder_limits *lim);
 /* Free a decoder and all it holds. */
 extern void nf_decoder_destroy(nf_decoder *d);
 
-/* Register a callback for template events (NULL to stop). */
+/*
+ * Register a callback for template events (NULL to stop).  Templates
+ * evicted by a bound, alone or with their stream, are reported as
+ * withdrawn with 'evicted' set.
+ */
 extern void nf_decoder_on_template(nf_decoder *d, nf_template_fn fn, void *arg);
+
+/*
+ * Template 'template_id' of stream (exporter, obs_domain, version) as
+ * cached now: false if none.  *raw stays valid until the next call into
+ * the decoder.
+ */
+extern bool nf_decoder_find_template(const nf_decoder *d,
+									 const nf_addr *exporter,
+									 uint32_t obs_domain, uint16_t version,
+									 uint16_t template_id, bool *is_options,
+									 const uint8_t **raw, size_t *raw_len);
+
+/* Is stream (exporter, obs_domain, version) tracked now? */
+extern bool nf_decoder_has_stream(const nf_decoder *d, const nf_addr *exporter,
+								  uint32_t obs_domain, uint16_t version);
+
+/* Call 'fn' once for each cached template, as a (not withdrawn) event. */
+extern void nf_decoder_templates(const nf_decoder *d, nf_template_fn fn,
+								 void *arg);
+
+/* A stream (exporter, domain, version) evicted by a bound. */
+typedef struct nf_stream_event
+{
+	nf_addr		exporter;
+	uint32_t	obs_domain;
+	uint16_t	version;
+} nf_stream_event;
+
+typedef void (*nf_stream_fn) (void *arg, const nf_stream_event *ev);
+
+/*
+ * Register a callback (NULL to stop) told of every stream evicted by a
+ * bound (its templates are reported first, as evicted template events),
+ * so the caller can forget what it saved of it.
+ */
+extern void nf_decoder_on_stream_evicted(nf_decoder *d, nf_stream_fn fn,
+										 void *arg);
 
 /*
  * Decode one datagram received from 'exporter' at 'now_us' (collector
@@ -142,9 +194,11 @@ extern const uint64_t *nf_decoder_counters(const nf_decoder *d);
 
 /*
  * Load a template saved from an nf_template_event.  Returns false if 'raw'
- * is not a valid template (nothing is changed then).  Loading fires no
- * template event; data already waiting for the template is decoded with
- * the next data set that uses it.
+ * is not a valid template, or a bound (streams, templates) is reached:
+ * loading never evicts anything (refusals are counted in
+ * NF_CTR_STATE_NOT_LOADED), so load the most recently used first.
+ * Loading fires no template event; data already waiting for the template
+ * is decoded with the next data set that uses it.
  */
 extern bool nf_decoder_load_template(nf_decoder *d, const nf_addr *exporter,
 									 uint32_t obs_domain, uint16_t version,
@@ -220,10 +274,18 @@ extern void nf_decoder_on_sampling(nf_decoder *d, nf_sampling_fn fn,
 								   void *arg);
 
 /*
+ * Call 'fn' once for each sampling rate the v9/IPFIX streams know (the
+ * exporter-wide rate and each sampler / selector), as an event.
+ */
+extern void nf_decoder_sampling(const nf_decoder *d, nf_sampling_fn fn,
+								 void *arg);
+
+/*
  * Load a sampling rate saved from an nf_sampling_event, as if an options
  * record had announced it (records decoded afterwards use it).  Returns
- * false for a version other than 9 or 10, an unknown kind, or out of
- * memory.  Loading fires no event.
+ * false for a version other than 9 or 10, an unknown kind, out of memory,
+ * or a stream bound reached (never evicts; counted in
+ * NF_CTR_STATE_NOT_LOADED).  Loading fires no event.
  */
 extern bool nf_decoder_load_sampling(nf_decoder *d, const nf_addr *exporter,
 									 uint32_t obs_domain, uint16_t version,
@@ -252,7 +314,8 @@ typedef struct nf_sequence_state
  * ahead by up to 2^28 units is one gap of that many lost units (sent while
  * the collector was down); behind, or further ahead, is an exporter
  * restart (as is, for v9, a sysUptime below last_uptime_ms).  Returns
- * false for an unknown version or out of memory.  A stream that has
+ * false for an unknown version, out of memory or a stream bound reached
+ * (never evicts; counted in NF_CTR_STATE_NOT_LOADED).  A stream that has
  * already seen a datagram is left as it is (returns true).
  */
 extern bool nf_decoder_load_sequence(nf_decoder *d,

@@ -11,27 +11,6 @@
 
 #include "decode_internal.h"
 
-/* Tell the caller's template callback about a change. */
-static void
-nf_fire(nf_decoder *d, const nf_exporter *e, uint16_t tid, bool is_options,
-		bool withdrawn, const uint8_t *raw, size_t raw_len)
-{
-	nf_template_event ev;
-
-	if (d->tfn == NULL)
-		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.exporter = e->addr;
-	ev.obs_domain = e->domain;
-	ev.version = e->version;
-	ev.template_id = tid;
-	ev.is_options = is_options;
-	ev.withdrawn = withdrawn;
-	ev.raw = withdrawn ? NULL : raw;
-	ev.raw_len = withdrawn ? 0 : raw_len;
-	d->tfn(d->targ, &ev);
-}
-
 /* Decode the data sets that were waiting for template 't'. */
 static void
 nf_drain_pending(nf_decoder *d, nf_exporter *e, const nf_template *t)
@@ -52,9 +31,11 @@ nf_drain_pending(nf_decoder *d, nf_exporter *e, const nf_template *t)
  * Install template 't' in stream 'e' (taking ownership).  A definition
  * equal to the cached one only refreshes it; a new or changed one is
  * counted and, when it came off the wire ('wire'), reported to the template
- * callback.  Off the wire, data sets waiting for it are decoded now.
+ * callback.  Off the wire, data sets waiting for it are decoded now.  A
+ * loaded template ('wire' false) evicts nothing: at a bound it is refused
+ * (false, counted in NF_CTR_STATE_NOT_LOADED).
  */
-static void
+static bool
 nf_learn(nf_decoder *d, nf_exporter *e, nf_template *t, bool wire)
 {
 	nf_template *old = nfd_tset_find(&e->templates, t->id);
@@ -64,19 +45,42 @@ nf_learn(nf_decoder *d, nf_exporter *e, nf_template *t, bool wire)
 		memcmp(old->raw, t->raw, t->raw_len) == 0)
 	{
 		nfd_template_free(t);
-		nfd_tcache_touch(&d->tcache, old);
+		if (wire)
+			nfd_tcache_touch(&d->tcache, old);
 		t = old;
 	}
 	else
 	{
-		d->ctr[NF_CTR_TEMPLATES_EVICTED] +=
-			nfd_tcache_put(&d->tcache, &e->templates, t);
+		size_t		evicted = 0;
+		nf_tput		res;
+
+		t->drained = false;
+		res = nfd_tcache_put(&d->tcache, &e->templates, t, !wire,
+							 nfd_template_evicted, d, &evicted);
+		d->ctr[NF_CTR_TEMPLATES_EVICTED] += evicted;
+		if (res != NF_TPUT_OK)
+		{
+			if (res == NF_TPUT_FULL)
+				d->ctr[NF_CTR_STATE_NOT_LOADED]++;
+			else
+				nfd_fail(d, NF_CTR_DROP_NO_MEMORY,
+						 "out of memory indexing template %u",
+						 (unsigned) t->id);
+			nfd_template_free(t);
+			return false;
+		}
 		d->ctr[NF_CTR_TEMPLATES_LEARNED]++;
 		if (wire)
-			nf_fire(d, e, t->id, t->is_options, false, t->raw, t->raw_len);
+			nfd_template_fire(d, e, t->id, t->is_options, false, false,
+							  t->raw, t->raw_len);
 	}
-	if (wire && e->pending.head != NULL)
-		nf_drain_pending(d, e, t);
+	if (wire)
+	{
+		if (e->pending.head != NULL)
+			nf_drain_pending(d, e, t);
+		t->drained = true;
+	}
+	return true;
 }
 
 /* nf_tremove_fn: report one removed template. */
@@ -88,7 +92,7 @@ nf_removed_cb(void *arg, const nf_template *t)
 	nf_exporter *e = (nf_exporter *) pair[1];
 
 	d->ctr[NF_CTR_TEMPLATES_WITHDRAWN]++;
-	nf_fire(d, e, t->id, t->is_options, true, NULL, 0);
+	nfd_template_fire(d, e, t->id, t->is_options, true, false, NULL, 0);
 }
 
 /* Remove the selected templates of 'e', reporting each. */
@@ -146,14 +150,15 @@ nfd_template_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
 		switch (res)
 		{
 			case NF_TP_OK:
-				nf_learn(d, e, t, true);
+				(void) nf_learn(d, e, t, true);
 				break;
 			case NF_TP_WITHDRAW:
 				if (nfd_tcache_remove(&d->tcache, &e->templates, tid,
 									  &was_options))
 				{
 					d->ctr[NF_CTR_TEMPLATES_WITHDRAWN]++;
-					nf_fire(d, e, tid, was_options, true, NULL, 0);
+					nfd_template_fire(d, e, tid, was_options, true, false, NULL,
+									  0);
 				}
 				break;
 			case NF_TP_WITHDRAW_ALL:
@@ -215,19 +220,29 @@ nfd_data_set(nf_decoder *d, nf_exporter *e, const nf_msg_ctx *ctx,
 		return;
 	}
 	nfd_tcache_touch(&d->tcache, t);
-	/* a template loaded by nf_decoder_load_template may have waiting data */
-	if (e->pending.head != NULL)
-		nf_drain_pending(d, e, t);
+	/*
+	 * A template loaded by nf_decoder_load_template may have waiting data:
+	 * decoded with its first data set.  Afterwards no set of its id can
+	 * wait (a set waits only while its template is unknown), so this costs
+	 * one look per template, not one per data set.
+	 */
+	if (!t->drained)
+	{
+		if (e->pending.head != NULL)
+			nf_drain_pending(d, e, t);
+		t->drained = true;
+	}
 	*records += nfd_decode_records(d, e, t, ctx, p, len, false);
 }
 
 /*
  * Install a template loaded by the caller: no event (the caller has it
- * already) and no decoding now (no emit callback outside nf_decode); data
- * waiting for it is decoded with the next data set that uses it.
+ * already), no eviction (false when a bound refuses it) and no decoding now
+ * (no emit callback outside nf_decode); data waiting for it is decoded with
+ * the next data set that uses it.
  */
-void
+bool
 nfd_learn_loaded(nf_decoder *d, nf_exporter *e, nf_template *t)
 {
-	nf_learn(d, e, t, false);
+	return nf_learn(d, e, t, false);
 }

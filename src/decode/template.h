@@ -44,10 +44,12 @@ struct nf_tset;
 typedef struct nf_template
 {
 	/* links owned by template_cache.c */
-	struct nf_template *hnext;
-	struct nf_template *lru_prev;
+	struct nf_template *lru_prev;	/* all templates */
 	struct nf_template *lru_next;
+	struct nf_template *alru_prev;	/* templates of the same address */
+	struct nf_template *alru_next;
 	struct nf_tset *owner;
+	bool		drained;		/* data waiting for it was decoded */
 
 	uint16_t	id;
 	uint16_t	version;		/* 9 or 10 */

@@ -7,7 +7,15 @@
  *	  and, measured in the same run as a baseline, how many records per
  *	  second a plain memcpy of the same datagrams moves, with the ratio.
  *
- *	  Usage: bench_decode [seconds per protocol, default 1] [v5|v9|ipfix]
+ *	  With "hostile", it measures instead the two datagram shapes of issue 10
+ *	  (defect 12) that made decode cost grow with state, not with input: a
+ *	  64 KB datagram of data sets whose template sits behind 2,000 others
+ *	  with ids colliding in one hash chain, and data sets of a template
+ *	  loaded from saved state while 1,024 sets wait for another id; a
+ *	  message of withdraw-all-options records over 2,000 data templates.
+ *	  Prints microseconds per datagram for each and for a plain one.
+ *
+ *	  Usage: bench_decode [seconds per protocol, default 1] [v5|v9|ipfix|hostile]
  *
  *-------------------------------------------------------------------------
  */
@@ -162,6 +170,128 @@ run(nf_decoder *d, pkt *p, double secs, size_t seq_off, uint32_t seq_step)
 	return flows / el;
 }
 
+/* Microseconds per decode of 'p' (a fixed datagram) over 'secs'. */
+static double
+us_per_datagram(nf_decoder *d, const pkt *p, double secs)
+{
+	nf_addr		ex = bench_exporter();
+	double		start = now_s();
+	double		el;
+	uint64_t	n = 0;
+
+	do
+	{
+		int			i;
+
+		for (i = 0; i < 10; i++)
+			(void) nf_decode(d, p->b, p->n, &ex, 0, bench_emit, NULL);
+		n += 10;
+		el = now_s() - start;
+	} while (el < secs);
+	return el * 1e6 / (double) n;
+}
+
+/* A v9 datagram of as many 8-byte data sets for 'tid' as fit in 64 KB. */
+static void
+many_small_sets(pkt *p, uint16_t tid)
+{
+	v9_header(p, 0, 100000, T0, 0, 1);
+	while (p->n + 12 <= 65000)
+	{
+		size_t		s = set_begin(p, tid);
+
+		p32(p, 0x0A000001u);
+		p32(p, 100);
+		set_end(p, s);
+	}
+}
+
+/* The hostile datagram shapes of issue 10, defect 12 (see the header). */
+static void
+bench_hostile(double secs)
+{
+	static const uint16_t T[] = {8, 4, 1, 4};
+	static const uint8_t raw[] = {1, 0, 0, 2, 0, 8, 0, 4, 0, 1, 0, 4};
+	nf_addr		ex = bench_exporter();
+	nf_decoder *d;
+	size_t		s;
+	int			k;
+
+	/* 1: a plain stream, one template */
+	d = nf_decoder_create(NULL);
+	v9_header(&P, 0, 100000, T0, 0, 1);
+	s = set_begin(&P, 0);
+	tmpl_rec(&P, 256, 2, T);
+	set_end(&P, s);
+	nf_decode(d, P.b, P.n, &ex, 0, NULL, NULL);
+	many_small_sets(&P, 256);
+	printf("hostile baseline (1 template): %.1f us per 64 KB datagram\n",
+		   us_per_datagram(d, &P, secs));
+	nf_decoder_destroy(d);
+
+	/* 2: template 256 behind 2,000 others whose ids collide mod 32 */
+	d = nf_decoder_create(NULL);
+	for (k = 0; k < 2000; k += 500)
+	{
+		int			j;
+
+		v9_header(&P, 0, 100000, T0, 0, 1);
+		s = set_begin(&P, 0);
+		for (j = 0; j < 500; j++)
+			tmpl_rec(&P, (uint16_t) (256 + 32 * (k + j)), 2, T);
+		set_end(&P, s);
+		nf_decode(d, P.b, P.n, &ex, 0, NULL, NULL);
+	}
+	many_small_sets(&P, 256);
+	printf("hostile template chain (2,000 colliding ids): %.1f us per 64 KB datagram\n",
+		   us_per_datagram(d, &P, secs));
+	nf_decoder_destroy(d);
+
+	/* 3: 1,024 sets wait for id 320 while data of loaded template 256 arrives */
+	d = nf_decoder_create(NULL);
+	(void) nf_decoder_load_template(d, &ex, 1, 9, 256, false, raw, sizeof(raw));
+	for (k = 0; k < 1024; k++)
+	{
+		v9_header(&P, 0, 100000, T0, 0, 1);
+		s = set_begin(&P, 320);
+		p32(&P, 1);
+		p32(&P, 2);
+		set_end(&P, s);
+		nf_decode(d, P.b, P.n, &ex, 0, NULL, NULL);
+	}
+	many_small_sets(&P, 256);
+	printf("hostile pending scan (1,024 waiting sets): %.1f us per 64 KB datagram\n",
+		   us_per_datagram(d, &P, secs));
+	nf_decoder_destroy(d);
+
+	/* 4: IPFIX, 2,000 data templates, then withdraw-all-options records */
+	d = nf_decoder_create(NULL);
+	for (k = 0; k < 2000; k += 500)
+	{
+		int			j;
+
+		ipfix_header(&P, T0, 0, 1);
+		s = set_begin(&P, 2);
+		for (j = 0; j < 500; j++)
+			tmpl_rec(&P, (uint16_t) (256 + 32 * (k + j)), 2, T);
+		set_end(&P, s);
+		ipfix_finish(&P);
+		nf_decode(d, P.b, P.n, &ex, 0, NULL, NULL);
+	}
+	ipfix_header(&P, T0, 0, 1);
+	s = set_begin(&P, 3);
+	while (P.n + 4 <= 65000)
+	{
+		p16(&P, 3);
+		p16(&P, 0);
+	}
+	set_end(&P, s);
+	ipfix_finish(&P);
+	printf("hostile withdraw-all-options over 2,000 data templates: %.1f us per 64 KB datagram\n",
+		   us_per_datagram(d, &P, secs));
+	nf_decoder_destroy(d);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -175,6 +305,11 @@ main(int argc, char **argv)
 	if (secs <= 0)
 		secs = 1.0;
 	only = argc > 2 ? argv[2] : NULL;
+	if (only && strcmp(only, "hostile") == 0)
+	{
+		bench_hostile(secs);
+		return 0;
+	}
 
 	/* v5 */
 	if (only && strcmp(only, "v5") != 0)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pending.h"
 #include "tests.h"
 
 static pkt	P;
@@ -561,7 +562,8 @@ h_bounds(void)
 	nf_decoder_destroy(d);
 
 	nf_decoder_default_limits(&lim);
-	lim.pending_bytes_per_exporter = 400;
+	/* 400 bytes of sets besides the index of their ids */
+	lim.pending_bytes_per_exporter = 400 + NF_PENDING_INDEX_BYTES;
 	lim.pending_max_age_us = 1000000;
 	d = nf_decoder_create(&lim);
 	for (i = 0; i < 5; i++)
@@ -578,7 +580,7 @@ h_bounds(void)
 	   (unsigned long long) ctr(d, NF_CTR_PENDING_EVICTED));
 	ipfix_header(&P, T0, 0, 1);
 	s = set_begin(&P, 256);
-	pzero(&P, 1000);			/* alone larger than the bound */
+	pzero(&P, 6000);			/* alone larger than the bound */
 	set_end(&P, s);
 	ipfix_finish(&P);
 	{
@@ -636,7 +638,7 @@ h_bounds(void)
 	nf_decoder_destroy(d);
 
 	nf_decoder_default_limits(&lim);
-	lim.pending_bytes_total = 300;
+	lim.pending_bytes_total = 300 + NF_PENDING_INDEX_BYTES;
 	d = nf_decoder_create(&lim);
 	ipfix_header(&P, T0, 0, 1);
 	s = set_begin(&P, 256);

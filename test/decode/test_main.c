@@ -38,5 +38,6 @@ main(void)
 	test_state();
 	test_biflow();
 	test_contract();
+	test_bounds();
 	return tap_done();
 }

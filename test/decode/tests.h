@@ -26,6 +26,7 @@ extern void test_hardening(void);
 extern void test_state(void);
 extern void test_biflow(void);
 extern void test_contract(void);
+extern void test_bounds(void);
 
 /* Value of counter c. */
 static inline uint64_t

@@ -41,6 +41,7 @@
 #include "decoder.h"
 #include "flow_contract.h"
 #include "flow_record.h"
+#include "pending.h"
 
 /* The collector clock at the start of every input (2024-01-01T00:04:22Z). */
 #define FUZZ_START_US	INT64_C(1704067462000000)
@@ -280,6 +281,7 @@ on_template(void *arg, const nf_template_event *ev)
 	fuzz_state *st = arg;
 	uint8_t    *copy;
 	bool		ok;
+	uint64_t	refused;
 
 	CHECK(ev->version == 9 || ev->version == 10, "template version %u",
 		  ev->version);
@@ -302,10 +304,13 @@ on_template(void *arg, const nf_template_event *ev)
 	copy = malloc(ev->raw_len);
 	CHECK(copy != NULL, "out of memory");
 	memcpy(copy, ev->raw, ev->raw_len);
+	refused = nf_decoder_counters(st->b)[NF_CTR_STATE_NOT_LOADED];
 	ok = nf_decoder_load_template(st->b, &ev->exporter, ev->obs_domain,
 								  ev->version, ev->template_id,
 								  ev->is_options, copy, ev->raw_len);
-	CHECK(ok, "template %u (options %d, v%u, %zu bytes) from an event "
+	/* a load never evicts: at a bound it is refused, and counted */
+	CHECK(ok || nf_decoder_counters(st->b)[NF_CTR_STATE_NOT_LOADED] == refused + 1,
+		  "template %u (options %d, v%u, %zu bytes) from an event "
 		  "does not load", ev->template_id, ev->is_options, ev->version,
 		  ev->raw_len);
 	free(copy);
@@ -316,8 +321,11 @@ static void
 pick_limits(uint8_t cfg, nf_decoder_limits *lim)
 {
 	static const size_t templates[8] = {1, 2, 3, 4, 8, 16, 64, 0};
-	static const size_t pending[4] = {64, 300, 4096, 0};
-	static const size_t pending_total[4] = {0, 450, 6000, 0};
+	/* bytes of sets besides the index of their ids (charged too) */
+	static const size_t pending[4] = {64, 300 + NF_PENDING_INDEX_BYTES,
+	4096 + NF_PENDING_INDEX_BYTES, 0};
+	static const size_t pending_total[4] = {0, 450 + NF_PENDING_INDEX_BYTES,
+	6000 + NF_PENDING_INDEX_BYTES, 0};
 	static const size_t exps[4] = {1, 2, 3, 0};
 
 	nf_decoder_default_limits(lim);
