@@ -25,3 +25,9 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON netflow.templates, netflow.sampling,
 	netflow.exporter_state TO netflow_collector;
 GRANT EXECUTE ON FUNCTION netflow.ensure_partitions_for(timestamptz[], timestamptz)
 	TO netflow_collector;
+
+-- Routing of the collector's flows (issue 10: window policy) and the store
+-- of flows before the window.
+GRANT SELECT ON netflow.flows_past TO netflow_reader;
+GRANT INSERT ON netflow.flows_past TO netflow_collector;
+GRANT EXECUTE ON FUNCTION netflow.route_flows(timestamptz[]) TO netflow_collector;
