@@ -183,7 +183,11 @@ SELECT w.worker_type, w.worker_id, w.pid, w.started_at,
 	max(c.value) FILTER (WHERE c.counter = 'queue_datagrams') AS queue_datagrams,
 	max(c.value) FILTER (WHERE c.counter = 'queue_size') AS queue_size,
 	max(c.value) FILTER (WHERE c.counter = 'queue_high_water') AS queue_high_water,
-	w.last_error, w.last_error_at
+	w.last_error, w.last_error_at,
+	max(c.value) FILTER (WHERE c.counter = 'flows_future') AS flows_future,
+	max(c.value) FILTER (WHERE c.counter = 'flows_past') AS flows_past,
+	max(c.value) FILTER (WHERE c.counter = 'flows_diverted') AS flows_diverted,
+	max(c.value) FILTER (WHERE c.counter = 'drop_failed') AS drop_failed
 FROM netflow.collector_workers() w
 LEFT JOIN netflow.collector_counters() c
 	ON c.worker_type = w.worker_type AND c.worker_id = w.worker_id
@@ -192,6 +196,14 @@ GROUP BY w.worker_type, w.worker_id, w.pid, w.started_at, w.last_error,
 ORDER BY w.worker_type, w.worker_id;
 COMMENT ON VIEW netflow.collector_stats IS
 	'One row per collector worker with its counters (NULL where a counter does not apply to the worker type); see docs/collector.md';
+COMMENT ON COLUMN netflow.collector_stats.flows_future IS
+	'Inserter: rows of flows_inserted stored in netflow.flows_future (start too far ahead, or no partition could take them)';
+COMMENT ON COLUMN netflow.collector_stats.flows_past IS
+	'Inserter: rows of flows_inserted stored in netflow.flows_past (start before the window with no partition, or no partition could take them)';
+COMMENT ON COLUMN netflow.collector_stats.flows_diverted IS
+	'Inserter: rows a partition kept refusing (after retries) that were stored in netflow.flows_past or netflow.flows_future instead';
+COMMENT ON COLUMN netflow.collector_stats.drop_failed IS
+	'Inserter: rows dropped because neither their partition nor netflow.flows_past / netflow.flows_future could take them (for a reason other than the data)';
 
 CREATE VIEW netflow.drop_counters AS
 SELECT c.counter AS reason, sum(c.value)::bigint AS count

@@ -54,6 +54,10 @@ static const struct
 	[NFW_DROP_UNSTORABLE] = {"drop_unstorable", NFW_FOR_INSERTER},
 	[NFW_DROP_SHUTDOWN] = {"drop_shutdown", NFW_FOR_INSERTER},
 	[NFW_DROP_REJECTED] = {"drop_rejected", NFW_FOR_INSERTER},
+	[NFW_FLOWS_FUTURE] = {"flows_future", NFW_FOR_INSERTER},
+	[NFW_FLOWS_PAST] = {"flows_past", NFW_FOR_INSERTER},
+	[NFW_FLOWS_DIVERTED] = {"flows_diverted", NFW_FOR_INSERTER},
+	[NFW_DROP_FAILED] = {"drop_failed", NFW_FOR_INSERTER},
 };
 
 /* Name of a worker counter. */

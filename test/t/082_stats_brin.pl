@@ -1,0 +1,64 @@
+# 082_stats_brin.pl -- the collector's inserts reach PostgreSQL's statistics
+# and the BRIN index of a partition gets summarized while ingest runs
+# (issue 10, defect 13): after collector ingest, pg_stat_user_tables shows
+# the inserted rows of the partition, and a narrow time filter reads far
+# fewer blocks than the partition has (block counts from EXPLAIN (ANALYZE,
+# BUFFERS), no timing).
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use CollectorTest;
+
+my ($node, $port) = collector_node('brin', queue_size => '64MB',
+	conf => "autovacuum_naptime = 1\n");
+my $start_time = $node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()');
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION netflow;
+	-- blocks a query touched (shared hit + read, whole plan)
+	CREATE FUNCTION blocks_touched(q text) RETURNS bigint LANGUAGE plpgsql AS $$
+	DECLARE
+		plan json;
+	BEGIN
+		EXECUTE 'EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) ' || q INTO plan;
+		RETURN (plan->0->'Plan'->>'Shared Hit Blocks')::bigint
+			 + (plan->0->'Plan'->>'Shared Read Blocks')::bigint;
+	END $$;
+});
+ok( $node->poll_query_until('postgres',
+		q{SELECT count(*) >= 1 FROM netflow.maintenance_log WHERE status = 'ok'}),
+	'premade partitions exist');
+
+# Four bursts of 25,000 flows, one minute apart in flow time, ending now.
+my $now = time();
+my @t = map { $now - 180 + 60 * $_ } 0 .. 3;
+flowgen("-p $port -v 10 -n 25000 -o $_ -r 0 -t $t[$_]") for 0 .. 3;
+ok(wait_for_flows($node, 100000, "time_start >= to_timestamp($t[0])"), 'all 100,000 flows stored');
+
+my $part = $node->safe_psql('postgres',
+	"SELECT partition FROM netflow.flows_partitions() WHERE to_timestamp($t[0]) >= lower AND to_timestamp($t[0]) < upper");
+ok( $node->poll_query_until('postgres',
+		"SELECT n_tup_ins > 0 FROM pg_stat_user_tables WHERE relid = '$part'::regclass"),
+	"pg_stat_user_tables counts the collector's inserts into $part");
+my $ins = $node->safe_psql('postgres',
+	"SELECT n_tup_ins FROM pg_stat_user_tables WHERE relid = '$part'::regclass");
+cmp_ok($ins, '>=', 25000, "n_tup_ins of $part is $ins");
+
+my $query = "SELECT count(*) FROM $part WHERE time_start >= to_timestamp($t[0]) AND time_start < to_timestamp($t[0] + 1)";
+my $pages = $node->safe_psql('postgres', "SELECT pg_relation_size('$part') / 8192");
+cmp_ok($pages, '>', 1000, "the partition has $pages blocks");
+# Autovacuum summarizes the BRIN ranges in the background: wait for it.
+$node->poll_query_until('postgres',
+	qq{SELECT blocks_touched('$query') * 3 < $pages});
+my $blocks = $node->safe_psql('postgres', qq{SELECT blocks_touched('$query')});
+cmp_ok($blocks * 3, '<', $pages,
+	"a one-second time filter touches $blocks blocks of the partition's $pages");
+is($node->safe_psql('postgres', $query), '25000', 'and finds the burst');
+
+assert_no_crash($node, $start_time, 'statistics');
+$node->stop;
+done_testing();
