@@ -455,11 +455,12 @@ nf_insert_flows(const nf_flow_record *flows, int n, const uint8 *dest,
 			/*
 			 * A foreign-table partition has no table AM, so no multi-insert:
 			 * write the row with the wrapper's own routine, as COPY does (its
-			 * BeginForeignInsert ran when the partition was routed to).
+			 * BeginForeignInsert ran when the partition was routed to).  In
+			 * the query's memory context, as COPY calls it: the wrapper may
+			 * keep what it allocates there across rows (postgres_fdw keeps
+			 * the name of its prepared statement).
 			 */
-			oldcxt = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
 			(void) rri->ri_FdwRoutine->ExecForeignInsert(estate, rri, slot, NULL);
-			MemoryContextSwitchTo(oldcxt);
 			ExecClearTuple(slot);
 			ResetPerTupleExprContext(estate);
 			continue;
