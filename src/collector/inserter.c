@@ -539,6 +539,15 @@ insert_salvaging(int n, uint8 *dest, NfFlushOutcome *out)
 		insert_range(off, Min(NF_SALVAGE_CHUNK, n - off), dest, out);
 }
 
+/* Save pending templates, sampling rates and sequence state (arg: int *templates saved). */
+static void
+save_state_fn(void *arg)
+{
+	*(volatile int *) arg = nf_state_save_templates();
+	(void) nf_state_save_sampling();
+	(void) nf_state_save_sequences(decoder);
+}
+
 /* Tally the stores the flows [0, n) of a flush went to. */
 static void
 tally_destinations(const uint8 *dest, int n, NfFlushOutcome *out)
@@ -617,6 +626,7 @@ flush_batch(void)
 	volatile bool ok = false;
 	volatile bool transient = false;
 	volatile int templates = 0;
+	volatile bool state_saved = true;
 	volatile int routed = 0;
 	uint8	   *volatile dest = NULL;
 	NfFlushOutcome out = {0};
@@ -660,9 +670,20 @@ flush_batch(void)
 			nf_insert_flows(batch.flows, n, dest, NF_DEST_FUTURE);
 			nf_insert_flows(batch.flows, n, dest, NF_DEST_PAST);
 		}
-		templates = nf_state_save_templates();
-		(void) nf_state_save_sampling();
-		(void) nf_state_save_sequences(decoder);
+		if (data_failures >= NF_SALVAGE_AFTER)
+		{
+			/* saving the state must not fail the salvaged rows either */
+			if (in_subxact(save_state_fn, (void *) &templates) != 0)
+			{
+				state_saved = false;
+				ereport(LOG,
+						(errmsg("netflow inserter could not save the decoder state with a failing batch: %s",
+								last_rejection),
+						 errdetail("The flows are inserted; the state is saved with a later batch.")));
+			}
+		}
+		else
+			save_state_fn((void *) &templates);
 		tally_destinations(dest, n, &out);
 		PopActiveSnapshot();
 		CommitTransactionCommand();
@@ -689,10 +710,13 @@ flush_batch(void)
 		nf_count(NF_INSERTER_SLOT, NFW_BATCHES, 1);
 		if (templates > 0)
 			nf_count(NF_INSERTER_SLOT, NFW_TEMPLATES_SAVED, templates);
-		nf_state_templates_committed();
-		nf_state_sampling_committed();
-		nf_state_sequences_committed();
-		sequences_dirty = false;
+		if (state_saved)
+		{
+			nf_state_templates_committed();
+			nf_state_sampling_committed();
+			nf_state_sequences_committed();
+			sequences_dirty = false;
+		}
 		batch_consume(n);
 		backoff_ms = 0;
 		retry_at_us = 0;

@@ -98,7 +98,7 @@ my $pname = $node->safe_psql('postgres',
 	"SELECT partition FROM netflow.flows_partitions() WHERE lower = to_timestamp($day_d)");
 my $holder = $node->background_psql('postgres');
 $holder->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
-$holder->query_safe('SELECT count(*) FROM netflow.flows_past');
+$holder->query_safe('SELECT count(*) FROM netflow.flows WHERE time_start >= now()');    # holds a lock on netflow.flows
 my $detacher = $node->background_psql('postgres', on_error_stop => 0);
 $detacher->query_until(qr/detaching/,
 	"\\echo detaching\nALTER TABLE netflow.flows DETACH PARTITION $pname CONCURRENTLY;\n");
