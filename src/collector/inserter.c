@@ -420,7 +420,8 @@ in_subxact(void (*fn) (void *), void *arg)
 		if (is_transient_error(edata->sqlerrcode))
 			ReThrowError(edata);
 		code = edata->sqlerrcode;
-		snprintf(last_rejection, sizeof(last_rejection), "%s", edata->message);
+		snprintf(last_rejection, sizeof(last_rejection), "%s",
+				 edata->message ? edata->message : "unknown error");
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
