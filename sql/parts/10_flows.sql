@@ -310,7 +310,10 @@ COMMENT ON FUNCTION netflow.partition_bounds(timestamptz, interval) IS
 	'Range [lower, upper) of the partition of width step that contains ts, aligned to the interval in UTC';
 
 -- Deterministic partition name for a range starting at lower:
--- flows_pYYYYMM (months), flows_pYYYYMMDD (days), flows_pYYYYMMDDHH (hours).
+-- flows_pYYYYMM (months), flows_pYYYYMMDD (days), flows_pYYYYMMDDHH (hours)
+-- for the years 1 to 9999 AD.  Other years carry their era and a separator,
+-- flows_pbc2026_1220 (2026-12-20 BC) or flows_pad10000_1220, so that no two
+-- ranges share a name (a BC day must not take the name of the AD day).
 CREATE FUNCTION netflow.partition_name(lower timestamptz, step interval)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT
@@ -318,18 +321,25 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	kind	text := netflow.partition_interval_kind(step);
+	u		timestamp := lower AT TIME ZONE 'UTC';
+	rest	text;
 BEGIN
 	-- Numeric-only patterns: the result does not depend on locale settings.
-	RETURN 'flows_p' || to_char(lower AT TIME ZONE 'UTC',
-								CASE kind
-									WHEN 'month' THEN 'YYYYMM'
-									WHEN 'day' THEN 'YYYYMMDD'
-									ELSE 'YYYYMMDDHH24'
-								END);
+	rest := to_char(u, CASE kind
+						   WHEN 'month' THEN 'MM'
+						   WHEN 'day' THEN 'MMDD'
+						   ELSE 'MMDDHH24'
+					   END);
+	IF u >= timestamp '0001-01-01 00:00:00' AND u < timestamp '10000-01-01 00:00:00' THEN
+		RETURN 'flows_p' || to_char(u, 'YYYY') || rest;
+	END IF;
+	-- to_char's YYYY is the year without its era (1 BC is 1).
+	RETURN 'flows_p' || CASE WHEN u < timestamp '0001-01-01 00:00:00' THEN 'bc' ELSE 'ad' END
+		|| to_char(u, 'FMYYYY') || '_' || rest;
 END
 $$;
 COMMENT ON FUNCTION netflow.partition_name(timestamptz, interval) IS
-	'Name (in schema netflow) of the partition starting at lower for interval step, e.g. flows_p20261126 or flows_p2026112613';
+	'Name (in schema netflow) of the partition starting at lower for interval step, e.g. flows_p20261126 or flows_p2026112613; years outside 1-9999 AD carry their era, e.g. flows_pbc2026_1220';
 
 -- Existing partitions of netflow.flows with their ranges (MINVALUE and
 -- MAXVALUE shown as -infinity and infinity; the default partition omitted).
@@ -492,7 +502,9 @@ BEGIN
 					   'CONSTRAINT %I CHECK (time_start >= %L::timestamptz AND time_start < %L::timestamptz))',
 					   pname, cname, los[i], his[i]);
 		created := format('netflow.%I', pname)::regclass;
-		EXECUTE format('CREATE INDEX %I ON %s USING brin (time_start)',
+		-- autosummarize: autovacuum summarizes each block range once it is
+		-- full, so time filters skip ranges while ingest goes on.
+		EXECUTE format('CREATE INDEX %I ON %s USING brin (time_start) WITH (autosummarize = on)',
 					   pname || '_time_start_brin', created);
 		EXECUTE format('ALTER TABLE netflow.flows ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)',
 					   created, los[i], his[i]);
@@ -507,4 +519,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.create_partitions(timestamptz, timestamptz) IS
-	'Create the missing netflow.flows partitions covering [from_ts, to_ts) with the configured partition_interval (at most 1000 per call), each with a BRIN index on time_start, by CREATE TABLE and ATTACH PARTITION (SHARE UPDATE EXCLUSIVE on netflow.flows); the parts of a range that existing partitions leave uncovered get partitions of their own; returns the partitions created';
+	'Create the missing netflow.flows partitions covering [from_ts, to_ts) with the configured partition_interval (at most 1000 per call), each with a BRIN index on time_start (autosummarize on), by CREATE TABLE and ATTACH PARTITION (SHARE UPDATE EXCLUSIVE on netflow.flows); the parts of a range that existing partitions leave uncovered get partitions of their own; returns the partitions created';

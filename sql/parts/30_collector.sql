@@ -211,7 +211,17 @@ SELECT w.worker_type, w.worker_id, w.pid, w.started_at,
 	max(c.value) FILTER (WHERE c.counter = 'queue_high_water') AS queue_high_water,
 	w.last_error, w.last_error_at,
 	max(c.value) FILTER (WHERE c.counter = 'drop_shutdown_queued') AS drop_shutdown_queued,
-	max(c.value) FILTER (WHERE c.counter = 'drop_decode_error') AS drop_decode_error
+	max(c.value) FILTER (WHERE c.counter = 'drop_decode_error') AS drop_decode_error,
+	max(c.value) FILTER (WHERE c.counter = 'flows_future') AS flows_future,
+	max(c.value) FILTER (WHERE c.counter = 'flows_past') AS flows_past,
+	max(c.value) FILTER (WHERE c.counter = 'flows_diverted') AS flows_diverted,
+	max(c.value) FILTER (WHERE c.counter = 'drop_failed') AS drop_failed,
+	max(c.value) FILTER (WHERE c.counter = 'invalid_mask') AS invalid_mask,
+	max(c.value) FILTER (WHERE c.counter = 'invalid_direction') AS invalid_direction,
+	max(c.value) FILTER (WHERE c.counter = 'drop_mixed_family') AS drop_mixed_family,
+	max(c.value) FILTER (WHERE c.counter = 'drop_invalid_record') AS drop_invalid_record,
+	max(c.value) FILTER (WHERE c.counter = 'sampling_lost') AS sampling_lost,
+	max(c.value) FILTER (WHERE c.counter = 'state_not_loaded') AS state_not_loaded
 FROM netflow.collector_workers() w
 LEFT JOIN netflow.collector_counters() c
 	ON c.worker_type = w.worker_type AND c.worker_id = w.worker_id
@@ -322,6 +332,27 @@ COMMENT ON COLUMN netflow.collector_stats.drop_shutdown_queued IS
 	'Inserter: datagrams still queued when the whole server stopped and the drain deadline (netflow.shutdown_timeout) passed, dropped';
 COMMENT ON COLUMN netflow.collector_stats.drop_decode_error IS
 	'Inserter: datagrams whose decoding raised an error, dropped (their flows are not stored)';
+
+COMMENT ON COLUMN netflow.collector_stats.flows_future IS
+	'Inserter: rows of flows_inserted stored in netflow.flows_future (start too far ahead, or no partition could take them)';
+COMMENT ON COLUMN netflow.collector_stats.flows_past IS
+	'Inserter: rows of flows_inserted stored in netflow.flows_past (start before the window with no partition, or no partition could take them)';
+COMMENT ON COLUMN netflow.collector_stats.flows_diverted IS
+	'Inserter: rows a partition kept refusing (after retries) that were stored in netflow.flows_past or netflow.flows_future instead';
+COMMENT ON COLUMN netflow.collector_stats.drop_failed IS
+	'Inserter: rows dropped because neither their partition nor netflow.flows_past / netflow.flows_future could take them (for a reason other than the data)';
+COMMENT ON COLUMN netflow.collector_stats.invalid_mask IS
+	'Inserter: src_mask/dst_mask values too long for their address family, stored as NULL (validity contract)';
+COMMENT ON COLUMN netflow.collector_stats.invalid_direction IS
+	'Inserter: direction values other than 0 (ingress) and 1 (egress), stored as NULL (validity contract)';
+COMMENT ON COLUMN netflow.collector_stats.drop_mixed_family IS
+	'Inserter: records whose source and destination addresses are of different families, dropped (validity contract)';
+COMMENT ON COLUMN netflow.collector_stats.drop_invalid_record IS
+	'Inserter: records breaking another rule of the validity contract, dropped (never by the decoders themselves)';
+COMMENT ON COLUMN netflow.collector_stats.sampling_lost IS
+	'Inserter: v9/IPFIX streams evicted at a state bound while they knew sampling rates (their records are stored with sampling unknown, 0, until the rate is announced again)';
+COMMENT ON COLUMN netflow.collector_stats.state_not_loaded IS
+	'Inserter: saved templates, sampling rates and sequence states refused at start because a bound (per address or in total) was reached';
 
 CREATE VIEW netflow.drop_counters AS
 SELECT coalesce(l.counter, s.counter) AS reason,

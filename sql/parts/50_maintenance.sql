@@ -18,7 +18,9 @@ INSERT INTO netflow.config_defaults (key, value, description) VALUES
 	('future_tolerance', '1 day',
 	 'Flows starting later than now plus this interval (or after the premade partitions, whichever is later) go to netflow.flows_future'),
 	('forget_exporters_after', '30 days',
-	 'Maintenance deletes the saved sequence state, templates and sampling rates of exporter streams not heard from for this long; 0 keeps them forever');
+	 'Maintenance deletes the saved sequence state, templates and sampling rates of exporter streams not heard from for this long; 0 keeps them forever'),
+	('past_tolerance', '1 day',
+	 'The collector creates partitions for flows starting up to this long before now (and no earlier than the retention); older flows with no partition go to netflow.flows_past');
 
 -- The maintenance settings, parsed and validated.
 CREATE FUNCTION netflow.maintenance_settings(OUT partition_interval interval,
@@ -26,7 +28,8 @@ CREATE FUNCTION netflow.maintenance_settings(OUT partition_interval interval,
 											 OUT retention interval,
 											 OUT future_tolerance interval,
 											 OUT forget_exporters_after interval,
-											 OUT lock_timeout text)
+											 OUT lock_timeout text,
+											 OUT past_tolerance interval)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -36,13 +39,14 @@ DECLARE
 BEGIN
 	partition_interval := netflow.partition_interval();
 	FOREACH k IN ARRAY ARRAY['premake', 'retention', 'future_tolerance',
-							 'forget_exporters_after'] LOOP
+							 'forget_exporters_after', 'past_tolerance'] LOOP
 		v := netflow.config_get(k);
 		BEGIN
 			CASE k
 				WHEN 'premake' THEN premake := v::integer;
 				WHEN 'retention' THEN retention := v::interval;
 				WHEN 'future_tolerance' THEN future_tolerance := v::interval;
+				WHEN 'past_tolerance' THEN past_tolerance := v::interval;
 				ELSE forget_exporters_after := v::interval;
 			END CASE;
 		EXCEPTION WHEN data_exception THEN
@@ -67,6 +71,11 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'The future tolerance must be an interval of 0 or more.';
 	END IF;
+	IF past_tolerance IS NULL OR past_tolerance < interval '0' THEN
+		RAISE EXCEPTION 'invalid value for netflow setting "past_tolerance": "%"', past_tolerance
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The past tolerance must be an interval of 0 or more.';
+	END IF;
 	IF forget_exporters_after IS NULL OR forget_exporters_after < interval '0' THEN
 		RAISE EXCEPTION 'invalid value for netflow setting "forget_exporters_after": "%"', forget_exporters_after
 			USING ERRCODE = 'invalid_parameter_value',
@@ -79,7 +88,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.maintenance_settings() IS
-	'Effective maintenance settings (partition_interval, premake, retention, future_tolerance, forget_exporters_after from netflow.config; lock_timeout from the GUC netflow.maintenance_lock_timeout), validated';
+	'Effective maintenance settings (partition_interval, premake, retention, future_tolerance, forget_exporters_after, past_tolerance from netflow.config; lock_timeout from the GUC netflow.maintenance_lock_timeout), validated';
 
 ------------------------------------------------------------------------
 -- Bookkeeping: counters, log, far-future flows
@@ -98,12 +107,15 @@ COMMENT ON COLUMN netflow.window_counters.value IS 'Count since the extension wa
 COMMENT ON COLUMN netflow.window_counters.updated IS 'When the counter last changed; NULL if never';
 COMMENT ON COLUMN netflow.window_counters.description IS 'What the counter counts';
 INSERT INTO netflow.window_counters (counter, description) VALUES
-	('late_flows', 'Flows older than the retention when they arrived: stored, then dropped by the next maintenance run'),
+	('late_flows', 'Flows older than the retention when they arrived that found their partition: stored there, then dropped by the next maintenance run'),
 	('future_flows', 'Flows starting too far in the future: stored in netflow.flows_future instead of netflow.flows'),
 	('future_flows_moved', 'Rows moved from netflow.flows_future into netflow.flows once their time came within the window'),
 	('future_flows_purged', 'Rows deleted from netflow.flows_future because they were received longer ago than the retention'),
-	('partitions_on_demand', 'Partitions created by ensure_partitions_for for flows outside the premade ones'),
-	('unpartitioned_flows', 'Flows within the window whose partition could not be made (its range overlaps partitions of another interval): stored in netflow.flows_future');
+	('partitions_on_demand', 'Partitions created by the collector''s routing for flows outside the premade ones (at most 4 per flush, only within the window)'),
+	('unpartitioned_flows', 'Flows within the window that found no partition able to take them (the per-flush limit of new partitions was reached, the range or name is taken, or the partition is being detached or is a foreign table without a handler): stored in netflow.flows_past (started before now) or netflow.flows_future'),
+	('past_flows', 'Flows starting before the window (now minus past_tolerance, or the retention) whose partition does not exist: stored in netflow.flows_past instead of netflow.flows'),
+	('past_flows_moved', 'Rows moved from netflow.flows_past into netflow.flows once a partition for them existed or could be made'),
+	('past_flows_purged', 'Rows deleted from netflow.flows_past because they were received longer ago than the retention');
 
 -- Add n to a window counter.
 CREATE FUNCTION netflow.window_count(name text, n bigint)
@@ -140,6 +152,11 @@ BEGIN
 END
 $$;
 
+CREATE TABLE netflow.flows_past (LIKE netflow.flows INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+COMMENT ON TABLE netflow.flows_past IS
+	'Flows that found no partition of netflow.flows able to take them and started before now (older than the window, or in it when no partition could be made); moved to netflow.flows by maintenance once a partition exists for them, purged by retention on time_received';
+SELECT pg_catalog.pg_extension_config_dump('netflow.flows_past', '');
+
 CREATE TABLE netflow.maintenance_log (
 	started		timestamptz NOT NULL,
 	finished	timestamptz,
@@ -161,7 +178,7 @@ COMMENT ON COLUMN netflow.maintenance_log.status IS 'ok, deferred (some drop mus
 COMMENT ON COLUMN netflow.maintenance_log.created IS 'Partitions created';
 COMMENT ON COLUMN netflow.maintenance_log.dropped IS 'Partitions dropped';
 COMMENT ON COLUMN netflow.maintenance_log.deferred IS 'Actions deferred to the next run because a lock was not available';
-COMMENT ON COLUMN netflow.maintenance_log.moved IS 'Rows moved from netflow.flows_future into netflow.flows';
+COMMENT ON COLUMN netflow.maintenance_log.moved IS 'Rows moved from netflow.flows_future and netflow.flows_past into netflow.flows';
 COMMENT ON COLUMN netflow.maintenance_log.errors IS 'Steps that failed (see detail and the server log)';
 COMMENT ON COLUMN netflow.maintenance_log.detail IS 'Error messages, if any';
 CREATE INDEX maintenance_log_started ON netflow.maintenance_log (started);
@@ -239,10 +256,12 @@ REVOKE ALL ON FUNCTION netflow.lock_flows_briefly(text, integer, text) FROM PUBL
 -- Partitions for flows outside the premade window
 ------------------------------------------------------------------------
 
--- Where flows may go, as of now: accepted below future_limit.
+-- Where flows may go, as of now: the collector creates partitions for
+-- flows starting in [past_from, future_from) only.
 CREATE FUNCTION netflow.ingest_window(now timestamptz DEFAULT now(),
 									  OUT late_before timestamptz,
-									  OUT future_from timestamptz)
+									  OUT future_from timestamptz,
+									  OUT past_from timestamptz)
 LANGUAGE plpgsql STABLE PARALLEL SAFE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -256,13 +275,40 @@ BEGIN
 	late_before := CASE WHEN s.retention > interval '0' THEN now - s.retention
 					ELSE '-infinity' END;
 	future_from := greatest(now + s.future_tolerance, b.upper);
+	past_from := greatest(now - s.past_tolerance, late_before);
 END
 $$;
 COMMENT ON FUNCTION netflow.ingest_window(timestamptz) IS
-	'Time window for incoming flows: time_start < late_before counts as late (stored, dropped by the next maintenance run); time_start >= future_from goes to netflow.flows_future';
+	'Time window for incoming flows: partitions are made on demand only for time_start in [past_from, future_from); time_start < late_before counts as late; time_start >= future_from goes to netflow.flows_future, time_start < past_from with no partition to netflow.flows_past';
 
--- Make partitions for the given times (below the future limit); returns,
--- per element, whether a partition of netflow.flows now holds it.
+-- Partitions of netflow.flows that can take rows now: not being detached
+-- (DETACH PARTITION CONCURRENTLY left pending) and not a foreign table of a
+-- wrapper without a handler.
+CREATE FUNCTION netflow.insertable_partitions(OUT partition regclass,
+											  OUT lower timestamptz,
+											  OUT upper timestamptz)
+RETURNS SETOF record
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT p.partition, p.lower, p.upper
+	FROM netflow.flows_partitions() p
+	JOIN pg_class c ON c.oid = p.partition
+	WHERE NOT EXISTS (SELECT 1 FROM pg_inherits i
+					  WHERE i.inhrelid = p.partition AND i.inhdetachpending)
+	  AND (c.relkind <> 'f'
+		   OR EXISTS (SELECT 1
+					  FROM pg_foreign_table ft
+					  JOIN pg_foreign_server fs ON fs.oid = ft.ftserver
+					  JOIN pg_foreign_data_wrapper w ON w.oid = fs.srvfdw
+					  WHERE ft.ftrelid = p.partition AND w.fdwhandler <> 0))
+$$;
+COMMENT ON FUNCTION netflow.insertable_partitions() IS
+	'Partitions of netflow.flows that can take rows: not detach-pending, and not foreign tables of a foreign-data wrapper without a handler (internal)';
+
+-- Make partitions for the given times within the window [past_from,
+-- future_from); returns, per element, whether a partition of netflow.flows
+-- able to take rows holds it (whatever its time).
 CREATE FUNCTION netflow.make_partitions_for(times timestamptz[], now timestamptz)
 RETURNS boolean[]
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE STRICT
@@ -278,7 +324,7 @@ DECLARE
 	n		integer;
 	result	boolean[];
 BEGIN
-	-- Buckets of the accepted times that no partition covers yet.
+	-- Buckets of the times within the window that no partition covers yet.
 	SELECT coalesce(array_agg(p.lower), '{}'), coalesce(array_agg(p.upper), '{}')
 	INTO lowers, uppers
 	FROM netflow.flows_partitions() p;
@@ -287,7 +333,7 @@ BEGIN
 		SELECT DISTINCT b.lower, b.upper
 		FROM unnest(times) AS u(t),
 			 LATERAL netflow.partition_bounds(u.t, step) AS b
-		WHERE isfinite(u.t) AND u.t < w.future_from
+		WHERE isfinite(u.t) AND u.t >= w.past_from AND u.t < w.future_from
 		  AND NOT EXISTS (SELECT 1 FROM unnest(lowers, uppers) AS p(lo, hi)
 						  WHERE u.t >= p.lo AND u.t < p.hi)
 		ORDER BY 1
@@ -299,14 +345,15 @@ BEGIN
 
 	IF made > 0 THEN
 		PERFORM netflow.window_count('partitions_on_demand', made);
-		SELECT coalesce(array_agg(p.lower), '{}'), coalesce(array_agg(p.upper), '{}')
-		INTO lowers, uppers
-		FROM netflow.flows_partitions() p;
 	END IF;
+
+	SELECT coalesce(array_agg(p.lower), '{}'), coalesce(array_agg(p.upper), '{}')
+	INTO lowers, uppers
+	FROM netflow.insertable_partitions() p;
 
 	SELECT array_agg(CASE
 						 WHEN t IS NULL THEN NULL
-						 ELSE isfinite(t) AND t < w.future_from
+						 ELSE isfinite(t)
 							  AND EXISTS (SELECT 1 FROM unnest(lowers, uppers) AS p(lo, hi)
 										  WHERE t >= p.lo AND t < p.hi)
 					 END ORDER BY i)
@@ -316,40 +363,124 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.make_partitions_for(timestamptz[], timestamptz) IS
-	'Create the missing netflow.flows partitions for the given flow start times below the future limit; per element, true when a partition holds it (internal, no counting)';
+	'Create the missing netflow.flows partitions for the given flow start times within the window [past_from, future_from); per element, true when a partition able to take rows holds it (internal, no counting)';
 REVOKE ALL ON FUNCTION netflow.make_partitions_for(timestamptz[], timestamptz) FROM PUBLIC;
 
--- The collector's routing call for flows outside its cached window: makes
--- the partitions they need, counts late and future flows, and tells, per
--- flow, whether it goes to netflow.flows (true) or netflow.flows_future
--- (false).
-CREATE FUNCTION netflow.ensure_partitions_for(times timestamptz[],
-											  now timestamptz DEFAULT now())
-RETURNS boolean[]
+-- The routing policy of the collector, as of now: per flow start time, 0
+-- (netflow.flows: a partition able to take rows holds it, made now if it
+-- is within the window and fewer than 4 were made by this call), 1
+-- (netflow.flows_future) or 2 (netflow.flows_past).  Counts in
+-- netflow.window_counters.
+CREATE FUNCTION netflow.route_times(times timestamptz[], now timestamptz)
+RETURNS smallint[]
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE STRICT
-SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	-- Partitions one call may create: bounds the DDL, the locks and the
+	-- catalog growth of one flush (docs/operations.md).
+	max_new constant integer := 4;
 	w		record := netflow.ingest_window(now);
-	result	boolean[] := netflow.make_partitions_for(times, now);
+	step	interval := netflow.partition_interval();
+	r		record;
+	lowers	timestamptz[];
+	uppers	timestamptz[];
+	made	integer := 0;
+	result	smallint[];
 	late	bigint;
 	future	bigint;
+	past	bigint;
 	unpartitioned bigint;
 BEGIN
-	SELECT count(*) FILTER (WHERE ok AND t < w.late_before),
-		   count(*) FILTER (WHERE NOT ok AND (NOT isfinite(t) OR t >= w.future_from)),
-		   count(*) FILTER (WHERE NOT ok AND isfinite(t) AND t < w.future_from)
-	INTO late, future, unpartitioned
-	FROM unnest(times, result) AS u(t, ok);
+	-- Every existing partition (usable or not): its range is taken.
+	SELECT coalesce(array_agg(p.lower), '{}'), coalesce(array_agg(p.upper), '{}')
+	INTO lowers, uppers
+	FROM netflow.flows_partitions() p;
+
+	-- The buckets within the window that no partition covers, nearest to
+	-- now first, at most max_new of them.
+	FOR r IN
+		SELECT b.lower, b.upper
+		FROM (SELECT DISTINCT b.lower, b.upper
+			  FROM unnest(times) AS u(t),
+				   LATERAL netflow.partition_bounds(u.t, step) AS b
+			  WHERE isfinite(u.t) AND u.t >= w.past_from AND u.t < w.future_from
+				AND NOT EXISTS (SELECT 1 FROM unnest(lowers, uppers) AS p(lo, hi)
+								WHERE u.t >= p.lo AND u.t < p.hi)) b
+		ORDER BY abs(extract(epoch FROM b.lower - now)), b.lower
+		LIMIT max_new
+	LOOP
+		made := made + (SELECT count(*) FROM netflow.create_partitions(r.lower, r.upper));
+	END LOOP;
+	IF made > 0 THEN
+		PERFORM netflow.window_count('partitions_on_demand', made);
+	END IF;
+
+	SELECT coalesce(array_agg(p.lower), '{}'), coalesce(array_agg(p.upper), '{}')
+	INTO lowers, uppers
+	FROM netflow.insertable_partitions() p;
+
+	WITH u AS (
+		SELECT u.i, u.t,
+			   isfinite(u.t) AND EXISTS (SELECT 1 FROM unnest(lowers, uppers) AS p(lo, hi)
+										 WHERE u.t >= p.lo AND u.t < p.hi) AS held,
+			   isfinite(u.t) AND u.t >= w.past_from AND u.t < w.future_from AS inside
+		FROM unnest(times) WITH ORDINALITY AS u(t, i)
+	), d AS (
+		SELECT u.*,
+			   CASE WHEN u.t IS NULL THEN NULL
+					WHEN u.held THEN 0
+					WHEN u.t < now THEN 2
+					ELSE 1 END::smallint AS dest
+		FROM u
+	)
+	SELECT array_agg(d.dest ORDER BY d.i),
+		   count(*) FILTER (WHERE d.dest = 0 AND d.t < w.late_before),
+		   count(*) FILTER (WHERE d.dest = 1 AND NOT d.inside),
+		   count(*) FILTER (WHERE d.dest = 2 AND NOT d.inside),
+		   count(*) FILTER (WHERE d.dest > 0 AND d.inside)
+	INTO result, late, future, past, unpartitioned
+	FROM d;
 	PERFORM netflow.window_count('late_flows', late);
 	PERFORM netflow.window_count('future_flows', future);
+	PERFORM netflow.window_count('past_flows', past);
 	PERFORM netflow.window_count('unpartitioned_flows', unpartitioned);
-	RETURN result;
+	RETURN coalesce(result, '{}');
 END
 $$;
+COMMENT ON FUNCTION netflow.route_times(timestamptz[], timestamptz) IS
+	'The collector''s routing policy as of now: per start time 0 = netflow.flows (partition made on demand within the window, at most 4 per call), 1 = netflow.flows_future, 2 = netflow.flows_past; counts in netflow.window_counters (internal)';
+REVOKE ALL ON FUNCTION netflow.route_times(timestamptz[], timestamptz) FROM PUBLIC;
+
+-- The collector's routing call for the flows of a flush whose partition it
+-- does not know (route_times as of now(), as the extension owner).
+CREATE FUNCTION netflow.route_flows(times timestamptz[])
+RETURNS smallint[]
+LANGUAGE sql VOLATILE PARALLEL UNSAFE STRICT
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT netflow.route_times(times, now())
+$$;
+COMMENT ON FUNCTION netflow.route_flows(timestamptz[]) IS
+	'Routing for the collector''s flows outside its partition cache, as of now(): per start time 0 = insert into netflow.flows (creates at most 4 partitions per call, only within the window), 1 = netflow.flows_future, 2 = netflow.flows_past; counts in netflow.window_counters';
+REVOKE ALL ON FUNCTION netflow.route_flows(timestamptz[]) FROM PUBLIC;
+
+-- Routing as in 0.1, kept for callers of that version: true when the flow
+-- goes to netflow.flows, false when it goes to one of the stores
+-- (netflow.flows_future, or netflow.flows_past for a time before now).
+CREATE FUNCTION netflow.ensure_partitions_for(times timestamptz[],
+											  now timestamptz DEFAULT now())
+RETURNS boolean[]
+LANGUAGE sql VOLATILE PARALLEL UNSAFE STRICT
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT coalesce(array_agg(d = 0 ORDER BY i), '{}')
+	FROM unnest(netflow.route_times(times, now)) WITH ORDINALITY AS u(d, i)
+$$;
 COMMENT ON FUNCTION netflow.ensure_partitions_for(timestamptz[], timestamptz) IS
-	'Routing for flows outside the premade partitions: creates the partitions the given start times need (late ones included), counts late and far-future flows; per element true = insert into netflow.flows, false = insert into netflow.flows_future';
+	'Routing of version 0.1 (see route_flows): per element true = insert into netflow.flows, false = into netflow.flows_future or, for a time before now, netflow.flows_past; creates at most 4 partitions per call, only within the window; counts in netflow.window_counters';
 REVOKE ALL ON FUNCTION netflow.ensure_partitions_for(timestamptz[], timestamptz) FROM PUBLIC;
 
 ------------------------------------------------------------------------
@@ -461,7 +592,8 @@ COMMENT ON FUNCTION netflow.drop_partitions(interval, timestamptz) IS
 REVOKE ALL ON FUNCTION netflow.drop_partitions(interval, timestamptz) FROM PUBLIC;
 
 -- One maintenance run as of a given time: premake partitions, purge and
--- move far-future flows, drop partitions past the retention; logs itself in
+-- move the flows kept outside the window (flows_future, flows_past), drop
+-- partitions past the retention; logs itself in
 -- netflow.maintenance_log.  Every step runs in its own subtransaction: a
 -- failing step is reported (action 'error') and the others still run.
 -- SECURITY INVOKER and for the owner of netflow.flows only: choosing the
@@ -492,6 +624,9 @@ DECLARE
 	ts			timestamptz[];
 	ok			boolean[];
 	made		regclass[];
+	missing_at	timestamptz;
+	pname		text;
+	store		text;
 	v_status	text;
 BEGIN
 	PERFORM netflow.require_flows_owner('function run_maintenance(timestamptz)');
@@ -545,6 +680,13 @@ BEGIN
 			END IF;
 			SELECT array_agg(m) INTO made FROM netflow.create_partitions(b.lower, upto) AS m;
 		END IF;
+		-- What create_partitions could not make (a relation holds the name
+		-- of a missing partition) is a failure of the run, not a notice.
+		SELECT min(g.t) INTO missing_at
+		FROM generate_series(b.lower, upto - interval '1 microsecond',
+							 s.partition_interval) AS g(t)
+		WHERE NOT EXISTS (SELECT 1 FROM netflow.flows_partitions() p
+						  WHERE g.t >= p.lower AND g.t < p.upper);
 		FOR r IN
 			SELECT p.partition AS rel, p.lower, p.upper
 			FROM netflow.flows_partitions() p
@@ -560,6 +702,22 @@ BEGIN
 			n_created := n_created + 1;
 			RETURN NEXT;
 		END LOOP;
+		IF missing_at IS NOT NULL THEN
+			pname := netflow.partition_name((netflow.partition_bounds(missing_at, s.partition_interval)).lower,
+											s.partition_interval);
+			action := 'error';
+			partition := NULL;
+			lower := missing_at;
+			upper := NULL;
+			detail := format('premake: no partition covers %s: %s', missing_at,
+							 CASE WHEN to_regclass(format('netflow.%I', pname)) IS NOT NULL
+								  THEN format('relation "netflow.%s" already exists', pname)
+								  ELSE 'it could not be created' END);
+			RAISE WARNING 'netflow maintenance: %', detail;
+			n_errors := n_errors + 1;
+			errs := errs || detail;
+			RETURN NEXT;
+		END IF;
 	EXCEPTION
 		WHEN lock_not_available THEN
 			action := 'deferred';
@@ -583,72 +741,75 @@ BEGIN
 			RETURN NEXT;
 	END;
 
-	-- 2. Far-future flows: purge the ones received before the retention,
-	-- move the ones whose time has come into netflow.flows.
-	BEGIN
-		IF s.retention > interval '0' THEN
-			DELETE FROM netflow.flows_future f WHERE f.time_received < now - s.retention;
-			GET DIAGNOSTICS n = ROW_COUNT;
-			IF n > 0 THEN
-				PERFORM netflow.window_count('future_flows_purged', n);
-				action := 'purged';
-				partition := 'netflow.flows_future';
-				lower := NULL;
-				upper := now - s.retention;
-				detail := format('%s rows received before the retention', n);
-				RAISE LOG 'netflow maintenance: %', detail;
-				RETURN NEXT;
+	-- 2. The stores of flows outside the window (netflow.flows_future, then
+	-- netflow.flows_past): purge the rows received before the retention,
+	-- make the partitions of the rows now within the window, and move every
+	-- row a partition able to take rows holds into netflow.flows.
+	FOREACH store IN ARRAY ARRAY['future', 'past'] LOOP
+		BEGIN
+			IF s.retention > interval '0' THEN
+				EXECUTE format('DELETE FROM netflow.%I f WHERE f.time_received < $1', 'flows_' || store)
+					USING now - s.retention;
+				GET DIAGNOSTICS n = ROW_COUNT;
+				IF n > 0 THEN
+					PERFORM netflow.window_count(store || '_flows_purged', n);
+					action := 'purged';
+					partition := 'netflow.flows_' || store;
+					lower := NULL;
+					upper := now - s.retention;
+					detail := format('%s rows received before the retention', n);
+					RAISE LOG 'netflow maintenance: % from %', detail, partition;
+					RETURN NEXT;
+				END IF;
 			END IF;
-		END IF;
 
-		SELECT array_agg(DISTINCT f.time_start) INTO ts
-		FROM netflow.flows_future f
-		WHERE f.time_start < w.future_from;
-		IF ts IS NOT NULL THEN
+			EXECUTE format('SELECT array_agg(DISTINCT f.time_start) FROM netflow.%I f '
+						   'WHERE f.time_start >= $1 AND f.time_start < $2', 'flows_' || store)
+				INTO ts USING w.past_from, w.future_from;
 			PERFORM set_config('lock_timeout', s.lock_timeout, true);
-			ok := netflow.make_partitions_for(ts, now);
+			IF ts IS NOT NULL THEN
+				ok := netflow.make_partitions_for(ts, now);
+			END IF;
+			EXECUTE format('WITH p AS (SELECT * FROM netflow.insertable_partitions()), '
+						   'moved AS (DELETE FROM netflow.%I f '
+						   '  WHERE EXISTS (SELECT 1 FROM p WHERE f.time_start >= p.lower AND f.time_start < p.upper) '
+						   '  RETURNING f.*) '
+						   'INSERT INTO netflow.flows SELECT * FROM moved', 'flows_' || store);
+			GET DIAGNOSTICS n = ROW_COUNT;
 			PERFORM set_config('lock_timeout', old_timeout, true);
-			WITH moved AS (
-				DELETE FROM netflow.flows_future f
-				WHERE f.time_start IN (SELECT u.t FROM unnest(ts, ok) AS u(t, k) WHERE u.k)
-				RETURNING f.*
-			)
-			INSERT INTO netflow.flows SELECT * FROM moved;
-			GET DIAGNOSTICS n_moved = ROW_COUNT;
-			IF n_moved > 0 THEN
-				PERFORM netflow.window_count('future_flows_moved', n_moved);
+			IF n > 0 THEN
+				n_moved := n_moved + n;
+				PERFORM netflow.window_count(store || '_flows_moved', n);
 				action := 'moved';
-				partition := 'netflow.flows_future';
+				partition := 'netflow.flows_' || store;
 				lower := NULL;
-				upper := w.future_from;
-				detail := format('%s rows now within the window moved to netflow.flows', n_moved);
-				RAISE LOG 'netflow maintenance: %', detail;
+				upper := NULL;
+				detail := format('%s rows that a partition now holds moved to netflow.flows', n);
+				RAISE LOG 'netflow maintenance: % from %', detail, partition;
 				RETURN NEXT;
 			END IF;
-		END IF;
-	EXCEPTION
-		WHEN lock_not_available THEN
-			action := 'deferred';
-			partition := 'netflow.flows_future';
-			lower := NULL;
-			upper := NULL;
-			detail := 'moving future flows: netflow.flows busy; retry next run';
-			RAISE NOTICE 'netflow maintenance: %', detail;
-			n_deferred := n_deferred + 1;
-			n_moved := 0;
-			RETURN NEXT;
-		WHEN OTHERS THEN
-			action := 'error';
-			partition := 'netflow.flows_future';
-			lower := NULL;
-			upper := NULL;
-			detail := 'future flows: ' || SQLERRM;
-			RAISE WARNING 'netflow maintenance: %', detail;
-			n_errors := n_errors + 1;
-			n_moved := 0;
-			errs := errs || detail;
-			RETURN NEXT;
-	END;
+		EXCEPTION
+			WHEN lock_not_available THEN
+				action := 'deferred';
+				partition := 'netflow.flows_' || store;
+				lower := NULL;
+				upper := NULL;
+				detail := format('moving %s flows: netflow.flows busy; retry next run', store);
+				RAISE NOTICE 'netflow maintenance: %', detail;
+				n_deferred := n_deferred + 1;
+				RETURN NEXT;
+			WHEN OTHERS THEN
+				action := 'error';
+				partition := 'netflow.flows_' || store;
+				lower := NULL;
+				upper := NULL;
+				detail := store || ' flows: ' || SQLERRM;
+				RAISE WARNING 'netflow maintenance: %', detail;
+				n_errors := n_errors + 1;
+				errs := errs || detail;
+				RETURN NEXT;
+		END;
+	END LOOP;
 
 	-- 3. Forget exporter streams silent for longer than forget_exporters_after:
 	-- their saved sequence state, then the templates and sampling rates of
@@ -743,7 +904,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.run_maintenance(timestamptz) IS
-	'One maintenance run as of the given time (tests, "what would happen on Friday"; owner of netflow.flows only): create the premake partitions ahead, purge/move far-future flows, forget the saved state of exporters silent past forget_exporters_after, drop partitions past the retention; returns what it did and logs to netflow.maintenance_log; skipped when another run is in progress';
+	'One maintenance run as of the given time (tests, "what would happen on Friday"; owner of netflow.flows only): create the premake partitions ahead (a partition that cannot be made is an error), purge/move the flows of netflow.flows_future and netflow.flows_past, forget the saved state of exporters silent past forget_exporters_after, drop partitions past the retention; returns what it did and logs to netflow.maintenance_log; skipped when another run is in progress';
 REVOKE ALL ON FUNCTION netflow.run_maintenance(timestamptz) FROM PUBLIC;
 
 -- One maintenance run as of now: what the collector's schedule, pg_cron and

@@ -5,7 +5,7 @@
 -- maintenance's records and settings; write nothing (test/pgtap/reader.sql).
 -- netflow_collector: what the collector's inserter needs when it runs as a
 -- non-superuser (netflow.role): insert flows, route them through
--- ensure_partitions_for (SECURITY DEFINER: it creates partitions as the
+-- route_flows (SECURITY DEFINER: it creates partitions within the window as the
 -- extension owner), keep netflow.templates, netflow.sampling and
 -- netflow.exporter_state, run maintenance as of now (run_maintenance(), the
 -- inserter's schedule) and log a failed run.
@@ -32,8 +32,10 @@ GRANT EXECUTE ON FUNCTION netflow.collector_workers(),
 GRANT INSERT ON netflow.flows, netflow.flows_future TO netflow_collector;
 GRANT SELECT, INSERT, UPDATE, DELETE ON netflow.templates, netflow.sampling,
 	netflow.exporter_state TO netflow_collector;
-GRANT EXECUTE ON FUNCTION netflow.ensure_partitions_for(timestamptz[], timestamptz)
-	TO netflow_collector;
+-- netflow.ensure_partitions_for(times, now), the routing of 0.1, is not
+-- granted: its time argument would let the collector's role create
+-- partitions around any time it chose.  The collector calls route_flows,
+-- which takes no time.
 
 -- Saved loss counters: readers read them (and netflow.drop_counters, whose
 -- netflow.loss_counters() they execute); the collector adds to them.
@@ -46,3 +48,9 @@ GRANT SELECT, INSERT, UPDATE ON netflow.saved_counters TO netflow_collector;
 -- record a run that failed as a whole.
 GRANT EXECUTE ON FUNCTION netflow.run_maintenance(),
 	netflow.log_maintenance_failure(timestamptz, text) TO netflow_collector;
+
+-- Routing of the collector's flows (issue 10: window policy) and the store
+-- of flows before the window.
+GRANT SELECT ON netflow.flows_past TO netflow_reader;
+GRANT INSERT ON netflow.flows_past TO netflow_collector;
+GRANT EXECUTE ON FUNCTION netflow.route_flows(timestamptz[]) TO netflow_collector;

@@ -56,6 +56,10 @@ static const struct
 	[NFW_DROP_REJECTED] = {"drop_rejected", NFW_FOR_INSERTER},
 	[NFW_DROP_SHUTDOWN_QUEUED] = {"drop_shutdown_queued", NFW_FOR_INSERTER},
 	[NFW_DROP_DECODE_ERROR] = {"drop_decode_error", NFW_FOR_INSERTER},
+	[NFW_FLOWS_FUTURE] = {"flows_future", NFW_FOR_INSERTER},
+	[NFW_FLOWS_PAST] = {"flows_past", NFW_FOR_INSERTER},
+	[NFW_FLOWS_DIVERTED] = {"flows_diverted", NFW_FOR_INSERTER},
+	[NFW_DROP_FAILED] = {"drop_failed", NFW_FOR_INSERTER},
 };
 
 /* Name of a worker counter. */

@@ -48,7 +48,7 @@ typedef enum NfWorkerCounter
 	NFW_BATCHES,				/* inserter: committed insert transactions */
 	NFW_INSERT_RETRIES,			/* inserter: failed insert transactions */
 	NFW_TEMPLATES_SAVED,		/* inserter: template rows written */
-	NFW_FLOWS_ROUTED,			/* inserter: flows given to ensure_partitions_for */
+	NFW_FLOWS_ROUTED,			/* inserter: flows given to route_flows */
 	NFW_FLOWS_BUFFERED,			/* inserter: flows decoded, not yet committed */
 	NFW_DROP_UNSTORABLE,		/* inserter: flow values outside column ranges */
 	NFW_DROP_SHUTDOWN,			/* inserter: flows left when stopping */
@@ -57,6 +57,12 @@ typedef enum NfWorkerCounter
 								 * when the server stopped */
 	NFW_DROP_DECODE_ERROR,		/* inserter: datagrams whose decoding raised
 								 * an ERROR */
+	NFW_FLOWS_FUTURE,			/* inserter: rows stored in flows_future */
+	NFW_FLOWS_PAST,				/* inserter: rows stored in flows_past */
+	NFW_FLOWS_DIVERTED,			/* inserter: rows a partition kept refusing,
+								 * stored in flows_past/flows_future */
+	NFW_DROP_FAILED,			/* inserter: rows no table could take (not a
+								 * data error) */
 	NFW__COUNT
 } NfWorkerCounter;
 

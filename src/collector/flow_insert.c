@@ -12,8 +12,12 @@
  * and retry the whole batch.
  *
  * Row triggers and row-level security on netflow.flows are not applied
- * (like COPY FREEZE they would need the slow path); CHECK and NOT NULL
- * constraints are.
+ * (COPY would switch to its row-at-a-time path for them); CHECK and NOT
+ * NULL constraints are.  A partition that is a foreign table gets its rows
+ * one at a time through the wrapper's ExecForeignInsert, as COPY does (a
+ * wrapper that cannot insert makes the routing ERROR: the caller diverts
+ * those rows, see inserter.c).  Which partitions the collector may create
+ * on its own is decided by netflow.route_flows() (nf_route_flows below).
  *
  *-------------------------------------------------------------------------
  */
@@ -31,8 +35,10 @@
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
+#include "foreign/fdwapi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
 #include "parser/parsetree.h"
 #include "utils/array.h"
 #include "utils/hsearch.h"
@@ -88,21 +94,139 @@ nf_forget_partitions(void)
 	known_hours = NULL;
 }
 
+/* Table name of a destination. */
+const char *
+nf_dest_table(uint8 dest)
+{
+	switch (dest)
+	{
+		case NF_DEST_FLOWS:
+			return "flows";
+		case NF_DEST_FUTURE:
+			return "flows_future";
+		case NF_DEST_PAST:
+			return "flows_past";
+	}
+	return NULL;
+}
+
+/* Does netflow.<relname> exist (a 0.1 schema has no flows_past)? */
+static bool
+netflow_rel_exists(const char *relname)
+{
+	Oid			nsp = get_namespace_oid("netflow", true);
+
+	return OidIsValid(nsp) && OidIsValid(get_relname_relid(relname, nsp));
+}
+
+/* Does netflow.<name>(<one argument of type argtype>) exist? */
+static bool
+netflow_func_exists(const char *name, Oid argtype)
+{
+	Oid			argtypes[1] = {argtype};
+
+	return OidIsValid(LookupFuncName(list_make2(makeString("netflow"),
+												makeString(pstrdup(name))),
+									 1, argtypes, true));
+}
+
+/* The store for a flow no partition takes (see flow_insert.h). */
+uint8
+nf_store_for(int64 time_start)
+{
+	if (time_start < nf_now_us() && netflow_rel_exists("flows_past"))
+		return NF_DEST_PAST;
+	return NF_DEST_FUTURE;
+}
+
+/*
+ * Ask the database where the flows idx[0..m) go (netflow.route_flows, or
+ * netflow.ensure_partitions_for of a 0.1 schema, whose false means
+ * flows_future), creating the partitions it allows.
+ */
+static void
+route_by_sql(const nf_flow_record *flows, const int *idx, int m, uint8 *dest,
+			 bool have_route)
+{
+	Datum	   *times = palloc(sizeof(Datum) * m);
+	ArrayType  *arr;
+	Oid			argtypes[1] = {TIMESTAMPTZARRAYOID};
+	Datum		args[1];
+	Datum		res;
+	bool		isnull;
+	Datum	   *elems;
+	bool	   *enulls;
+	int			nelems;
+	int			rc;
+	int			i;
+
+	for (i = 0; i < m; i++)
+		times[i] = TimestampTzGetDatum(nf_us_to_timestamptz(flows[idx[i]].time_start));
+	arr = construct_array(times, m, TIMESTAMPTZOID, sizeof(TimestampTz),
+						  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	args[0] = PointerGetDatum(arr);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	rc = SPI_execute_with_args(have_route ?
+							   "SELECT netflow.route_flows($1)" :
+							   "SELECT netflow.ensure_partitions_for($1)",
+							   1, argtypes, args, NULL, false, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "netflow routing failed: %s", SPI_result_code_string(rc));
+	res = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		elog(ERROR, "netflow routing returned NULL");
+	if (have_route)
+		deconstruct_array(DatumGetArrayTypeP(res), INT2OID, 2, true, TYPALIGN_SHORT,
+						  &elems, &enulls, &nelems);
+	else
+		deconstruct_array(DatumGetArrayTypeP(res), BOOLOID, 1, true, TYPALIGN_CHAR,
+						  &elems, &enulls, &nelems);
+	if (nelems != m)
+		elog(ERROR, "netflow routing returned %d elements for %d times", nelems, m);
+	for (i = 0; i < m; i++)
+	{
+		uint8		d;
+
+		if (enulls[i])
+			d = NF_DEST_FUTURE;
+		else if (have_route)
+		{
+			int16		v = DatumGetInt16(elems[i]);
+
+			d = (v == NF_DEST_FLOWS || v == NF_DEST_PAST) ? (uint8) v : NF_DEST_FUTURE;
+		}
+		else
+			d = DatumGetBool(elems[i]) ? NF_DEST_FLOWS : NF_DEST_FUTURE;
+		dest[idx[i]] = d;
+		if (d == NF_DEST_FLOWS)
+		{
+			/* a partition holds this hour now (it is at least an hour wide) */
+			int64		h = hour_of(flows[idx[i]].time_start);
+
+			hash_search(known_hours, &h, HASH_ENTER, NULL);
+		}
+	}
+	SPI_finish();
+	pfree(times);
+}
+
 /*
  * Decide where each flow goes (the contract of docs/operations.md):
  * flows in an hour known to have a partition go to netflow.flows; the
- * start times of the others are given to netflow.ensure_partitions_for(),
- * which makes the partitions they need and answers, per flow, true
- * (netflow.flows) or false (netflow.flows_future).
+ * start times of the others are given to netflow.route_flows(), which
+ * makes the partitions the window allows (a few per call) and answers,
+ * per flow, netflow.flows, flows_future or flows_past.
  */
 int
-nf_route_flows(const nf_flow_record *flows, int n, bool *to_flows)
+nf_route_flows(const nf_flow_record *flows, int n, uint8 *dest, bool ask)
 {
 	int		   *idx;
-	Datum	   *times;
 	int			m = 0;
 	int			i;
 	int64		now = nf_now_us();
+	bool		have_route = false;
 
 	if (known_hours == NULL ||
 		hash_get_num_entries(known_hours) > NF_MAX_KNOWN_HOURS ||
@@ -122,66 +246,39 @@ nf_route_flows(const nf_flow_record *flows, int n, bool *to_flows)
 	}
 
 	idx = palloc(sizeof(int) * Max(n, 1));
-	times = palloc(sizeof(Datum) * Max(n, 1));
 	for (i = 0; i < n; i++)
 	{
 		int64		h = hour_of(flows[i].time_start);
 
 		if (hash_search(known_hours, &h, HASH_FIND, NULL) != NULL)
-			to_flows[i] = true;
+			dest[i] = NF_DEST_FLOWS;
 		else
-		{
-			idx[m] = i;
-			times[m] = TimestampTzGetDatum(nf_us_to_timestamptz(flows[i].time_start));
-			m++;
-		}
+			idx[m++] = i;
 	}
 
-	if (m > 0)
+	if (m > 0 && ask)
 	{
-		ArrayType  *arr = construct_array(times, m, TIMESTAMPTZOID, sizeof(TimestampTz),
-										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-		Oid			argtypes[1] = {TIMESTAMPTZARRAYOID};
-		Datum		args[1] = {PointerGetDatum(arr)};
-		Datum		res;
-		bool		isnull;
-		Datum	   *elems;
-		bool	   *enulls;
-		int			nelems;
-		int			rc;
-
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		rc = SPI_execute_with_args("SELECT netflow.ensure_partitions_for($1)",
-								   1, argtypes, args, NULL, false, 0);
-		if (rc != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "netflow.ensure_partitions_for failed: %s",
-				 SPI_result_code_string(rc));
-		res = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		if (isnull)
-			elog(ERROR, "netflow.ensure_partitions_for returned NULL");
-		deconstruct_array(DatumGetArrayTypeP(res), BOOLOID, 1, true, TYPALIGN_CHAR,
-						  &elems, &enulls, &nelems);
-		if (nelems != m)
-			elog(ERROR, "netflow.ensure_partitions_for returned %d elements for %d times",
-				 nelems, m);
+		have_route = netflow_func_exists("route_flows", TIMESTAMPTZARRAYOID);
+		if (have_route ||
+			netflow_func_exists("ensure_partitions_for", TIMESTAMPTZARRAYOID))
+			route_by_sql(flows, idx, m, dest, have_route);
+		else
+			ask = false;
+	}
+	if (m > 0 && !ask)
+	{
+		/* not asked: by side of now */
 		for (i = 0; i < m; i++)
-		{
-			bool		ok = !enulls[i] && DatumGetBool(elems[i]);
-
-			to_flows[idx[i]] = ok;
-			if (ok)
-			{
-				/* a partition holds this hour now (it is at least an hour wide) */
-				int64		h = hour_of(flows[idx[i]].time_start);
-
-				hash_search(known_hours, &h, HASH_ENTER, NULL);
-			}
-		}
-		SPI_finish();
+			dest[idx[i]] = nf_store_for(flows[idx[i]].time_start);
+	}
+	else if (m > 0 && !netflow_rel_exists("flows_past"))
+	{
+		/* a 0.1 schema has no flows_past: those flows wait in flows_future */
+		for (i = 0; i < m; i++)
+			if (dest[idx[i]] == NF_DEST_PAST)
+				dest[idx[i]] = NF_DEST_FUTURE;
 	}
 	pfree(idx);
-	pfree(times);
 	return m;
 }
 
@@ -237,11 +334,12 @@ flush_buffer(EState *estate, NfPartBuffer *pb, CommandId cid)
 	pb->nused = 0;
 }
 
-/* Insert the selected flows into netflow.<relname> (caller's transaction). */
+/* Insert the flows with dest[i] == want into their table (caller's transaction). */
 void
-nf_insert_flows(const char *relname, const nf_flow_record *flows, int n,
-				const bool *to_flows, bool want)
+nf_insert_flows(const nf_flow_record *flows, int n, const uint8 *dest,
+				uint8 want)
 {
+	const char *relname = nf_dest_table(want);
 	RangeVar   *rv;
 	Oid			relid;
 	RangeTblEntry *rte;
@@ -258,16 +356,13 @@ nf_insert_flows(const char *relname, const nf_flow_record *flows, int n,
 	int			attidx[NF_FLOWS_NATTS];
 	int			i;
 
-	if (n <= 0)
+	if (n <= 0 || relname == NULL)
 		return;
-	if (to_flows != NULL)
-	{
-		for (i = 0; i < n; i++)
-			if (to_flows[i] == want)
-				break;
-		if (i == n)
-			return;				/* none for this table */
-	}
+	for (i = 0; i < n; i++)
+		if (dest[i] == want)
+			break;
+	if (i == n)
+		return;					/* none for this table */
 
 	/* look the table up again every time: it may have been recreated */
 	rv = makeRangeVar("netflow", pstrdup(relname), -1);
@@ -318,7 +413,7 @@ nf_insert_flows(const char *relname, const nf_flow_record *flows, int n,
 		MemoryContext oldcxt;
 
 		CHECK_FOR_INTERRUPTS();
-		if (to_flows != NULL && to_flows[i] != want)
+		if (dest[i] != want)
 			continue;
 
 		oldcxt = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
@@ -343,6 +438,22 @@ nf_insert_flows(const char *relname, const nf_flow_record *flows, int n,
 		/* own copy: the values above live in per-tuple memory */
 		ExecMaterializeSlot(slot);
 		slot->tts_tableOid = RelationGetRelid(rri->ri_RelationDesc);
+
+		if (rri->ri_FdwRoutine != NULL)
+		{
+			/*
+			 * A foreign-table partition has no table AM, so no multi-insert:
+			 * write the row with the wrapper's own routine, as COPY does (its
+			 * BeginForeignInsert ran when the partition was routed to).  In
+			 * the query's memory context, as COPY calls it: the wrapper may
+			 * keep what it allocates there across rows (postgres_fdw keeps
+			 * the name of its prepared statement).
+			 */
+			(void) rri->ri_FdwRoutine->ExecForeignInsert(estate, rri, slot, NULL);
+			ExecClearTuple(slot);
+			ResetPerTupleExprContext(estate);
+			continue;
+		}
 
 		if (rri->ri_RelationDesc->rd_att->constr)
 			ExecConstraints(rri, slot, estate);

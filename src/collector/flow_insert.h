@@ -12,25 +12,45 @@
 
 #include "flow_record.h"
 
+/* Where a flow of a flush goes (the codes of netflow.route_flows()). */
+#define NF_DEST_FLOWS		0	/* netflow.flows (a partition holds it) */
+#define NF_DEST_FUTURE		1	/* netflow.flows_future */
+#define NF_DEST_PAST		2	/* netflow.flows_past */
+#define NF_DEST_DROPPED		3	/* nowhere (counted by the caller) */
+
+/* Table name of a destination. */
+extern const char *nf_dest_table(uint8 dest);
+
 /*
- * Decide the table of each flow: to_flows[i] = true for netflow.flows,
- * false for netflow.flows_future.  Flows of hours not known to have a
- * partition go through netflow.ensure_partitions_for(), which creates the
- * partitions they need (see docs/operations.md).  Runs in the caller's
- * transaction; returns the number of flows given to that function.
+ * Decide the table of each flow (dest[i] = NF_DEST_*).  Flows of hours
+ * known to have a partition go to netflow.flows.  The start times of the
+ * others go to netflow.route_flows() when 'ask' (it creates at most a few
+ * partitions within the window, see docs/operations.md); without 'ask', or
+ * when that function does not exist and neither does the 0.1 one, they go
+ * to netflow.flows_past (started before now) or netflow.flows_future.
+ * Runs in the caller's transaction; returns the number of flows not found
+ * in the cache.
  */
-extern int	nf_route_flows(const nf_flow_record *flows, int n, bool *to_flows);
+extern int	nf_route_flows(const nf_flow_record *flows, int n, uint8 *dest,
+						   bool ask);
+
+/*
+ * The store for a flow no partition takes: netflow.flows_past when it
+ * started before now (and that table exists), else netflow.flows_future.
+ */
+extern uint8 nf_store_for(int64 time_start);
 
 /* Forget which hours have partitions (after a failure). */
 extern void nf_forget_partitions(void);
 
 /*
- * Insert into netflow.<relname> the flows i of flows[0..n) with
- * to_flows[i] == want (all of them when to_flows is NULL), in the caller's
- * transaction.  Every flow must be storable (nf_flow_unstorable() == NULL).
- * ERRORs on any failure (the caller aborts and retries the whole batch).
+ * Insert into the table of destination 'want' the flows i of flows[0..n)
+ * with dest[i] == want, in the caller's transaction.  Every flow must be
+ * storable (nf_flow_unstorable() == NULL).  Rows routed to a foreign-table
+ * partition are written with the wrapper's own insert routine.  ERRORs on
+ * any failure (the caller decides what to retry).
  */
-extern void nf_insert_flows(const char *relname, const nf_flow_record *flows,
-							int n, const bool *to_flows, bool want);
+extern void nf_insert_flows(const nf_flow_record *flows, int n,
+							const uint8 *dest, uint8 want);
 
 #endif							/* NETFLOW_FLOW_INSERT_H */

@@ -12,11 +12,22 @@
  * netflow.sampling and netflow.exporter_state in the same transaction, and
  * loaded into the decoder when the inserter starts.
  *
- * A failed flush (lock timeout, table altered, disk full, ...) is rolled
- * back and retried with exponential back-off; the batch is kept.  While a
+ * One flush inserts at most netflow.batch_size flows (what was decoded
+ * beyond that waits for the next flush).  Where each flow goes is decided
+ * by nf_route_flows() (flow_insert.c): its partition, or netflow.flows_past
+ * / netflow.flows_future outside the window.  A failed flush is rolled back
+ * and retried with exponential back-off; the batch is kept.  A transient
+ * failure (lock timeout, deadlock, disk full, shutdown, ...) is retried for
+ * as long as it takes; one that recurs with the same rows (a refused row,
+ * "out of shared memory", a partition that cannot take rows) is retried
+ * NF_SALVAGE_AFTER times, then the batch is salvaged: the rows that keep
+ * failing are isolated and stored in flows_past/flows_future or dropped,
+ * counted by reason, so that no batch blocks the ones after it.  While a
  * batch is pending the inserter decodes no more than netflow.batch_size
- * flows, so memory stays bounded and datagrams wait in the shared queue
- * (whose overflow is counted by the receivers).
+ * flows (plus the rest of one 256 KB chunk of datagrams), so memory stays
+ * bounded and datagrams wait in the shared queue (whose overflow is counted
+ * by the receivers).  After each committed flush the table statistics are
+ * reported, so autovacuum sees the inserts.
  *
  * On SIGTERM the inserter drains the queue and flushes, within
  * netflow.shutdown_timeout, before exiting; what it cannot insert is counted
@@ -76,11 +87,12 @@
 #define NF_RECEIVER_EXIT_WAIT_MS 2000
 
 /*
- * A batch refused this many times in a row for a data reason (constraint
- * or data exception) is salvaged in chunks of NF_SALVAGE_CHUNK rows.
+ * A batch that failed this many times in a row for a reason that is not
+ * transient (is_transient_error) is salvaged in chunks of NF_SALVAGE_CHUNK
+ * rows, each bisected down to the rows that fail.
  */
 #define NF_SALVAGE_AFTER	2
-#define NF_SALVAGE_CHUNK	100
+#define NF_SALVAGE_CHUNK	1000
 
 /* Exporter table publication and pending-data expiry interval. */
 #define NF_HOUSEKEEPING_MS	1000
@@ -107,7 +119,7 @@ static int	backoff_ms = 0;
 static int64 retry_at_us = 0;
 static int64 last_error_log_us = 0;
 static int	errors_not_logged = 0;
-static int	data_failures = 0;	/* consecutive data-caused failures */
+static int	data_failures = 0;	/* consecutive non-transient failures */
 static char last_rejection[NF_LAST_ERROR_LEN];
 static Oid	extension_oid = InvalidOid;
 
@@ -422,25 +434,64 @@ is_data_error(int code)
 }
 
 /*
- * Insert flows [off, off + n) in a subtransaction.  Returns false if the
- * table refused them for a data reason (rolled back); other errors are
- * re-thrown to fail the whole flush.
+ * Is this SQLSTATE transient: a failure of the moment or of the setup that
+ * retrying the same rows later can cure, and that other rows would meet
+ * too (serialization failure, deadlock, lock timeout, lost connection,
+ * shutdown or cancel, I/O error, disk full, read-only server, missing
+ * privilege)?  Such a batch is kept and retried for as long as it takes.
+ * Every other error (a refused row, "out of shared memory", a partition
+ * that cannot take rows, ...) recurs with the same rows: after
+ * NF_SALVAGE_AFTER failures the batch is salvaged (insert_salvaging).
  */
 static bool
-insert_in_subxact(int off, int n, const bool *to_flows)
+is_transient_error(int code)
+{
+	switch (ERRCODE_TO_CATEGORY(code))
+	{
+		case ERRCODE_TRANSACTION_ROLLBACK:
+		case ERRCODE_CONNECTION_EXCEPTION:
+		case ERRCODE_OPERATOR_INTERVENTION:
+		case ERRCODE_SYSTEM_ERROR:
+		case ERRCODE_INVALID_TRANSACTION_STATE:
+			return true;
+		default:
+			break;
+	}
+	return code == ERRCODE_LOCK_NOT_AVAILABLE || code == ERRCODE_DISK_FULL ||
+		code == ERRCODE_TOO_MANY_CONNECTIONS ||
+		code == ERRCODE_INSUFFICIENT_PRIVILEGE;
+}
+
+/* What became of the flows of one flush. */
+typedef struct NfFlushOutcome
+{
+	int			rejected;		/* dropped: the tables refused the data */
+	int			failed;			/* dropped: no table could take them */
+	int			diverted;		/* refused by their partition, stored in a
+								 * store instead */
+	int			future;			/* stored in netflow.flows_future */
+	int			past;			/* stored in netflow.flows_past */
+} NfFlushOutcome;
+
+/*
+ * Run fn(arg) in a subtransaction.  Returns 0 when it committed; otherwise
+ * the subtransaction is rolled back and the SQLSTATE returned (its message
+ * kept in last_rejection), except for a transient error, which is
+ * re-thrown to fail the whole flush.
+ */
+static int
+in_subxact(void (*fn) (void *), void *arg)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool ok = false;
+	volatile int code = 0;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
-		nf_insert_flows("flows", batch.flows + off, n, to_flows + off, true);
-		nf_insert_flows("flows_future", batch.flows + off, n, to_flows + off, false);
+		fn(arg);
 		ReleaseCurrentSubTransaction();
-		ok = true;
 	}
 	PG_CATCH();
 	{
@@ -448,66 +499,224 @@ insert_in_subxact(int off, int n, const bool *to_flows)
 
 		MemoryContextSwitchTo(oldcxt);
 		edata = CopyErrorData();
-		if (!is_data_error(edata->sqlerrcode))
-		{
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldcxt);
-			CurrentResourceOwner = oldowner;
-			ReThrowError(edata);
-		}
-		snprintf(last_rejection, sizeof(last_rejection), "%s", edata->message);
-		FreeErrorData(edata);
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (is_transient_error(edata->sqlerrcode))
+			ReThrowError(edata);
+		code = edata->sqlerrcode;
+		snprintf(last_rejection, sizeof(last_rejection), "%s",
+				 edata->message ? edata->message : "unknown error");
+		FreeErrorData(edata);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(oldcxt);
 	CurrentResourceOwner = oldowner;
-	return ok;
+	return code;
+}
+
+/* Arguments of insert_range_fn / route_fn. */
+typedef struct NfRangeArg
+{
+	int			off;
+	int			n;
+	uint8	   *dest;
+} NfRangeArg;
+
+/* Insert flows [off, off + n) of the batch into their tables. */
+static void
+insert_range_fn(void *arg)
+{
+	NfRangeArg *r = (NfRangeArg *) arg;
+
+	nf_insert_flows(batch.flows + r->off, r->n, r->dest + r->off, NF_DEST_FLOWS);
+	nf_insert_flows(batch.flows + r->off, r->n, r->dest + r->off, NF_DEST_FUTURE);
+	nf_insert_flows(batch.flows + r->off, r->n, r->dest + r->off, NF_DEST_PAST);
+}
+
+/* Route the first n flows of the batch, asking the database. */
+static void
+route_fn(void *arg)
+{
+	NfRangeArg *r = (NfRangeArg *) arg;
+
+	(void) nf_route_flows(batch.flows, r->n, r->dest, true);
 }
 
 /*
- * Salvage a batch the table keeps refusing: insert it in chunks, each in a
- * subtransaction; a refused chunk is retried row by row and the rows the
- * table refuses on their own are dropped (counted as drop_rejected).
- * Returns the number of rows dropped.
+ * One flow its table refused for good: store it in flows_past (started
+ * before now) or flows_future instead; when that fails too, drop it and
+ * count the reason.
  */
-static int
-insert_salvaging(const bool *to_flows)
+static void
+divert_flow(int i, uint8 *dest, int refusal, NfFlushOutcome *out)
 {
-	int			rejected = 0;
+	NfRangeArg r = {i, 1, dest};
+	uint8		was = dest[i];
+	int			code;
+
+	if (was == NF_DEST_FLOWS && !is_data_error(refusal))
+	{
+		dest[i] = nf_store_for(batch.flows[i].time_start);
+		code = in_subxact(insert_range_fn, &r);
+		if (code == 0)
+		{
+			out->diverted++;
+			return;
+		}
+		refusal = code;
+	}
+	/* a row the table refuses by its data is dropped, as before */
+	dest[i] = NF_DEST_DROPPED;
+	if (is_data_error(refusal))
+		out->rejected++;
+	else
+		out->failed++;
+}
+
+/*
+ * Insert flows [off, off + n): the whole range in a subtransaction; when it
+ * fails for a reason that is not transient, each half on its own, down to
+ * single flows, which divert_flow() stores elsewhere or drops (counted).
+ * A few bad rows among n cost O(log n) subtransactions each.
+ */
+static void
+insert_range(int off, int n, uint8 *dest, NfFlushOutcome *out)
+{
+	NfRangeArg r = {off, n, dest};
+	int			code;
+
+	CHECK_FOR_INTERRUPTS();
+	code = in_subxact(insert_range_fn, &r);
+	if (code == 0)
+		return;
+	if (n == 1)
+	{
+		divert_flow(off, dest, code, out);
+		return;
+	}
+	insert_range(off, n / 2, dest, out);
+	insert_range(off + n / 2, n - n / 2, dest, out);
+}
+
+/*
+ * Salvage a batch that failed NF_SALVAGE_AFTER times for a reason that is
+ * not transient: route it in a subtransaction (when routing itself fails,
+ * the flows of hours not known to have a partition go to flows_past or
+ * flows_future without asking), then insert it in chunks of
+ * NF_SALVAGE_CHUNK rows, isolating the rows that keep failing
+ * (insert_range).  Every row ends in a table or in a drop counter.
+ */
+static void
+insert_salvaging(int n, uint8 *dest, NfFlushOutcome *out)
+{
+	NfRangeArg r = {0, n, dest};
 	int			off;
 
-	for (off = 0; off < batch.n; off += NF_SALVAGE_CHUNK)
+	if (in_subxact(route_fn, &r) != 0)
 	{
-		int			n = Min(NF_SALVAGE_CHUNK, batch.n - off);
-		int			i;
-
-		if (insert_in_subxact(off, n, to_flows))
-			continue;
-		for (i = off; i < off + n; i++)
-			if (!insert_in_subxact(i, 1, to_flows))
-				rejected++;
+		ereport(LOG,
+				(errmsg("netflow inserter could not route the flows of a failing batch: %s",
+						last_rejection),
+				 errdetail("Flows of hours without a known partition go to netflow.flows_past or netflow.flows_future.")));
+		(void) nf_route_flows(batch.flows, n, dest, false);
 	}
-	return rejected;
+	for (off = 0; off < n; off += NF_SALVAGE_CHUNK)
+		insert_range(off, Min(NF_SALVAGE_CHUNK, n - off), dest, out);
+}
+
+/* Save pending templates, sampling rates and sequence state (arg: int *templates saved). */
+static void
+save_state_fn(void *arg)
+{
+	*(volatile int *) arg = nf_state_save(decoder);
+}
+
+/* Tally the stores the flows [0, n) of a flush went to. */
+static void
+tally_destinations(const uint8 *dest, int n, NfFlushOutcome *out)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (dest[i] == NF_DEST_FUTURE)
+			out->future++;
+		else if (dest[i] == NF_DEST_PAST)
+			out->past++;
+	}
+}
+
+/* Publish what became of the n flows of a committed flush. */
+static void
+count_outcome(const NfFlushOutcome *out, int n)
+{
+	if (out->future > 0)
+		nf_count(NF_INSERTER_SLOT, NFW_FLOWS_FUTURE, out->future);
+	if (out->past > 0)
+		nf_count(NF_INSERTER_SLOT, NFW_FLOWS_PAST, out->past);
+	if (out->diverted > 0)
+		nf_count(NF_INSERTER_SLOT, NFW_FLOWS_DIVERTED, out->diverted);
+	if (out->rejected > 0)
+		nf_count(NF_INSERTER_SLOT, NFW_DROP_REJECTED, out->rejected);
+	if (out->failed > 0)
+		nf_count(NF_INSERTER_SLOT, NFW_DROP_FAILED, out->failed);
+	if (out->rejected + out->failed + out->diverted > 0)
+	{
+		nf_set_last_error(NF_INSERTER_SLOT, last_rejection);
+		ereport(LOG,
+				(errmsg("netflow inserter stored %d of %d flows of a failing batch elsewhere and dropped %d",
+						out->diverted, n, out->rejected + out->failed),
+				 errdetail("Stored in netflow.flows_past or netflow.flows_future: %d; dropped as refused data: %d; dropped for other errors: %d. Last refusal: %s",
+						   out->diverted, out->rejected, out->failed, last_rejection)));
+	}
 }
 
 /*
- * Insert the batch and save pending templates in one transaction.
- * Returns true on commit; on failure the batch is kept and a retry time
- * is set.
+ * Send this process's table statistics (the rows just inserted) to the
+ * cumulative statistics system, so that autovacuum analyzes, vacuums and
+ * freezes the partitions and summarizes their BRIN ranges.  Outside any
+ * transaction; pgstat_report_stat() itself limits how often it flushes
+ * (PostgreSQL 15: at most once a second unless forced; the main loop
+ * forces it before sleeping).
+ */
+static void
+report_flush_stats(void)
+{
+	(void) pgstat_report_stat(false);
+}
+
+/* Remove the first n flows of the batch (the ones just committed). */
+static void
+batch_consume(int n)
+{
+	if (n < batch.n)
+		memmove(batch.flows, batch.flows + n,
+				sizeof(nf_flow_record) * (Size) (batch.n - n));
+	batch.n -= n;
+	if (batch.n == 0)
+		batch.dirty_since_us = 0;
+}
+
+/*
+ * Insert the batch (at most netflow.batch_size flows of it) and save
+ * pending templates in one transaction.  Returns true on commit; on
+ * failure the batch is kept and a retry time is set.
  */
 static bool
 flush_batch(void)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	volatile bool ok = false;
+	volatile bool transient = false;
 	volatile int templates = 0;
+	volatile bool state_saved = true;
 	volatile int routed = 0;
-	bool	   *volatile to_flows = NULL;
-	volatile int rejected = 0;
+	uint8	   *volatile dest = NULL;
+	NfFlushOutcome out = {0};
 	volatile int code = 0;
+	int			n = Min(batch.n, nf_batch_size);
 
 	pgstat_report_activity(STATE_RUNNING, "netflow: inserting flows");
 	SetCurrentStatementStartTimestamp();
@@ -515,13 +724,17 @@ flush_batch(void)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	PG_TRY();
 	{
-		Oid			extoid = get_extension_oid("netflow", true);
+		Oid			extoid;
 
+		/* a missing extension is waited for, never salvaged */
+		transient = true;
+		extoid = get_extension_oid("netflow", true);
 		if (!OidIsValid(extoid))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("extension \"netflow\" does not exist in database \"%s\"",
 							nf_database)));
+		transient = false;
 		if (extoid != extension_oid)
 		{
 			/* recreated: netflow.templates is empty again */
@@ -531,16 +744,31 @@ flush_batch(void)
 			}
 			extension_oid = extoid;
 		}
-		to_flows = palloc(sizeof(bool) * Max(batch.n, 1));
-		routed = nf_route_flows(batch.flows, batch.n, to_flows);
+		dest = MemoryContextAllocZero(TopTransactionContext, Max(n, 1));
 		if (data_failures >= NF_SALVAGE_AFTER)
-			rejected = insert_salvaging(to_flows);
+			insert_salvaging(n, dest, &out);
 		else
 		{
-			nf_insert_flows("flows", batch.flows, batch.n, to_flows, true);
-			nf_insert_flows("flows_future", batch.flows, batch.n, to_flows, false);
+			routed = nf_route_flows(batch.flows, n, dest, true);
+			nf_insert_flows(batch.flows, n, dest, NF_DEST_FLOWS);
+			nf_insert_flows(batch.flows, n, dest, NF_DEST_FUTURE);
+			nf_insert_flows(batch.flows, n, dest, NF_DEST_PAST);
 		}
-		templates = nf_state_save(decoder);
+		if (data_failures >= NF_SALVAGE_AFTER)
+		{
+			/* saving the state must not fail the salvaged rows either */
+			if (in_subxact(save_state_fn, (void *) &templates) != 0)
+			{
+				state_saved = false;
+				ereport(LOG,
+						(errmsg("netflow inserter could not save the decoder state with a failing batch: %s",
+								last_rejection),
+						 errdetail("The flows are inserted; the state is saved with a later batch.")));
+			}
+		}
+		else
+			save_state_fn((void *) &templates);
+		tally_destinations(dest, n, &out);
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 		ok = true;
@@ -559,26 +787,22 @@ flush_batch(void)
 		nf_count(NF_INSERTER_SLOT, NFW_FLOWS_ROUTED, routed);
 	if (ok)
 	{
-		if (rejected > 0)
-		{
-			nf_count(NF_INSERTER_SLOT, NFW_DROP_REJECTED, rejected);
-			nf_set_last_error(NF_INSERTER_SLOT, last_rejection);
-			ereport(LOG,
-					(errmsg("netflow inserter dropped %d of %d flows that netflow.flows refused",
-							rejected, batch.n),
-					 errdetail("Last refusal: %s", last_rejection)));
-		}
 		data_failures = 0;
-		nf_count(NF_INSERTER_SLOT, NFW_FLOWS_INSERTED, (uint64) (batch.n - rejected));
+		count_outcome(&out, n);
+		nf_count(NF_INSERTER_SLOT, NFW_FLOWS_INSERTED,
+				 (uint64) (n - out.rejected - out.failed));
 		nf_count(NF_INSERTER_SLOT, NFW_BATCHES, 1);
 		if (templates > 0)
 			nf_count(NF_INSERTER_SLOT, NFW_TEMPLATES_SAVED, templates);
-		nf_state_committed();
-		sequences_dirty = false;
-		batch.n = 0;
-		batch.dirty_since_us = 0;
+		if (state_saved)
+		{
+			nf_state_committed();
+			sequences_dirty = false;
+		}
+		batch_consume(n);
 		backoff_ms = 0;
 		retry_at_us = 0;
+		report_flush_stats();
 		if (errors_not_logged > 0 || last_error_log_us != 0)
 		{
 			ereport(LOG,
@@ -591,10 +815,10 @@ flush_batch(void)
 	}
 	else
 	{
-		if (is_data_error(code))
-			data_failures++;
-		else
+		if (transient || is_transient_error(code))
 			data_failures = 0;
+		else
+			data_failures++;
 		nf_count(NF_INSERTER_SLOT, NFW_INSERT_RETRIES, 1);
 		backoff_ms = backoff_ms == 0 ? NF_BACKOFF_MIN_MS :
 			Min(backoff_ms * 2, NF_BACKOFF_MAX_MS);
@@ -868,6 +1092,8 @@ nf_inserter_main(Datum main_arg)
 						  ms_until(batch.dirty_since_us + (int64) nf_flush_interval_ms * 1000, now));
 		if (timeout > 0)
 		{
+			/* idle: statistics held back by the rate limit go out now */
+			(void) pgstat_report_stat(true);
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 							 timeout, PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);

@@ -17,11 +17,11 @@ BEGIN
 	END LOOP;
 END
 $$;
-DELETE FROM netflow.config WHERE key IN ('partition_interval', 'premake', 'retention', 'future_tolerance');
+DELETE FROM netflow.config WHERE key IN ('partition_interval', 'premake', 'retention', 'future_tolerance', 'past_tolerance');
 CREATE TEMP TABLE counters_before AS SELECT counter, value FROM netflow.window_counters;
 
 -- Defaults: daily partitions, 4 ahead, keep everything.
-SELECT partition_interval, premake, retention, future_tolerance FROM netflow.maintenance_settings();
+SELECT partition_interval, premake, retention, future_tolerance, past_tolerance FROM netflow.maintenance_settings();
 
 -- premake 3: the partition containing now and 3 after it.
 INSERT INTO netflow.config VALUES ('premake', '3');
@@ -61,8 +61,8 @@ UPDATE netflow.config SET value = '12 hours' WHERE key = 'retention';
 INSERT INTO netflow.config VALUES ('future_tolerance', '3 hours');
 SELECT * FROM netflow.ingest_window('2030-01-16 22:30+00');
 
--- Routing: a late flow (gets a partition, counted), one in the window
--- (partition made on demand), far-future ones and NULL.
+-- Routing: a late flow (before the window: no partition, flows_past), one
+-- in the window (partition made on demand), far-future ones and NULL.
 SELECT netflow.ensure_partitions_for(ARRAY[
 	'2030-01-15 03:10+00',		-- late: before 2030-01-16 10:30
 	'2030-01-17 01:15+00',		-- in the window, partition made on demand
@@ -84,13 +84,21 @@ INSERT INTO netflow.flows_future (time_start, time_received, packets, bytes) VAL
 	('2030-01-18 05:00+00', '2030-01-18 00:00+00', 1, 40),
 	('2030-03-01 00:00+00', '2030-01-16 22:30+00', 2, 80),
 	('2030-03-01 00:00+00', '2030-01-18 00:00+00', 3, 120);
+-- Past flows likewise: one now within the window (15:00 on the 17th is
+-- the retention limit as of 03:00 on the 18th) gets its partition and is
+-- moved; one of 2020 stays.
+INSERT INTO netflow.flows_past (time_start, time_received, packets, bytes) VALUES
+	('2030-01-17 20:00+00', '2030-01-18 00:00+00', 4, 160),
+	('2020-01-01 00:00+00', '2030-01-18 00:00+00', 5, 200);
 SELECT action, partition, lower, upper, detail FROM netflow.run_maintenance('2030-01-18 03:00+00')
 WHERE partition IS NULL OR partition NOT LIKE 'netflow.flows_p%';
 SELECT time_start, bytes FROM netflow.flows WHERE time_start >= '2030-01-18' ORDER BY 1;
 SELECT time_start, bytes FROM netflow.flows_future ORDER BY 1;
+SELECT time_start, bytes FROM netflow.flows_past ORDER BY 1;
+SELECT time_start, bytes FROM netflow.flows WHERE time_start >= '2030-01-17 20:00' AND time_start < '2030-01-18' ORDER BY 1;
 SELECT c.counter, c.value - b.value AS increase
 FROM netflow.window_counters c JOIN counters_before b USING (counter)
-WHERE c.counter LIKE 'future_flows_%' ORDER BY c.counter;
+WHERE c.counter LIKE 'future_flows_%' OR c.counter LIKE 'past_flows_%' ORDER BY c.counter;
 
 -- Every run is logged.
 SELECT as_of, status, created, dropped, deferred, moved, errors, detail,
@@ -103,7 +111,8 @@ FROM netflow.maintenance_log WHERE as_of >= '2030-01-01' ORDER BY as_of;
 ANALYZE netflow.flows;
 SELECT partition, estimated_rows, total_bytes > 0 AS has_size, retention_drops
 FROM netflow.partitions WHERE lower >= '2030-01-18' ORDER BY lower;
-SELECT netflow.ensure_partitions_for(ARRAY[now() - interval '10 days']);
+SELECT count(*) FROM netflow.create_partitions(date_trunc('hour', now() - interval '10 days'),
+										  date_trunc('hour', now() - interval '10 days') + interval '1 hour');
 SELECT upper <= now() - interval '12 hours' AS old, retention_drops, count(*)
 FROM netflow.partitions GROUP BY 1, 2 ORDER BY 1;
 
@@ -116,6 +125,73 @@ UPDATE netflow.config SET value = '2' WHERE key = 'premake';
 
 -- Bad arguments are errors.
 SELECT * FROM netflow.drop_partitions('-1 day', '2030-01-18 03:00+00');
+ROLLBACK;
+
+-- Partition names are unambiguous: a BC day does not take the name of the
+-- AD day, nor a year beyond 9999 that of another range.
+SELECT netflow.partition_name('2026-12-20 00:00+00 BC', '1 day') AS bc_day,
+	   netflow.partition_name('2026-12-20 00:00+00', '1 day') AS ad_day,
+	   netflow.partition_name('0001-01-01 00:00+00 BC', '1 hour') AS bc_hour,
+	   netflow.partition_name('10000-12-01 00:00+00', '1 month') AS far_month;
+
+-- A premake that cannot make a partition it should is an error of the
+-- run (status error), not a notice; the BC day never blocks the AD day.
+BEGIN;
+DO $$
+DECLARE
+	p regclass;
+BEGIN
+	FOR p IN SELECT partition FROM netflow.flows_partitions() LOOP
+		EXECUTE format('DROP TABLE %s', p);
+	END LOOP;
+END
+$$;
+DELETE FROM netflow.config WHERE key IN ('partition_interval', 'premake', 'retention', 'future_tolerance', 'past_tolerance');
+INSERT INTO netflow.config VALUES ('premake', '1');
+SELECT count(*) FROM netflow.create_partitions('2026-12-20 00:00+00 BC', '2026-12-21 00:00+00 BC');
+CREATE TABLE netflow.flows_p20261221 (squatter integer);
+SELECT action, partition, lower, detail FROM netflow.run_maintenance('2026-12-20 12:00+00');
+SELECT status, created, errors, detail FROM netflow.maintenance_log ORDER BY started DESC LIMIT 1;
+SELECT partition, lower, upper FROM netflow.flows_partitions() ORDER BY lower;
+ROLLBACK;
+
+-- The routing policy: partitions are made only within the window [now -
+-- past_tolerance, future_from), at most 4 per call (nearest to now first);
+-- a flow whose partition exists goes there whatever its time; the others
+-- go to flows_past (before now) or flows_future, counted.
+BEGIN;
+DO $$
+DECLARE
+	p regclass;
+BEGIN
+	FOR p IN SELECT partition FROM netflow.flows_partitions() LOOP
+		EXECUTE format('DROP TABLE %s', p);
+	END LOOP;
+END
+$$;
+DELETE FROM netflow.config WHERE key IN ('partition_interval', 'premake', 'retention', 'future_tolerance', 'past_tolerance');
+INSERT INTO netflow.config VALUES ('partition_interval', '1 hour'), ('premake', '0');
+CREATE TEMP TABLE route_counters AS SELECT counter, value FROM netflow.window_counters;
+SELECT count(*) FROM netflow.create_partitions('2020-05-01 00:00+00', '2020-05-01 01:00+00');
+SELECT * FROM netflow.ingest_window('2030-06-01 12:30+00');
+SELECT netflow.route_times(ARRAY[
+	'2030-06-01 11:10+00', '2030-06-01 10:10+00', '2030-06-01 09:10+00',
+	'2030-06-01 08:10+00', '2030-06-01 07:10+00', '2030-06-01 06:10+00',	-- 6 hours in the window
+	'2030-05-01 00:00+00',		-- before the window: flows_past
+	'2020-05-01 00:30+00',		-- long ago, but its partition exists
+	'2030-06-03 00:00+00',		-- far future
+	'2026-12-20 00:00+00 BC',	-- BC: before the window
+	'-infinity', NULL]::timestamptz[], '2030-06-01 12:30+00');
+SELECT partition, lower, upper FROM netflow.flows_partitions() ORDER BY lower;
+SELECT c.counter, c.value - b.value AS increase
+FROM netflow.window_counters c JOIN route_counters b USING (counter)
+WHERE c.value <> b.value ORDER BY c.counter;
+-- the next call makes the remaining two
+SELECT netflow.route_times(ARRAY['2030-06-01 07:10+00', '2030-06-01 06:10+00']::timestamptz[],
+						   '2030-06-01 12:30+00');
+-- past_tolerance is validated
+INSERT INTO netflow.config VALUES ('past_tolerance', '-1 hour');
+SELECT * FROM netflow.ingest_window('2030-06-01 12:30+00');
 ROLLBACK;
 BEGIN;
 SELECT * FROM netflow.run_maintenance('infinity');

@@ -15,7 +15,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(free_udp_port collector_node flowgen flowgen_bin send_udp
-  assert_no_crash stat_value wait_for_flows);
+  assert_no_crash stat_value wait_for_flows ipfix_at query_or_error);
 
 # A UDP port on 127.0.0.1 (and ::1) that nothing uses now.
 sub free_udp_port
@@ -111,6 +111,38 @@ sub send_udp
 		defined $s->send($d) or die "send: $!";
 	}
 	close $s;
+}
+
+# One IPFIX message (template 256 and one data set) of flows starting at the
+# given Unix times (flowStartSeconds; ends 1 s later), 24 bytes a record:
+# src 10.9.x.y, dst 192.0.2.1, 1 packet, 100 bytes each.  About 2,700
+# records fit in one datagram.
+sub ipfix_at
+{
+	my ($domain, $seq, @times) = @_;
+	my @fields = ([ 150, 4 ], [ 151, 4 ], [ 8, 4 ], [ 12, 4 ], [ 2, 4 ], [ 1, 4 ]);
+	my $tmpl = pack('nn', 256, scalar @fields) . join('', map { pack('nn', @$_) } @fields);
+	my $tset = pack('nn', 2, 4 + length $tmpl) . $tmpl;
+	my $records = '';
+	my $i = 0;
+	for my $t (@times)
+	{
+		$records .= pack('NNC4C4NN', $t, $t + 1, 10, 9, ($i >> 8) & 255, $i & 255,
+			192, 0, 2, 1, 1, 100);
+		$i++;
+	}
+	my $dset = pack('nn', 256, 4 + length $records) . $records;
+	my $body = $tset . $dset;
+	return pack('nnNNN', 10, 16 + length $body, time(), $seq, $domain) . $body;
+}
+
+# The result of a query, or "ERROR: ..." when it fails (so that a test of a
+# missing object fails cleanly instead of dying).
+sub query_or_error
+{
+	my ($node, $sql) = @_;
+	my ($rc, $out, $err) = $node->psql('postgres', $sql);
+	return $rc == 0 ? $out : "ERROR: $err";
 }
 
 # One counter of netflow.collector_stats summed over workers.
