@@ -1655,3 +1655,21 @@ COMMENT ON COLUMN netflow.collector_stats.state_not_loaded IS
 -- collector calls route_flows(times), which takes none.
 REVOKE EXECUTE ON FUNCTION netflow.ensure_partitions_for(timestamptz[], timestamptz)
 	FROM netflow_collector;
+
+-- netflow.flows_past's columns carry the column comments of netflow.flows,
+-- as netflow.flows_future's do.
+DO $$
+DECLARE
+	r		record;
+BEGIN
+	FOR r IN
+		SELECT a.attname, col_description(a.attrelid, a.attnum) AS comment
+		FROM pg_catalog.pg_attribute a
+		WHERE a.attrelid = 'netflow.flows'::pg_catalog.regclass
+		  AND a.attnum > 0 AND NOT a.attisdropped
+	LOOP
+		EXECUTE pg_catalog.format('COMMENT ON COLUMN netflow.flows_past.%I IS %L',
+								  r.attname, r.comment);
+	END LOOP;
+END
+$$;

@@ -135,27 +135,30 @@ CREATE TABLE netflow.flows_future (LIKE netflow.flows INCLUDING DEFAULTS INCLUDI
 COMMENT ON TABLE netflow.flows_future IS
 	'Flows whose time_start was too far in the future when they arrived (exporter clock wrong); moved to netflow.flows by maintenance once within the window, purged by retention on time_received';
 SELECT pg_catalog.pg_extension_config_dump('netflow.flows_future', '');
--- Its columns carry the column comments of netflow.flows.
-DO $$
-DECLARE
-	r		record;
-BEGIN
-	FOR r IN
-		SELECT a.attname, col_description(a.attrelid, a.attnum) AS comment
-		FROM pg_catalog.pg_attribute a
-		WHERE a.attrelid = 'netflow.flows'::pg_catalog.regclass
-		  AND a.attnum > 0 AND NOT a.attisdropped
-	LOOP
-		EXECUTE pg_catalog.format('COMMENT ON COLUMN netflow.flows_future.%I IS %L',
-								  r.attname, r.comment);
-	END LOOP;
-END
-$$;
 
 CREATE TABLE netflow.flows_past (LIKE netflow.flows INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
 COMMENT ON TABLE netflow.flows_past IS
 	'Flows that found no partition of netflow.flows able to take them and started before now (older than the window, or in it when no partition could be made); moved to netflow.flows by maintenance once a partition exists for them, purged by retention on time_received';
 SELECT pg_catalog.pg_extension_config_dump('netflow.flows_past', '');
+-- Their columns carry the column comments of netflow.flows.
+DO $$
+DECLARE
+	r		record;
+	t		text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['flows_future', 'flows_past'] LOOP
+		FOR r IN
+			SELECT a.attname, col_description(a.attrelid, a.attnum) AS comment
+			FROM pg_catalog.pg_attribute a
+			WHERE a.attrelid = 'netflow.flows'::pg_catalog.regclass
+			  AND a.attnum > 0 AND NOT a.attisdropped
+		LOOP
+			EXECUTE pg_catalog.format('COMMENT ON COLUMN netflow.%I.%I IS %L',
+									  t, r.attname, r.comment);
+		END LOOP;
+	END LOOP;
+END
+$$;
 
 CREATE TABLE netflow.maintenance_log (
 	started		timestamptz NOT NULL,
