@@ -48,7 +48,7 @@ ok($node->wait_for_log(qr/netflow receiver 1 listening on 127\.0\.0\.1:$port/),
 # flows sent before CREATE EXTENSION wait in the queue
 my $early = flowgen("-p $port -v 5 -n 600 -r 0 -t 1700000000");
 is($early->{flows}, 600, 'flowgen sent 600 flows before CREATE EXTENSION');
-$node->safe_psql('postgres', 'CREATE EXTENSION netflow');
+$node->safe_psql('postgres', $CREATE_EXTENSION);
 ok(wait_for_flows($node, 600), 'flows received before CREATE EXTENSION are inserted');
 is( $node->safe_psql('postgres', 'SELECT count(*), sum(packets), sum(bytes) FROM netflow.flows'),
 	"600|$early->{packets}|$early->{bytes}",

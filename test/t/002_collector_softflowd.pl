@@ -17,7 +17,7 @@ use CollectorTest;
 
 my ($node, $port) = collector_node('softflowd', workers => 2);
 my $start_time = $node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()');
-$node->safe_psql('postgres', 'CREATE EXTENSION netflow');
+$node->safe_psql('postgres', $CREATE_EXTENSION);
 ok($node->wait_for_log(qr/netflow inserter started in database "postgres"/),
 	'inserter started');
 

@@ -45,7 +45,7 @@ is( $node->safe_psql('observer', "SELECT count FROM netflow.drop_counters WHERE 
 	$full, 'drop_counters shows drop_queue_full');
 
 # now the inserter can insert what the queue kept
-$node->safe_psql('postgres', 'CREATE EXTENSION netflow');
+$node->safe_psql('postgres', $CREATE_EXTENSION);
 ok(wait_for_flows($node, 30 * $queued), 'every queued flow is inserted after CREATE EXTENSION');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM netflow.flows'),
 	30 * $queued, 'exactly the queued flows');

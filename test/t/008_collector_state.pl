@@ -18,7 +18,7 @@ use lib $FindBin::RealBin;
 use CollectorTest;
 
 my ($node, $port) = collector_node('state');
-$node->safe_psql('postgres', 'CREATE EXTENSION netflow');
+$node->safe_psql('postgres', $CREATE_EXTENSION);
 ok($node->wait_for_log(qr/netflow inserter started in database "postgres"/),
 	'inserter started');
 

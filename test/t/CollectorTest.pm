@@ -15,7 +15,15 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(free_udp_port collector_node flowgen flowgen_bin send_udp
-  assert_no_crash stat_value wait_for_flows ipfix_at query_or_error);
+  assert_no_crash stat_value wait_for_flows ipfix_at query_or_error
+  $CREATE_EXTENSION);
+
+# CREATE EXTENSION for the tests that send flows dated long ago (fixed times
+# in 2025 and 2026): the window in which the collector makes partitions on
+# its own is widened in the same transaction, so those flows get their
+# partitions as replays would (test/t/080_window_policy.pl tests the window).
+our $CREATE_EXTENSION =
+  "CREATE EXTENSION netflow; INSERT INTO netflow.config VALUES ('past_tolerance', '100 years')";
 
 # A UDP port on 127.0.0.1 (and ::1) that nothing uses now.
 sub free_udp_port
