@@ -29,6 +29,9 @@ FROM stored_v1 ORDER BY id;
 SELECT id, netflow.bytea(s) = CASE id WHEN 1 THEN :'v1_a'::bytea ELSE :'v1_b'::bytea END AS same_bytes,
 	netflow.bytea(s::text::netflow.topn_summary) = netflow.bytea(s) AS text_round_trip
 FROM stored_v1 ORDER BY id;
+-- the 0.1 text form, as pg_dump of a 0.1 database wrote it, gives the 0.1 bytes
+SELECT netflow.bytea(:'v1_a_text'::netflow.topn_summary) = :'v1_a'::bytea AS a,
+	netflow.bytea(:'v1_b_text'::netflow.topn_summary) = :'v1_b'::bytea AS b;
 -- merged with a summary made now
 SELECT i.* FROM netflow.topn_items(
 	(SELECT netflow.topn_union(s) FROM (
