@@ -9,7 +9,8 @@
 #    parts must still reproduce its committed script byte for byte: an SQL
 #    part changed without a version bump fails here;
 #  - every released version has a chain of upgrade scripts
-#    sql/netflow--A--B.sql leading to the Makefile's version.
+#    sql/netflow--A--B.sql leading to the Makefile's version, and every
+#    upgrade script starts from a released (frozen) version.
 #
 # Usage: bash scripts/check_versions.sh      (exit status 0 when all pass)
 
@@ -80,6 +81,15 @@ for x in $released; do
 	[[ "$seen" == *" $V "* ]] &&
 		tap OK "released $x has a chain of upgrade scripts to $V" ||
 		tap FAIL "released $x has no chain of upgrade scripts sql/netflow--A--B.sql to $V"
+done
+
+# The source version of every upgrade script was released: its install
+# script is frozen (deleting a released script fails here).
+for f in $(git ls-files 'sql/netflow--*--*.sql'); do
+	a=$(echo "$f" | sed -n 's|^sql/netflow--\(.*\)--.*\.sql$|\1|p')
+	git ls-files --error-unmatch "sql/netflow--$a.sql" >/dev/null 2>&1 &&
+		tap OK "$(basename "$f") starts from released $a, frozen in sql/netflow--$a.sql" ||
+		tap FAIL "$(basename "$f") starts from $a, whose install script sql/netflow--$a.sql is not committed"
 done
 
 echo "1..$N"
