@@ -15,7 +15,7 @@
 # Usage: bash scripts/check_versions.sh      (exit status 0 when all pass)
 
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 N=0
 FAILS=0
