@@ -7,7 +7,7 @@
 # nothing failed.
 #
 # Usage: bash scripts/test.sh [suite ...]
-#   suites: unit regress pgtap tap fuzz crosscheck run (default: all)
+#   suites: unit regress pgtap tap fuzz crosscheck package run (default: all)
 #   FUZZ_SECONDS=60 sets the fuzzing time; KEEP=1 keeps the work directory;
 #   TAP_ONLY=070 runs only the Perl TAP tests whose names start so.
 
@@ -15,7 +15,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 cd "$NETFLOW_ROOT"
 
-SUITES=${*:-unit regress pgtap tap fuzz crosscheck run}
+SUITES=${*:-unit regress pgtap tap fuzz crosscheck package run}
 PASSED=0
 FAILED=0
 FAILURES=""
@@ -76,6 +76,13 @@ else
 	cat "$WORK/build.log" >&2
 	count "build with -Wall -Wextra -Werror" FAIL
 	BIN=""
+fi
+
+# --- release rules: versions agree, released scripts frozen, upgrade chain --
+if has_suite regress; then
+	say "release rules (scripts/check_versions.sh)"
+	bash scripts/check_versions.sh >"$WORK/versions.log" 2>&1
+	count_tap versions "$WORK/versions.log" $?
 fi
 
 # A copy of the tests that the cluster's OS user can read.
@@ -179,6 +186,20 @@ if [ -n "$BIN" ] && has_suite crosscheck && [ -f test/crosscheck/run.sh ]; then
 	say "cross-check with softflowd and tshark"
 	bash test/crosscheck/run.sh "$BIN" "$WORK/crosscheck" >"$WORK/crosscheck.log" 2>&1
 	count_tap crosscheck "$WORK/crosscheck.log" $?
+fi
+
+# --- the Debian package: built, lintian clean, installed in a clean chroot ---
+if has_suite package; then
+	say "Debian package: build, lintian, install into a Debian 12 chroot"
+	if deb=$(bash scripts/package.sh "$WORK/deb" 2>"$WORK/package-build.log" | tail -n 1) &&
+		[ -f "$deb" ]; then
+		count "Debian package built with dpkg-buildpackage, lintian clean" OK
+		bash test/package/run.sh "$deb" "$WORK" >"$WORK/package.log" 2>&1
+		count_tap package "$WORK/package.log" $?
+	else
+		tail -n 40 "$WORK/package-build.log" >&2
+		count "Debian package built with dpkg-buildpackage, lintian clean" FAIL
+	fi
 fi
 
 # --- the README's run command, twice in a row, then psql through it --------

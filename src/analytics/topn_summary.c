@@ -42,6 +42,8 @@ PG_FUNCTION_INFO_V1(topn_items);
 PG_FUNCTION_INFO_V1(topn_total);
 PG_FUNCTION_INFO_V1(topn_bound);
 
+static void topn_parse_v1(ByteReader *rp, int code, TopnParsed *out);
+
 /* Compare two keys by bytes, a proper prefix first. */
 static int
 key_cmp(const char *a, uint32 alen, const char *b, uint32 blen)
@@ -114,21 +116,40 @@ topn_write(StringInfo buf, int kind, int32 capacity, int64 total, int64 bound,
 /*
  * Decode and validate a serialized summary or state.  Raises an ERROR with
  * errcode 'code' on any defect; never reads outside [data, data+len).
+ *
+ * Byte 0 is the format version; each version has its own reader, and every
+ * version ever written stays readable (docs/formats.md): a stored value is
+ * never rewritten.  Version 1 is the layout of topn_summary.h, written by
+ * every release so far (0.1 onwards).
  */
 void
 topn_parse(const char *data, Size len, int code, TopnParsed *out)
 {
 	ByteReader	r;
 	int			version;
+
+	br_init(&r, data, len, code, "topn summary");
+	version = br_u8(&r);
+	switch (version)
+	{
+		case TOPN_FORMAT_V1:
+			topn_parse_v1(&r, code, out);
+			break;
+		default:
+			SUMMARY_ERROR(code, "Format version %d is not supported (expected %d).",
+						  version, TOPN_FORMAT_VERSION);
+	}
+}
+
+/* Read the rest of a version 1 summary or state (after the version byte). */
+static void
+topn_parse_v1(ByteReader *rp, int code, TopnParsed *out)
+{
+	ByteReader	r = *rp;
 	int64		lower_sum = 0;
 	int64		weight_sum = 0;
 	bool		weight_sum_overflow = false;
 
-	br_init(&r, data, len, code, "topn summary");
-	version = br_u8(&r);
-	if (version != TOPN_FORMAT_VERSION)
-		SUMMARY_ERROR(code, "Format version %d is not supported (expected %d).",
-					  version, TOPN_FORMAT_VERSION);
 	out->kind = br_u8(&r);
 	if (out->kind != TOPN_KIND_TEXT && out->kind != TOPN_KIND_RAW)
 		SUMMARY_ERROR(code, "Kind %d is unknown.", out->kind);

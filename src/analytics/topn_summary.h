@@ -5,7 +5,9 @@
  *	  binary (send/recv) format of netflow.topn_summary, also used for the
  *	  aggregate states passed between parallel workers.
  *
- * Layout (all integers big-endian):
+ * Layout of format version 1, the only one so far (all integers
+ * big-endian; the version byte comes first in every version, and every
+ * version ever written stays readable, docs/formats.md):
  *	  uint8  version (1)
  *	  uint8  kind: 0 = summary, keys are item text; 1 = partial state of
  *	         topn(), keys are the raw key bytes of type 'typoid'
@@ -27,7 +29,9 @@
 
 #include "lib/stringinfo.h"
 
-#define TOPN_FORMAT_VERSION 1
+/* Format versions: the layout above is version 1; new values get the last. */
+#define TOPN_FORMAT_V1 1
+#define TOPN_FORMAT_VERSION TOPN_FORMAT_V1
 #define TOPN_KIND_TEXT 0
 #define TOPN_KIND_RAW 1
 #define TOPN_MAX_CAPACITY 1000000
