@@ -119,15 +119,19 @@ netflow_rel_exists(const char *relname)
 	return OidIsValid(nsp) && OidIsValid(get_relname_relid(relname, nsp));
 }
 
-/* Does netflow.<name>(<one argument of type argtype>) exist? */
+/*
+ * Does netflow.<name>(argtype) exist, or with with_now, the 0.1 form
+ * netflow.<name>(argtype, timestamptz)?  (LookupFuncName matches the
+ * declared arguments, defaults included.)
+ */
 static bool
-netflow_func_exists(const char *name, Oid argtype)
+netflow_func_exists(const char *name, Oid argtype, bool with_now)
 {
-	Oid			argtypes[1] = {argtype};
+	Oid			argtypes[2] = {argtype, TIMESTAMPTZOID};
 
 	return OidIsValid(LookupFuncName(list_make2(makeString("netflow"),
 												makeString(pstrdup(name))),
-									 1, argtypes, true));
+									 with_now ? 2 : 1, argtypes, true));
 }
 
 /* The store for a flow no partition takes (see flow_insert.h). */
@@ -258,9 +262,9 @@ nf_route_flows(const nf_flow_record *flows, int n, uint8 *dest, bool ask)
 
 	if (m > 0 && ask)
 	{
-		have_route = netflow_func_exists("route_flows", TIMESTAMPTZARRAYOID);
+		have_route = netflow_func_exists("route_flows", TIMESTAMPTZARRAYOID, false);
 		if (have_route ||
-			netflow_func_exists("ensure_partitions_for", TIMESTAMPTZARRAYOID))
+			netflow_func_exists("ensure_partitions_for", TIMESTAMPTZARRAYOID, true))
 			route_by_sql(flows, idx, m, dest, have_route);
 		else
 			ask = false;
