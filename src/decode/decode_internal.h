@@ -76,9 +76,10 @@ extern nf_exporter *nfd_exporter_load(nf_decoder *d, const nf_addr *addr,
  * records leave the decoders.  The validity contract is applied here first
  * (flow_contract.h): a field that breaks a field rule is made absent and
  * counted by reason; a record that breaks a record rule is dropped and
- * counted.  'rec' is changed in place.
+ * counted.  'rec' is changed in place.  Returns whether the record was
+ * emitted (false: dropped by the contract).
  */
-static inline void
+static inline bool
 nf_emit_record(nf_decoder *d, nf_exporter *e, nf_flow_record *rec)
 {
 	uint32_t	cleared;
@@ -88,7 +89,7 @@ nf_emit_record(nf_decoder *d, nf_exporter *e, nf_flow_record *rec)
 	{
 		d->ctr[rule == NF_RULE_MIXED_FAMILY ? NF_CTR_DROP_MIXED_FAMILY :
 			   NF_CTR_DROP_INVALID_RECORD]++;
-		return;
+		return false;
 	}
 	if (cleared != 0)
 	{
@@ -101,6 +102,7 @@ nf_emit_record(nf_decoder *d, nf_exporter *e, nf_flow_record *rec)
 	d->emitted++;
 	if (d->emit)
 		d->emit(d->emit_arg, rec);
+	return true;
 }
 
 /* flowset.c: sets common to v9 and IPFIX */

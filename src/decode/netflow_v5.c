@@ -140,7 +140,7 @@ nfd_decode_v5(nf_decoder *d, const uint8_t *buf, size_t len,
 			rec.icmp_code = (uint8_t) (rec.dst_port & 0xFF);
 			rec.present |= NF_HAS_ICMP_TYPE;
 		}
-		nf_emit_record(d, e, &rec);
+		(void) nf_emit_record(d, e, &rec);
 	}
 	if (fit < count)
 	{

@@ -658,13 +658,12 @@ nfd_decode_records(nf_decoder *d, nf_exporter *e, const nf_template *t,
 		}
 		rec = base;
 		nf_finish_record(e, ctx, &rec, &s);
-		nf_emit_record(d, e, &rec);
-		/* biflow: the reverse direction follows as its own record */
-		if (s.seen_hi != 0 && nf_reverse_record(e, ctx, &rec, &rev, &s))
-		{
+		(void) nf_emit_record(d, e, &rec);
+		/* biflow: the reverse direction follows as its own record, counted
+		 * when the contract lets it out */
+		if (s.seen_hi != 0 && nf_reverse_record(e, ctx, &rec, &rev, &s) &&
+			nf_emit_record(d, e, &rev))
 			d->ctr[NF_CTR_BIFLOW_REVERSE]++;
-			nf_emit_record(d, e, &rev);
-		}
 	}
 	return n;
 }
