@@ -498,7 +498,12 @@ topn_union_trans(PG_FUNCTION_ARGS)
 	TopnParsed	p;
 
 	if (PG_ARGISNULL(1))
+	{
+		/* no state yet: stay NULL, never a NULL pointer passed as a value */
+		if (st == NULL)
+			PG_RETURN_NULL();
 		PG_RETURN_POINTER(st);
+	}
 	topn_parse_summary(PG_GETARG_DATUM(1), &p);
 	if (st == NULL)
 		st = topn_state_new(aggcxt, p.capacity, true, InvalidOid);
