@@ -112,3 +112,1313 @@ COMMENT ON FUNCTION netflow.internal_expr(text) IS
 GRANT SELECT ON netflow.networks TO netflow_reader;
 GRANT EXECUTE ON FUNCTION netflow.default_internal_networks(), netflow.network_of(inet),
 	netflow.is_internal(inet) TO netflow_reader;
+
+-- 62_rollups.sql
+-- 62_rollups.sql: traffic and top-N rollups per minute and per hour, kept
+-- up to date by maintenance (netflow.rollup_maintenance, called by
+-- netflow.run_maintenance), and their settings.  See docs/rollups.md.
+--
+-- How rows are counted exactly once.  Every run has a cut R (its now minus
+-- rollup_late_margin, never going back).  A minute is materialized, once
+-- closed for rollup_grace, from its flows received before R (time_received
+-- < R, or NULL).  Each later run adds, as deltas, the flows received in
+-- [previous R, R) whose minute is materialized already.  So a flow is
+-- counted by the run whose cut first passes its time_received, provided it
+-- was committed by then: a flow committed more than rollup_late_margin
+-- after its time_received is missed (docs/rollups.md, "Late flows").  The
+-- query functions add the flows received at or after R from raw flows, so
+-- they see late flows before maintenance folds them in.
+
+------------------------------------------------------------------------
+-- Settings
+------------------------------------------------------------------------
+
+INSERT INTO netflow.config_defaults (key, value, description) VALUES
+	('rollups', 'on',
+	 'Whether maintenance materializes the rollups (on/off)'),
+	('rollup_grace', '5 minutes',
+	 'A minute of flows is materialized once now is past its end by this long (0 - 1 day); later flows are added as deltas'),
+	('rollup_late_margin', '10 minutes',
+	 'Longest delay between a flow''s time_received and its commit that the rollups allow for (0 - 1 day)'),
+	('rollup_retention', '400 days',
+	 'Hourly rollups, per-minute totals and host profiles older than now minus this are deleted by maintenance; 0 keeps them'),
+	('rollup_minute_retention', '31 days',
+	 'Per-minute traffic and top-N rollups older than now minus this are deleted by maintenance; 0 keeps them'),
+	('rollup_topn_capacity', '1000',
+	 'Capacity of the stored top-N summaries (10 - 100000), for buckets materialized afterwards'),
+	('rollup_max_minutes', '240',
+	 'Most minutes one maintenance run materializes (1 - 1000000); minutes that retention is about to drop are materialized regardless');
+
+-- The rollup settings, parsed and validated.
+CREATE FUNCTION netflow.rollup_settings(OUT enabled boolean,
+										OUT grace interval,
+										OUT late_margin interval,
+										OUT retention interval,
+										OUT minute_retention interval,
+										OUT topn_capacity integer,
+										OUT max_minutes integer)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k		text;
+	v		text;
+BEGIN
+	FOREACH k IN ARRAY ARRAY['rollups', 'rollup_grace', 'rollup_late_margin', 'rollup_retention',
+							 'rollup_minute_retention', 'rollup_topn_capacity',
+							 'rollup_max_minutes'] LOOP
+		v := netflow.config_get(k);
+		BEGIN
+			CASE k
+				WHEN 'rollups' THEN enabled := v::boolean;
+				WHEN 'rollup_grace' THEN grace := v::interval;
+				WHEN 'rollup_late_margin' THEN late_margin := v::interval;
+				WHEN 'rollup_retention' THEN retention := v::interval;
+				WHEN 'rollup_minute_retention' THEN minute_retention := v::interval;
+				WHEN 'rollup_topn_capacity' THEN topn_capacity := v::integer;
+				ELSE max_minutes := v::integer;
+			END CASE;
+		EXCEPTION WHEN data_exception THEN
+			RAISE EXCEPTION 'invalid value for netflow setting "%": "%"', k, v
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = CASE WHEN k = 'rollups' THEN 'The value must be on or off.'
+							   WHEN k IN ('rollup_topn_capacity', 'rollup_max_minutes') THEN 'The value must be an integer.'
+							   ELSE 'The value must be an interval.' END;
+		END;
+	END LOOP;
+	IF enabled IS NULL THEN
+		RAISE EXCEPTION 'invalid value for netflow setting "rollups": NULL'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The value must be on or off.';
+	END IF;
+	IF grace IS NULL OR grace < interval '0' OR grace > interval '1 day' THEN
+		RAISE EXCEPTION 'invalid value for netflow setting "rollup_grace": "%"', grace
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The grace period must be between 0 and 1 day.';
+	END IF;
+	IF late_margin IS NULL OR late_margin < interval '0' OR late_margin > interval '1 day' THEN
+		RAISE EXCEPTION 'invalid value for netflow setting "rollup_late_margin": "%"', late_margin
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The late margin must be between 0 and 1 day.';
+	END IF;
+	IF retention IS NULL OR retention < interval '0' THEN
+		RAISE EXCEPTION 'invalid value for netflow setting "rollup_retention": "%"', retention
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The rollup retention must be a positive interval, or 0 to keep everything.';
+	END IF;
+	IF minute_retention IS NULL OR minute_retention < interval '0' THEN
+		RAISE EXCEPTION 'invalid value for netflow setting "rollup_minute_retention": "%"', minute_retention
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The minute rollup retention must be a positive interval, or 0 to keep everything.';
+	END IF;
+	IF topn_capacity IS NULL OR topn_capacity NOT BETWEEN 10 AND 100000 THEN
+		RAISE EXCEPTION 'invalid value for netflow setting "rollup_topn_capacity": "%"', topn_capacity
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The capacity of stored top-N summaries must be between 10 and 100000.';
+	END IF;
+	IF max_minutes IS NULL OR max_minutes NOT BETWEEN 1 AND 1000000 THEN
+		RAISE EXCEPTION 'invalid value for netflow setting "rollup_max_minutes": "%"', max_minutes
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The number of minutes materialized per run must be between 1 and 1000000.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION netflow.rollup_settings() IS
+	'Effective rollup settings (rollups, rollup_grace, rollup_late_margin, rollup_retention, rollup_minute_retention, rollup_topn_capacity, rollup_max_minutes from netflow.config), validated';
+
+-- The capacity of the top-N summaries, for readers who may not read
+-- netflow.config: the query functions count raw flows with it.
+CREATE FUNCTION netflow.rollup_topn_capacity()
+RETURNS integer
+LANGUAGE sql STABLE PARALLEL SAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT (netflow.rollup_settings()).topn_capacity
+$$;
+COMMENT ON FUNCTION netflow.rollup_topn_capacity() IS
+	'Setting rollup_topn_capacity (validated), readable by every role that may call the rollup query functions';
+
+------------------------------------------------------------------------
+-- State and tables
+------------------------------------------------------------------------
+
+CREATE TABLE netflow.rollup_state (
+	singleton	boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+	minutes_upto timestamptz NOT NULL,
+	hours_upto	timestamptz NOT NULL,
+	cut			timestamptz NOT NULL,
+	details_from timestamptz NOT NULL DEFAULT '-infinity',
+	runs		bigint NOT NULL DEFAULT 0,
+	minutes_materialized bigint NOT NULL DEFAULT 0,
+	late_flows	bigint NOT NULL DEFAULT 0,
+	last_run	timestamptz
+);
+COMMENT ON TABLE netflow.rollup_state IS
+	'Progress of the rollups (one row, made by the first maintenance run): what is materialized, the received-time cut, counters';
+COMMENT ON COLUMN netflow.rollup_state.singleton IS 'Always true: the table has at most one row';
+COMMENT ON COLUMN netflow.rollup_state.minutes_upto IS 'Every minute before this is materialized in the minute rollups';
+COMMENT ON COLUMN netflow.rollup_state.hours_upto IS 'Every hour before this is rolled up in the hourly rollups and host profiles';
+COMMENT ON COLUMN netflow.rollup_state.cut IS 'Flows received (time_received) before this are counted in the rollups of their bucket; later ones are added by the next run';
+COMMENT ON COLUMN netflow.rollup_state.details_from IS 'Per-minute traffic and top-N rollups are kept from this minute on (rollup_minute_retention)';
+COMMENT ON COLUMN netflow.rollup_state.runs IS 'Maintenance runs that updated the rollups';
+COMMENT ON COLUMN netflow.rollup_state.minutes_materialized IS 'Minutes materialized so far';
+COMMENT ON COLUMN netflow.rollup_state.late_flows IS 'Flows added to already materialized minutes (received after their minute was materialized)';
+COMMENT ON COLUMN netflow.rollup_state.last_run IS 'The now of the last run that updated the rollups';
+SELECT pg_catalog.pg_extension_config_dump('netflow.rollup_state', '');
+
+-- Columns shared by the traffic tables: flows, packets, bytes as exported
+-- and upscaled by the sampling interval (an unknown interval, 0 or NULL,
+-- counts as 1).
+CREATE TABLE netflow.rollup_minutes (
+	minute		timestamptz PRIMARY KEY,
+	flows		bigint NOT NULL,
+	packets		bigint NOT NULL,
+	bytes		bigint NOT NULL,
+	packets_upscaled bigint NOT NULL,
+	bytes_upscaled bigint NOT NULL,
+	materialized_at timestamptz NOT NULL,
+	updated_at	timestamptz NOT NULL
+);
+COMMENT ON TABLE netflow.rollup_minutes IS
+	'Traffic totals per minute, one row per materialized minute (zeros for a minute without flows): the watermark of the minute rollups; kept for rollup_retention';
+COMMENT ON COLUMN netflow.rollup_minutes.minute IS 'Start of the minute (time_start in [minute, minute + 1 minute))';
+COMMENT ON COLUMN netflow.rollup_minutes.flows IS 'Number of flows';
+COMMENT ON COLUMN netflow.rollup_minutes.packets IS 'Sum of packets as exported';
+COMMENT ON COLUMN netflow.rollup_minutes.bytes IS 'Sum of bytes as exported';
+COMMENT ON COLUMN netflow.rollup_minutes.packets_upscaled IS 'Sum of packets times the sampling interval (unknown interval counted as 1)';
+COMMENT ON COLUMN netflow.rollup_minutes.bytes_upscaled IS 'Sum of bytes times the sampling interval (unknown interval counted as 1)';
+COMMENT ON COLUMN netflow.rollup_minutes.materialized_at IS 'When the minute was first materialized (clock time)';
+COMMENT ON COLUMN netflow.rollup_minutes.updated_at IS 'When late flows were last added (clock time)';
+SELECT pg_catalog.pg_extension_config_dump('netflow.rollup_minutes', '');
+
+CREATE TABLE netflow.rollup_hours (
+	hour		timestamptz PRIMARY KEY,
+	flows		bigint NOT NULL,
+	packets		bigint NOT NULL,
+	bytes		bigint NOT NULL,
+	packets_upscaled bigint NOT NULL,
+	bytes_upscaled bigint NOT NULL,
+	materialized_at timestamptz NOT NULL,
+	updated_at	timestamptz NOT NULL
+);
+COMMENT ON TABLE netflow.rollup_hours IS
+	'Traffic totals per hour, one row per rolled-up hour: the watermark of the hourly rollups; kept for rollup_retention';
+COMMENT ON COLUMN netflow.rollup_hours.hour IS 'Start of the hour (UTC)';
+COMMENT ON COLUMN netflow.rollup_hours.flows IS 'Number of flows';
+COMMENT ON COLUMN netflow.rollup_hours.packets IS 'Sum of packets as exported';
+COMMENT ON COLUMN netflow.rollup_hours.bytes IS 'Sum of bytes as exported';
+COMMENT ON COLUMN netflow.rollup_hours.packets_upscaled IS 'Sum of packets times the sampling interval (unknown interval counted as 1)';
+COMMENT ON COLUMN netflow.rollup_hours.bytes_upscaled IS 'Sum of bytes times the sampling interval (unknown interval counted as 1)';
+COMMENT ON COLUMN netflow.rollup_hours.materialized_at IS 'When the hour was rolled up (clock time)';
+COMMENT ON COLUMN netflow.rollup_hours.updated_at IS 'When late flows were last added (clock time)';
+SELECT pg_catalog.pg_extension_config_dump('netflow.rollup_hours', '');
+
+CREATE TABLE netflow.rollup_traffic_minute (
+	minute		timestamptz NOT NULL,
+	exporter	inet,
+	input_if	bigint,
+	output_if	bigint,
+	protocol	smallint,
+	direction	text NOT NULL,
+	flows		bigint NOT NULL,
+	packets		bigint NOT NULL,
+	bytes		bigint NOT NULL,
+	packets_upscaled bigint NOT NULL,
+	bytes_upscaled bigint NOT NULL,
+	CONSTRAINT rollup_traffic_minute_key
+		UNIQUE NULLS NOT DISTINCT (minute, exporter, input_if, output_if, protocol, direction)
+);
+COMMENT ON TABLE netflow.rollup_traffic_minute IS
+	'Traffic per minute by exporter, interfaces, protocol and direction; kept for rollup_minute_retention';
+COMMENT ON COLUMN netflow.rollup_traffic_minute.minute IS 'Start of the minute';
+COMMENT ON COLUMN netflow.rollup_traffic_minute.exporter IS 'Exporter address';
+COMMENT ON COLUMN netflow.rollup_traffic_minute.input_if IS 'Input interface (SNMP ifIndex)';
+COMMENT ON COLUMN netflow.rollup_traffic_minute.output_if IS 'Output interface (SNMP ifIndex)';
+COMMENT ON COLUMN netflow.rollup_traffic_minute.protocol IS 'IP protocol number';
+COMMENT ON COLUMN netflow.rollup_traffic_minute.direction IS 'outbound (internal to external), inbound (external to internal), internal (internal to internal) or other, from netflow.networks';
+COMMENT ON COLUMN netflow.rollup_traffic_minute.flows IS 'Number of flows';
+COMMENT ON COLUMN netflow.rollup_traffic_minute.packets IS 'Sum of packets as exported';
+COMMENT ON COLUMN netflow.rollup_traffic_minute.bytes IS 'Sum of bytes as exported';
+COMMENT ON COLUMN netflow.rollup_traffic_minute.packets_upscaled IS 'Sum of packets times the sampling interval (unknown interval counted as 1)';
+COMMENT ON COLUMN netflow.rollup_traffic_minute.bytes_upscaled IS 'Sum of bytes times the sampling interval (unknown interval counted as 1)';
+COMMENT ON INDEX netflow.rollup_traffic_minute_key IS 'One row per minute and key; serves range scans by minute';
+SELECT pg_catalog.pg_extension_config_dump('netflow.rollup_traffic_minute', '');
+
+CREATE TABLE netflow.rollup_traffic_hour (
+	hour		timestamptz NOT NULL,
+	exporter	inet,
+	input_if	bigint,
+	output_if	bigint,
+	protocol	smallint,
+	direction	text NOT NULL,
+	flows		bigint NOT NULL,
+	packets		bigint NOT NULL,
+	bytes		bigint NOT NULL,
+	packets_upscaled bigint NOT NULL,
+	bytes_upscaled bigint NOT NULL,
+	CONSTRAINT rollup_traffic_hour_key
+		UNIQUE NULLS NOT DISTINCT (hour, exporter, input_if, output_if, protocol, direction)
+);
+COMMENT ON TABLE netflow.rollup_traffic_hour IS
+	'Traffic per hour by exporter, interfaces, protocol and direction; kept for rollup_retention';
+COMMENT ON COLUMN netflow.rollup_traffic_hour.hour IS 'Start of the hour (UTC)';
+COMMENT ON COLUMN netflow.rollup_traffic_hour.exporter IS 'Exporter address';
+COMMENT ON COLUMN netflow.rollup_traffic_hour.input_if IS 'Input interface (SNMP ifIndex)';
+COMMENT ON COLUMN netflow.rollup_traffic_hour.output_if IS 'Output interface (SNMP ifIndex)';
+COMMENT ON COLUMN netflow.rollup_traffic_hour.protocol IS 'IP protocol number';
+COMMENT ON COLUMN netflow.rollup_traffic_hour.direction IS 'outbound (internal to external), inbound (external to internal), internal (internal to internal) or other, from netflow.networks';
+COMMENT ON COLUMN netflow.rollup_traffic_hour.flows IS 'Number of flows';
+COMMENT ON COLUMN netflow.rollup_traffic_hour.packets IS 'Sum of packets as exported';
+COMMENT ON COLUMN netflow.rollup_traffic_hour.bytes IS 'Sum of bytes as exported';
+COMMENT ON COLUMN netflow.rollup_traffic_hour.packets_upscaled IS 'Sum of packets times the sampling interval (unknown interval counted as 1)';
+COMMENT ON COLUMN netflow.rollup_traffic_hour.bytes_upscaled IS 'Sum of bytes times the sampling interval (unknown interval counted as 1)';
+COMMENT ON INDEX netflow.rollup_traffic_hour_key IS 'One row per hour and key; serves range scans by hour';
+SELECT pg_catalog.pg_extension_config_dump('netflow.rollup_traffic_hour', '');
+
+CREATE TABLE netflow.rollup_topn_minute (
+	minute		timestamptz NOT NULL,
+	dimension	text NOT NULL,
+	by_bytes	netflow.topn_summary NOT NULL,
+	by_flows	netflow.topn_summary NOT NULL,
+	PRIMARY KEY (minute, dimension)
+);
+COMMENT ON TABLE netflow.rollup_topn_minute IS
+	'Top-N summaries per minute and dimension (see netflow.rollup_dimensions), by bytes and by flows; no row for a minute without flows; kept for rollup_minute_retention';
+COMMENT ON COLUMN netflow.rollup_topn_minute.minute IS 'Start of the minute';
+COMMENT ON COLUMN netflow.rollup_topn_minute.dimension IS 'What the items are: src_addr, dst_addr, src_port, dst_port, protocol, src_as, dst_as or conversation';
+COMMENT ON COLUMN netflow.rollup_topn_minute.by_bytes IS 'Summary of the items weighted by bytes (as exported)';
+COMMENT ON COLUMN netflow.rollup_topn_minute.by_flows IS 'Summary of the items weighted by flows (1 per flow)';
+SELECT pg_catalog.pg_extension_config_dump('netflow.rollup_topn_minute', '');
+
+CREATE TABLE netflow.rollup_topn_hour (
+	hour		timestamptz NOT NULL,
+	dimension	text NOT NULL,
+	by_bytes	netflow.topn_summary NOT NULL,
+	by_flows	netflow.topn_summary NOT NULL,
+	PRIMARY KEY (hour, dimension)
+);
+COMMENT ON TABLE netflow.rollup_topn_hour IS
+	'Top-N summaries per hour and dimension, merged from the minutes with topn_union; kept for rollup_retention';
+COMMENT ON COLUMN netflow.rollup_topn_hour.hour IS 'Start of the hour (UTC)';
+COMMENT ON COLUMN netflow.rollup_topn_hour.dimension IS 'What the items are: src_addr, dst_addr, src_port, dst_port, protocol, src_as, dst_as or conversation';
+COMMENT ON COLUMN netflow.rollup_topn_hour.by_bytes IS 'Summary of the items weighted by bytes (as exported)';
+COMMENT ON COLUMN netflow.rollup_topn_hour.by_flows IS 'Summary of the items weighted by flows (1 per flow)';
+SELECT pg_catalog.pg_extension_config_dump('netflow.rollup_topn_hour', '');
+
+-- The top-N dimensions and the key expression of each over netflow.flows f.
+CREATE FUNCTION netflow.rollup_dimensions(OUT dimension text, OUT key_expr text)
+RETURNS SETOF record
+LANGUAGE sql IMMUTABLE PARALLEL SAFE ROWS 8
+SET search_path = pg_catalog, pg_temp
+AS $$
+	VALUES ('src_addr', 'f.src_addr'), ('dst_addr', 'f.dst_addr'),
+		   ('src_port', 'f.src_port'), ('dst_port', 'f.dst_port'),
+		   ('protocol', 'f.protocol'), ('src_as', 'f.src_as'), ('dst_as', 'f.dst_as'),
+		   ('conversation', $e$pg_catalog.host(f.src_addr) || ' -> ' || pg_catalog.host(f.dst_addr)$e$)
+$$;
+COMMENT ON FUNCTION netflow.rollup_dimensions() IS
+	'Dimensions of the top-N rollups and netflow.top, with the key expression of each over netflow.flows f (items are the key''s text: an address, a port number, "a -> b" for a conversation)';
+
+------------------------------------------------------------------------
+-- Materialization (maintenance only)
+------------------------------------------------------------------------
+
+-- SQL text of the select list computing the traffic columns of flows f:
+-- the direction, then flows, packets, bytes and their upscaled sums.
+CREATE FUNCTION netflow.rollup_traffic_exprs()
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	src		text := netflow.internal_expr('f.src_addr');
+	dst		text := netflow.internal_expr('f.dst_addr');
+BEGIN
+	RETURN format($f$CASE WHEN %1$s THEN CASE WHEN %2$s THEN 'internal' ELSE 'outbound' END
+				 WHEN %2$s THEN 'inbound' ELSE 'other' END,
+			count(*), coalesce(sum(f.packets), 0)::bigint, coalesce(sum(f.bytes), 0)::bigint,
+			coalesce(sum(f.packets * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0)::bigint,
+			coalesce(sum(f.bytes * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0)::bigint$f$,
+				  src, dst);
+END
+$$;
+COMMENT ON FUNCTION netflow.rollup_traffic_exprs() IS
+	'SQL text of the direction and traffic sums over netflow.flows f, as the rollups compute them (internal)';
+
+-- Aggregate the flows selected by cond (SQL text over netflow.flows f, its
+-- parameter $1 the array p) per minute into the minute rollups: insert minutes
+-- not there yet, add to the ones that are.  When into_hours, add to the
+-- hourly rollups too (late flows of hours rolled up already).  Returns the
+-- number of flows counted.
+CREATE FUNCTION netflow.rollup_add_flows(cond text, p timestamptz[], into_hours boolean,
+										 capacity integer)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+	n		bigint;
+	aggs	text;
+	unpivot text;
+BEGIN
+	IF to_regclass('pg_temp.rollup_new_traffic') IS NULL THEN
+		CREATE TEMP TABLE rollup_new_traffic (
+			minute timestamptz, exporter inet, input_if bigint, output_if bigint,
+			protocol smallint, direction text, flows bigint, packets bigint, bytes bigint,
+			packets_upscaled bigint, bytes_upscaled bigint) ON COMMIT DROP;
+		CREATE TEMP TABLE rollup_new_topn (
+			minute timestamptz, dimension text, by_bytes netflow.topn_summary,
+			by_flows netflow.topn_summary) ON COMMIT DROP;
+	ELSE
+		TRUNCATE rollup_new_traffic, rollup_new_topn;
+	END IF;
+
+	EXECUTE format('INSERT INTO rollup_new_traffic
+					SELECT date_trunc(''minute'', f.time_start), f.exporter, f.input_if, f.output_if, f.protocol, %s
+					FROM netflow.flows f WHERE %s
+					GROUP BY 1, 2, 3, 4, 5, 6',
+				   netflow.rollup_traffic_exprs(), cond)
+	USING p;
+
+	SELECT string_agg(format('netflow.topn(%1$s, coalesce(f.bytes, 0), %2$s) AS %3$I, netflow.topn(%1$s, 1::bigint, %2$s) AS %4$I',
+							 d.key_expr, capacity, d.dimension || '_b', d.dimension || '_f'), ', '),
+		   string_agg(format('(%L, a.%I, a.%I)', d.dimension, d.dimension || '_b', d.dimension || '_f'), ', ')
+	INTO aggs, unpivot
+	FROM netflow.rollup_dimensions() d;
+	EXECUTE format('INSERT INTO rollup_new_topn
+					SELECT a.minute, d.dimension, d.by_bytes, d.by_flows
+					FROM (SELECT date_trunc(''minute'', f.time_start) AS minute, %s
+						  FROM netflow.flows f WHERE %s GROUP BY 1) AS a,
+						 LATERAL (VALUES %s) AS d(dimension, by_bytes, by_flows)
+					WHERE d.by_bytes IS NOT NULL',
+				   aggs, cond, unpivot)
+	USING p;
+
+	SELECT coalesce(sum(t.flows), 0) INTO n FROM rollup_new_traffic t;
+	IF n = 0 THEN
+		RETURN 0;
+	END IF;
+
+	INSERT INTO netflow.rollup_traffic_minute AS r
+	SELECT * FROM rollup_new_traffic
+	ON CONFLICT ON CONSTRAINT rollup_traffic_minute_key DO UPDATE
+	SET flows = r.flows + excluded.flows, packets = r.packets + excluded.packets,
+		bytes = r.bytes + excluded.bytes,
+		packets_upscaled = r.packets_upscaled + excluded.packets_upscaled,
+		bytes_upscaled = r.bytes_upscaled + excluded.bytes_upscaled;
+	INSERT INTO netflow.rollup_minutes AS r
+	SELECT t.minute, sum(t.flows), sum(t.packets), sum(t.bytes), sum(t.packets_upscaled),
+		   sum(t.bytes_upscaled), clock_timestamp(), clock_timestamp()
+	FROM rollup_new_traffic t GROUP BY t.minute
+	ON CONFLICT (minute) DO UPDATE
+	SET flows = r.flows + excluded.flows, packets = r.packets + excluded.packets,
+		bytes = r.bytes + excluded.bytes,
+		packets_upscaled = r.packets_upscaled + excluded.packets_upscaled,
+		bytes_upscaled = r.bytes_upscaled + excluded.bytes_upscaled,
+		updated_at = excluded.updated_at;
+	INSERT INTO netflow.rollup_topn_minute AS r
+	SELECT * FROM rollup_new_topn
+	ON CONFLICT (minute, dimension) DO UPDATE
+	SET by_bytes = (SELECT netflow.topn_union(s) FROM (VALUES (r.by_bytes), (excluded.by_bytes)) v(s)),
+		by_flows = (SELECT netflow.topn_union(s) FROM (VALUES (r.by_flows), (excluded.by_flows)) v(s));
+
+	IF into_hours THEN
+		INSERT INTO netflow.rollup_traffic_hour AS r
+		SELECT date_trunc('hour', t.minute), t.exporter, t.input_if, t.output_if, t.protocol,
+			   t.direction, sum(t.flows), sum(t.packets), sum(t.bytes),
+			   sum(t.packets_upscaled), sum(t.bytes_upscaled)
+		FROM rollup_new_traffic t GROUP BY 1, 2, 3, 4, 5, 6
+		ON CONFLICT ON CONSTRAINT rollup_traffic_hour_key DO UPDATE
+		SET flows = r.flows + excluded.flows, packets = r.packets + excluded.packets,
+			bytes = r.bytes + excluded.bytes,
+			packets_upscaled = r.packets_upscaled + excluded.packets_upscaled,
+			bytes_upscaled = r.bytes_upscaled + excluded.bytes_upscaled;
+		INSERT INTO netflow.rollup_hours AS r
+		SELECT date_trunc('hour', t.minute), sum(t.flows), sum(t.packets), sum(t.bytes),
+			   sum(t.packets_upscaled), sum(t.bytes_upscaled), clock_timestamp(), clock_timestamp()
+		FROM rollup_new_traffic t GROUP BY 1
+		ON CONFLICT (hour) DO UPDATE
+		SET flows = r.flows + excluded.flows, packets = r.packets + excluded.packets,
+			bytes = r.bytes + excluded.bytes,
+			packets_upscaled = r.packets_upscaled + excluded.packets_upscaled,
+			bytes_upscaled = r.bytes_upscaled + excluded.bytes_upscaled,
+			updated_at = excluded.updated_at;
+		INSERT INTO netflow.rollup_topn_hour AS r
+		SELECT date_trunc('hour', t.minute), t.dimension, netflow.topn_union(t.by_bytes),
+			   netflow.topn_union(t.by_flows)
+		FROM rollup_new_topn t GROUP BY 1, 2
+		ON CONFLICT (hour, dimension) DO UPDATE
+		SET by_bytes = (SELECT netflow.topn_union(s) FROM (VALUES (r.by_bytes), (excluded.by_bytes)) v(s)),
+			by_flows = (SELECT netflow.topn_union(s) FROM (VALUES (r.by_flows), (excluded.by_flows)) v(s));
+	END IF;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION netflow.rollup_add_flows(text, timestamptz[], boolean, integer) IS
+	'Add the flows selected by an SQL condition to the minute rollups (and to the hourly ones when into_hours); returns the number of flows (internal, maintenance only)';
+REVOKE ALL ON FUNCTION netflow.rollup_add_flows(text, timestamptz[], boolean, integer) FROM PUBLIC;
+
+-- Roll the minutes of hour h up into the hourly rollups (replacing what is
+-- there).
+CREATE FUNCTION netflow.rollup_hour_from_minutes(h timestamptz)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE STRICT
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+BEGIN
+	DELETE FROM netflow.rollup_traffic_hour t WHERE t.hour = h;
+	DELETE FROM netflow.rollup_topn_hour t WHERE t.hour = h;
+	DELETE FROM netflow.rollup_hours t WHERE t.hour = h;
+	INSERT INTO netflow.rollup_traffic_hour
+	SELECT h, t.exporter, t.input_if, t.output_if, t.protocol, t.direction,
+		   sum(t.flows), sum(t.packets), sum(t.bytes), sum(t.packets_upscaled), sum(t.bytes_upscaled)
+	FROM netflow.rollup_traffic_minute t
+	WHERE t.minute >= h AND t.minute < h + interval '1 hour'
+	GROUP BY 2, 3, 4, 5, 6;
+	INSERT INTO netflow.rollup_topn_hour
+	SELECT h, t.dimension, netflow.topn_union(t.by_bytes), netflow.topn_union(t.by_flows)
+	FROM netflow.rollup_topn_minute t
+	WHERE t.minute >= h AND t.minute < h + interval '1 hour'
+	GROUP BY t.dimension;
+	INSERT INTO netflow.rollup_hours
+	SELECT h, coalesce(sum(m.flows), 0), coalesce(sum(m.packets), 0), coalesce(sum(m.bytes), 0),
+		   coalesce(sum(m.packets_upscaled), 0), coalesce(sum(m.bytes_upscaled), 0),
+		   clock_timestamp(), clock_timestamp()
+	FROM netflow.rollup_minutes m
+	WHERE m.minute >= h AND m.minute < h + interval '1 hour';
+END
+$$;
+COMMENT ON FUNCTION netflow.rollup_hour_from_minutes(timestamptz) IS
+	'Roll the minute rollups of the hour starting at h up into the hourly rollups (internal, maintenance only)';
+REVOKE ALL ON FUNCTION netflow.rollup_hour_from_minutes(timestamptz) FROM PUBLIC;
+
+-- Where the rollups start: the first minute with flows, else the minute of
+-- now.
+CREATE FUNCTION netflow.rollup_first_minute(now timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE PARALLEL SAFE STRICT
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+	p		record;
+	t		timestamptz;
+BEGIN
+	FOR p IN SELECT * FROM netflow.flows_partitions() ORDER BY lower LOOP
+		EXECUTE format('SELECT min(time_start) FROM %s', p.partition) INTO t;
+		IF t IS NOT NULL THEN
+			RETURN least(date_trunc('minute', t), date_trunc('minute', now));
+		END IF;
+	END LOOP;
+	RETURN date_trunc('minute', now);
+END
+$$;
+COMMENT ON FUNCTION netflow.rollup_first_minute(timestamptz) IS
+	'First minute the rollups cover: that of the oldest flow, else that of now (internal)';
+
+-- Give every partition of netflow.flows a BRIN index on time_received, so
+-- that finding the flows received since the last run reads only the
+-- recently written part of each partition.  A partition that cannot be
+-- locked within lock_timeout is left for the next run.  Returns the
+-- partitions indexed.
+CREATE FUNCTION netflow.rollup_index_partitions(lock_timeout text)
+RETURNS SETOF regclass
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p		record;
+	iname	text;
+	old_timeout text := current_setting('lock_timeout');
+BEGIN
+	FOR p IN
+		SELECT f.partition, c.relname
+		FROM netflow.flows_partitions() f
+		JOIN pg_class c ON c.oid = f.partition
+		WHERE NOT EXISTS (SELECT 1 FROM pg_index i
+						  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+						  WHERE i.indrelid = f.partition AND a.attname = 'time_received'
+							AND i.indnatts = 1)
+		ORDER BY f.lower DESC
+	LOOP
+		iname := left(p.relname, 63 - length('_time_received_brin')) || '_time_received_brin';
+		BEGIN
+			PERFORM set_config('lock_timeout', lock_timeout, true);
+			EXECUTE format('CREATE INDEX %I ON %s USING brin (time_received)', iname, p.partition);
+			PERFORM set_config('lock_timeout', old_timeout, true);
+			RETURN NEXT p.partition;
+		EXCEPTION WHEN lock_not_available THEN
+			RAISE NOTICE 'netflow rollups: partition % busy, its time_received index is left for the next run', p.partition;
+		END;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION netflow.rollup_index_partitions(text) IS
+	'Create a BRIN index on time_received in every netflow.flows partition lacking one (waiting at most lock_timeout for each); returns the partitions indexed (internal, maintenance only)';
+REVOKE ALL ON FUNCTION netflow.rollup_index_partitions(text) FROM PUBLIC;
+
+-- One rollup step as of now: add the flows received since the last run to
+-- the buckets materialized already, materialize the minutes closed for the
+-- grace period (at most rollup_max_minutes, but always those that retention
+-- drops at this run), roll closed hours up, delete rollups past their
+-- retention.  Returns what it did, in run_maintenance's format.
+CREATE FUNCTION netflow.rollup_maintenance(now timestamptz DEFAULT now())
+RETURNS TABLE (action text, partition text, lower timestamptz,
+			   upper timestamptz, detail text)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE STRICT
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+#variable_conflict use_column
+DECLARE
+	rs		record := netflow.rollup_settings();
+	ms		record := netflow.maintenance_settings();
+	st		record;
+	new_cut timestamptz;
+	upto	timestamptz;
+	hupto	timestamptz;
+	must	timestamptz;
+	lo		timestamptz;
+	hi		timestamptz;
+	n		bigint;
+	n_late	bigint := 0;
+	n_flows bigint := 0;
+	n_minutes bigint := 0;
+	n_deleted bigint := 0;
+	floor_ts timestamptz;
+	v_details_from timestamptz;
+	chunk	interval := interval '1 minute';
+	per_minute numeric;
+	t0		timestamptz;
+	indexed integer;
+BEGIN
+	IF NOT isfinite(now) THEN
+		RAISE EXCEPTION 'maintenance time must be finite: "%"', now
+			USING ERRCODE = 'datetime_field_overflow',
+				  DETAIL = 'Rollups are materialized relative to a finite point in time.';
+	END IF;
+	IF NOT rs.enabled THEN
+		RETURN;
+	END IF;
+	-- Same key as run_maintenance (re-entrant within one transaction).
+	IF NOT pg_try_advisory_xact_lock(1852142703, 1) THEN
+		action := 'skipped';
+		detail := 'another maintenance run in progress';
+		RETURN NEXT;
+		RETURN;
+	END IF;
+
+	SELECT count(*) INTO indexed FROM netflow.rollup_index_partitions(ms.lock_timeout);
+	IF indexed > 0 THEN
+		action := 'indexed';
+		detail := format('BRIN index on time_received created in %s partitions', indexed);
+		RETURN NEXT;
+	END IF;
+
+	SELECT * INTO st FROM netflow.rollup_state FOR UPDATE;
+	IF NOT FOUND THEN
+		lo := netflow.rollup_first_minute(now - rs.grace);
+		INSERT INTO netflow.rollup_state (minutes_upto, hours_upto, cut)
+		VALUES (lo, date_trunc('hour', lo), '-infinity')
+		RETURNING * INTO st;
+	END IF;
+	new_cut := greatest(st.cut, now - rs.late_margin);
+	t0 := clock_timestamp();
+
+	-- 1. Late flows: received in [cut, new_cut), in minutes materialized
+	-- already; those of hours rolled up already go into the hours too.
+	-- Flows older than the rollup retention are left out (their rollups
+	-- are gone or about to go).
+	floor_ts := CASE WHEN rs.retention > interval '0' THEN date_trunc('hour', now - rs.retention)
+				ELSE '-infinity' END;
+	IF new_cut > st.cut AND st.cut > '-infinity' THEN
+		n_late := netflow.rollup_add_flows(
+			'f.time_received >= $1[1] AND f.time_received < $1[2] AND f.time_start >= $1[3] AND f.time_start < $1[4]',
+			ARRAY[st.cut, new_cut, floor_ts, st.hours_upto], true, rs.topn_capacity)
+				+ netflow.rollup_add_flows(
+			'f.time_received >= $1[1] AND f.time_received < $1[2] AND f.time_start >= $1[3] AND f.time_start < $1[4]',
+			ARRAY[st.cut, new_cut, greatest(floor_ts, st.hours_upto), st.minutes_upto], false, rs.topn_capacity);
+		IF n_late > 0 THEN
+			action := 'late';
+			lower := st.cut;
+			upper := new_cut;
+			detail := format('%s flows received in [%s, %s) added to minutes materialized already',
+							 n_late, st.cut, new_cut);
+			RAISE LOG 'netflow rollups: %', detail;
+			RETURN NEXT;
+		END IF;
+	END IF;
+
+	-- 2. New minutes, closed for the grace period, from their flows received
+	-- before new_cut (or with no time_received).  At most max_minutes, but
+	-- all those of the partitions that retention drops at this run.
+	upto := st.minutes_upto;
+	hi := least(date_trunc('minute', now - rs.grace), upto + rs.max_minutes * interval '1 minute');
+	SELECT max(c.upper) INTO must FROM netflow.retention_candidates(ms.retention, now) c;
+	hi := greatest(hi, upto, coalesce(must, '-infinity'));
+	lo := upto;
+	WHILE lo < hi LOOP
+		n := netflow.rollup_add_flows(
+			'f.time_start >= $1[1] AND f.time_start < $1[2] AND (f.time_received < $1[3] OR f.time_received IS NULL)',
+			ARRAY[lo, least(hi, lo + chunk), new_cut], false, rs.topn_capacity);
+		-- Empty minutes get their row of zeros: the watermark.
+		INSERT INTO netflow.rollup_minutes
+		SELECT g.m, 0, 0, 0, 0, 0, clock_timestamp(), clock_timestamp()
+		FROM generate_series(lo, least(hi, lo + chunk) - interval '1 minute', interval '1 minute') AS g(m)
+		ON CONFLICT (minute) DO NOTHING;
+		n_flows := n_flows + n;
+		n_minutes := n_minutes + extract(epoch FROM least(hi, lo + chunk) - lo)::bigint / 60;
+		-- Chunks of about 200,000 flows (at most an hour): few statements
+		-- when the rate is low, bounded aggregate states when it is high.
+		per_minute := n / greatest(extract(epoch FROM least(hi, lo + chunk) - lo) / 60, 1);
+		lo := least(hi, lo + chunk);
+		chunk := make_interval(mins => greatest(1, least(60, (200000 / greatest(per_minute, 1))::integer)));
+	END LOOP;
+	IF hi > upto THEN
+		upto := hi;
+		action := 'materialized';
+		lower := st.minutes_upto;
+		upper := hi;
+		detail := format('%s minutes, %s flows, %s ms per minute', n_minutes, n_flows,
+						 round((extract(epoch FROM clock_timestamp() - t0) * 1000 / n_minutes)::numeric, 1));
+		RAISE LOG 'netflow rollups: materialized [%, %): %', lower, upper, detail;
+		RETURN NEXT;
+	END IF;
+
+	-- 3. Hours whose minutes are all materialized.
+	hupto := st.hours_upto;
+	WHILE hupto + interval '1 hour' <= upto LOOP
+		PERFORM netflow.rollup_hour_from_minutes(hupto);
+		hupto := hupto + interval '1 hour';
+	END LOOP;
+	IF hupto > st.hours_upto THEN
+		action := 'rolled up';
+		lower := st.hours_upto;
+		upper := hupto;
+		detail := format('%s hours', extract(epoch FROM hupto - st.hours_upto)::bigint / 3600);
+		RETURN NEXT;
+	END IF;
+
+	-- 4. Retention of the rollups.  Minute details are kept at least until
+	-- their hour is rolled up.
+	v_details_from := st.details_from;
+	IF rs.minute_retention > interval '0' THEN
+		v_details_from := greatest(v_details_from,
+								 least(date_trunc('minute', now - rs.minute_retention), hupto));
+		DELETE FROM netflow.rollup_traffic_minute t WHERE t.minute < v_details_from;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		n_deleted := n_deleted + n;
+		DELETE FROM netflow.rollup_topn_minute t WHERE t.minute < v_details_from;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		n_deleted := n_deleted + n;
+	END IF;
+	IF rs.retention > interval '0' THEN
+		DELETE FROM netflow.rollup_minutes t WHERE t.minute < floor_ts;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		n_deleted := n_deleted + n;
+		DELETE FROM netflow.rollup_hours t WHERE t.hour < floor_ts;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		n_deleted := n_deleted + n;
+		DELETE FROM netflow.rollup_traffic_hour t WHERE t.hour < floor_ts;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		n_deleted := n_deleted + n;
+		DELETE FROM netflow.rollup_topn_hour t WHERE t.hour < floor_ts;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		n_deleted := n_deleted + n;
+	END IF;
+	IF n_deleted > 0 THEN
+		action := 'expired';
+		lower := NULL;
+		upper := floor_ts;
+		detail := format('%s rollup rows past rollup_retention (%s) or rollup_minute_retention (%s)',
+						 n_deleted, rs.retention, rs.minute_retention);
+		RETURN NEXT;
+	END IF;
+
+	UPDATE netflow.rollup_state
+	SET minutes_upto = upto, hours_upto = hupto, cut = new_cut,
+		details_from = v_details_from,
+		runs = runs + 1, minutes_materialized = minutes_materialized + n_minutes,
+		late_flows = late_flows + n_late, last_run = now;
+END
+$$;
+COMMENT ON FUNCTION netflow.rollup_maintenance(timestamptz) IS
+	'Rollup step of maintenance as of now: add late flows to materialized buckets, materialize the minutes closed for rollup_grace (at most rollup_max_minutes, always those retention drops now), roll closed hours up, delete rollups past their retention; returns what it did';
+REVOKE ALL ON FUNCTION netflow.rollup_maintenance(timestamptz) FROM PUBLIC;
+
+-- 64_rollup_queries.sql
+-- 64_rollup_queries.sql: query functions over the rollups that pick the
+-- resolution: hourly rollups for whole hours, minute rollups at the edges,
+-- raw flows for what is not materialized (and for late flows not folded in
+-- yet).  See docs/rollups.md.
+
+-- How a range [from_ts, to_ts) splits: [fa, fb) is covered by the rollups
+-- (flows received before cut; the ones received later are read raw),
+-- within it [ha, hb) by the hourly rollups (empty, ha = hb, when hourly is
+-- false or no whole rolled-up hour fits); the rest of [from_ts, to_ts) is
+-- read from raw flows.  Minute rollups are needed for [fa, ha) and [hb,
+-- fb).  details_from: the minute details are kept from there on.
+CREATE FUNCTION netflow.rollup_split(from_ts timestamptz, to_ts timestamptz, hourly boolean,
+									 OUT fa timestamptz, OUT fb timestamptz,
+									 OUT ha timestamptz, OUT hb timestamptz,
+									 OUT cut timestamptz, OUT details_from timestamptz)
+LANGUAGE plpgsql STABLE PARALLEL SAFE STRICT
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+	st		record;
+BEGIN
+	SELECT * INTO st FROM netflow.rollup_state;
+	fa := date_trunc('minute', from_ts);
+	IF fa < from_ts THEN
+		fa := fa + interval '1 minute';
+	END IF;
+	IF st IS NULL THEN
+		fb := fa;
+		cut := 'infinity';
+		details_from := '-infinity';
+	ELSE
+		fb := date_trunc('minute', least(to_ts, st.minutes_upto));
+		cut := st.cut;
+		details_from := st.details_from;
+	END IF;
+	IF fb <= fa THEN
+		fa := from_ts;
+		fb := from_ts;
+	END IF;
+	ha := fa;
+	hb := fa;
+	IF hourly AND fb > fa THEN
+		ha := date_trunc('hour', fa);
+		IF ha < fa THEN
+			ha := ha + interval '1 hour';
+		END IF;
+		hb := least(date_trunc('hour', fb), date_trunc('hour', st.hours_upto));
+		IF hb <= ha THEN
+			ha := fa;
+			hb := fa;
+		END IF;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION netflow.rollup_split(timestamptz, timestamptz, boolean) IS
+	'How the query functions split [from_ts, to_ts): [fa, fb) from the rollups (flows received before cut), [ha, hb) of it from the hourly ones, the rest from raw flows (internal)';
+
+-- Refuse a range that is not a finite [from_ts, to_ts) with from_ts <= to_ts.
+CREATE FUNCTION netflow.rollup_check_range(from_ts timestamptz, to_ts timestamptz)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF from_ts IS NULL OR to_ts IS NULL OR NOT isfinite(from_ts) OR NOT isfinite(to_ts) THEN
+		RAISE EXCEPTION 'time range must be finite: [%, %)', from_ts, to_ts
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'from_ts and to_ts must be finite, non-NULL timestamps.';
+	END IF;
+	IF from_ts > to_ts THEN
+		RAISE EXCEPTION 'time range is reversed: [%, %)', from_ts, to_ts
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'from_ts must not be later than to_ts; the range is [from_ts, to_ts).';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION netflow.rollup_check_range(timestamptz, timestamptz) IS
+	'Raise an error unless [from_ts, to_ts) is a finite range with from_ts <= to_ts (internal)';
+
+-- Refuse to answer from minute rollups that retention deleted.
+CREATE FUNCTION netflow.rollup_check_details(sp record)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	first_minute timestamptz := CASE WHEN sp.ha > sp.fa THEN sp.fa
+									 WHEN sp.fb > sp.hb THEN sp.hb END;
+BEGIN
+	IF first_minute < sp.details_from THEN
+		RAISE EXCEPTION 'per-minute rollups before % are no longer kept', sp.details_from
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = format('Answering needs the minute rollups from %s; rollup_minute_retention deleted those before %s.',
+								  first_minute, sp.details_from),
+				  HINT = 'Start and end the range on whole hours, or raise rollup_minute_retention.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION netflow.rollup_check_details(record) IS
+	'Raise an error when a split of netflow.rollup_split needs minute rollups older than rollup_minute_retention keeps (internal)';
+
+-- The heaviest items of a dimension over exactly [from_ts, to_ts).
+CREATE FUNCTION netflow.top(dimension text, from_ts timestamptz, to_ts timestamptz,
+							n integer DEFAULT 10, metric text DEFAULT 'bytes')
+RETURNS TABLE (item text, weight bigint, error bigint)
+LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 10
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+	key		text;
+	sp		record;
+BEGIN
+	SELECT d.key_expr INTO key FROM netflow.rollup_dimensions() d WHERE d.dimension = top.dimension;
+	IF key IS NULL THEN
+		RAISE EXCEPTION 'unknown dimension "%"', dimension
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The dimensions are: ' || (SELECT string_agg(d.dimension, ', ') FROM netflow.rollup_dimensions() d) || '.';
+	END IF;
+	IF metric IS NULL OR metric NOT IN ('bytes', 'flows') THEN
+		RAISE EXCEPTION 'unknown metric "%"', metric
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The metrics are bytes and flows.';
+	END IF;
+	IF n IS NULL OR n < 0 THEN
+		RAISE EXCEPTION 'number of items must not be negative or NULL: %', n
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Give n >= 0.';
+	END IF;
+	PERFORM netflow.rollup_check_range(from_ts, to_ts);
+	sp := netflow.rollup_split(from_ts, to_ts, true);
+	PERFORM netflow.rollup_check_details(sp);
+	RETURN QUERY EXECUTE format($q$
+		SELECT i.item, i.weight, i.error
+		FROM netflow.topn_items((
+			SELECT netflow.topn_union(u.s) FROM (
+				SELECT h.%1$I AS s FROM netflow.rollup_topn_hour h
+				WHERE h.dimension = $1 AND h.hour >= $4 AND h.hour < $5
+				UNION ALL
+				SELECT m.%1$I FROM netflow.rollup_topn_minute m
+				WHERE m.dimension = $1
+				  AND (m.minute >= $2 AND m.minute < $4 OR m.minute >= $5 AND m.minute < $3)
+				UNION ALL
+				SELECT netflow.topn(%2$s, %3$s, $9) FROM (
+					SELECT * FROM netflow.flows f WHERE f.time_start >= $6 AND f.time_start < $2
+					UNION ALL
+					SELECT * FROM netflow.flows f WHERE f.time_start >= $3 AND f.time_start < $7
+					UNION ALL
+					SELECT * FROM netflow.flows f
+					WHERE f.time_start >= $2 AND f.time_start < $3 AND f.time_received >= $8) AS f
+			) AS u), $10) AS i$q$,
+		'by_' || metric, key, CASE metric WHEN 'bytes' THEN 'coalesce(f.bytes, 0)' ELSE '1::bigint' END)
+	USING dimension, sp.fa, sp.fb, sp.ha, sp.hb, from_ts, to_ts, sp.cut,
+		  netflow.rollup_topn_capacity(), n;
+END
+$$;
+COMMENT ON FUNCTION netflow.top(text, timestamptz, timestamptz, integer, text) IS
+	'The n heaviest items of a dimension (netflow.rollup_dimensions) by bytes or flows over exactly [from_ts, to_ts): hourly rollups for whole hours, minute rollups at the edges, raw flows for the rest; weight - error <= true weight <= weight';
+
+-- Traffic per bucket of width step over exactly [from_ts, to_ts), for
+-- dashboards; optionally only one exporter, protocol or direction.
+CREATE FUNCTION netflow.traffic(from_ts timestamptz, to_ts timestamptz,
+								step interval DEFAULT '1 minute',
+								exporter inet DEFAULT NULL, protocol integer DEFAULT NULL,
+								direction text DEFAULT NULL)
+RETURNS TABLE (bucket timestamptz, flows bigint, packets bigint, bytes bigint,
+			   packets_upscaled bigint, bytes_upscaled bigint)
+LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 1440
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+	step_s	numeric;
+	filtered boolean := exporter IS NOT NULL OR protocol IS NOT NULL OR direction IS NOT NULL;
+	sp		record;
+	minute_src text;
+	hour_src text;
+	raw_src text;
+	filt	text := 'true';
+	dir		text;
+BEGIN
+	PERFORM netflow.rollup_check_range(from_ts, to_ts);
+	step_s := extract(epoch FROM step);
+	IF step IS NULL OR step_s <= 0 OR step_s % 60 <> 0
+	   OR extract(month FROM step) <> 0 OR extract(year FROM step) <> 0 THEN
+		RAISE EXCEPTION 'invalid step "%"', step
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The step must be a positive whole number of minutes (hours and days allowed, not months).';
+	END IF;
+	IF extract(epoch FROM to_ts - from_ts) / step_s > 1000000 THEN
+		RAISE EXCEPTION 'too many buckets: [%, %) by %', from_ts, to_ts, step
+			USING ERRCODE = 'program_limit_exceeded',
+				  DETAIL = 'At most 1000000 buckets are returned.',
+				  HINT = 'Use a larger step.';
+	END IF;
+	IF direction IS NOT NULL AND direction NOT IN ('outbound', 'inbound', 'internal', 'other') THEN
+		RAISE EXCEPTION 'unknown direction "%"', direction
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The directions are outbound, inbound, internal and other.';
+	END IF;
+
+	sp := netflow.rollup_split(from_ts, to_ts, step_s % 3600 = 0);
+	IF filtered THEN
+		PERFORM netflow.rollup_check_details(sp);
+		filt := '($11::inet IS NULL OR t.exporter = $11) AND ($12::integer IS NULL OR t.protocol = $12)
+				 AND ($13::text IS NULL OR t.direction = $13)';
+		minute_src := 'netflow.rollup_traffic_minute';
+		hour_src := 'netflow.rollup_traffic_hour';
+	ELSE
+		minute_src := 'netflow.rollup_minutes';
+		hour_src := 'netflow.rollup_hours';
+	END IF;
+	dir := CASE WHEN direction IS NULL THEN 'NULL::text'
+			ELSE format($f$CASE WHEN %1$s THEN CASE WHEN %2$s THEN 'internal' ELSE 'outbound' END
+						 WHEN %2$s THEN 'inbound' ELSE 'other' END$f$,
+						netflow.internal_expr('f.src_addr'), netflow.internal_expr('f.dst_addr')) END;
+
+	RETURN QUERY EXECUTE format($q$
+		WITH parts AS (
+			SELECT t.hour AS t, t.flows, t.packets, t.bytes, t.packets_upscaled, t.bytes_upscaled
+			FROM %1$s t WHERE t.hour >= $4 AND t.hour < $5 AND %3$s
+			UNION ALL
+			SELECT t.minute, t.flows, t.packets, t.bytes, t.packets_upscaled, t.bytes_upscaled
+			FROM %2$s t
+			WHERE (t.minute >= $2 AND t.minute < $4 OR t.minute >= $5 AND t.minute < $3) AND %3$s
+			UNION ALL
+			SELECT pg_catalog.date_bin($8, t.time_start, $10), count(*), coalesce(sum(t.packets), 0),
+				   coalesce(sum(t.bytes), 0),
+				   coalesce(sum(t.packets * CASE WHEN t.sampling_interval > 0 THEN t.sampling_interval ELSE 1 END), 0),
+				   coalesce(sum(t.bytes * CASE WHEN t.sampling_interval > 0 THEN t.sampling_interval ELSE 1 END), 0)
+			FROM (SELECT f.time_start, f.exporter, f.protocol, f.packets, f.bytes, f.sampling_interval,
+						 %4$s AS direction FROM (
+					SELECT * FROM netflow.flows f WHERE f.time_start >= $6 AND f.time_start < $2
+					UNION ALL
+					SELECT * FROM netflow.flows f WHERE f.time_start >= $3 AND f.time_start < $7
+					UNION ALL
+					SELECT * FROM netflow.flows f
+					WHERE f.time_start >= $2 AND f.time_start < $3 AND f.time_received >= $9) AS f) AS t
+			WHERE %3$s
+			GROUP BY 1
+		), sums AS (
+			SELECT pg_catalog.date_bin($8, p.t, $10) AS b, sum(p.flows) AS flows,
+				   sum(p.packets) AS packets, sum(p.bytes) AS bytes,
+				   sum(p.packets_upscaled) AS packets_upscaled, sum(p.bytes_upscaled) AS bytes_upscaled
+			FROM parts p GROUP BY 1
+		)
+		SELECT g.b, coalesce(s.flows, 0)::bigint, coalesce(s.packets, 0)::bigint,
+			   coalesce(s.bytes, 0)::bigint, coalesce(s.packets_upscaled, 0)::bigint,
+			   coalesce(s.bytes_upscaled, 0)::bigint
+		FROM generate_series(pg_catalog.date_bin($8, $6, $10), $7 - interval '1 microsecond', $8) AS g(b)
+		LEFT JOIN sums s ON s.b = g.b
+		ORDER BY g.b$q$,
+		hour_src, minute_src, filt, dir)
+	USING NULL::text, sp.fa, sp.fb, sp.ha, sp.hb, from_ts, to_ts, step, sp.cut,
+		  timestamptz '2000-01-03 00:00:00+00', exporter, protocol, direction;
+END
+$$;
+COMMENT ON FUNCTION netflow.traffic(timestamptz, timestamptz, interval, inet, integer, text) IS
+	'Flows, packets and bytes (as exported and upscaled by sampling) per bucket of width step (whole minutes, aligned in UTC from 2000-01-03) over exactly [from_ts, to_ts), every bucket listed; optionally one exporter, protocol or direction (outbound, inbound, internal, other); from the rollups and raw flows';
+
+GRANT SELECT ON netflow.rollup_state, netflow.rollup_minutes, netflow.rollup_hours,
+	netflow.rollup_traffic_minute, netflow.rollup_traffic_hour,
+	netflow.rollup_topn_minute, netflow.rollup_topn_hour TO netflow_reader;
+GRANT EXECUTE ON FUNCTION netflow.rollup_topn_capacity(), netflow.rollup_dimensions(),
+	netflow.rollup_split(timestamptz, timestamptz, boolean),
+	netflow.rollup_check_range(timestamptz, timestamptz),
+	netflow.rollup_check_details(record),
+	netflow.top(text, timestamptz, timestamptz, integer, text),
+	netflow.traffic(timestamptz, timestamptz, interval, inet, integer, text)
+	TO netflow_reader;
+
+-- 50_maintenance.sql: run_maintenance gains step 3b, the rollups
+CREATE OR REPLACE FUNCTION netflow.run_maintenance(now timestamptz DEFAULT now())
+RETURNS TABLE (action text, partition text, lower timestamptz,
+			   upper timestamptz, detail text)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE STRICT
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	t_started	timestamptz := clock_timestamp();
+	s			record;
+	w			record;
+	b			record;
+	r			record;
+	upto		timestamptz;
+	old_timeout text := current_setting('lock_timeout');
+	n_created	integer := 0;
+	n_dropped	integer := 0;
+	n_deferred	integer := 0;
+	n_errors	integer := 0;
+	n_moved		bigint := 0;
+	n			bigint;
+	errs		text[] := '{}';
+	ts			timestamptz[];
+	ok			boolean[];
+	made		regclass[];
+	v_status	text;
+	rollups_ok	boolean := true;
+BEGIN
+	IF NOT isfinite(now) THEN
+		RAISE EXCEPTION 'maintenance time must be finite: "%"', now
+			USING ERRCODE = 'datetime_field_overflow',
+				  DETAIL = 'Maintenance works relative to a finite point in time.';
+	END IF;
+
+	IF NOT pg_try_advisory_xact_lock(1852142703, 1) THEN
+		RAISE NOTICE 'netflow maintenance skipped: another maintenance run in progress';
+		INSERT INTO netflow.maintenance_log (started, finished, as_of, status, detail)
+		VALUES (t_started, clock_timestamp(), now, 'skipped', 'another maintenance run in progress');
+		action := 'skipped';
+		detail := 'another maintenance run in progress';
+		RETURN NEXT;
+		RETURN;
+	END IF;
+
+	BEGIN
+		s := netflow.maintenance_settings();
+		w := netflow.ingest_window(now);
+	EXCEPTION WHEN OTHERS THEN
+		RAISE WARNING 'netflow maintenance: %', SQLERRM;
+		INSERT INTO netflow.maintenance_log (started, finished, as_of, status, errors, detail)
+		VALUES (t_started, clock_timestamp(), now, 'error', 1, SQLERRM);
+		action := 'error';
+		detail := SQLERRM;
+		RETURN NEXT;
+		RETURN;
+	END;
+
+	-- 1. Premake: the partition containing now and premake more after it.
+	-- create_partitions attaches new partitions, which takes SHARE UPDATE
+	-- EXCLUSIVE on netflow.flows: that lets readers and inserts go on, but
+	-- waits for VACUUM or another attach, so take it briefly first
+	-- (retrying), and only when something is missing.
+	BEGIN
+		b := netflow.partition_bounds(now, s.partition_interval);
+		upto := b.upper;
+		FOR i IN 1 .. s.premake LOOP
+			upto := (netflow.partition_bounds(upto, s.partition_interval)).upper;
+		END LOOP;
+		IF EXISTS (SELECT 1
+				   FROM generate_series(b.lower, upto - interval '1 microsecond',
+										s.partition_interval) AS g(t)
+				   WHERE NOT EXISTS (SELECT 1 FROM netflow.flows_partitions() p
+									 WHERE g.t >= p.lower AND g.t < p.upper)) THEN
+			IF NOT netflow.lock_flows_briefly(s.lock_timeout, 3, 'SHARE UPDATE EXCLUSIVE') THEN
+				RAISE EXCEPTION USING ERRCODE = 'lock_not_available';
+			END IF;
+			SELECT array_agg(m) INTO made FROM netflow.create_partitions(b.lower, upto) AS m;
+		END IF;
+		FOR r IN
+			SELECT p.partition AS rel, p.lower, p.upper
+			FROM netflow.flows_partitions() p
+			WHERE p.partition = ANY (made)
+			ORDER BY p.lower
+		LOOP
+			action := 'created';
+			partition := r.rel::text;
+			lower := r.lower;
+			upper := r.upper;
+			detail := format('premake %s ahead', s.premake);
+			RAISE LOG 'netflow maintenance: created partition % [%, %)', partition, lower, upper;
+			n_created := n_created + 1;
+			RETURN NEXT;
+		END LOOP;
+	EXCEPTION
+		WHEN lock_not_available THEN
+			action := 'deferred';
+			partition := NULL;
+			lower := b.lower;
+			upper := upto;
+			detail := format('creating partitions: netflow.flows busy (lock not obtained within %s, 3 attempts); retry next run',
+							 s.lock_timeout);
+			RAISE NOTICE 'netflow maintenance: %', detail;
+			n_deferred := n_deferred + 1;
+			RETURN NEXT;
+		WHEN OTHERS THEN
+			action := 'error';
+			partition := NULL;
+			lower := NULL;
+			upper := NULL;
+			detail := 'premake: ' || SQLERRM;
+			RAISE WARNING 'netflow maintenance: %', detail;
+			n_errors := n_errors + 1;
+			errs := errs || detail;
+			RETURN NEXT;
+	END;
+
+	-- 2. Far-future flows: purge the ones received before the retention,
+	-- move the ones whose time has come into netflow.flows.
+	BEGIN
+		IF s.retention > interval '0' THEN
+			DELETE FROM netflow.flows_future f WHERE f.time_received < now - s.retention;
+			GET DIAGNOSTICS n = ROW_COUNT;
+			IF n > 0 THEN
+				PERFORM netflow.window_count('future_flows_purged', n);
+				action := 'purged';
+				partition := 'netflow.flows_future';
+				lower := NULL;
+				upper := now - s.retention;
+				detail := format('%s rows received before the retention', n);
+				RAISE LOG 'netflow maintenance: %', detail;
+				RETURN NEXT;
+			END IF;
+		END IF;
+
+		SELECT array_agg(DISTINCT f.time_start) INTO ts
+		FROM netflow.flows_future f
+		WHERE f.time_start < w.future_from;
+		IF ts IS NOT NULL THEN
+			PERFORM set_config('lock_timeout', s.lock_timeout, true);
+			ok := netflow.make_partitions_for(ts, now);
+			PERFORM set_config('lock_timeout', old_timeout, true);
+			WITH moved AS (
+				DELETE FROM netflow.flows_future f
+				WHERE f.time_start IN (SELECT u.t FROM unnest(ts, ok) AS u(t, k) WHERE u.k)
+				RETURNING f.*
+			)
+			INSERT INTO netflow.flows SELECT * FROM moved;
+			GET DIAGNOSTICS n_moved = ROW_COUNT;
+			IF n_moved > 0 THEN
+				PERFORM netflow.window_count('future_flows_moved', n_moved);
+				action := 'moved';
+				partition := 'netflow.flows_future';
+				lower := NULL;
+				upper := w.future_from;
+				detail := format('%s rows now within the window moved to netflow.flows', n_moved);
+				RAISE LOG 'netflow maintenance: %', detail;
+				RETURN NEXT;
+			END IF;
+		END IF;
+	EXCEPTION
+		WHEN lock_not_available THEN
+			action := 'deferred';
+			partition := 'netflow.flows_future';
+			lower := NULL;
+			upper := NULL;
+			detail := 'moving future flows: netflow.flows busy; retry next run';
+			RAISE NOTICE 'netflow maintenance: %', detail;
+			n_deferred := n_deferred + 1;
+			n_moved := 0;
+			RETURN NEXT;
+		WHEN OTHERS THEN
+			action := 'error';
+			partition := 'netflow.flows_future';
+			lower := NULL;
+			upper := NULL;
+			detail := 'future flows: ' || SQLERRM;
+			RAISE WARNING 'netflow maintenance: %', detail;
+			n_errors := n_errors + 1;
+			n_moved := 0;
+			errs := errs || detail;
+			RETURN NEXT;
+	END;
+
+	-- 3. Forget exporter streams silent for longer than forget_exporters_after:
+	-- their saved sequence state, then the templates and sampling rates of
+	-- streams with no recent sequence state that were not saved recently
+	-- themselves.  The running collector keeps what it holds in memory; a
+	-- forgotten stream that comes back is treated as new (its rows are
+	-- written again as they change).
+	BEGIN
+		IF s.forget_exporters_after > interval '0' THEN
+			DECLARE
+				cutoff	timestamptz := now - s.forget_exporters_after;
+				n_seq	bigint;
+				n_tpl	bigint;
+				n_smp	bigint;
+			BEGIN
+				DELETE FROM netflow.exporter_state e WHERE e.last_seen < cutoff;
+				GET DIAGNOSTICS n_seq = ROW_COUNT;
+				DELETE FROM netflow.templates t
+				WHERE t.updated_at < cutoff
+				  AND NOT EXISTS (SELECT 1 FROM netflow.exporter_state e
+								  WHERE e.exporter = t.exporter AND e.obs_domain = t.obs_domain
+									AND e.version = t.version);
+				GET DIAGNOSTICS n_tpl = ROW_COUNT;
+				DELETE FROM netflow.sampling m
+				WHERE m.updated_at < cutoff
+				  AND NOT EXISTS (SELECT 1 FROM netflow.exporter_state e
+								  WHERE e.exporter = m.exporter AND e.obs_domain = m.obs_domain
+									AND e.version = m.version);
+				GET DIAGNOSTICS n_smp = ROW_COUNT;
+				IF n_seq + n_tpl + n_smp > 0 THEN
+					action := 'forgot';
+					partition := NULL;
+					lower := NULL;
+					upper := cutoff;
+					detail := format('exporter streams silent since %s deleted: sequence states %s, templates %s, sampling rates %s',
+									 cutoff, n_seq, n_tpl, n_smp);
+					RAISE LOG 'netflow maintenance: %', detail;
+					RETURN NEXT;
+				END IF;
+			END;
+		END IF;
+	EXCEPTION WHEN OTHERS THEN
+		action := 'error';
+		partition := NULL;
+		lower := NULL;
+		upper := NULL;
+		detail := 'forgetting exporters: ' || SQLERRM;
+		RAISE WARNING 'netflow maintenance: %', detail;
+		n_errors := n_errors + 1;
+		errs := errs || detail;
+		RETURN NEXT;
+	END;
+
+	-- 3b. Rollups (62_rollups.sql), before retention drops what they need;
+	-- what they did is in netflow.rollup_state and the server log.
+	BEGIN
+		PERFORM count(*) FROM netflow.rollup_maintenance(now);
+	EXCEPTION WHEN OTHERS THEN
+		action := 'error';
+		partition := NULL;
+		lower := NULL;
+		upper := NULL;
+		detail := 'rollups: ' || SQLERRM || ' (partitions are not dropped until the rollups succeed)';
+		RAISE WARNING 'netflow maintenance: %', detail;
+		rollups_ok := false;
+		n_errors := n_errors + 1;
+		errs := errs || detail;
+		RETURN NEXT;
+	END;
+
+	-- 4. Retention, last: once a partition is dropped netflow.flows stays
+	-- locked until commit, so nothing slow may follow.
+	BEGIN
+		-- Not while the rollups failed: they may not hold these flows yet.
+		FOR r IN SELECT * FROM netflow.drop_partitions(CASE WHEN rollups_ok THEN s.retention
+															ELSE interval '0' END, now) LOOP
+			action := r.action;
+			partition := r.partition;
+			lower := r.lower;
+			upper := r.upper;
+			detail := r.detail;
+			IF r.action = 'dropped' THEN
+				n_dropped := n_dropped + 1;
+			ELSE
+				n_deferred := n_deferred + 1;
+			END IF;
+			RETURN NEXT;
+		END LOOP;
+	EXCEPTION WHEN OTHERS THEN
+		action := 'error';
+		partition := NULL;
+		lower := NULL;
+		upper := NULL;
+		detail := 'retention: ' || SQLERRM;
+		RAISE WARNING 'netflow maintenance: %', detail;
+		n_errors := n_errors + 1;
+		errs := errs || detail;
+		RETURN NEXT;
+	END;
+
+	v_status := CASE WHEN n_errors > 0 THEN 'error'
+				   WHEN n_deferred > 0 THEN 'deferred'
+				   ELSE 'ok' END;
+	DELETE FROM netflow.maintenance_log l WHERE l.started < t_started - interval '30 days';
+	INSERT INTO netflow.maintenance_log
+		(started, finished, as_of, status, created, dropped, deferred, moved, errors, detail)
+	VALUES (t_started, clock_timestamp(), now, v_status, n_created, n_dropped, n_deferred,
+			n_moved, n_errors, nullif(array_to_string(errs, '; '), ''));
+	RAISE LOG 'netflow maintenance %: % created, % dropped, % deferred, % moved, % errors',
+		v_status, n_created, n_dropped, n_deferred, n_moved, n_errors;
+END
+$$;
+COMMENT ON FUNCTION netflow.run_maintenance(timestamptz) IS
+	'One maintenance run as of now: create the premake partitions ahead, purge/move far-future flows, forget the saved state of exporters silent past forget_exporters_after, bring the rollups up to date, drop partitions past the retention; returns what it did and logs to netflow.maintenance_log; skipped when another run is in progress';
+REVOKE ALL ON FUNCTION netflow.run_maintenance(timestamptz) FROM PUBLIC;

@@ -445,6 +445,7 @@ DECLARE
 	ok			boolean[];
 	made		regclass[];
 	v_status	text;
+	rollups_ok	boolean := true;
 BEGIN
 	IF NOT isfinite(now) THEN
 		RAISE EXCEPTION 'maintenance time must be finite: "%"', now
@@ -653,10 +654,29 @@ BEGIN
 		RETURN NEXT;
 	END;
 
+	-- 3b. Rollups (62_rollups.sql), before retention drops what they need;
+	-- what they did is in netflow.rollup_state and the server log.
+	BEGIN
+		PERFORM count(*) FROM netflow.rollup_maintenance(now);
+	EXCEPTION WHEN OTHERS THEN
+		action := 'error';
+		partition := NULL;
+		lower := NULL;
+		upper := NULL;
+		detail := 'rollups: ' || SQLERRM || ' (partitions are not dropped until the rollups succeed)';
+		RAISE WARNING 'netflow maintenance: %', detail;
+		rollups_ok := false;
+		n_errors := n_errors + 1;
+		errs := errs || detail;
+		RETURN NEXT;
+	END;
+
 	-- 4. Retention, last: once a partition is dropped netflow.flows stays
 	-- locked until commit, so nothing slow may follow.
 	BEGIN
-		FOR r IN SELECT * FROM netflow.drop_partitions(s.retention, now) LOOP
+		-- Not while the rollups failed: they may not hold these flows yet.
+		FOR r IN SELECT * FROM netflow.drop_partitions(CASE WHEN rollups_ok THEN s.retention
+															ELSE interval '0' END, now) LOOP
 			action := r.action;
 			partition := r.partition;
 			lower := r.lower;
@@ -694,7 +714,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.run_maintenance(timestamptz) IS
-	'One maintenance run as of now: create the premake partitions ahead, purge/move far-future flows, forget the saved state of exporters silent past forget_exporters_after, drop partitions past the retention; returns what it did and logs to netflow.maintenance_log; skipped when another run is in progress';
+	'One maintenance run as of now: create the premake partitions ahead, purge/move far-future flows, forget the saved state of exporters silent past forget_exporters_after, bring the rollups up to date, drop partitions past the retention; returns what it did and logs to netflow.maintenance_log; skipped when another run is in progress';
 REVOKE ALL ON FUNCTION netflow.run_maintenance(timestamptz) FROM PUBLIC;
 
 ------------------------------------------------------------------------
