@@ -545,10 +545,11 @@ COMMENT ON FUNCTION netflow.rollup_index_partitions(text) IS
 REVOKE ALL ON FUNCTION netflow.rollup_index_partitions(text) FROM PUBLIC;
 
 -- One rollup step as of now: add the flows received since the last run to
--- the buckets materialized already, materialize the minutes closed for the
--- grace period (at most rollup_max_minutes, but always those that retention
--- drops at this run), roll closed hours up, delete rollups past their
--- retention.  Returns what it did, in run_maintenance's format.
+-- the buckets materialized already (minutes, hours, host profiles),
+-- materialize the minutes closed for the grace period (at most
+-- rollup_max_minutes, but always those that retention drops at this run),
+-- roll closed hours up and make their host profiles, delete rollups past
+-- their retention.  Returns what it did, in run_maintenance's format.
 CREATE FUNCTION netflow.rollup_maintenance(now timestamptz DEFAULT now())
 RETURNS TABLE (action text, partition text, lower timestamptz,
 			   upper timestamptz, detail text)
@@ -626,6 +627,9 @@ BEGIN
 				+ netflow.rollup_add_flows(
 			'f.time_received >= $1[1] AND f.time_received < $1[2] AND f.time_start >= $1[3] AND f.time_start < $1[4]',
 			ARRAY[st.cut, new_cut, greatest(floor_ts, st.hours_upto), st.minutes_upto], false, rs.topn_capacity);
+		PERFORM netflow.host_profiles_add(
+			'f.time_received >= $1[1] AND f.time_received < $1[2] AND f.time_start >= $1[3] AND f.time_start < $1[4]',
+			ARRAY[st.cut, new_cut, floor_ts, st.hours_upto]);
 		IF n_late > 0 THEN
 			action := 'late';
 			lower := st.cut;
@@ -673,10 +677,15 @@ BEGIN
 		RETURN NEXT;
 	END IF;
 
-	-- 3. Hours whose minutes are all materialized.
+	-- 3. Hours whose minutes are all materialized: traffic and top-N from
+	-- the minutes, host profiles from the raw flows (received before
+	-- new_cut, like the minutes).
 	hupto := st.hours_upto;
 	WHILE hupto + interval '1 hour' <= upto LOOP
 		PERFORM netflow.rollup_hour_from_minutes(hupto);
+		PERFORM netflow.host_profiles_add(
+			'f.time_start >= $1[1] AND f.time_start < $1[2] AND (f.time_received < $1[3] OR f.time_received IS NULL)',
+			ARRAY[hupto, hupto + interval '1 hour', new_cut]);
 		hupto := hupto + interval '1 hour';
 	END LOOP;
 	IF hupto > st.hours_upto THEN
@@ -711,6 +720,9 @@ BEGIN
 		GET DIAGNOSTICS n = ROW_COUNT;
 		n_deleted := n_deleted + n;
 		DELETE FROM netflow.rollup_topn_hour t WHERE t.hour < floor_ts;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		n_deleted := n_deleted + n;
+		DELETE FROM netflow.host_profiles t WHERE t.hour < floor_ts;
 		GET DIAGNOSTICS n = ROW_COUNT;
 		n_deleted := n_deleted + n;
 	END IF;
