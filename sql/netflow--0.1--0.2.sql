@@ -226,6 +226,7 @@ INSERT INTO netflow.config_defaults (key, value, description) VALUES
 	 'Most minutes one maintenance run materializes (1 - 1000000); minutes that retention is about to drop are materialized regardless');
 
 -- The rollup settings, parsed and validated.
+-- PARALLEL UNSAFE: its EXCEPTION block starts a subtransaction.
 CREATE FUNCTION netflow.rollup_settings(OUT enabled boolean,
 										OUT grace interval,
 										OUT late_margin interval,
@@ -233,7 +234,7 @@ CREATE FUNCTION netflow.rollup_settings(OUT enabled boolean,
 										OUT minute_retention interval,
 										OUT topn_capacity integer,
 										OUT max_minutes integer)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -303,14 +304,24 @@ COMMENT ON FUNCTION netflow.rollup_settings() IS
 	'Effective rollup settings (rollups, rollup_grace, rollup_late_margin, rollup_retention, rollup_minute_retention, rollup_topn_capacity, rollup_max_minutes from netflow.config), validated';
 
 -- The capacity of the top-N summaries, for readers who may not read
--- netflow.config: the query functions count raw flows with it.
+-- netflow.config: the query functions count raw flows with it.  Checked
+-- without an EXCEPTION block, so that it may run in parallel mode.
 CREATE FUNCTION netflow.rollup_topn_capacity()
 RETURNS integer
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT (netflow.rollup_settings()).topn_capacity
+DECLARE
+	v		text := netflow.config_get('rollup_topn_capacity');
+BEGIN
+	IF v !~ '^\s*[0-9]{1,9}\s*$' OR v::integer NOT BETWEEN 10 AND 100000 THEN
+		RAISE EXCEPTION 'invalid value for netflow setting "rollup_topn_capacity": "%"', v
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The capacity of stored top-N summaries must be between 10 and 100000.';
+	END IF;
+	RETURN v::integer;
+END
 $$;
 COMMENT ON FUNCTION netflow.rollup_topn_capacity() IS
 	'Setting rollup_topn_capacity (validated), readable by every role that may call the rollup query functions';
@@ -1069,7 +1080,7 @@ RETURNS TABLE (hour timestamptz, flows_sent bigint, bytes_sent bigint,
 			   flows_received_internal bigint, flows_received_external bigint,
 			   bytes_received_internal bigint, bytes_received_external bigint,
 			   peers bigint, dst_ports bigint, first_seen timestamptz, last_seen timestamptz)
-LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 24
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 24
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 AS $$
@@ -1242,7 +1253,7 @@ COMMENT ON FUNCTION netflow.rollup_check_details(record) IS
 CREATE FUNCTION netflow.top(dimension text, from_ts timestamptz, to_ts timestamptz,
 							n integer DEFAULT 10, metric text DEFAULT 'bytes')
 RETURNS TABLE (item text, weight bigint, error bigint)
-LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 10
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 10
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 AS $$
@@ -1277,8 +1288,10 @@ BEGIN
 				WHERE h.dimension = $1 AND h.hour >= $4 AND h.hour < $5
 				UNION ALL
 				SELECT m.%1$I FROM netflow.rollup_topn_minute m
-				WHERE m.dimension = $1
-				  AND (m.minute >= $2 AND m.minute < $4 OR m.minute >= $5 AND m.minute < $3)
+				WHERE m.dimension = $1 AND m.minute >= $2 AND m.minute < $4
+				UNION ALL
+				SELECT m.%1$I FROM netflow.rollup_topn_minute m
+				WHERE m.dimension = $1 AND m.minute >= $5 AND m.minute < $3
 				UNION ALL
 				SELECT netflow.topn(%2$s, %3$s, $9) FROM (
 					SELECT * FROM netflow.flows f WHERE f.time_start >= $6 AND f.time_start < $2
@@ -1304,7 +1317,7 @@ CREATE FUNCTION netflow.traffic(from_ts timestamptz, to_ts timestamptz,
 								direction text DEFAULT NULL)
 RETURNS TABLE (bucket timestamptz, flows bigint, packets bigint, bytes bigint,
 			   packets_upscaled bigint, bytes_upscaled bigint)
-LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 1440
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1440
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 AS $$
@@ -1360,8 +1373,10 @@ BEGIN
 			FROM %1$s t WHERE t.hour >= $4 AND t.hour < $5 AND %3$s
 			UNION ALL
 			SELECT t.minute, t.flows, t.packets, t.bytes, t.packets_upscaled, t.bytes_upscaled
-			FROM %2$s t
-			WHERE (t.minute >= $2 AND t.minute < $4 OR t.minute >= $5 AND t.minute < $3) AND %3$s
+			FROM %2$s t WHERE t.minute >= $2 AND t.minute < $4 AND %3$s
+			UNION ALL
+			SELECT t.minute, t.flows, t.packets, t.bytes, t.packets_upscaled, t.bytes_upscaled
+			FROM %2$s t WHERE t.minute >= $5 AND t.minute < $3 AND %3$s
 			UNION ALL
 			SELECT pg_catalog.date_bin($8, t.time_start, $10), count(*), coalesce(sum(t.packets), 0),
 				   coalesce(sum(t.bytes), 0),

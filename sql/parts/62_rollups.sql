@@ -34,6 +34,7 @@ INSERT INTO netflow.config_defaults (key, value, description) VALUES
 	 'Most minutes one maintenance run materializes (1 - 1000000); minutes that retention is about to drop are materialized regardless');
 
 -- The rollup settings, parsed and validated.
+-- PARALLEL UNSAFE: its EXCEPTION block starts a subtransaction.
 CREATE FUNCTION netflow.rollup_settings(OUT enabled boolean,
 										OUT grace interval,
 										OUT late_margin interval,
@@ -41,7 +42,7 @@ CREATE FUNCTION netflow.rollup_settings(OUT enabled boolean,
 										OUT minute_retention interval,
 										OUT topn_capacity integer,
 										OUT max_minutes integer)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -111,14 +112,24 @@ COMMENT ON FUNCTION netflow.rollup_settings() IS
 	'Effective rollup settings (rollups, rollup_grace, rollup_late_margin, rollup_retention, rollup_minute_retention, rollup_topn_capacity, rollup_max_minutes from netflow.config), validated';
 
 -- The capacity of the top-N summaries, for readers who may not read
--- netflow.config: the query functions count raw flows with it.
+-- netflow.config: the query functions count raw flows with it.  Checked
+-- without an EXCEPTION block, so that it may run in parallel mode.
 CREATE FUNCTION netflow.rollup_topn_capacity()
 RETURNS integer
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT (netflow.rollup_settings()).topn_capacity
+DECLARE
+	v		text := netflow.config_get('rollup_topn_capacity');
+BEGIN
+	IF v !~ '^\s*[0-9]{1,9}\s*$' OR v::integer NOT BETWEEN 10 AND 100000 THEN
+		RAISE EXCEPTION 'invalid value for netflow setting "rollup_topn_capacity": "%"', v
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The capacity of stored top-N summaries must be between 10 and 100000.';
+	END IF;
+	RETURN v::integer;
+END
 $$;
 COMMENT ON FUNCTION netflow.rollup_topn_capacity() IS
 	'Setting rollup_topn_capacity (validated), readable by every role that may call the rollup query functions';

@@ -128,7 +128,7 @@ RETURNS TABLE (hour timestamptz, flows_sent bigint, bytes_sent bigint,
 			   flows_received_internal bigint, flows_received_external bigint,
 			   bytes_received_internal bigint, bytes_received_external bigint,
 			   peers bigint, dst_ports bigint, first_seen timestamptz, last_seen timestamptz)
-LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 24
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 24
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 AS $$

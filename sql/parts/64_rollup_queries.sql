@@ -104,7 +104,7 @@ COMMENT ON FUNCTION netflow.rollup_check_details(record) IS
 CREATE FUNCTION netflow.top(dimension text, from_ts timestamptz, to_ts timestamptz,
 							n integer DEFAULT 10, metric text DEFAULT 'bytes')
 RETURNS TABLE (item text, weight bigint, error bigint)
-LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 10
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 10
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 AS $$
@@ -139,8 +139,10 @@ BEGIN
 				WHERE h.dimension = $1 AND h.hour >= $4 AND h.hour < $5
 				UNION ALL
 				SELECT m.%1$I FROM netflow.rollup_topn_minute m
-				WHERE m.dimension = $1
-				  AND (m.minute >= $2 AND m.minute < $4 OR m.minute >= $5 AND m.minute < $3)
+				WHERE m.dimension = $1 AND m.minute >= $2 AND m.minute < $4
+				UNION ALL
+				SELECT m.%1$I FROM netflow.rollup_topn_minute m
+				WHERE m.dimension = $1 AND m.minute >= $5 AND m.minute < $3
 				UNION ALL
 				SELECT netflow.topn(%2$s, %3$s, $9) FROM (
 					SELECT * FROM netflow.flows f WHERE f.time_start >= $6 AND f.time_start < $2
@@ -166,7 +168,7 @@ CREATE FUNCTION netflow.traffic(from_ts timestamptz, to_ts timestamptz,
 								direction text DEFAULT NULL)
 RETURNS TABLE (bucket timestamptz, flows bigint, packets bigint, bytes bigint,
 			   packets_upscaled bigint, bytes_upscaled bigint)
-LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 1440
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1440
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 AS $$
@@ -222,8 +224,10 @@ BEGIN
 			FROM %1$s t WHERE t.hour >= $4 AND t.hour < $5 AND %3$s
 			UNION ALL
 			SELECT t.minute, t.flows, t.packets, t.bytes, t.packets_upscaled, t.bytes_upscaled
-			FROM %2$s t
-			WHERE (t.minute >= $2 AND t.minute < $4 OR t.minute >= $5 AND t.minute < $3) AND %3$s
+			FROM %2$s t WHERE t.minute >= $2 AND t.minute < $4 AND %3$s
+			UNION ALL
+			SELECT t.minute, t.flows, t.packets, t.bytes, t.packets_upscaled, t.bytes_upscaled
+			FROM %2$s t WHERE t.minute >= $5 AND t.minute < $3 AND %3$s
 			UNION ALL
 			SELECT pg_catalog.date_bin($8, t.time_start, $10), count(*), coalesce(sum(t.packets), 0),
 				   coalesce(sum(t.bytes), 0),

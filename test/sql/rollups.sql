@@ -149,6 +149,20 @@ SELECT * FROM netflow.top('conversation', '2030-01-01 00:00+00', '2030-01-01 04:
 SELECT count(*) FROM netflow.top('dst_port', '2030-01-01 02:00+00', '2030-01-01 02:00+00');
 SELECT count(*) FROM netflow.top('dst_port', '2030-01-01 02:00+00', '2030-01-01 03:00+00', 0);
 
+-- In a parallel query (the query functions run in the leader; nothing in
+-- them may start a subtransaction in parallel mode).
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SELECT (SELECT array_agg(item ORDER BY item) FROM netflow.top('dst_port', '2030-01-01 00:13:17+00', '2030-01-01 04:41:03.5+00'))
+	 = (SELECT array_agg(DISTINCT dst_port::text ORDER BY dst_port::text) FROM netflow.flows
+		WHERE time_start >= '2030-01-01 00:13:17+00' AND time_start < '2030-01-01 04:41:03.5+00') AS parallel_ok;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+
 -- Late flows: received after their minutes were materialized.  Seen by the
 -- query functions at once (read raw), folded into the minutes and hours by
 -- the next run.
