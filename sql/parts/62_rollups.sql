@@ -756,3 +756,82 @@ $$;
 COMMENT ON FUNCTION netflow.rollup_maintenance(timestamptz) IS
 	'Rollup step of maintenance as of now: add late flows to materialized buckets, materialize the minutes closed for rollup_grace (at most rollup_max_minutes, always those retention drops now), roll closed hours up, delete rollups past their retention; returns what it did';
 REVOKE ALL ON FUNCTION netflow.rollup_maintenance(timestamptz) FROM PUBLIC;
+
+-- Recompute the rollups and host profiles of the whole hours [from_ts,
+-- to_ts) from the raw flows (received before the cut, as maintenance
+-- counts them): after flows were loaded with an old or no time_received,
+-- or after netflow.networks changed.  Refused when raw partitions no longer
+-- cover the range.
+CREATE FUNCTION netflow.rollup_rebuild(from_ts timestamptz, to_ts timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE STRICT
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+	st		record;
+	rs		record := netflow.rollup_settings();
+	h		timestamptz;
+	n		bigint := 0;
+	gap		timestamptz;
+BEGIN
+	IF NOT isfinite(from_ts) OR NOT isfinite(to_ts) OR from_ts > to_ts
+	   OR date_trunc('hour', from_ts) <> from_ts OR date_trunc('hour', to_ts) <> to_ts THEN
+		RAISE EXCEPTION 'invalid range to rebuild: [%, %)', from_ts, to_ts
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Give a finite range of whole hours (UTC), from_ts <= to_ts.';
+	END IF;
+	IF NOT pg_try_advisory_xact_lock(1852142703, 1) THEN
+		RAISE EXCEPTION 'netflow maintenance is running'
+			USING ERRCODE = 'lock_not_available',
+				  DETAIL = 'The rollups are rebuilt outside maintenance runs.',
+				  HINT = 'Try again in a moment.';
+	END IF;
+	SELECT * INTO st FROM netflow.rollup_state;
+	IF st IS NULL OR to_ts > st.hours_upto THEN
+		RAISE EXCEPTION 'range to rebuild goes beyond the rolled-up hours'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('Hours up to %s are rolled up; [%s, %s) was given.',
+								  coalesce(st.hours_upto::text, 'none'), from_ts, to_ts);
+	END IF;
+	-- The raw flows must still cover every moment of the range.
+	SELECT min(g.t) INTO gap
+	FROM generate_series(from_ts, to_ts - interval '1 hour', interval '1 hour') AS g(t)
+	WHERE NOT EXISTS (SELECT 1 FROM netflow.flows_partitions() p
+					  WHERE p.lower <= g.t AND g.t + interval '1 hour' <= p.upper);
+	IF gap IS NOT NULL THEN
+		RAISE EXCEPTION 'raw flows of the hour % are no longer complete', gap
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'No partition of netflow.flows covers that hour (dropped by retention): its rollups cannot be recomputed.';
+	END IF;
+	DELETE FROM netflow.rollup_traffic_minute t WHERE t.minute >= from_ts AND t.minute < to_ts;
+	DELETE FROM netflow.rollup_topn_minute t WHERE t.minute >= from_ts AND t.minute < to_ts;
+	DELETE FROM netflow.rollup_minutes t WHERE t.minute >= from_ts AND t.minute < to_ts;
+	DELETE FROM netflow.host_profiles t WHERE t.hour >= from_ts AND t.hour < to_ts;
+	h := from_ts;
+	WHILE h < to_ts LOOP
+		n := n + netflow.rollup_add_flows(
+			'f.time_start >= $1[1] AND f.time_start < $1[2] AND (f.time_received < $1[3] OR f.time_received IS NULL)',
+			ARRAY[h, h + interval '1 hour', st.cut], false, rs.topn_capacity);
+		INSERT INTO netflow.rollup_minutes
+		SELECT g.m, 0, 0, 0, 0, 0, clock_timestamp(), clock_timestamp()
+		FROM generate_series(h, h + interval '59 minutes', interval '1 minute') AS g(m)
+		ON CONFLICT (minute) DO NOTHING;
+		PERFORM netflow.rollup_hour_from_minutes(h);
+		PERFORM netflow.host_profiles_add(
+			'f.time_start >= $1[1] AND f.time_start < $1[2] AND (f.time_received < $1[3] OR f.time_received IS NULL)',
+			ARRAY[h, h + interval '1 hour', st.cut]);
+		h := h + interval '1 hour';
+	END LOOP;
+	-- Minute details older than rollup_minute_retention were recomputed to
+	-- roll the hours up; they go again.
+	DELETE FROM netflow.rollup_traffic_minute t WHERE t.minute < st.details_from;
+	DELETE FROM netflow.rollup_topn_minute t WHERE t.minute < st.details_from;
+	RAISE LOG 'netflow rollups: rebuilt [%, %) from % flows', from_ts, to_ts, n;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION netflow.rollup_rebuild(timestamptz, timestamptz) IS
+	'Recompute the rollups and host profiles of the whole hours [from_ts, to_ts) from the raw flows (which must still cover them); returns the number of flows counted';
+REVOKE ALL ON FUNCTION netflow.rollup_rebuild(timestamptz, timestamptz) FROM PUBLIC;
