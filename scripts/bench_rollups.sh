@@ -35,7 +35,7 @@ q <<SQL
 SET client_min_messages = warning;
 TRUNCATE netflow.rollup_state, netflow.rollup_minutes, netflow.rollup_hours,
 	netflow.rollup_traffic_minute, netflow.rollup_traffic_hour,
-	netflow.rollup_topn_minute, netflow.rollup_topn_hour, netflow.host_profiles;
+	netflow.rollup_topn_minute, netflow.rollup_topn_hour, netflow.rollup_topn_day, netflow.host_profiles;
 TRUNCATE netflow.flows;
 DELETE FROM netflow.config WHERE key IN ('rollup_max_minutes', 'rollups', 'retention', 'premake');
 INSERT INTO netflow.config VALUES ('rollup_max_minutes', '1000000'), ('rollups', 'off');

@@ -142,6 +142,7 @@ CREATE TABLE netflow.rollup_state (
 	singleton	boolean PRIMARY KEY DEFAULT true CHECK (singleton),
 	minutes_upto timestamptz NOT NULL,
 	hours_upto	timestamptz NOT NULL,
+	days_upto	timestamptz NOT NULL,
 	cut			timestamptz NOT NULL,
 	details_from timestamptz NOT NULL DEFAULT '-infinity',
 	runs		bigint NOT NULL DEFAULT 0,
@@ -154,6 +155,7 @@ COMMENT ON TABLE netflow.rollup_state IS
 COMMENT ON COLUMN netflow.rollup_state.singleton IS 'Always true: the table has at most one row';
 COMMENT ON COLUMN netflow.rollup_state.minutes_upto IS 'Every minute before this is materialized in the minute rollups';
 COMMENT ON COLUMN netflow.rollup_state.hours_upto IS 'Every hour before this is rolled up in the hourly rollups and host profiles';
+COMMENT ON COLUMN netflow.rollup_state.days_upto IS 'Every day (UTC) before this is rolled up in the daily top-N rollups';
 COMMENT ON COLUMN netflow.rollup_state.cut IS 'Flows received (time_received) before this are counted in the rollups of their bucket; later ones are added by the next run';
 COMMENT ON COLUMN netflow.rollup_state.details_from IS 'Per-minute traffic and top-N rollups are kept from this minute on (rollup_minute_retention)';
 COMMENT ON COLUMN netflow.rollup_state.runs IS 'Maintenance runs that updated the rollups';
@@ -301,6 +303,21 @@ COMMENT ON COLUMN netflow.rollup_topn_hour.by_bytes IS 'Summary of the items wei
 COMMENT ON COLUMN netflow.rollup_topn_hour.by_flows IS 'Summary of the items weighted by flows (1 per flow)';
 SELECT pg_catalog.pg_extension_config_dump('netflow.rollup_topn_hour', '');
 
+CREATE TABLE netflow.rollup_topn_day (
+	day			timestamptz NOT NULL,
+	dimension	text NOT NULL,
+	by_bytes	netflow.topn_summary NOT NULL,
+	by_flows	netflow.topn_summary NOT NULL,
+	PRIMARY KEY (day, dimension)
+);
+COMMENT ON TABLE netflow.rollup_topn_day IS
+	'Top-N summaries per day (UTC) and dimension, merged from the hours with topn_union, so that long ranges merge few summaries; kept for rollup_retention';
+COMMENT ON COLUMN netflow.rollup_topn_day.day IS 'Start of the day (UTC)';
+COMMENT ON COLUMN netflow.rollup_topn_day.dimension IS 'What the items are: src_addr, dst_addr, src_port, dst_port, protocol, src_as, dst_as or conversation';
+COMMENT ON COLUMN netflow.rollup_topn_day.by_bytes IS 'Summary of the items weighted by bytes (as exported)';
+COMMENT ON COLUMN netflow.rollup_topn_day.by_flows IS 'Summary of the items weighted by flows (1 per flow)';
+SELECT pg_catalog.pg_extension_config_dump('netflow.rollup_topn_day', '');
+
 -- The top-N dimensions and the key expression of each over netflow.flows f.
 CREATE FUNCTION netflow.rollup_dimensions(OUT dimension text, OUT key_expr text)
 RETURNS SETOF record
@@ -447,6 +464,16 @@ BEGIN
 		ON CONFLICT (hour, dimension) DO UPDATE
 		SET by_bytes = (SELECT netflow.topn_union(s) FROM (VALUES (r.by_bytes), (excluded.by_bytes)) v(s)),
 			by_flows = (SELECT netflow.topn_union(s) FROM (VALUES (r.by_flows), (excluded.by_flows)) v(s));
+		-- and into the days rolled up already
+		INSERT INTO netflow.rollup_topn_day AS r
+		SELECT date_trunc('day', t.minute), t.dimension, netflow.topn_union(t.by_bytes),
+			   netflow.topn_union(t.by_flows)
+		FROM rollup_new_topn t
+		WHERE t.minute < (SELECT st.days_upto FROM netflow.rollup_state st)
+		GROUP BY 1, 2
+		ON CONFLICT (day, dimension) DO UPDATE
+		SET by_bytes = (SELECT netflow.topn_union(s) FROM (VALUES (r.by_bytes), (excluded.by_bytes)) v(s)),
+			by_flows = (SELECT netflow.topn_union(s) FROM (VALUES (r.by_flows), (excluded.by_flows)) v(s));
 	END IF;
 	RETURN n;
 END
@@ -489,6 +516,26 @@ $$;
 COMMENT ON FUNCTION netflow.rollup_hour_from_minutes(timestamptz) IS
 	'Roll the minute rollups of the hour starting at h up into the hourly rollups (internal, maintenance only)';
 REVOKE ALL ON FUNCTION netflow.rollup_hour_from_minutes(timestamptz) FROM PUBLIC;
+
+-- Roll the hours of day d (UTC) up into the daily top-N rollups.
+CREATE FUNCTION netflow.rollup_day_from_hours(d timestamptz)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE STRICT
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+BEGIN
+	DELETE FROM netflow.rollup_topn_day t WHERE t.day = d;
+	INSERT INTO netflow.rollup_topn_day
+	SELECT d, t.dimension, netflow.topn_union(t.by_bytes), netflow.topn_union(t.by_flows)
+	FROM netflow.rollup_topn_hour t
+	WHERE t.hour >= d AND t.hour < d + interval '1 day'
+	GROUP BY t.dimension;
+END
+$$;
+COMMENT ON FUNCTION netflow.rollup_day_from_hours(timestamptz) IS
+	'Roll the hourly top-N rollups of the day starting at d up into the daily ones (internal, maintenance only)';
+REVOKE ALL ON FUNCTION netflow.rollup_day_from_hours(timestamptz) FROM PUBLIC;
 
 -- Where the rollups start: the first minute with flows, else the minute of
 -- now.
@@ -577,6 +624,7 @@ DECLARE
 	new_cut timestamptz;
 	upto	timestamptz;
 	hupto	timestamptz;
+	dupto	timestamptz;
 	must	timestamptz;
 	lo		timestamptz;
 	hi		timestamptz;
@@ -618,8 +666,8 @@ BEGIN
 	SELECT * INTO st FROM netflow.rollup_state FOR UPDATE;
 	IF NOT FOUND THEN
 		lo := netflow.rollup_first_minute(now - rs.grace);
-		INSERT INTO netflow.rollup_state (minutes_upto, hours_upto, cut)
-		VALUES (lo, date_trunc('hour', lo), '-infinity')
+		INSERT INTO netflow.rollup_state (minutes_upto, hours_upto, days_upto, cut)
+		VALUES (lo, date_trunc('hour', lo), date_trunc('day', lo), '-infinity')
 		RETURNING * INTO st;
 	END IF;
 	new_cut := greatest(st.cut, now - rs.late_margin);
@@ -699,6 +747,11 @@ BEGIN
 			ARRAY[hupto, hupto + interval '1 hour', new_cut]);
 		hupto := hupto + interval '1 hour';
 	END LOOP;
+	dupto := st.days_upto;
+	WHILE dupto + interval '1 day' <= hupto LOOP
+		PERFORM netflow.rollup_day_from_hours(dupto);
+		dupto := dupto + interval '1 day';
+	END LOOP;
 	IF hupto > st.hours_upto THEN
 		action := 'rolled up';
 		lower := st.hours_upto;
@@ -733,6 +786,9 @@ BEGIN
 		DELETE FROM netflow.rollup_topn_hour t WHERE t.hour < floor_ts;
 		GET DIAGNOSTICS n = ROW_COUNT;
 		n_deleted := n_deleted + n;
+		DELETE FROM netflow.rollup_topn_day t WHERE t.day + interval '1 day' <= floor_ts;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		n_deleted := n_deleted + n;
 		DELETE FROM netflow.host_profiles t WHERE t.hour < floor_ts;
 		GET DIAGNOSTICS n = ROW_COUNT;
 		n_deleted := n_deleted + n;
@@ -747,7 +803,7 @@ BEGIN
 	END IF;
 
 	UPDATE netflow.rollup_state
-	SET minutes_upto = upto, hours_upto = hupto, cut = new_cut,
+	SET minutes_upto = upto, hours_upto = hupto, days_upto = dupto, cut = new_cut,
 		details_from = v_details_from,
 		runs = runs + 1, minutes_materialized = minutes_materialized + n_minutes,
 		late_flows = late_flows + n_late, last_run = now;
@@ -823,6 +879,12 @@ BEGIN
 			'f.time_start >= $1[1] AND f.time_start < $1[2] AND (f.time_received < $1[3] OR f.time_received IS NULL)',
 			ARRAY[h, h + interval '1 hour', st.cut]);
 		h := h + interval '1 hour';
+	END LOOP;
+	-- The days rolled up already that overlap the range.
+	h := date_trunc('day', from_ts);
+	WHILE h < to_ts AND h + interval '1 day' <= st.days_upto LOOP
+		PERFORM netflow.rollup_day_from_hours(h);
+		h := h + interval '1 day';
 	END LOOP;
 	-- Minute details older than rollup_minute_retention were recomputed to
 	-- roll the hours up; they go again.

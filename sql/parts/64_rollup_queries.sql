@@ -6,13 +6,15 @@
 -- How a range [from_ts, to_ts) splits: [fa, fb) is covered by the rollups
 -- (flows received before cut; the ones received later are read raw),
 -- within it [ha, hb) by the hourly rollups (empty, ha = hb, when hourly is
--- false or no whole rolled-up hour fits); the rest of [from_ts, to_ts) is
--- read from raw flows.  Minute rollups are needed for [fa, ha) and [hb,
+-- false or no whole rolled-up hour fits), within that [da, db) by the daily
+-- top-N rollups (empty, da = db, when no whole rolled-up day fits); the
+-- rest of [from_ts, to_ts) is read from raw flows.  Minute rollups are needed for [fa, ha) and [hb,
 -- fb).  details_from: the minute details are kept from there on.
 CREATE FUNCTION netflow.rollup_split(from_ts timestamptz, to_ts timestamptz, hourly boolean,
 									 OUT fa timestamptz, OUT fb timestamptz,
 									 OUT ha timestamptz, OUT hb timestamptz,
-									 OUT cut timestamptz, OUT details_from timestamptz)
+									 OUT cut timestamptz, OUT details_from timestamptz,
+									 OUT da timestamptz, OUT db timestamptz)
 LANGUAGE plpgsql STABLE PARALLEL SAFE STRICT
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
@@ -49,6 +51,20 @@ BEGIN
 		IF hb <= ha THEN
 			ha := fa;
 			hb := fa;
+		END IF;
+	END IF;
+	-- Whole rolled-up days within the hours.
+	da := ha;
+	db := ha;
+	IF hb > ha THEN
+		da := date_trunc('day', ha);
+		IF da < ha THEN
+			da := da + interval '1 day';
+		END IF;
+		db := least(date_trunc('day', hb), date_trunc('day', st.days_upto));
+		IF db <= da THEN
+			da := ha;
+			db := ha;
 		END IF;
 	END IF;
 END
@@ -135,8 +151,14 @@ BEGIN
 		SELECT i.item, i.weight, i.error
 		FROM netflow.topn_items((
 			SELECT netflow.topn_union(u.s) FROM (
-				SELECT h.%1$I AS s FROM netflow.rollup_topn_hour h
-				WHERE h.dimension = $1 AND h.hour >= $4 AND h.hour < $5
+				SELECT d.%1$I AS s FROM netflow.rollup_topn_day d
+				WHERE d.dimension = $1 AND d.day >= $11 AND d.day < $12
+				UNION ALL
+				SELECT h.%1$I FROM netflow.rollup_topn_hour h
+				WHERE h.dimension = $1 AND h.hour >= $4 AND h.hour < $11
+				UNION ALL
+				SELECT h.%1$I FROM netflow.rollup_topn_hour h
+				WHERE h.dimension = $1 AND h.hour >= $12 AND h.hour < $5
 				UNION ALL
 				SELECT m.%1$I FROM netflow.rollup_topn_minute m
 				WHERE m.dimension = $1 AND m.minute >= $2 AND m.minute < $4
@@ -154,7 +176,7 @@ BEGIN
 			) AS u), $10) AS i$q$,
 		'by_' || metric, key, CASE metric WHEN 'bytes' THEN 'coalesce(f.bytes, 0)' ELSE '1::bigint' END)
 	USING dimension, sp.fa, sp.fb, sp.ha, sp.hb, from_ts, to_ts, sp.cut,
-		  netflow.rollup_topn_capacity(), n;
+		  netflow.rollup_topn_capacity(), n, sp.da, sp.db;
 END
 $$;
 COMMENT ON FUNCTION netflow.top(text, timestamptz, timestamptz, integer, text) IS
@@ -265,7 +287,7 @@ COMMENT ON FUNCTION netflow.traffic(timestamptz, timestamptz, interval, inet, in
 
 GRANT SELECT ON netflow.rollup_state, netflow.rollup_minutes, netflow.rollup_hours,
 	netflow.rollup_traffic_minute, netflow.rollup_traffic_hour,
-	netflow.rollup_topn_minute, netflow.rollup_topn_hour TO netflow_reader;
+	netflow.rollup_topn_minute, netflow.rollup_topn_hour, netflow.rollup_topn_day TO netflow_reader;
 GRANT EXECUTE ON FUNCTION netflow.rollup_topn_capacity(), netflow.rollup_dimensions(),
 	netflow.rollup_split(timestamptz, timestamptz, boolean),
 	netflow.rollup_check_range(timestamptz, timestamptz),

@@ -16,7 +16,7 @@ END
 $$;
 TRUNCATE netflow.rollup_state, netflow.rollup_minutes, netflow.rollup_hours,
 	netflow.rollup_traffic_minute, netflow.rollup_traffic_hour,
-	netflow.rollup_topn_minute, netflow.rollup_topn_hour, netflow.host_profiles;
+	netflow.rollup_topn_minute, netflow.rollup_topn_hour, netflow.rollup_topn_day, netflow.host_profiles;
 DELETE FROM netflow.config;
 DELETE FROM netflow.networks;
 -- Our networks: 10.0.0.0/8 internal except a guest /16; 203.0.113.0/24 is

@@ -17,7 +17,7 @@ END
 $$;
 TRUNCATE netflow.rollup_state, netflow.rollup_minutes, netflow.rollup_hours,
 	netflow.rollup_traffic_minute, netflow.rollup_traffic_hour,
-	netflow.rollup_topn_minute, netflow.rollup_topn_hour;
+	netflow.rollup_topn_minute, netflow.rollup_topn_hour, netflow.rollup_topn_day;
 DELETE FROM netflow.config;
 DELETE FROM netflow.networks;
 INSERT INTO netflow.config VALUES ('premake', '2'), ('rollup_grace', '2 minutes'),
@@ -202,6 +202,14 @@ ROLLBACK TO SAVEPOINT s;
 SELECT netflow.rollup_rebuild('2030-01-01 02:00+00', '2030-01-01 09:00+00');
 ROLLBACK TO SAVEPOINT s;
 
+-- A day later the 1st is rolled up as a day: a range over it and beyond
+-- merges the daily summary with hours, minutes and raw edges, and still
+-- equals the raw topn.
+SELECT count(*) FILTER (WHERE action = 'error') AS errors FROM netflow.run_maintenance('2030-01-02 06:00+00');
+SELECT days_upto, (SELECT count(*) FROM netflow.rollup_topn_day) AS day_rows FROM netflow.rollup_state;
+SELECT sum(differing) AS differing, min(items) > 0 AS all_nonempty
+FROM pg_temp.top_diff('2029-12-31 20:00:30+00', '2030-01-02 03:17:10+00');
+
 -- Raw partitions dropped by retention: the rollups still answer, the same.
 CREATE TEMP TABLE before_drop AS
 SELECT * FROM netflow.traffic('2030-01-01 00:00+00', '2030-01-02 00:00+00', '1 hour');
@@ -229,7 +237,7 @@ ROLLBACK TO SAVEPOINT s;
 -- truth, and the heavy sources (each above a tenth of the bytes) are found.
 TRUNCATE netflow.rollup_state, netflow.rollup_minutes, netflow.rollup_hours,
 	netflow.rollup_traffic_minute, netflow.rollup_traffic_hour,
-	netflow.rollup_topn_minute, netflow.rollup_topn_hour;
+	netflow.rollup_topn_minute, netflow.rollup_topn_hour, netflow.rollup_topn_day;
 DELETE FROM netflow.config WHERE key = 'retention';
 INSERT INTO netflow.config VALUES ('rollup_topn_capacity', '10');
 INSERT INTO netflow.flows (time_start, time_received, src_addr, bytes)
