@@ -795,11 +795,11 @@ COMMENT ON FUNCTION netflow.rollup_index_partitions(text) IS
 REVOKE ALL ON FUNCTION netflow.rollup_index_partitions(text) FROM PUBLIC;
 
 -- One rollup step as of now: add the flows received since the last run to
--- the buckets materialized already (minutes, hours, host profiles),
+-- the buckets materialized already (minutes, hours, days, host profiles),
 -- materialize the minutes closed for the grace period (at most
--- rollup_max_minutes, but always those that retention drops at this run),
--- roll closed hours up and make their host profiles, delete rollups past
--- their retention.  Returns what it did, in run_maintenance's format.
+-- rollup_max_minutes, but always those that retention drops at this run)
+-- into the minute rollups and the host profiles of their hour, roll closed
+-- hours and days up, delete rollups past their retention.  Returns what it did, in run_maintenance's format.
 CREATE FUNCTION netflow.rollup_maintenance(now timestamptz DEFAULT now())
 RETURNS TABLE (action text, partition text, lower timestamptz,
 			   upper timestamptz, detail text)
@@ -880,7 +880,7 @@ BEGIN
 			ARRAY[st.cut, new_cut, greatest(floor_ts, st.hours_upto), st.minutes_upto], false, rs.topn_capacity);
 		PERFORM netflow.host_profiles_add(
 			'f.time_received >= $1[1] AND f.time_received < $1[2] AND f.time_start >= $1[3] AND f.time_start < $1[4]',
-			ARRAY[st.cut, new_cut, floor_ts, st.hours_upto]);
+			ARRAY[st.cut, new_cut, floor_ts, st.minutes_upto]);
 		IF n_late > 0 THEN
 			action := 'late';
 			lower := st.cut;
@@ -904,6 +904,11 @@ BEGIN
 		n := netflow.rollup_add_flows(
 			'f.time_start >= $1[1] AND f.time_start < $1[2] AND (f.time_received < $1[3] OR f.time_received IS NULL)',
 			ARRAY[lo, least(hi, lo + chunk), new_cut], false, rs.topn_capacity);
+		-- Host profiles grow with the minutes of their hour (merging is
+		-- exact), so that closing an hour costs nothing more.
+		PERFORM netflow.host_profiles_add(
+			'f.time_start >= $1[1] AND f.time_start < $1[2] AND (f.time_received < $1[3] OR f.time_received IS NULL)',
+			ARRAY[lo, least(hi, lo + chunk), new_cut]);
 		-- Empty minutes get their row of zeros: the watermark.
 		INSERT INTO netflow.rollup_minutes
 		SELECT g.m, 0, 0, 0, 0, 0, clock_timestamp(), clock_timestamp()
@@ -929,14 +934,10 @@ BEGIN
 	END IF;
 
 	-- 3. Hours whose minutes are all materialized: traffic and top-N from
-	-- the minutes, host profiles from the raw flows (received before
-	-- new_cut, like the minutes).
+	-- the minutes (their host profiles are complete already).
 	hupto := st.hours_upto;
 	WHILE hupto + interval '1 hour' <= upto LOOP
 		PERFORM netflow.rollup_hour_from_minutes(hupto);
-		PERFORM netflow.host_profiles_add(
-			'f.time_start >= $1[1] AND f.time_start < $1[2] AND (f.time_received < $1[3] OR f.time_received IS NULL)',
-			ARRAY[hupto, hupto + interval '1 hour', new_cut]);
 		hupto := hupto + interval '1 hour';
 	END LOOP;
 	dupto := st.days_upto;
@@ -1095,7 +1096,9 @@ REVOKE ALL ON FUNCTION netflow.rollup_rebuild(timestamptz, timestamptz) FROM PUB
 -- what the host sent and received, to internal and external peers, how many
 -- distinct peers and destination ports (HyperLogLog, 61_hll.sql), first
 -- and last time seen.  Materialized by netflow.rollup_maintenance with the
--- same received-time cut as the other rollups.  See docs/rollups.md.
+-- same received-time cut as the other rollups, minute chunk by minute chunk
+-- (rows of the current hour grow until it is rolled up).  See
+-- docs/rollups.md.
 
 CREATE TABLE netflow.host_profiles (
 	hour		timestamptz NOT NULL,

@@ -2,7 +2,9 @@
 -- what the host sent and received, to internal and external peers, how many
 -- distinct peers and destination ports (HyperLogLog, 61_hll.sql), first
 -- and last time seen.  Materialized by netflow.rollup_maintenance with the
--- same received-time cut as the other rollups.  See docs/rollups.md.
+-- same received-time cut as the other rollups, minute chunk by minute chunk
+-- (rows of the current hour grow until it is rolled up).  See
+-- docs/rollups.md.
 
 CREATE TABLE netflow.host_profiles (
 	hour		timestamptz NOT NULL,
