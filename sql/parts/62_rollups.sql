@@ -336,27 +336,23 @@ COMMENT ON FUNCTION netflow.rollup_dimensions() IS
 -- Materialization (maintenance only)
 ------------------------------------------------------------------------
 
--- SQL text of the select list computing the traffic columns of flows f:
--- the direction, then flows, packets, bytes and their upscaled sums.
+-- SQL text of the select list computing the traffic columns of flows f
+-- (whose columns si and di tell whether source and destination are
+-- internal): the direction, then flows, packets, bytes and their upscaled
+-- sums.
 CREATE FUNCTION netflow.rollup_traffic_exprs()
 RETURNS text
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	src		text := netflow.internal_expr('f.src_addr');
-	dst		text := netflow.internal_expr('f.dst_addr');
-BEGIN
-	RETURN format($f$CASE WHEN %1$s THEN CASE WHEN %2$s THEN 'internal' ELSE 'outbound' END
-				 WHEN %2$s THEN 'inbound' ELSE 'other' END,
+	SELECT $f$CASE WHEN f.si THEN CASE WHEN f.di THEN 'internal' ELSE 'outbound' END
+				 WHEN f.di THEN 'inbound' ELSE 'other' END,
 			count(*), coalesce(sum(f.packets), 0)::bigint, coalesce(sum(f.bytes), 0)::bigint,
 			coalesce(sum(f.packets * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0)::bigint,
-			coalesce(sum(f.bytes * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0)::bigint$f$,
-				  src, dst);
-END
+			coalesce(sum(f.bytes * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0)::bigint$f$
 $$;
 COMMENT ON FUNCTION netflow.rollup_traffic_exprs() IS
-	'SQL text of the direction and traffic sums over netflow.flows f, as the rollups compute them (internal)';
+	'SQL text of the direction and traffic sums over flows f with columns si, di (source, destination internal), as the rollups compute them (internal)';
 
 -- Aggregate the flows selected by cond (SQL text over netflow.flows f, its
 -- parameter $1 the array p) per minute into the minute rollups: insert minutes
@@ -372,6 +368,7 @@ SET TimeZone = 'UTC'
 AS $$
 DECLARE
 	n		bigint;
+	keys	text;
 	aggs	text;
 	unpivot text;
 BEGIN
@@ -387,25 +384,35 @@ BEGIN
 		TRUNCATE rollup_new_traffic, rollup_new_topn;
 	END IF;
 
+	-- Each side classified once per flow (OFFSET 0: not flattened).
 	EXECUTE format('INSERT INTO rollup_new_traffic
 					SELECT date_trunc(''minute'', f.time_start), f.exporter, f.input_if, f.output_if, f.protocol, %s
-					FROM netflow.flows f WHERE %s
+					FROM (SELECT f.time_start, f.exporter, f.input_if, f.output_if, f.protocol, f.packets,
+								 f.bytes, f.sampling_interval, %s AS si, %s AS di
+						  FROM netflow.flows f WHERE %s OFFSET 0) AS f
 					GROUP BY 1, 2, 3, 4, 5, 6',
-				   netflow.rollup_traffic_exprs(), cond)
+				   netflow.rollup_traffic_exprs(), netflow.internal_expr('f.src_addr'),
+				   netflow.internal_expr('f.dst_addr'), cond)
 	USING p;
 
-	SELECT string_agg(format('netflow.topn(%1$s, coalesce(f.bytes, 0), %2$s) AS %3$I, netflow.topn(%1$s, 1::bigint, %2$s) AS %4$I',
-							 d.key_expr, capacity, d.dimension || '_b', d.dimension || '_f'), ', '),
+	-- Each key is computed once per flow (OFFSET 0 keeps the inner query
+	-- from being flattened into the two aggregates that use it).
+	SELECT string_agg(format('%s AS %I', d.key_expr, 'k_' || d.dimension), ', '),
+		   string_agg(format('netflow.topn(k.%1$I, k.w, %2$s) AS %3$I, netflow.topn(k.%1$I, 1::bigint, %2$s) AS %4$I',
+							 'k_' || d.dimension, capacity, d.dimension || '_b', d.dimension || '_f'), ', '),
 		   string_agg(format('(%L, a.%I, a.%I)', d.dimension, d.dimension || '_b', d.dimension || '_f'), ', ')
-	INTO aggs, unpivot
+	INTO keys, aggs, unpivot
 	FROM netflow.rollup_dimensions() d;
 	EXECUTE format('INSERT INTO rollup_new_topn
 					SELECT a.minute, d.dimension, d.by_bytes, d.by_flows
-					FROM (SELECT date_trunc(''minute'', f.time_start) AS minute, %s
-						  FROM netflow.flows f WHERE %s GROUP BY 1) AS a,
+					FROM (SELECT k.minute, %s
+						  FROM (SELECT date_trunc(''minute'', f.time_start) AS minute,
+									   coalesce(f.bytes, 0) AS w, %s
+								FROM netflow.flows f WHERE %s OFFSET 0) AS k
+						  GROUP BY 1) AS a,
 						 LATERAL (VALUES %s) AS d(dimension, by_bytes, by_flows)
 					WHERE d.by_bytes IS NOT NULL',
-				   aggs, cond, unpivot)
+				   aggs, keys, cond, unpivot)
 	USING p;
 
 	SELECT coalesce(sum(t.flows), 0) INTO n FROM rollup_new_traffic t;
