@@ -528,23 +528,104 @@ COMMENT ON FUNCTION netflow.rollup_dimensions() IS
 -- Materialization (maintenance only)
 ------------------------------------------------------------------------
 
--- SQL text of the select list computing the traffic columns of flows f
--- (whose columns si and di tell whether source and destination are
--- internal): the direction, then flows, packets, bytes and their upscaled
--- sums.
-CREATE FUNCTION netflow.rollup_traffic_exprs()
+-- SQL text of a query giving the minute traffic rows (minute, exporter,
+-- interfaces, protocol, direction, flows, packets, bytes, upscaled) of the
+-- flows selected by cond (SQL text over netflow.flows f).  Each side is
+-- classified once per flow (OFFSET 0 keeps the inner query from being
+-- flattened into the expressions that use it).
+CREATE FUNCTION netflow.rollup_traffic_select(cond text)
 RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT $f$CASE WHEN f.si THEN CASE WHEN f.di THEN 'internal' ELSE 'outbound' END
-				 WHEN f.di THEN 'inbound' ELSE 'other' END,
-			count(*), coalesce(sum(f.packets), 0)::bigint, coalesce(sum(f.bytes), 0)::bigint,
-			coalesce(sum(f.packets * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0)::bigint,
-			coalesce(sum(f.bytes * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0)::bigint$f$
+BEGIN
+	RETURN format($q$
+		SELECT date_trunc('minute', f.time_start), f.exporter, f.input_if, f.output_if, f.protocol,
+			   CASE WHEN f.si THEN CASE WHEN f.di THEN 'internal' ELSE 'outbound' END
+					WHEN f.di THEN 'inbound' ELSE 'other' END,
+			   count(*), coalesce(sum(f.packets), 0)::bigint, coalesce(sum(f.bytes), 0)::bigint,
+			   coalesce(sum(f.packets * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0)::bigint,
+			   coalesce(sum(f.bytes * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0)::bigint
+		FROM (SELECT f.time_start, f.exporter, f.input_if, f.output_if, f.protocol, f.packets,
+					 f.bytes, f.sampling_interval, %s AS si, %s AS di
+			  FROM netflow.flows f WHERE %s OFFSET 0) AS f
+		GROUP BY 1, 2, 3, 4, 5, 6$q$,
+		netflow.internal_expr('f.src_addr'), netflow.internal_expr('f.dst_addr'), cond);
+END
 $$;
-COMMENT ON FUNCTION netflow.rollup_traffic_exprs() IS
-	'SQL text of the direction and traffic sums over flows f with columns si, di (source, destination internal), as the rollups compute them (internal)';
+COMMENT ON FUNCTION netflow.rollup_traffic_select(text) IS
+	'SQL text of a query giving the minute traffic rows of the flows selected by an SQL condition, as the rollups compute them (internal)';
+
+-- SQL text of a query giving the minute top-N rows (minute, dimension,
+-- by_bytes, by_flows) of the flows selected by cond.  Each key is computed
+-- once per flow (OFFSET 0, as above).
+CREATE FUNCTION netflow.rollup_topn_select(cond text, capacity integer)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	keys	text;
+	aggs	text;
+	unpivot text;
+BEGIN
+	SELECT string_agg(format('%s AS %I', d.key_expr, 'k_' || d.dimension), ', '),
+		   string_agg(format('netflow.topn(k.%1$I, k.w, %2$s) AS %3$I, netflow.topn(k.%1$I, 1::bigint, %2$s) AS %4$I',
+							 'k_' || d.dimension, capacity, d.dimension || '_b', d.dimension || '_f'), ', '),
+		   string_agg(format('(%L, a.%I, a.%I)', d.dimension, d.dimension || '_b', d.dimension || '_f'), ', ')
+	INTO keys, aggs, unpivot
+	FROM netflow.rollup_dimensions() d;
+	RETURN format($q$
+		SELECT a.minute, d.dimension, d.by_bytes, d.by_flows
+		FROM (SELECT k.minute, %s
+			  FROM (SELECT date_trunc('minute', f.time_start) AS minute,
+						   coalesce(f.bytes, 0) AS w, %s
+					FROM netflow.flows f WHERE %s OFFSET 0) AS k
+			  GROUP BY 1) AS a,
+			 LATERAL (VALUES %s) AS d(dimension, by_bytes, by_flows)
+		WHERE d.by_bytes IS NOT NULL$q$,
+		aggs, keys, cond, unpivot);
+END
+$$;
+COMMENT ON FUNCTION netflow.rollup_topn_select(text, integer) IS
+	'SQL text of a query giving the minute top-N summaries of the flows selected by an SQL condition, as the rollups compute them (internal)';
+
+-- Materialize the minutes [lo, hi), none of which has rollup rows yet:
+-- their flows received before cut (or with no time_received) straight into
+-- the minute rollups, and a totals row for every minute (zeros when
+-- empty).  Returns the number of flows.
+CREATE FUNCTION netflow.rollup_materialize(lo timestamptz, hi timestamptz, cut timestamptz,
+										   capacity integer)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE STRICT
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+	cond	constant text := 'f.time_start >= $1[1] AND f.time_start < $1[2] AND (f.time_received < $1[3] OR f.time_received IS NULL)';
+	n		bigint;
+BEGIN
+	EXECUTE 'INSERT INTO netflow.rollup_traffic_minute ' || netflow.rollup_traffic_select(cond)
+	USING ARRAY[lo, hi, cut];
+	EXECUTE 'INSERT INTO netflow.rollup_topn_minute ' || netflow.rollup_topn_select(cond, capacity)
+	USING ARRAY[lo, hi, cut];
+	-- A plain INSERT: a minute that has a row already is an error, not a
+	-- silent double count.
+	INSERT INTO netflow.rollup_minutes
+	SELECT g.m, coalesce(sum(t.flows), 0), coalesce(sum(t.packets), 0), coalesce(sum(t.bytes), 0),
+		   coalesce(sum(t.packets_upscaled), 0), coalesce(sum(t.bytes_upscaled), 0),
+		   clock_timestamp(), clock_timestamp()
+	FROM generate_series(lo, hi - interval '1 minute', interval '1 minute') AS g(m)
+	LEFT JOIN netflow.rollup_traffic_minute t ON t.minute = g.m
+	GROUP BY g.m;
+	SELECT coalesce(sum(m.flows), 0) INTO n
+	FROM netflow.rollup_minutes m WHERE m.minute >= lo AND m.minute < hi;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION netflow.rollup_materialize(timestamptz, timestamptz, timestamptz, integer) IS
+	'Materialize the minutes [lo, hi) (not materialized yet) from their flows received before cut; returns the number of flows (internal, maintenance only)';
+REVOKE ALL ON FUNCTION netflow.rollup_materialize(timestamptz, timestamptz, timestamptz, integer) FROM PUBLIC;
 
 -- Aggregate the flows selected by cond (SQL text over netflow.flows f, its
 -- parameter $1 the array p) per minute into the minute rollups: insert minutes
@@ -560,9 +641,6 @@ SET TimeZone = 'UTC'
 AS $$
 DECLARE
 	n		bigint;
-	keys	text;
-	aggs	text;
-	unpivot text;
 BEGIN
 	IF to_regclass('pg_temp.rollup_new_traffic') IS NULL THEN
 		CREATE TEMP TABLE rollup_new_traffic (
@@ -576,36 +654,8 @@ BEGIN
 		TRUNCATE rollup_new_traffic, rollup_new_topn;
 	END IF;
 
-	-- Each side classified once per flow (OFFSET 0: not flattened).
-	EXECUTE format('INSERT INTO rollup_new_traffic
-					SELECT date_trunc(''minute'', f.time_start), f.exporter, f.input_if, f.output_if, f.protocol, %s
-					FROM (SELECT f.time_start, f.exporter, f.input_if, f.output_if, f.protocol, f.packets,
-								 f.bytes, f.sampling_interval, %s AS si, %s AS di
-						  FROM netflow.flows f WHERE %s OFFSET 0) AS f
-					GROUP BY 1, 2, 3, 4, 5, 6',
-				   netflow.rollup_traffic_exprs(), netflow.internal_expr('f.src_addr'),
-				   netflow.internal_expr('f.dst_addr'), cond)
-	USING p;
-
-	-- Each key is computed once per flow (OFFSET 0 keeps the inner query
-	-- from being flattened into the two aggregates that use it).
-	SELECT string_agg(format('%s AS %I', d.key_expr, 'k_' || d.dimension), ', '),
-		   string_agg(format('netflow.topn(k.%1$I, k.w, %2$s) AS %3$I, netflow.topn(k.%1$I, 1::bigint, %2$s) AS %4$I',
-							 'k_' || d.dimension, capacity, d.dimension || '_b', d.dimension || '_f'), ', '),
-		   string_agg(format('(%L, a.%I, a.%I)', d.dimension, d.dimension || '_b', d.dimension || '_f'), ', ')
-	INTO keys, aggs, unpivot
-	FROM netflow.rollup_dimensions() d;
-	EXECUTE format('INSERT INTO rollup_new_topn
-					SELECT a.minute, d.dimension, d.by_bytes, d.by_flows
-					FROM (SELECT k.minute, %s
-						  FROM (SELECT date_trunc(''minute'', f.time_start) AS minute,
-									   coalesce(f.bytes, 0) AS w, %s
-								FROM netflow.flows f WHERE %s OFFSET 0) AS k
-						  GROUP BY 1) AS a,
-						 LATERAL (VALUES %s) AS d(dimension, by_bytes, by_flows)
-					WHERE d.by_bytes IS NOT NULL',
-				   aggs, keys, cond, unpivot)
-	USING p;
+	EXECUTE 'INSERT INTO rollup_new_traffic ' || netflow.rollup_traffic_select(cond) USING p;
+	EXECUTE 'INSERT INTO rollup_new_topn ' || netflow.rollup_topn_select(cond, capacity) USING p;
 
 	SELECT coalesce(sum(t.flows), 0) INTO n FROM rollup_new_traffic t;
 	IF n = 0 THEN
@@ -908,19 +958,12 @@ BEGIN
 	hi := greatest(hi, upto, coalesce(must, '-infinity'));
 	lo := upto;
 	WHILE lo < hi LOOP
-		n := netflow.rollup_add_flows(
-			'f.time_start >= $1[1] AND f.time_start < $1[2] AND (f.time_received < $1[3] OR f.time_received IS NULL)',
-			ARRAY[lo, least(hi, lo + chunk), new_cut], false, rs.topn_capacity);
+		n := netflow.rollup_materialize(lo, least(hi, lo + chunk), new_cut, rs.topn_capacity);
 		-- Host profiles grow with the minutes of their hour (merging is
 		-- exact), so that closing an hour costs nothing more.
 		PERFORM netflow.host_profiles_add(
 			'f.time_start >= $1[1] AND f.time_start < $1[2] AND (f.time_received < $1[3] OR f.time_received IS NULL)',
 			ARRAY[lo, least(hi, lo + chunk), new_cut]);
-		-- Empty minutes get their row of zeros: the watermark.
-		INSERT INTO netflow.rollup_minutes
-		SELECT g.m, 0, 0, 0, 0, 0, clock_timestamp(), clock_timestamp()
-		FROM generate_series(lo, least(hi, lo + chunk) - interval '1 minute', interval '1 minute') AS g(m)
-		ON CONFLICT (minute) DO NOTHING;
 		n_flows := n_flows + n;
 		n_minutes := n_minutes + extract(epoch FROM least(hi, lo + chunk) - lo)::bigint / 60;
 		-- Chunks of about 200,000 flows (at most an hour): few statements
@@ -1067,13 +1110,7 @@ BEGIN
 	DELETE FROM netflow.host_profiles t WHERE t.hour >= from_ts AND t.hour < to_ts;
 	h := from_ts;
 	WHILE h < to_ts LOOP
-		n := n + netflow.rollup_add_flows(
-			'f.time_start >= $1[1] AND f.time_start < $1[2] AND (f.time_received < $1[3] OR f.time_received IS NULL)',
-			ARRAY[h, h + interval '1 hour', st.cut], false, rs.topn_capacity);
-		INSERT INTO netflow.rollup_minutes
-		SELECT g.m, 0, 0, 0, 0, 0, clock_timestamp(), clock_timestamp()
-		FROM generate_series(h, h + interval '59 minutes', interval '1 minute') AS g(m)
-		ON CONFLICT (minute) DO NOTHING;
+		n := n + netflow.rollup_materialize(h, h + interval '1 hour', st.cut, rs.topn_capacity);
 		PERFORM netflow.rollup_hour_from_minutes(h);
 		PERFORM netflow.host_profiles_add(
 			'f.time_start >= $1[1] AND f.time_start < $1[2] AND (f.time_received < $1[3] OR f.time_received IS NULL)',
