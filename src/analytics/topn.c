@@ -144,7 +144,12 @@ topn_state_new(MemoryContext cxt, int32 capacity, bool textkeys, Oid typoid)
 	}
 	else
 		get_typlenbyval(typoid, &st->typlen, &st->typbyval);
-	kt_init(&st->kt, cxt, Min(st->workmax, 1024), Min(st->workmax, 1024));
+	/*
+	 * Start small and let the table grow by doubling: the rollups keep one
+	 * state per minute and dimension, most of which see few keys, and a
+	 * 1024-entry start made their setup cost more than their rows.
+	 */
+	kt_init(&st->kt, cxt, Min(st->workmax, 64), Min(st->workmax, 64));
 	return st;
 }
 
