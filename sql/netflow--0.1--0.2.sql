@@ -370,7 +370,7 @@ CREATE TABLE netflow.rollup_minutes (
 	updated_at	timestamptz NOT NULL
 );
 COMMENT ON TABLE netflow.rollup_minutes IS
-	'Traffic totals per minute, one row per materialized minute (zeros for a minute without flows): the watermark of the minute rollups; kept for rollup_retention';
+	'Traffic totals per minute with flows (a materialized minute without a row had none; rollup_state.minutes_upto is the watermark); kept for rollup_retention';
 COMMENT ON COLUMN netflow.rollup_minutes.minute IS 'Start of the minute (time_start in [minute, minute + 1 minute))';
 COMMENT ON COLUMN netflow.rollup_minutes.flows IS 'Number of flows';
 COMMENT ON COLUMN netflow.rollup_minutes.packets IS 'Sum of packets as exported';
@@ -592,8 +592,7 @@ COMMENT ON FUNCTION netflow.rollup_topn_select(text, integer) IS
 
 -- Materialize the minutes [lo, hi), none of which has rollup rows yet:
 -- their flows received before cut (or with no time_received) straight into
--- the minute rollups, and a totals row for every minute (zeros when
--- empty).  Returns the number of flows.
+-- the minute rollups, totals included.  Returns the number of flows.
 CREATE FUNCTION netflow.rollup_materialize(lo timestamptz, hi timestamptz, cut timestamptz,
 										   capacity integer)
 RETURNS bigint
@@ -612,12 +611,11 @@ BEGIN
 	-- A plain INSERT: a minute that has a row already is an error, not a
 	-- silent double count.
 	INSERT INTO netflow.rollup_minutes
-	SELECT g.m, coalesce(sum(t.flows), 0), coalesce(sum(t.packets), 0), coalesce(sum(t.bytes), 0),
-		   coalesce(sum(t.packets_upscaled), 0), coalesce(sum(t.bytes_upscaled), 0),
-		   clock_timestamp(), clock_timestamp()
-	FROM generate_series(lo, hi - interval '1 minute', interval '1 minute') AS g(m)
-	LEFT JOIN netflow.rollup_traffic_minute t ON t.minute = g.m
-	GROUP BY g.m;
+	SELECT t.minute, sum(t.flows), sum(t.packets), sum(t.bytes), sum(t.packets_upscaled),
+		   sum(t.bytes_upscaled), clock_timestamp(), clock_timestamp()
+	FROM netflow.rollup_traffic_minute t
+	WHERE t.minute >= lo AND t.minute < hi
+	GROUP BY t.minute;
 	SELECT coalesce(sum(m.flows), 0) INTO n
 	FROM netflow.rollup_minutes m WHERE m.minute >= lo AND m.minute < hi;
 	RETURN n;
@@ -875,6 +873,10 @@ DECLARE
 	hupto	timestamptz;
 	dupto	timestamptz;
 	must	timestamptz;
+	next_lo timestamptz;
+	c_hi	timestamptz;
+	p_lowers timestamptz[];
+	p_uppers timestamptz[];
 	lo		timestamptz;
 	hi		timestamptz;
 	n		bigint;
@@ -951,34 +953,49 @@ BEGIN
 
 	-- 2. New minutes, closed for the grace period, from their flows received
 	-- before new_cut (or with no time_received).  At most max_minutes, but
-	-- all those of the partitions that retention drops at this run.
+	-- all those of the partitions that retention drops at this run.  What
+	-- no partition covers holds no flow: skipped at once (a flow stamped
+	-- decades ago by a wrong exporter clock costs nothing).
 	upto := st.minutes_upto;
-	hi := least(date_trunc('minute', now - rs.grace), upto + rs.max_minutes * interval '1 minute');
+	hi := greatest(date_trunc('minute', now - rs.grace), upto);
 	SELECT max(c.upper) INTO must FROM netflow.retention_candidates(ms.retention, now) c;
-	hi := greatest(hi, upto, coalesce(must, '-infinity'));
+	must := least(coalesce(must, '-infinity'), hi);
+	SELECT coalesce(array_agg(p.lower ORDER BY p.lower), '{}'), coalesce(array_agg(p.upper ORDER BY p.lower), '{}')
+	INTO p_lowers, p_uppers
+	FROM netflow.flows_partitions() p;
 	lo := upto;
-	WHILE lo < hi LOOP
-		n := netflow.rollup_materialize(lo, least(hi, lo + chunk), new_cut, rs.topn_capacity);
+	WHILE lo < hi AND (n_minutes < rs.max_minutes OR lo < must) LOOP
+		SELECT min(x.pl) INTO next_lo FROM unnest(p_lowers, p_uppers) AS x(pl, pu) WHERE x.pu > lo;
+		IF next_lo IS NULL OR next_lo >= hi THEN
+			lo := hi;
+			EXIT;
+		END IF;
+		IF next_lo > lo THEN
+			lo := date_trunc('minute', next_lo);
+			CONTINUE;
+		END IF;
+		c_hi := least(hi, lo + chunk);
+		n := netflow.rollup_materialize(lo, c_hi, new_cut, rs.topn_capacity);
 		-- Host profiles grow with the minutes of their hour (merging is
 		-- exact), so that closing an hour costs nothing more.
 		PERFORM netflow.host_profiles_add(
 			'f.time_start >= $1[1] AND f.time_start < $1[2] AND (f.time_received < $1[3] OR f.time_received IS NULL)',
-			ARRAY[lo, least(hi, lo + chunk), new_cut]);
+			ARRAY[lo, c_hi, new_cut]);
 		n_flows := n_flows + n;
-		n_minutes := n_minutes + extract(epoch FROM least(hi, lo + chunk) - lo)::bigint / 60;
+		n_minutes := n_minutes + extract(epoch FROM c_hi - lo)::bigint / 60;
 		-- Chunks of about 200,000 flows (at most an hour): few statements
 		-- when the rate is low, bounded aggregate states when it is high.
-		per_minute := n / greatest(extract(epoch FROM least(hi, lo + chunk) - lo) / 60, 1);
-		lo := least(hi, lo + chunk);
+		per_minute := n / greatest(extract(epoch FROM c_hi - lo) / 60, 1);
+		lo := c_hi;
 		chunk := make_interval(mins => greatest(1, least(60, (200000 / greatest(per_minute, 1))::integer)));
 	END LOOP;
-	IF hi > upto THEN
-		upto := hi;
+	IF lo > upto THEN
+		upto := lo;
 		action := 'materialized';
 		lower := st.minutes_upto;
-		upper := hi;
+		upper := lo;
 		detail := format('%s minutes, %s flows, %s ms per minute', n_minutes, n_flows,
-						 round((extract(epoch FROM clock_timestamp() - t0) * 1000 / n_minutes)::numeric, 1));
+						 round((extract(epoch FROM clock_timestamp() - t0) * 1000 / greatest(n_minutes, 1))::numeric, 1));
 		RAISE LOG 'netflow rollups: materialized [%, %): %', lower, upper, detail;
 		RETURN NEXT;
 	END IF;
