@@ -765,9 +765,9 @@ BEGIN
 	-- no partition covers holds no flow: skipped at once (a flow stamped
 	-- decades ago by a wrong exporter clock costs nothing).
 	upto := st.minutes_upto;
-	hi := greatest(date_trunc('minute', now - rs.grace), upto);
 	SELECT max(c.upper) INTO must FROM netflow.retention_candidates(ms.retention, now) c;
-	must := least(coalesce(must, '-infinity'), hi);
+	must := coalesce(must, '-infinity');
+	hi := greatest(date_trunc('minute', now - rs.grace), upto, must);
 	SELECT coalesce(array_agg(p.lower ORDER BY p.lower), '{}'), coalesce(array_agg(p.upper ORDER BY p.lower), '{}')
 	INTO p_lowers, p_uppers
 	FROM netflow.flows_partitions() p;
