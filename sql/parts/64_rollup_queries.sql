@@ -8,12 +8,16 @@
 -- within it [ha, hb) by the hourly rollups (empty, ha = hb, when hourly is
 -- false or no whole rolled-up hour fits), within that [da, db) by the daily
 -- top-N rollups (empty, da = db, when no whole rolled-up day fits); the
--- rest of [from_ts, to_ts) is read from raw flows.  Minute rollups are needed for [fa, ha) and [hb,
--- fb).  details_from: the minute details are kept from there on.
+-- rest of [from_ts, to_ts) is read from raw flows.  Minute rollups are
+-- needed for [fa, ha) and [hb, fb); with details, where the per-minute
+-- details are gone (rollup_minute_retention) those edges are read raw
+-- instead.  A raw part whose flows were counted by the rollups but whose
+-- partition has been dropped since raises an error: never a silent gap.
 CREATE FUNCTION netflow.rollup_split(from_ts timestamptz, to_ts timestamptz, hourly boolean,
+									 details boolean,
 									 OUT fa timestamptz, OUT fb timestamptz,
 									 OUT ha timestamptz, OUT hb timestamptz,
-									 OUT cut timestamptz, OUT details_from timestamptz,
+									 OUT cut timestamptz,
 									 OUT da timestamptz, OUT db timestamptz)
 LANGUAGE plpgsql STABLE PARALLEL SAFE STRICT
 SET search_path = pg_catalog, pg_temp
@@ -21,6 +25,10 @@ SET TimeZone = 'UTC'
 AS $$
 DECLARE
 	st		record;
+	details_from timestamptz := '-infinity';
+	lowers	timestamptz[];
+	uppers	timestamptz[];
+	lost	timestamptz;
 BEGIN
 	SELECT * INTO st FROM netflow.rollup_state;
 	fa := date_trunc('minute', from_ts);
@@ -30,11 +38,12 @@ BEGIN
 	IF st IS NULL THEN
 		fb := fa;
 		cut := 'infinity';
-		details_from := '-infinity';
 	ELSE
 		fb := date_trunc('minute', least(to_ts, st.minutes_upto));
 		cut := st.cut;
-		details_from := st.details_from;
+		IF details THEN
+			details_from := st.details_from;
+		END IF;
 	END IF;
 	IF fb <= fa THEN
 		fa := from_ts;
@@ -53,6 +62,19 @@ BEGIN
 			hb := fa;
 		END IF;
 	END IF;
+	-- Edges whose minute details are gone: from raw flows.
+	IF hb > ha THEN
+		IF fa < details_from THEN
+			fa := least(ha, details_from);
+		END IF;
+		IF fb > hb AND hb < details_from THEN
+			fb := hb;
+		END IF;
+	ELSIF fa < details_from AND fb > fa THEN
+		fa := least(fb, details_from);
+		ha := fa;
+		hb := fa;
+	END IF;
 	-- Whole rolled-up days within the hours.
 	da := ha;
 	db := ha;
@@ -67,10 +89,29 @@ BEGIN
 			db := ha;
 		END IF;
 	END IF;
+	-- The raw parts [from_ts, fa) and [fb, to_ts): a minute the rollups
+	-- counted flows in must still have its partition.
+	IF st IS NOT NULL THEN
+		SELECT coalesce(array_agg(p.lower), '{}'), coalesce(array_agg(p.upper), '{}')
+		INTO lowers, uppers
+		FROM netflow.flows_partitions() p;
+		SELECT min(m.minute) INTO lost
+		FROM netflow.rollup_minutes m
+		WHERE (m.minute >= date_trunc('minute', from_ts) AND m.minute < fa
+			   OR m.minute >= date_trunc('minute', fb) AND m.minute < to_ts)
+		  AND NOT EXISTS (SELECT 1 FROM unnest(lowers, uppers) AS x(pl, pu)
+						  WHERE x.pl <= m.minute AND m.minute + interval '1 minute' <= x.pu);
+		IF lost IS NOT NULL THEN
+			RAISE EXCEPTION 'raw flows of the minute % are no longer kept', lost
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					  DETAIL = 'Answering [from_ts, to_ts) exactly needs flows of that minute that only the raw partitions held (a range edge inside a minute, or per-minute rollups past rollup_minute_retention), and retention has dropped them.',
+					  HINT = 'Start and end the range on whole minutes (date_trunc(''minute'', ...)), or on whole hours for ranges older than rollup_minute_retention.';
+		END IF;
+	END IF;
 END
 $$;
-COMMENT ON FUNCTION netflow.rollup_split(timestamptz, timestamptz, boolean) IS
-	'How the query functions split [from_ts, to_ts): [fa, fb) from the rollups (flows received before cut), [ha, hb) of it from the hourly ones, the rest from raw flows (internal)';
+COMMENT ON FUNCTION netflow.rollup_split(timestamptz, timestamptz, boolean, boolean) IS
+	'How the query functions split [from_ts, to_ts): [fa, fb) from the rollups (flows received before cut), [ha, hb) of it from the hourly ones, [da, db) from the daily ones, the rest from raw flows (edges without per-minute details too, when details); raises an error when raw flows needed are gone (internal)';
 
 -- Refuse a range that is not a finite [from_ts, to_ts) with from_ts <= to_ts.
 CREATE FUNCTION netflow.rollup_check_range(from_ts timestamptz, to_ts timestamptz)
@@ -93,28 +134,6 @@ END
 $$;
 COMMENT ON FUNCTION netflow.rollup_check_range(timestamptz, timestamptz) IS
 	'Raise an error unless [from_ts, to_ts) is a finite range with from_ts <= to_ts (internal)';
-
--- Refuse to answer from minute rollups that retention deleted.
-CREATE FUNCTION netflow.rollup_check_details(sp record)
-RETURNS void
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	first_minute timestamptz := CASE WHEN sp.ha > sp.fa THEN sp.fa
-									 WHEN sp.fb > sp.hb THEN sp.hb END;
-BEGIN
-	IF first_minute < sp.details_from THEN
-		RAISE EXCEPTION 'per-minute rollups before % are no longer kept', sp.details_from
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  DETAIL = format('Answering needs the minute rollups from %s; rollup_minute_retention deleted those before %s.',
-								  first_minute, sp.details_from),
-				  HINT = 'Start and end the range on whole hours, or raise rollup_minute_retention.';
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION netflow.rollup_check_details(record) IS
-	'Raise an error when a split of netflow.rollup_split needs minute rollups older than rollup_minute_retention keeps (internal)';
 
 -- The heaviest items of a dimension over exactly [from_ts, to_ts).
 CREATE FUNCTION netflow.top(dimension text, from_ts timestamptz, to_ts timestamptz,
@@ -145,8 +164,7 @@ BEGIN
 				  DETAIL = 'Give n >= 0.';
 	END IF;
 	PERFORM netflow.rollup_check_range(from_ts, to_ts);
-	sp := netflow.rollup_split(from_ts, to_ts, true);
-	PERFORM netflow.rollup_check_details(sp);
+	sp := netflow.rollup_split(from_ts, to_ts, true, true);
 	RETURN QUERY EXECUTE format($q$
 		SELECT i.item, i.weight, i.error
 		FROM netflow.topn_items((
@@ -224,9 +242,8 @@ BEGIN
 				  DETAIL = 'The directions are outbound, inbound, internal and other.';
 	END IF;
 
-	sp := netflow.rollup_split(from_ts, to_ts, step_s % 3600 = 0);
+	sp := netflow.rollup_split(from_ts, to_ts, step_s % 3600 = 0, filtered);
 	IF filtered THEN
-		PERFORM netflow.rollup_check_details(sp);
 		filt := '($11::inet IS NULL OR t.exporter = $11) AND ($12::integer IS NULL OR t.protocol = $12)
 				 AND ($13::text IS NULL OR t.direction = $13)';
 		minute_src := 'netflow.rollup_traffic_minute';
@@ -289,9 +306,8 @@ GRANT SELECT ON netflow.rollup_state, netflow.rollup_minutes, netflow.rollup_hou
 	netflow.rollup_traffic_minute, netflow.rollup_traffic_hour,
 	netflow.rollup_topn_minute, netflow.rollup_topn_hour, netflow.rollup_topn_day TO netflow_reader;
 GRANT EXECUTE ON FUNCTION netflow.rollup_topn_capacity(), netflow.rollup_dimensions(),
-	netflow.rollup_split(timestamptz, timestamptz, boolean),
+	netflow.rollup_split(timestamptz, timestamptz, boolean, boolean),
 	netflow.rollup_check_range(timestamptz, timestamptz),
-	netflow.rollup_check_details(record),
 	netflow.top(text, timestamptz, timestamptz, integer, text),
 	netflow.traffic(timestamptz, timestamptz, interval, inet, integer, text)
 	TO netflow_reader;

@@ -202,13 +202,21 @@ ROLLBACK TO SAVEPOINT s;
 SELECT netflow.rollup_rebuild('2030-01-01 02:00+00', '2030-01-01 09:00+00');
 ROLLBACK TO SAVEPOINT s;
 
--- A day later the 1st is rolled up as a day: a range over it and beyond
--- merges the daily summary with hours, minutes and raw edges, and still
--- equals the raw topn.
+-- A day later the 1st is rolled up as a day, and with minute details kept
+-- for an hour only, its minutes are gone: a range over it and beyond merges
+-- the daily summary with hours and raw edges (the edge minutes now read
+-- raw), and still equals the raw topn; so do filtered traffic series.
+UPDATE netflow.config SET value = '1 hour' WHERE key = 'rollup_minute_retention';
+INSERT INTO netflow.config SELECT 'rollup_minute_retention', '1 hour'
+WHERE NOT EXISTS (SELECT 1 FROM netflow.config WHERE key = 'rollup_minute_retention');
 SELECT count(*) FILTER (WHERE action = 'error') AS errors FROM netflow.run_maintenance('2030-01-02 06:00+00');
-SELECT days_upto, (SELECT count(*) FROM netflow.rollup_topn_day) AS day_rows FROM netflow.rollup_state;
+SELECT days_upto, details_from, (SELECT count(*) FROM netflow.rollup_topn_day) AS day_rows,
+	   (SELECT count(*) FROM netflow.rollup_topn_minute WHERE minute < '2030-01-02') AS old_minute_rows
+FROM netflow.rollup_state;
 SELECT sum(differing) AS differing, min(items) > 0 AS all_nonempty
 FROM pg_temp.top_diff('2029-12-31 20:00:30+00', '2030-01-02 03:17:10+00');
+SELECT pg_temp.traffic_diff('2030-01-01 00:13:17+00', '2030-01-01 04:41:03.5+00', '1 minute', d => 'outbound') AS outbound_per_minute,
+	   pg_temp.traffic_diff('2030-01-01 00:13:17+00', '2030-01-01 04:41:03.5+00', '1 hour', '192.0.2.1') AS exporter_per_hour;
 
 -- Raw partitions dropped by retention: the rollups still answer, the same.
 CREATE TEMP TABLE before_drop AS
@@ -231,6 +239,14 @@ SELECT count(*) AS differing FROM (
 SAVEPOINT s;
 SELECT netflow.rollup_rebuild('2030-01-01 02:00+00', '2030-01-01 03:00+00');
 ROLLBACK TO SAVEPOINT s;
+-- Now an edge inside an hour of the 1st has neither minute rollups nor raw
+-- flows: an error, not a silent gap.  Whole hours still answer.
+SELECT * FROM netflow.top('src_addr', '2030-01-01 00:13:00+00', '2030-01-01 04:00+00', 1);
+ROLLBACK TO SAVEPOINT s;
+SELECT count(*) FROM netflow.traffic('2030-01-01 00:00:30+00', '2030-01-01 04:00+00', '1 hour');
+ROLLBACK TO SAVEPOINT s;
+SELECT count(*) AS hours FROM netflow.traffic('2030-01-01 00:00+00', '2030-01-01 04:00+00', '1 hour', direction => 'inbound');
+SELECT count(*) AS items FROM netflow.top('src_addr', '2030-01-01 01:00+00', '2030-01-01 04:00+00', 3);
 
 -- Beyond capacity: with capacity 10 and 300 light sources beside 3 heavy
 -- ones, the stored summaries are lossy; every reported weight brackets the
