@@ -10,7 +10,7 @@ MODULE_big = netflow
 
 # One folder per concern: decode (plain C), flow, collector, analytics,
 # partitions; src/netflow.c is the module's entry point.
-SRC_DIRS = decode flow collector analytics partitions
+SRC_DIRS = decode flow collector analytics partitions rollups
 SRCS = $(sort $(wildcard src/*.c) $(foreach d,$(SRC_DIRS),$(wildcard src/$(d)/*.c)))
 OBJS = $(SRCS:.c=.o)
 

@@ -631,6 +631,7 @@ DECLARE
 	pname		text;
 	store		text;
 	v_status	text;
+	rollups_ok	boolean := true;
 BEGIN
 	PERFORM netflow.require_flows_owner('function run_maintenance(timestamptz)');
 	IF NOT isfinite(now) THEN
@@ -866,10 +867,29 @@ BEGIN
 		RETURN NEXT;
 	END;
 
+	-- 3b. Rollups (62_rollups.sql), before retention drops what they need;
+	-- what they did is in netflow.rollup_state and the server log.
+	BEGIN
+		PERFORM count(*) FROM netflow.rollup_maintenance(now);
+	EXCEPTION WHEN OTHERS THEN
+		action := 'error';
+		partition := NULL;
+		lower := NULL;
+		upper := NULL;
+		detail := 'rollups: ' || SQLERRM || ' (partitions are not dropped until the rollups succeed)';
+		RAISE WARNING 'netflow maintenance: %', detail;
+		rollups_ok := false;
+		n_errors := n_errors + 1;
+		errs := errs || detail;
+		RETURN NEXT;
+	END;
+
 	-- 4. Retention, last: once a partition is dropped netflow.flows stays
 	-- locked until commit, so nothing slow may follow.
 	BEGIN
-		FOR r IN SELECT * FROM netflow.drop_partitions(s.retention, now) LOOP
+		-- Not while the rollups failed: they may not hold these flows yet.
+		FOR r IN SELECT * FROM netflow.drop_partitions(CASE WHEN rollups_ok THEN s.retention
+															ELSE interval '0' END, now) LOOP
 			action := r.action;
 			partition := r.partition;
 			lower := r.lower;
@@ -907,7 +927,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.run_maintenance(timestamptz) IS
-	'One maintenance run as of the given time (tests, "what would happen on Friday"; owner of netflow.flows only): create the premake partitions ahead (a partition that cannot be made is an error), purge/move the flows of netflow.flows_future and netflow.flows_past, forget the saved state of exporters silent past forget_exporters_after, drop partitions past the retention; returns what it did and logs to netflow.maintenance_log; skipped when another run is in progress';
+	'One maintenance run as of the given time (tests, "what would happen on Friday"; owner of netflow.flows only): create the premake partitions ahead (a partition that cannot be made is an error), purge/move the flows of netflow.flows_future and netflow.flows_past, forget the saved state of exporters silent past forget_exporters_after, bring the rollups up to date, drop partitions past the retention; returns what it did and logs to netflow.maintenance_log; skipped when another run is in progress';
 REVOKE ALL ON FUNCTION netflow.run_maintenance(timestamptz) FROM PUBLIC;
 
 -- One maintenance run as of now: what the collector's schedule, pg_cron and

@@ -144,7 +144,12 @@ topn_state_new(MemoryContext cxt, int32 capacity, bool textkeys, Oid typoid)
 	}
 	else
 		get_typlenbyval(typoid, &st->typlen, &st->typbyval);
-	kt_init(&st->kt, cxt, Min(st->workmax, 1024), Min(st->workmax, 1024));
+	/*
+	 * Start small and let the table grow by doubling: the rollups keep one
+	 * state per minute and dimension, most of which see few keys, and a
+	 * 1024-entry start made their setup cost more than their rows.
+	 */
+	kt_init(&st->kt, cxt, Min(st->workmax, 64), Min(st->workmax, 64));
 	return st;
 }
 
@@ -498,7 +503,12 @@ topn_union_trans(PG_FUNCTION_ARGS)
 	TopnParsed	p;
 
 	if (PG_ARGISNULL(1))
+	{
+		/* no state yet: stay NULL, never a NULL pointer passed as a value */
+		if (st == NULL)
+			PG_RETURN_NULL();
 		PG_RETURN_POINTER(st);
+	}
 	topn_parse_summary(PG_GETARG_DATUM(1), &p);
 	if (st == NULL)
 		st = topn_state_new(aggcxt, p.capacity, true, InvalidOid);

@@ -119,6 +119,11 @@ SELECT i.* FROM netflow.topn_items((SELECT netflow.topn_union(s) FROM (VALUES
   ('{"version": 1, "capacity": 2, "total": 12, "bound": 3, "items": [{"item": "a", "weight": 6, "error": 0}, {"item": "b", "weight": 3, "error": 2}]}'::netflow.topn_summary),
   ('{"version": 1, "capacity": 2, "total": 9, "bound": 2, "items": [{"item": "c", "weight": 5, "error": 1}, {"item": "a", "weight": 2, "error": 1}]}')) AS v(s)), 10) AS i;
 SELECT netflow.topn_union(s) FROM (SELECT NULL::netflow.topn_summary WHERE false) AS v(s);
+-- only NULL summaries, several of them: NULL (this used to crash the server),
+-- and NULLs before a summary do not disturb it
+SELECT netflow.topn_union(s) IS NULL AS all_null FROM (VALUES (NULL::netflow.topn_summary), (NULL), (NULL)) AS v(s);
+SELECT netflow.topn_union(s)::text FROM (VALUES (NULL::netflow.topn_summary), (NULL),
+  ('{"version": 1, "capacity": 2, "total": 5, "bound": 0, "items": [{"item": "a", "weight": 3, "error": 0}, {"item": "b", "weight": 2, "error": 0}]}')) AS v(s);
 
 -- Key types, NULLs, weights.
 SELECT i.* FROM netflow.topn_items((SELECT netflow.topn(k, w, 3)

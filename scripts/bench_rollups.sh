@@ -1,0 +1,123 @@
+#!/bin/bash
+# bench_rollups.sh: the rollups against raw flows.  Loads BENCH_DAYS days
+# of generated flows (BENCH_FLOWS_PER_DAY a day) into netflow.flows,
+# materializes the rollups (timed: ms per minute of data), then times, in
+# the same session and alternating with the same question asked of the raw
+# flows, netflow.top('src_addr') and a per-minute netflow.traffic over the
+# whole period.  Prints the best of BENCH_RUNS runs of each, the ratio,
+# and checks that both sides agree.  No assertion on the times.
+#
+# Then, unless BENCH_RATE_MINUTE=0, one minute at BENCH_RATE flows/s
+# (default 100,000): the time to materialize it, to compare with the 60 s
+# the minute lasts.
+#
+# Uses PGHOST, PGPORT, PGUSER, PGDATABASE (the database must have the
+# netflow extension and no flows the bench should keep: it empties
+# netflow.flows and the rollups).
+set -euo pipefail
+
+DAYS=${BENCH_DAYS:-30}
+PER_DAY=${BENCH_FLOWS_PER_DAY:-1000000}
+RUNS=${BENCH_RUNS:-3}
+RATE=${BENCH_RATE:-100000}
+PSQL=${BENCH_PSQL:-psql}
+q() { $PSQL -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a > 0) printf "%.0fx", b/a; else print "n/a" }'; }
+
+# The period ends at a fixed minute in the past (not now: the maintenance
+# worker's schedule must not matter), a few seconds into it.
+END=$(q -c "SELECT date_trunc('minute', now() - interval '1 hour') + interval '17 seconds'")
+START=$(q -c "SELECT '$END'::timestamptz - interval '$DAYS days'")
+TOTAL=$((DAYS * PER_DAY))
+echo "bench_rollups: $DAYS days x $PER_DAY flows = $TOTAL flows in [$START, $END) ($(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg))"
+
+q <<SQL
+SET client_min_messages = warning;
+TRUNCATE netflow.rollup_state, netflow.rollup_minutes, netflow.rollup_hours,
+	netflow.rollup_traffic_minute, netflow.rollup_traffic_hour,
+	netflow.rollup_topn_minute, netflow.rollup_topn_hour, netflow.rollup_topn_day, netflow.host_profiles;
+TRUNCATE netflow.flows;
+DELETE FROM netflow.config WHERE key IN ('rollup_max_minutes', 'rollups', 'retention', 'premake');
+INSERT INTO netflow.config VALUES ('rollup_max_minutes', '1000000'), ('rollups', 'off');
+SELECT count(*) FROM netflow.create_partitions('$START'::timestamptz - interval '1 day', now() + interval '1 day');
+SQL
+t0=$(date +%s.%N)
+# Deterministic, skewed: 2,000 internal hosts (10.1/16) with Zipf-like
+# activity talk to 50,000 external addresses and to each other; a few
+# services take most ports; received 30 s after the start.
+q <<SQL
+INSERT INTO netflow.flows (time_start, time_end, time_received, exporter, src_addr, dst_addr,
+						   src_port, dst_port, protocol, packets, bytes, sampling_interval,
+						   input_if, output_if, src_as, dst_as)
+SELECT t, t + interval '5 seconds', t + interval '30 seconds',
+	   CASE WHEN i % 4 = 0 THEN '192.0.2.1'::inet ELSE '192.0.2.2'::inet END,
+	   CASE WHEN r % 10 < 7 THEN '10.1.0.0'::inet + (2000 / (1 + r / 13 % 2000))
+			ELSE '100.64.0.0'::inet + (r / 17 % 50000) END,
+	   CASE WHEN r % 10 < 7 THEN '100.64.0.0'::inet + (r / 19 % 50000)
+			ELSE '10.1.0.0'::inet + (r / 23 % 2000) END,
+	   1024 + (r / 29 % 60000),
+	   CASE WHEN r % 3 = 0 THEN (r / 31 % 65536)::integer
+			ELSE (ARRAY[443, 80, 53, 22, 25, 123])[1 + r / 37 % 6] END,
+	   (ARRAY[6, 6, 17, 1])[1 + r / 41 % 4],
+	   1 + r / 43 % 40, 40 + (r / 47 % 1460) * (1 + r / 53 % 8), 1,
+	   1 + r / 59 % 4, 1 + r / 61 % 4, 64512 + r / 67 % 20, 64512 + r / 71 % 20
+FROM (SELECT i, (i * 2654435761) % 4294967291 AS r,
+			 '$START'::timestamptz + (i - 1) * interval '1 second' * (86400.0 / $PER_DAY) AS t
+	  FROM generate_series(1, $TOTAL) AS i) AS g;
+SQL
+t1=$(date +%s.%N)
+q -c "VACUUM ANALYZE netflow.flows"
+ti=$(q -c '\timing on' -c "SELECT count(*) FROM netflow.rollup_index_partitions('10s')" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
+echo "BRIN indexes on time_received (made by maintenance for partitions without one): $ti ms"
+echo "loaded $TOTAL flows in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", b-a}') s; $(q -c "SELECT pg_size_pretty(sum(pg_total_relation_size(partition))) FROM netflow.flows_partitions()") on disk"
+
+# Materialize everything up to the end (grace and late margin as
+# configured), as one maintenance step.
+q -c "DELETE FROM netflow.config WHERE key = 'rollups'"
+m=$(q -c '\timing on' -c "SELECT string_agg(action || ': ' || coalesce(detail, ''), '; ') FROM netflow.rollup_maintenance('$END'::timestamptz + interval '10 minutes')" | tr '\n' ' ')
+echo "materialization: $m"
+minutes=$(q -c "SELECT count(*) FROM netflow.rollup_minutes")
+ms=$(echo "$m" | sed -n 's/.*Time: \([0-9.]*\) ms.*/\1/p')
+echo "materialization cost: $(awk -v t="$ms" -v n="$minutes" 'BEGIN{printf "%.1f", t/n}') ms per minute of data at $(awk -v p="$PER_DAY" 'BEGIN{printf "%.0f", p/1440}') flows per minute ($minutes minutes, $(awk -v t="$ms" 'BEGIN{printf "%.1f", t/1000}') s in all)"
+q -c "VACUUM ANALYZE netflow.rollup_minutes, netflow.rollup_hours, netflow.rollup_topn_hour, netflow.rollup_topn_minute, netflow.rollup_traffic_minute, netflow.rollup_traffic_hour, netflow.host_profiles"
+echo "rollups on disk: $(q -c "SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) FROM pg_class c WHERE c.relnamespace = 'netflow'::regnamespace AND c.relkind = 'r' AND (c.relname LIKE 'rollup%' OR c.relname = 'host_profiles')")"
+
+# best_pair QUERY BASELINE: alternate them RUNS times in one session; best
+# wall time of each in ms.
+best_pair() {
+	local args=(-c '\timing on') i
+	for ((i = 0; i < RUNS; i++)); do args+=(-c "$1" -c "$2"); done
+	q "${args[@]}" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | paste - - |
+		awk '{ if (NR == 1 || $1 < a) a = $1; if (NR == 1 || $2 < b) b = $2 }
+			 END { printf "%.1f %.1f\n", a, b }'
+}
+
+TOP="SELECT * FROM netflow.top('src_addr', '$START', '$END')"
+TOP_RAW="SELECT * FROM netflow.topn_items((SELECT netflow.topn(src_addr, coalesce(bytes, 0), 1000) FROM netflow.flows WHERE time_start >= '$START' AND time_start < '$END'), 10)"
+TRAFFIC="SELECT * FROM netflow.traffic('$START', '$END', '1 minute')"
+TRAFFIC_RAW="SELECT date_bin('1 minute', time_start, '2000-01-03'), count(*), sum(packets), sum(bytes), sum(packets * greatest(sampling_interval, 1)), sum(bytes * greatest(sampling_interval, 1)) FROM netflow.flows WHERE time_start >= '$START' AND time_start < '$END' GROUP BY 1 ORDER BY 1"
+
+echo "check: top 10 equal to raw topn: $(q -c "SELECT (SELECT array_agg(item || '=' || weight ORDER BY weight DESC, item) FROM ($TOP) a) = (SELECT array_agg(item || '=' || weight ORDER BY weight DESC, item) FROM ($TOP_RAW) b)")"
+echo "check: per-minute traffic equal to raw: $(q -c "SELECT count(*) = 0 FROM (($TRAFFIC) EXCEPT ALL SELECT * FROM (SELECT b, c, p::bigint, by::bigint, pu::bigint, bu::bigint FROM ($TRAFFIC_RAW) r(b, c, p, by, pu, bu)) x) d") ($(q -c "SELECT count(*) FROM ($TRAFFIC) t") buckets)"
+
+read -r a b < <(best_pair "$TOP" "$TOP_RAW")
+echo "top('src_addr', $DAYS days): $a ms  raw topn over the flows: $b ms  speedup $(ratio "$a" "$b")"
+read -r a b < <(best_pair "$TRAFFIC" "$TRAFFIC_RAW")
+echo "traffic($DAYS days, 1 minute): $a ms  raw GROUP BY minute: $b ms  speedup $(ratio "$a" "$b")"
+
+if [ "${BENCH_RATE_MINUTE:-1}" != 0 ]; then
+	# One minute at RATE flows/s, just after the period, materialized alone.
+	N=$((RATE * 60))
+	q -c "INSERT INTO netflow.flows (time_start, time_received, exporter, src_addr, dst_addr, src_port, dst_port, protocol, packets, bytes, sampling_interval, input_if, output_if)
+		  SELECT t, t + interval '30 seconds', '192.0.2.1',
+				 CASE WHEN r % 10 < 7 THEN '10.1.0.0'::inet + (r / 13 % 20000) ELSE '100.64.0.0'::inet + (r / 17 % 500000) END,
+				 CASE WHEN r % 10 < 7 THEN '100.64.0.0'::inet + (r / 19 % 500000) ELSE '10.1.0.0'::inet + (r / 23 % 20000) END,
+				 1024 + (r / 29 % 60000), (ARRAY[443, 80, 53, 22])[1 + r / 37 % 4], 6, 1 + r / 43 % 40, 40 + r / 47 % 1460, 1, 1, 2
+		  FROM (SELECT (i * 2654435761) % 4294967291 AS r,
+					   date_trunc('minute', '$END'::timestamptz) + interval '10 minutes' + (i - 1) * interval '1 second' * (60.0 / $N) AS t
+				FROM generate_series(1, $N) AS i) g" >/dev/null
+	q -c "VACUUM ANALYZE netflow.flows" >/dev/null
+	m=$(q -c '\timing on' -c "SELECT string_agg(action || ': ' || coalesce(detail, ''), '; ') FROM netflow.rollup_maintenance(date_trunc('minute', '$END'::timestamptz) + interval '25 minutes')" | tr '\n' ' ')
+	echo "one minute at $RATE flows/s ($N flows): $m"
+fi
+echo "bench_rollups: load average at the end $(cut -d' ' -f1-3 /proc/loadavg) (wall times; other load on the machine slows both sides)"
