@@ -1,4 +1,4 @@
-# 080_rollups_worker.pl -- the rollups are kept by the collector's own
+# 086_rollups_worker.pl -- the rollups are kept by the collector's own
 # maintenance schedule: flows sent through the collector ten minutes after
 # they started (as exporters do) land in minutes the worker has already
 # materialized, and the worker's next runs fold them in as late flows, so
