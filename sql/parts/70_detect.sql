@@ -5,7 +5,9 @@
 -- docs/detections.md for each algorithm, its settings and blind spots.
 --
 -- Every detector is a plpgsql function over [from_ts, to_ts) returning the
--- rows of netflow.detect; they read raw flows (and netflow.host_profiles
+-- rows of netflow.detect (with JIT off: the planner's estimates of their
+-- CTEs are far too high, and compiling took seconds where running takes
+-- less than one); they read raw flows (and netflow.host_profiles
 -- for the exfiltration baseline where hours are rolled up), classify
 -- addresses with netflow.internal_expr, and store nothing.
 
@@ -46,6 +48,8 @@ INSERT INTO netflow.config_defaults (key, value, description) VALUES
 	 'Vertical scan: distinct ports of one source on one destination within scan_window (2 - 65536)'),
 	('lateral_ports', '{22,23,135,139,445,3389,5985,5986,5900}',
 	 'Administration and remote-execution ports watched for lateral movement (array of 0-65535)'),
+	('lateral_server_sources', '20',
+	 'Lateral movement: an internal destination that this many distinct internal sources reached on a watched port in the baseline is a shared server (file server, domain controller, jump host) and connections to it on that port are not reported (2 - 1000000)'),
 	('lateral_fanout', '10',
 	 'Lateral movement: new internal destinations on watched ports of one source within the range (2 - 1000000)'),
 	('exfil_window', '1 hour',
@@ -88,6 +92,7 @@ CREATE FUNCTION netflow.detect_settings(OUT alerts boolean,
 										OUT scan_ports integer,
 										OUT lateral_ports integer[],
 										OUT lateral_fanout integer,
+										OUT lateral_server_sources integer,
 										OUT exfil_window interval,
 										OUT exfil_ratio double precision,
 										OUT exfil_min_bytes bigint,
@@ -113,7 +118,7 @@ DECLARE
 BEGIN
 	FOREACH k IN ARRAY ARRAY['detect_alerts', 'detect_baseline', 'detect_min_history',
 							 'detect_slow_every', 'detect_max_baseline_rows', 'scan_window',
-							 'scan_hosts', 'scan_ports', 'lateral_ports', 'lateral_fanout',
+							 'scan_hosts', 'scan_ports', 'lateral_ports', 'lateral_fanout', 'lateral_server_sources',
 							 'exfil_window', 'exfil_ratio', 'exfil_min_bytes',
 							 'exfil_new_dest_bytes', 'beacon_window', 'beacon_min_connections',
 							 'beacon_min_span', 'beacon_score', 'beacon_allow', 'volume_z', 'volume_ratio',
@@ -133,6 +138,7 @@ BEGIN
 				WHEN 'lateral_ports' THEN what := 'The value must be an array of port numbers, e.g. {22,445}.';
 					lateral_ports := v::integer[];
 				WHEN 'lateral_fanout' THEN lateral_fanout := v::integer;
+				WHEN 'lateral_server_sources' THEN lateral_server_sources := v::integer;
 				WHEN 'exfil_window' THEN exfil_window := v::interval;
 				WHEN 'exfil_ratio' THEN exfil_ratio := v::double precision;
 				WHEN 'exfil_min_bytes' THEN exfil_min_bytes := v::bigint;
@@ -179,6 +185,8 @@ BEGIN
 				'The value must be an array of port numbers between 0 and 65535.'),
 			   ('lateral_fanout', lateral_fanout IS NULL OR lateral_fanout NOT BETWEEN 2 AND 1000000,
 				'The fan-out must be between 2 and 1000000.'),
+			   ('lateral_server_sources', lateral_server_sources IS NULL OR lateral_server_sources NOT BETWEEN 2 AND 1000000,
+				'The number of sources must be between 2 and 1000000.'),
 			   ('exfil_window', exfil_window IS NULL OR exfil_window < interval '1 minute' OR exfil_window > interval '1 day',
 				'The window must be between 1 minute and 1 day.'),
 			   ('exfil_ratio', exfil_ratio IS NULL OR NOT exfil_ratio BETWEEN 1 AND 1000000,
@@ -221,8 +229,8 @@ COMMENT ON FUNCTION netflow.detect_settings() IS
 ------------------------------------------------------------------------
 
 -- When the history starts: the earliest of the oldest hourly rollup and the
--- oldest flow of the oldest non-empty partition of netflow.flows (NULL when
--- there is none).  Reads one partition, from its first stored row back.
+-- hour of the oldest flow of the oldest non-empty partition of
+-- netflow.flows (NULL when there is none).  Reads one partition, from its first stored row back.
 -- SECURITY DEFINER: readers may not read the partitions themselves.
 CREATE FUNCTION netflow.detect_history_start()
 RETURNS timestamptz
@@ -244,11 +252,11 @@ BEGIN
 			EXIT;
 		END IF;
 	END LOOP;
-	RETURN least(first, (SELECT min(h.hour) FROM netflow.rollup_hours h WHERE h.flows > 0));
+	RETURN least(date_trunc('hour', first), (SELECT min(h.hour) FROM netflow.rollup_hours h WHERE h.flows > 0));
 END
 $$;
 COMMENT ON FUNCTION netflow.detect_history_start() IS
-	'Start of the stored history: earliest of the oldest flow (of the oldest non-empty partition) and the oldest hourly rollup with flows; NULL when nothing is stored';
+	'Start of the stored history: earliest of the hour of the oldest flow (of the oldest non-empty partition) and the oldest hourly rollup with flows; NULL when nothing is stored';
 
 -- The baseline before from_ts: [greatest(from_ts - detect_baseline, history
 -- start), from_ts), and whether it is long enough (detect_min_history).
@@ -303,6 +311,7 @@ RETURNS TABLE (kind text, src_addr inet, dst_addr inet, dst_port integer,
 LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET jit = off
 AS $$
 DECLARE
 	s		record := netflow.detect_settings();
@@ -332,7 +341,7 @@ BEGIN
 				  AND (g.type = 'horizontal' AND a.p = g.p OR g.type = 'vertical' AND a.d = g.d)
 		),
 		-- Flows back from a target's port, other than resets.
-		back AS (
+		back AS MATERIALIZED (
 			SELECT DISTINCT f.src_addr, f.dst_addr, f.src_port
 			FROM netflow.flows f
 			WHERE f.time_start >= $1 AND f.time_start < $2 + $3
@@ -385,7 +394,9 @@ COMMENT ON FUNCTION netflow.detect_scan(timestamptz, timestamptz) IS
 -- range, by source and port: a source that used the port towards no
 -- internal host in the baseline is reported (new_source); a source that
 -- did, when it reached lateral_fanout or more internal destinations new to
--- it on the port (fan_out).  Needs detect_min_history of history.
+-- it on the port (fan_out).  Shared servers -- destinations that
+-- lateral_server_sources or more internal sources reached on the port in
+-- the baseline -- are left out.  Needs detect_min_history of history.
 -- Score: new_source 1 + new destinations / lateral_fanout; fan_out new
 -- destinations / lateral_fanout.
 CREATE FUNCTION netflow.detect_lateral_movement(from_ts timestamptz, to_ts timestamptz)
@@ -395,6 +406,7 @@ RETURNS TABLE (kind text, src_addr inet, dst_addr inet, dst_port integer,
 LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET jit = off
 AS $$
 DECLARE
 	s		record := netflow.detect_settings();
@@ -422,11 +434,23 @@ BEGIN
 			  AND coalesce(f.flags, 0) & 16 = 0
 			  AND f.src_addr IN (SELECT c.s FROM cur c) AND %2$s
 		),
+		-- Shared servers: reached on the port by lateral_server_sources or
+		-- more internal sources in the baseline.
+		servers AS MATERIALIZED (
+			SELECT f.dst_addr AS d, f.dst_port AS p
+			FROM netflow.flows f
+			WHERE f.time_start >= $3 AND f.time_start < $4 AND f.dst_port = ANY ($5)
+			  AND coalesce(f.flags, 0) & 16 = 0
+			  AND (f.dst_addr, f.dst_port) IN (SELECT c.d, c.p FROM cur c) AND %1$s
+			GROUP BY 1, 2
+			HAVING count(DISTINCT f.src_addr) >= $7
+		),
 		per_dst AS (
 			SELECT c.s, c.p, c.d, min(c.t0) AS t0, max(c.t1) AS t1, count(*) AS flows,
 				   bool_and(c.attempt) AS only_attempts,
 				   NOT EXISTS (SELECT 1 FROM base b WHERE b.s = c.s AND b.p = c.p AND b.d = c.d) AS new_dst
 			FROM cur c
+			WHERE NOT EXISTS (SELECT 1 FROM servers v WHERE v.d = c.d AND v.p = c.p)
 			GROUP BY c.s, c.p, c.d
 		),
 		per_src AS (
@@ -455,7 +479,7 @@ BEGIN
 		WHERE y.new_dsts > 0 AND (y.new_source OR y.new_dsts >= $6)$q$,
 		netflow.internal_expr('f.src_addr'), netflow.internal_expr('f.dst_addr'),
 		netflow.detect_attempt_expr())
-	USING from_ts, to_ts, bl.lower, bl.upper, s.lateral_ports, s.lateral_fanout;
+	USING from_ts, to_ts, bl.lower, bl.upper, s.lateral_ports, s.lateral_fanout, s.lateral_server_sources;
 END
 $$;
 COMMENT ON FUNCTION netflow.detect_lateral_movement(timestamptz, timestamptz) IS
@@ -475,6 +499,7 @@ RETURNS TABLE (kind text, src_addr inet, dst_addr inet, dst_port integer,
 LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET jit = off
 AS $$
 DECLARE
 	s		record := netflow.detect_settings();
@@ -502,21 +527,21 @@ BEGIN
 			WHERE f.time_start >= $1 AND f.time_start < $2 AND coalesce(f.flags, 0) & 16 = 0
 			  AND %1$s AND NOT %2$s
 		),
-		win AS (
+		win AS MATERIALIZED (
 			SELECT o.b, o.s, sum(o.bytes)::bigint AS bytes, count(*) AS flows,
 				   count(DISTINCT o.d) AS dsts, min(o.t0) AS t0, max(o.t1) AS t1
 			FROM out_flows o GROUP BY o.b, o.s
 			HAVING sum(o.bytes) >= $9
 		),
-		pair AS (
+		pair AS MATERIALIZED (
 			SELECT o.b, o.s, o.d, sum(o.bytes)::bigint AS bytes, count(*) AS flows,
 				   min(o.t0) AS t0, max(o.t1) AS t1, mode() WITHIN GROUP (ORDER BY o.p) AS p
 			FROM out_flows o GROUP BY o.b, o.s, o.d
 			HAVING sum(o.bytes) >= $8
 		),
-		srcs AS (SELECT DISTINCT w.s FROM win w UNION SELECT DISTINCT p.s FROM pair p),
+		srcs AS MATERIALIZED (SELECT DISTINCT w.s FROM win w UNION SELECT DISTINCT p.s FROM pair p),
 		-- Baseline windows of the candidate sources: stored hours, then raw flows.
-		base_win AS (
+		base_win AS MATERIALIZED (
 			SELECT h.addr AS s, h.hour AS b, h.bytes_sent_external AS bytes
 			FROM netflow.host_profiles h
 			WHERE h.hour >= $4 AND h.hour < $5 AND h.addr IN (SELECT s FROM srcs)
@@ -531,7 +556,7 @@ BEGIN
 			SELECT w.s, max(w.bytes) AS max_bytes, avg(w.bytes) AS avg_bytes, count(*) AS windows
 			FROM base_win w GROUP BY w.s
 		),
-		base_pairs AS (
+		base_pairs AS MATERIALIZED (
 			SELECT DISTINCT f.src_addr AS s, f.dst_addr AS d
 			FROM netflow.flows f
 			WHERE f.time_start >= $4 AND f.time_start < $6
@@ -593,6 +618,7 @@ RETURNS TABLE (kind text, src_addr inet, dst_addr inet, dst_port integer,
 LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET jit = off
 AS $$
 DECLARE
 	s		record := netflow.detect_settings();
@@ -683,7 +709,9 @@ $$;
 COMMENT ON FUNCTION netflow.detect_beaconing(timestamptz, timestamptz) IS
 	'Beaconing detector over [from_ts, to_ts): internal-to-external (source, destination, port) with beacon_min_connections starts spanning beacon_min_span in a beacon_window whose intervals and sizes are regular, scored as RITA does (skew, MAD, smallness) plus hourly coverage; see docs/detections.md';
 
--- Volume anomalies.  Per exporter and minute: flows, bytes and the entropy
+-- Volume anomalies.  Per exporter and minute: flows, bytes (without the
+-- minute's largest flow, so that one big transfer -- exfiltration's
+-- business -- is not a volume anomaly) and the entropy
 -- (bits) of source address, destination address and destination port,
 -- against the minutes of the same hour of day in the baseline (robust z:
 -- (x - median) / (1.4826 MAD), the MAD floored at 5 % of the median for
@@ -702,6 +730,7 @@ RETURNS TABLE (kind text, src_addr inet, dst_addr inet, dst_port integer,
 LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET jit = off
 AS $$
 DECLARE
 	s		record := netflow.detect_settings();
@@ -717,7 +746,8 @@ BEGIN
 	WITH mins AS MATERIALIZED (
 		SELECT coalesce(f.exporter, '0.0.0.0'::inet) AS e, date_trunc('minute', f.time_start) AS mi,
 			   f.time_start >= from_ts AS cur,
-			   count(*)::double precision AS flows, sum(coalesce(f.bytes, 0))::double precision AS bytes,
+			   count(*)::double precision AS flows,
+			   (sum(coalesce(f.bytes, 0)) - max(coalesce(f.bytes, 0)))::double precision AS bytes,
 			   netflow.entropy(f.src_addr) AS h_src, netflow.entropy(f.dst_addr) AS h_dst,
 			   netflow.entropy(f.dst_port) AS h_port
 		FROM netflow.flows f
