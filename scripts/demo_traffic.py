@@ -23,7 +23,8 @@ Modes:
              --attacks-from 24 --labels labels.json | psql -c "COPY ..."
   send   send NetFlow v5 datagrams stamped with the current time to a
          collector on loopback (default 127.0.0.1:2055), the attacks
-         starting a minute after launch; runs for --minutes.
+         starting a minute after launch, 30 s apart (the exfiltration
+         lasts 40 minutes); runs for --minutes.
   burst  send the horizontal scan alone, now (for tests of alerts).
 
 Only loopback destinations are accepted by send.
@@ -164,9 +165,10 @@ class Model:
 			m += 60
 		return out
 
-	def attacks(self, a0, t0, t1):
-		"""Attack flows starting in [t0, t1), the attacks starting at a0;
-		and their labels."""
+	def attacks(self, a0, t0, t1, unit=600):
+		"""Attack flows starting in [t0, t1), the attacks starting at a0,
+		one after the other at 1, 3, 6, 9 and 12 units (seconds) after it,
+		the beacon from a0 on; and their labels."""
 		r = self.rng
 		A = self.attacker
 		out = []
@@ -177,13 +179,13 @@ class Model:
 				out.append(row)
 
 		# Horizontal scan: 80 internal hosts on 8080 within 2 minutes, SYN only.
-		s = a0 + 600
+		s = a0 + unit
 		labels.append(dict(kind="scan", src_addr=A["scan_horizontal"], dst_port=8080, start=s, end=s + 120))
 		for k in range(80):
 			keep((s + k * 1.5, s + k * 1.5, A["scan_horizontal"], host((k * 37) % self.hosts), 40000 + k,
 				  8080, 6, 0x02, 1, 44))
 		# Vertical scan: ports 1-300 of a file server, reset.
-		s = a0 + 1800
+		s = a0 + 3 * unit
 		labels.append(dict(kind="scan", src_addr=A["scan_vertical"], dst_addr=FILE_SERVERS[0], start=s,
 						   end=s + 150))
 		for p in range(1, 301):
@@ -191,14 +193,14 @@ class Model:
 			keep((s + p * 0.5 + 0.01, s + p * 0.5 + 0.01, FILE_SERVERS[0], A["scan_vertical"], p, 41000, 6,
 				  0x14, 1, 40))
 		# Lateral movement: RDP to 12 workstations, answered.
-		s = a0 + 3600
+		s = a0 + 6 * unit
 		labels.append(dict(kind="lateral_movement", src_addr=A["lateral_movement"], dst_port=3389, start=s,
 						   end=s + 600))
 		for k in range(12):
 			keep((s + k * 50, s + k * 50 + 40, A["lateral_movement"], host((k * 101 + 3) % self.hosts), 49000 + k,
 				  3389, 6, 0x1b, 300, 150000))
 		# Exfiltration: 3 GB to a new destination over 40 minutes.
-		s = a0 + 5400
+		s = a0 + 9 * unit
 		labels.append(dict(kind="exfiltration", src_addr=A["exfiltration"], dst_addr="45.77.10.20", start=s,
 						   end=s + 2400))
 		for k in range(40):
@@ -214,7 +216,7 @@ class Model:
 				  380 + r.randint(0, 40)))
 			k += 1
 		# Flood: 20000 flows from spoofed sources to the intranet server in a minute.
-		s = a0 + 7200
+		s = a0 + 12 * unit
 		labels.append(dict(kind="volume_anomaly", dst_addr=INTRANET, start=s, end=s + 60))
 		for k in range(20000):
 			keep((s + k * 0.003, s + k * 0.003, "%d.%d.%d.%d" % (60 + k % 100, k % 251, (k // 251) % 251, 7),
@@ -284,7 +286,10 @@ def cmd_send(args):
 	sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 	start = time.time()
 	boot = start - 3600
-	a0 = start + 60
+	# Flows are generated 30 s behind the clock, so that none ends in the
+	# future; the attacks follow each other 30 s apart from a minute on.
+	lag = 30
+	a0 = start + 60 - lag
 	seq = 0
 	sent = 0
 	t = start
@@ -294,8 +299,8 @@ def cmd_send(args):
 		now = time.time()
 		if now < t + 1:
 			time.sleep(t + 1 - now)
-		rows = m.background(t, t + 1)
-		att, labels = m.attacks(a0, t, t + 1)
+		rows = m.background(t - lag, t - lag + 1)
+		att, labels = m.attacks(a0, t - lag, t - lag + 1, unit=30)
 		rows += att
 		if not labels_done:
 			for lab in labels:
@@ -317,7 +322,7 @@ def cmd_burst(args):
 		sys.exit("demo_traffic.py: send only to a loopback address, not %s" % args.host)
 	m = Model(args.hosts, args.rate, args.seed)
 	now = time.time()
-	att, labels = m.attacks(now - 720, now - 720, now + 3600)
+	att, labels = m.attacks(now - 720, now - 720, now + 3600, unit=600)
 	rows = [r for r in att if r[2] == m.attacker["scan_horizontal"]]
 	sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 	for dgram, _ in v5_datagrams(rows, now - 3600, now, 0):

@@ -1840,7 +1840,7 @@ $$;
 
 INSERT INTO netflow.config_defaults (key, value, description) VALUES
 	('detect_alerts', 'on',
-	 'Whether maintenance runs the detectors and writes netflow.alerts (on/off)'),
+	 'Whether run_maintenance runs the detectors and writes netflow.alerts (on/off; off leaves netflow.detect_maintenance to a schedule of its own)'),
 	('detect_baseline', '14 days',
 	 'Baseline window of the detectors that compare with the past (lateral_movement, exfiltration, volume_anomaly): 1 hour - 400 days; with less history, what there is'),
 	('detect_min_history', '1 day',
@@ -2143,11 +2143,18 @@ BEGIN
 			SELECT 'vertical', a.b, a.s, a.d, NULL::integer
 			FROM a GROUP BY a.b, a.s, a.d HAVING count(DISTINCT a.p) >= $5
 		),
+		-- The attempts of each group (two equi-joins: an attempt is in at
+		-- most one group of each type).
 		cand0 AS MATERIALIZED (
 			SELECT g.type, g.b, g.s, g.d AS gd, g.p AS gp, a.d, a.p, a.tcp, a.t0, a.t1
 			FROM groups g
-			JOIN a ON a.b = g.b AND a.s = g.s
-				  AND (g.type = 'horizontal' AND a.p = g.p OR g.type = 'vertical' AND a.d = g.d)
+			JOIN a ON a.b = g.b AND a.s = g.s AND a.p = g.p
+			WHERE g.type = 'horizontal'
+			UNION ALL
+			SELECT g.type, g.b, g.s, g.d, g.p, a.d, a.p, a.tcp, a.t0, a.t1
+			FROM groups g
+			JOIN a ON a.b = g.b AND a.s = g.s AND a.d = g.d
+			WHERE g.type = 'vertical'
 		),
 		-- Flows back from a target's port, other than resets.
 		back AS MATERIALIZED (
@@ -2807,7 +2814,9 @@ COMMENT ON FUNCTION netflow.alerts_upsert(jsonb) IS
 	'Write detections (a JSON array of netflow.detect rows) into netflow.alerts, opening (with NOTIFY netflow_alert) or updating one live alert per kind and entity; returns the number opened (internal, maintenance only)';
 REVOKE ALL ON FUNCTION netflow.alerts_upsert(jsonb) FROM PUBLIC;
 
--- The detection step of maintenance: scans every run over the last
+-- The detection step of maintenance (scheduled: called by run_maintenance,
+-- which it skips when detect_alerts is off; by hand it always runs, for
+-- installations that schedule it apart): scans every run over the last
 -- scan_window; the baseline detectors (lateral_movement, exfiltration,
 -- volume_anomaly) and beaconing once detect_slow_every has passed since
 -- their last run, over the time since (at least exfil_window for
@@ -2816,9 +2825,10 @@ REVOKE ALL ON FUNCTION netflow.alerts_upsert(jsonb) FROM PUBLIC;
 -- read hold more than detect_max_baseline_rows estimated rows.  Each
 -- detector runs in its own subtransaction: one failing does not stop the
 -- others.  Their notices (detector skipped for want of history) are not
--- sent to the client; skips and failures are in detect_state.last_skip.
--- Returns the number of alerts opened.
-CREATE FUNCTION netflow.detect_maintenance(now timestamptz)
+-- sent to the client; skips and failures are in detect_state.last_skip,
+-- and the time each detector took in the server log (LOG).  Returns the
+-- number of alerts opened.
+CREATE FUNCTION netflow.detect_maintenance(now timestamptz, scheduled boolean DEFAULT false)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -2834,8 +2844,10 @@ DECLARE
 	skips	text[] := '{}';
 	slow	boolean;
 	est		double precision;
+	t0		timestamptz;
+	took	text[] := '{}';
 BEGIN
-	IF NOT s.alerts THEN
+	IF scheduled AND NOT s.alerts THEN
 		RETURN 0;
 	END IF;
 	INSERT INTO netflow.detect_state (singleton) VALUES (true) ON CONFLICT DO NOTHING;
@@ -2860,6 +2872,7 @@ BEGIN
 					WHEN 'exfiltration' THEN least(coalesce(st.slow_upto, now - s.exfil_window), now - s.exfil_window)
 					WHEN 'beaconing' THEN now - s.beacon_window
 					ELSE coalesce(st.slow_upto, now - s.slow_every) END;
+		t0 := clock_timestamp();
 		BEGIN
 			EXECUTE format('SELECT jsonb_agg(to_jsonb(x)) FROM netflow.%I($1, $2) x', 'detect_' || k)
 				INTO d USING f, now;
@@ -2870,6 +2883,8 @@ BEGIN
 			skips := skips || format('%s failed: %s', k, SQLERRM);
 			RAISE WARNING 'netflow detection: % failed: %', k, SQLERRM;
 		END;
+		took := took || format('%s %s ms', k,
+							   round(extract(epoch FROM clock_timestamp() - t0)::numeric * 1000));
 	END LOOP;
 	UPDATE netflow.detect_state
 	SET fast_upto = now,
@@ -2877,15 +2892,16 @@ BEGIN
 		runs = runs + 1,
 		last_run = now,
 		last_skip = nullif(array_to_string(skips, '; '), '');
+	RAISE LOG 'netflow detection: % alerts opened; %', n, array_to_string(took, ', ');
 	IF cardinality(skips) > 0 THEN
 		RAISE LOG 'netflow detection: %', array_to_string(skips, '; ');
 	END IF;
 	RETURN n;
 END
 $$;
-COMMENT ON FUNCTION netflow.detect_maintenance(timestamptz) IS
-	'Detection step of run_maintenance: scans over the last scan_window every run, the baseline detectors and beaconing every detect_slow_every; writes netflow.alerts; returns the number of alerts opened (internal, maintenance only)';
-REVOKE ALL ON FUNCTION netflow.detect_maintenance(timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION netflow.detect_maintenance(timestamptz, boolean) IS
+	'Detection step of run_maintenance (scheduled = true: skipped when detect_alerts is off) or of a schedule of its own (by hand): scans over the last scan_window every run, the baseline detectors and beaconing every detect_slow_every; writes netflow.alerts; returns the number of alerts opened (maintenance only)';
+REVOKE ALL ON FUNCTION netflow.detect_maintenance(timestamptz, boolean) FROM PUBLIC;
 
 ------------------------------------------------------------------------
 -- Privileges
@@ -3161,7 +3177,7 @@ BEGIN
 	-- 3c. Detections (70_detect.sql): alerts and NOTIFY netflow_alert; a
 	-- failing detector is logged there and never stops the other steps.
 	BEGIN
-		PERFORM netflow.detect_maintenance(now);
+		PERFORM netflow.detect_maintenance(now, true);
 	EXCEPTION WHEN OTHERS THEN
 		action := 'error';
 		partition := NULL;

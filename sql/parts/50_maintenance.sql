@@ -674,7 +674,7 @@ BEGIN
 	-- 3c. Detections (70_detect.sql): alerts and NOTIFY netflow_alert; a
 	-- failing detector is logged there and never stops the other steps.
 	BEGIN
-		PERFORM netflow.detect_maintenance(now);
+		PERFORM netflow.detect_maintenance(now, true);
 	EXCEPTION WHEN OTHERS THEN
 		action := 'error';
 		partition := NULL;

@@ -250,6 +250,9 @@ SELECT count(*) AS maintenance_runs FROM netflow.maintenance_log;
 INSERT INTO netflow.config VALUES ('detect_alerts', 'off');
 SELECT count(*) FILTER (WHERE action = 'error') AS errors FROM netflow.run_maintenance('2030-01-02 12:12');
 SELECT runs FROM netflow.detect_state;
+-- Called by hand (a schedule of its own), the step runs regardless.
+SELECT netflow.detect_maintenance('2030-01-02 12:13') AS opened;
+SELECT runs FROM netflow.detect_state;
 
 -- Privileges: readers read alerts and hunt; analysts set the state only.
 SET ROLE netflow_reader;
