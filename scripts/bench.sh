@@ -3,13 +3,13 @@
 # baseline measured in the same run, and the ratio.  Runs on a throwaway
 # cluster (staged PostgreSQL, unprivileged OS user) like the test suite.
 #
-# Usage: bash scripts/bench.sh [part ...]   parts: decode analytics ingest rollups
+# Usage: bash scripts/bench.sh [part ...]   parts: decode analytics ingest rollups detect
 
 set -u
 . "$(dirname "$0")/lib.sh"
 cd "$NETFLOW_ROOT"
 
-PARTS=${*:-decode analytics ingest rollups}
+PARTS=${*:-decode analytics ingest rollups detect}
 has_part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 ensure_packages $TEST_PACKAGES
@@ -25,7 +25,7 @@ if has_part decode && [ -f test/decode/Makefile ]; then
 	make -s -C test/decode bench
 fi
 
-if has_part analytics || has_part ingest || has_part rollups; then
+if has_part analytics || has_part ingest || has_part rollups || has_part detect; then
 	PORT=$(free_port)
 	cluster_start "$BIN" "$WORK/data" "$PORT" \
 		"shared_preload_libraries = 'netflow'" "netflow.listen = ''" \
@@ -41,6 +41,10 @@ if has_part analytics || has_part ingest || has_part rollups; then
 	if has_part rollups && [ -f scripts/bench_rollups.sh ]; then
 		echo "== rollups (${BENCH_DAYS:-30} days of flows; baseline: the same questions over the raw flows)"
 		bash scripts/bench_rollups.sh
+	fi
+	if has_part detect && [ -f scripts/bench_detect.sh ]; then
+		echo "== detections (per-minute scan step at 10,000 and 100,000 flows/s; netflow.detect over 24 hours)"
+		bash scripts/bench_detect.sh
 	fi
 	if has_part ingest && [ -f scripts/bench_ingest.sh ]; then
 		echo "== ingest (baseline: binary COPY FROM of the same rows into the same table)"
