@@ -1496,6 +1496,9 @@ RETURNS TABLE (item text, weight bigint, error bigint)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 10
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+-- The raw parts are small (edges, the last minutes): starting parallel
+-- workers for them costs more than it saves.
+SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
 	key		text;
@@ -1565,6 +1568,10 @@ RETURNS TABLE (bucket timestamptz, flows bigint, packets bigint, bytes bigint,
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1440
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+-- Small raw parts (no parallel workers); one hash entry per bucket (a
+-- month of minutes is 43,200) without spilling to disk.
+SET max_parallel_workers_per_gather = 0
+SET work_mem = '64MB'
 AS $$
 DECLARE
 	step_s	numeric;
