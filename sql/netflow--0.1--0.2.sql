@@ -2898,6 +2898,9 @@ RETURNS TABLE (item text, weight bigint, error bigint)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 10
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+-- The raw parts are small (edges, the last minutes): starting parallel
+-- workers for them costs more than it saves.
+SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
 	key		text;
@@ -2967,6 +2970,10 @@ RETURNS TABLE (bucket timestamptz, flows bigint, packets bigint, bytes bigint,
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1440
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+-- Small raw parts (no parallel workers); one hash entry per bucket (a
+-- month of minutes is 43,200) without spilling to disk.
+SET max_parallel_workers_per_gather = 0
+SET work_mem = '64MB'
 AS $$
 DECLARE
 	step_s	numeric;
@@ -3024,10 +3031,10 @@ BEGIN
 			SELECT t.minute, t.flows, t.packets, t.bytes, t.packets_upscaled, t.bytes_upscaled
 			FROM %2$s t WHERE t.minute >= $5 AND t.minute < $3 AND %3$s
 			UNION ALL
-			SELECT pg_catalog.date_bin($8, t.time_start, $10), count(*), coalesce(sum(t.packets), 0),
-				   coalesce(sum(t.bytes), 0),
-				   coalesce(sum(t.packets * CASE WHEN t.sampling_interval > 0 THEN t.sampling_interval ELSE 1 END), 0),
-				   coalesce(sum(t.bytes * CASE WHEN t.sampling_interval > 0 THEN t.sampling_interval ELSE 1 END), 0)
+			SELECT pg_catalog.date_bin($8, t.time_start, $10), count(*), coalesce(sum(t.packets), 0)::bigint,
+				   coalesce(sum(t.bytes), 0)::bigint,
+				   coalesce(sum(t.packets * CASE WHEN t.sampling_interval > 0 THEN t.sampling_interval ELSE 1 END), 0)::bigint,
+				   coalesce(sum(t.bytes * CASE WHEN t.sampling_interval > 0 THEN t.sampling_interval ELSE 1 END), 0)::bigint
 			FROM (SELECT f.time_start, f.exporter, f.protocol, f.packets, f.bytes, f.sampling_interval,
 						 %4$s AS direction FROM (
 					SELECT * FROM netflow.flows f WHERE f.time_start >= $6 AND f.time_start < $2
