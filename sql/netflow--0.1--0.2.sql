@@ -4196,3 +4196,8 @@ GRANT EXECUTE ON FUNCTION netflow.detect(timestamptz, timestamptz, text[]),
 -- run_maintenance(timestamptz) as the last section left it: its comment
 COMMENT ON FUNCTION netflow.run_maintenance(timestamptz) IS
 	'One maintenance run as of the given time (tests, "what would happen on Friday"; owner of netflow.flows only): create the premake partitions ahead (a partition that cannot be made is an error), purge/move the flows of netflow.flows_future and netflow.flows_past, forget the saved state of exporters silent past forget_exporters_after, bring the rollups up to date, run the detections (netflow.alerts), drop partitions past the retention; returns what it did and logs to netflow.maintenance_log; skipped when another run is in progress';
+
+-- SECURITY DEFINER functions are never executable by PUBLIC: the two
+-- helpers of the rollups and detections are granted to readers only.
+REVOKE ALL ON FUNCTION netflow.rollup_topn_capacity() FROM PUBLIC;
+REVOKE ALL ON FUNCTION netflow.detect_history_start() FROM PUBLIC;

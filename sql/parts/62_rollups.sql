@@ -133,6 +133,7 @@ END
 $$;
 COMMENT ON FUNCTION netflow.rollup_topn_capacity() IS
 	'Setting rollup_topn_capacity (validated), readable by every role that may call the rollup query functions';
+REVOKE ALL ON FUNCTION netflow.rollup_topn_capacity() FROM PUBLIC;
 
 ------------------------------------------------------------------------
 -- State and tables

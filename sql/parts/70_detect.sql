@@ -257,6 +257,7 @@ END
 $$;
 COMMENT ON FUNCTION netflow.detect_history_start() IS
 	'Start of the stored history: earliest of the hour of the oldest flow (of the oldest non-empty partition) and the oldest hourly rollup with flows; NULL when nothing is stored';
+REVOKE ALL ON FUNCTION netflow.detect_history_start() FROM PUBLIC;
 
 -- The baseline before from_ts: [greatest(from_ts - detect_baseline, history
 -- start), from_ts), and whether it is long enough (detect_min_history).

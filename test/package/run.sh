@@ -50,10 +50,17 @@ BASE="$CACHE/debootstrap-$SUITE-minbase.tar"
 ARCHIVES="$CACHE/apt-archives"
 CLUSTER_UP=0
 
+# Run a command in the chroot, without this side's TMPDIR (the test suite
+# points it into its work directory, which does not exist in the chroot:
+# mktemp in a maintainer script would fail).
+in_root() {
+	env -u TMPDIR chroot "$ROOT" "$@"
+}
+
 # Stop the cluster and undo every mount under the chroot (deepest first).
 cleanup() {
 	if [ "$CLUSTER_UP" = 1 ]; then
-		chroot "$ROOT" pg_ctlcluster 15 pkgtest stop -m fast >/dev/null 2>&1
+		in_root pg_ctlcluster 15 pkgtest stop -m fast >/dev/null 2>&1
 	fi
 	if [ -d "$ROOT" ]; then
 		for m in $(awk -v r="$ROOT" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r); do
@@ -124,7 +131,7 @@ mount --bind "$ARCHIVES" "$ROOT/var/cache/apt/archives"
 # --- apt installs postgresql-15 and the package ----------------------------------
 cp "$DEB" "$ROOT/tmp/"
 debname=$(basename "$DEB")
-if chroot "$ROOT" env DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 sh -c \
+if in_root env DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 sh -c \
 	"apt-get update -qq && apt-get install -y -qq --no-install-recommends /tmp/$debname" \
 	>"$WORK/apt.log" 2>&1; then
 	tap OK "apt installs $debname and its dependencies in the chroot"
@@ -132,7 +139,7 @@ else
 	tail -n 30 "$WORK/apt.log" >&2
 	tap FAIL "apt installs $debname and its dependencies in the chroot"
 fi
-pkgver=$(chroot "$ROOT" dpkg-query -W -f='${Version}' postgresql-15-netflow 2>/dev/null)
+pkgver=$(in_root dpkg-query -W -f='${Version}' postgresql-15-netflow 2>/dev/null)
 debver=$(dpkg-deb -f "$DEB" Version)
 [ -n "$pkgver" ] && [ "$pkgver" = "$debver" ] &&
 	tap OK "postgresql-15-netflow $debver is installed" ||
@@ -147,16 +154,16 @@ ctl_version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" \
 PGPORT=$(free_port)
 UDP=$(free_port)
 psql_in() {
-	chroot "$ROOT" runuser -u postgres -- psql -X -q -tA -p "$PGPORT" -d flows "$@" 2>&1
+	in_root runuser -u postgres -- psql -X -q -tA -p "$PGPORT" -d flows "$@" 2>&1
 }
-if chroot "$ROOT" env LANG=C.UTF-8 pg_createcluster 15 pkgtest -p "$PGPORT" \
+if in_root env LANG=C.UTF-8 pg_createcluster 15 pkgtest -p "$PGPORT" \
 	-o "listen_addresses=localhost" -o "shared_preload_libraries=netflow" \
 	-o "netflow.database=flows" -o "netflow.listen=127.0.0.1:$UDP" \
 	-o "netflow.flush_interval=200ms" -o "timezone=UTC" \
 	>"$WORK/cluster.log" 2>&1 &&
 	CLUSTER_UP=1 &&
-	chroot "$ROOT" pg_ctlcluster 15 pkgtest start >>"$WORK/cluster.log" 2>&1 &&
-	chroot "$ROOT" runuser -u postgres -- createdb -p "$PGPORT" flows >>"$WORK/cluster.log" 2>&1 &&
+	in_root pg_ctlcluster 15 pkgtest start >>"$WORK/cluster.log" 2>&1 &&
+	in_root runuser -u postgres -- createdb -p "$PGPORT" flows >>"$WORK/cluster.log" 2>&1 &&
 	[ "$(psql_in -c 'CREATE EXTENSION netflow' -c "SELECT extversion FROM pg_extension WHERE extname = 'netflow'")" = "$debver" ]; then
 	tap OK "pg_createcluster + pg_ctlcluster start a cluster with shared_preload_libraries = 'netflow'; CREATE EXTENSION netflow"
 else
