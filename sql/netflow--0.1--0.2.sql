@@ -4201,3 +4201,4 @@ COMMENT ON FUNCTION netflow.run_maintenance(timestamptz) IS
 -- helpers of the rollups and detections are granted to readers only.
 REVOKE ALL ON FUNCTION netflow.rollup_topn_capacity() FROM PUBLIC;
 REVOKE ALL ON FUNCTION netflow.detect_history_start() FROM PUBLIC;
+REVOKE ALL ON FUNCTION netflow.detect_settings() FROM PUBLIC;

@@ -223,6 +223,7 @@ END
 $$;
 COMMENT ON FUNCTION netflow.detect_settings() IS
 	'Effective detection settings (detect_*, scan_*, lateral_*, exfil_*, beacon_*, volume_* from netflow.config), validated';
+REVOKE ALL ON FUNCTION netflow.detect_settings() FROM PUBLIC;
 
 ------------------------------------------------------------------------
 -- Helpers
