@@ -183,8 +183,8 @@ done
 
 FLOWGEN="$WORK/flowgen"
 gcc -O2 -o "$FLOWGEN" "$NETFLOW_ROOT/test/tools/flowgen.c"
-v5=$("$FLOWGEN" -p "$UDP" -v 5 -n 600 -t 1764547200 -r 0)
-ipfix=$("$FLOWGEN" -p "$UDP" -v 10 -n 900 -o 7 -t 1764633600 -r 0)
+v5=$("$FLOWGEN" -p "$UDP" -v 5 -n 600 -r 0)
+ipfix=$("$FLOWGEN" -p "$UDP" -v 10 -n 900 -o 7 -r 0)
 want_pkts=$(($(echo "$v5" | sed -n 's/.*packets=\([0-9]*\).*/\1/p') + $(echo "$ipfix" | sed -n 's/.*packets=\([0-9]*\).*/\1/p')))
 want_bytes=$(($(echo "$v5" | sed -n 's/.*bytes=\([0-9]*\).*/\1/p') + $(echo "$ipfix" | sed -n 's/.*bytes=\([0-9]*\).*/\1/p')))
 for _ in $(seq 1 150); do
