@@ -134,13 +134,18 @@ netflow_func_exists(const char *name, Oid argtype, bool with_now)
 									 with_now ? 2 : 1, argtypes, true));
 }
 
+/* The store for a flow starting at time_start, given now and whether flows_past exists. */
+static inline uint8
+store_for(int64 time_start, int64 now_us, bool have_past)
+{
+	return (have_past && time_start < now_us) ? NF_DEST_PAST : NF_DEST_FUTURE;
+}
+
 /* The store for a flow no partition takes (see flow_insert.h). */
 uint8
 nf_store_for(int64 time_start)
 {
-	if (time_start < nf_now_us() && netflow_rel_exists("flows_past"))
-		return NF_DEST_PAST;
-	return NF_DEST_FUTURE;
+	return store_for(time_start, nf_now_us(), netflow_rel_exists("flows_past"));
 }
 
 /*
@@ -271,9 +276,11 @@ nf_route_flows(const nf_flow_record *flows, int n, uint8 *dest, bool ask)
 	}
 	if (m > 0 && !ask)
 	{
-		/* not asked: by side of now */
+		/* not asked: by side of now (the catalog is looked up once) */
+		bool		have_past = netflow_rel_exists("flows_past");
+
 		for (i = 0; i < m; i++)
-			dest[idx[i]] = nf_store_for(flows[idx[i]].time_start);
+			dest[idx[i]] = store_for(flows[idx[i]].time_start, now, have_past);
 	}
 	else if (m > 0 && !netflow_rel_exists("flows_past"))
 	{
