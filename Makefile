@@ -10,7 +10,7 @@ MODULE_big = netflow
 
 # One folder per concern: decode (plain C), flow, collector, analytics,
 # partitions; src/netflow.c is the module's entry point.
-SRC_DIRS = decode flow collector analytics partitions rollups
+SRC_DIRS = decode flow collector analytics partitions rollups storage
 SRCS = $(sort $(wildcard src/*.c) $(foreach d,$(SRC_DIRS),$(wildcard src/$(d)/*.c)))
 OBJS = $(SRCS:.c=.o)
 
@@ -23,6 +23,8 @@ DATA = $(filter-out $(DATA_built), $(wildcard sql/$(EXTENSION)--*.sql))
 
 PG_CPPFLAGS = -I$(srcdir)/src $(foreach d,$(SRC_DIRS),-I$(srcdir)/src/$(d))
 # PostgreSQL's own headers need these two relaxed under -Wextra.
+# The batch codec of compressed partitions (src/storage) uses zstd.
+SHLIB_LINK = -lzstd
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 ifdef NETFLOW_WERROR
 PG_CFLAGS += -Werror

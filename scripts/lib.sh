@@ -8,7 +8,7 @@ PG_SYS_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 PGXS_DIR=/usr/lib/postgresql/$PG_MAJOR/lib/pgxs
 
 # Debian packages the product needs to build and run.
-RUN_PACKAGES="make gcc postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR"
+RUN_PACKAGES="make gcc libzstd-dev postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR"
 # ...and the ones the test suite and benchmarks need on top.
 TEST_PACKAGES="$RUN_PACKAGES clang libclang-rt-14-dev postgresql-$PG_MAJOR-pgtap
 	postgresql-$PG_MAJOR-cron

@@ -95,6 +95,12 @@ if has_suite unit && [ -f test/decode/Makefile ]; then
 	make -s -C test/decode check >"$WORK/unit.log" 2>&1
 	count_tap unit "$WORK/unit.log" $?
 fi
+# --- batch codec unit tests of compressed partitions (plain C, ASan + UBSan)
+if has_suite unit && [ -f test/storage/Makefile ]; then
+	say "batch codec unit tests"
+	make -s -C test/storage check >"$WORK/unit_storage.log" 2>&1
+	count_tap unit_storage "$WORK/unit_storage.log" $?
+fi
 
 # --- a cluster with the library preloaded for pg_regress and pgTAP ---------
 if [ -n "$BIN" ] && { has_suite regress || has_suite pgtap; }; then

@@ -1,0 +1,90 @@
+/*-------------------------------------------------------------------------
+ *
+ * batch_codec.h
+ *	  Column batch format of compressed netflow partitions (plain C, no
+ *	  PostgreSQL header): encode up to NFC_MAX_ROWS rows of integer and
+ *	  short byte-string columns into one self-describing buffer, and decode
+ *	  it back, validating every length.  docs/formats.md describes the
+ *	  format (version 1).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NETFLOW_BATCH_CODEC_H
+#define NETFLOW_BATCH_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NFC_VERSION 1
+#define NFC_HEADER_SIZE 16
+/* Bounds the decoder accepts (the encoder never writes more). */
+#define NFC_MAX_ROWS 65536
+#define NFC_MAX_COLS 1600
+#define NFC_MAX_BYTES_LEN 255
+#define NFC_MAX_BODY (256u * 1024 * 1024)
+
+/* Column kinds: 64-bit signed integers, or byte strings of 0-255 bytes. */
+#define NFC_KIND_INT 1
+#define NFC_KIND_BYTES 2
+
+/* Value encodings (one per column of a batch). */
+#define NFC_ENC_NONE 0			/* no non-null value */
+#define NFC_ENC_FOR 1			/* frame of reference, bit-packed */
+#define NFC_ENC_DICT 2			/* sorted dictionary, bit-packed indexes */
+#define NFC_ENC_DELTA 3			/* zigzag varint deltas */
+#define NFC_ENC_PLAIN 4			/* length-prefixed byte strings */
+
+/* One column handed to the encoder: nrows entries of each array used. */
+typedef struct NfcColumnIn
+{
+	int			kind;
+	const uint8_t *isnull;		/* 1 = NULL (the value is ignored) */
+	const int64_t *ints;		/* NFC_KIND_INT */
+	const uint8_t *const *bytes;	/* NFC_KIND_BYTES */
+	const uint8_t *lens;		/* NFC_KIND_BYTES: length of each string */
+} NfcColumnIn;
+
+/* One decoded column: per row a null flag and a value or dictionary index. */
+typedef struct NfcColumn
+{
+	int			kind;
+	int			encoding;
+	uint8_t    *isnull;			/* nrows */
+	int64_t    *ints;			/* nrows, NFC_KIND_INT */
+	uint32_t   *idx;			/* nrows, NFC_KIND_BYTES: entry in dict */
+	uint32_t	ndict;			/* NFC_KIND_BYTES */
+	const uint8_t **dict;		/* ndict pointers into the batch body */
+	uint8_t    *dictlen;		/* ndict lengths */
+} NfcColumn;
+
+/* A decoded batch; free with nfc_batch_free. */
+typedef struct NfcBatch
+{
+	int			ncols;
+	uint32_t	nrows;
+	uint8_t    *body;			/* uncompressed body (dict entries point here) */
+	NfcColumn  *cols;
+} NfcBatch;
+
+/*
+ * Encode nrows rows (1..NFC_MAX_ROWS) of ncols columns; zstd_level 0 stores
+ * the body uncompressed.  On success *out is a malloc'd buffer of *outlen
+ * bytes and 0 is returned; -1 on invalid input or out of memory.
+ */
+extern int	nfc_encode(int ncols, uint32_t nrows, const NfcColumnIn *cols,
+					   int zstd_level, uint8_t **out, size_t *outlen);
+
+/*
+ * Decode a batch.  0 on success (free *out with nfc_batch_free); -1 when the
+ * buffer is not a valid batch, with a message in err.
+ */
+extern int	nfc_decode(const uint8_t *buf, size_t len, NfcBatch *out,
+					   char *err, size_t errlen);
+
+/* Free what nfc_decode allocated (safe on a zeroed or failed batch). */
+extern void nfc_batch_free(NfcBatch *b);
+
+/* Read the header only: 0 and the counts, or -1 for a bad header. */
+extern int	nfc_peek(const uint8_t *buf, size_t len, int *ncols, uint32_t *nrows);
+
+#endif							/* NETFLOW_BATCH_CODEC_H */
