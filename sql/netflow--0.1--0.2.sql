@@ -1279,6 +1279,45 @@ BEGIN
 		RETURN NEXT;
 	END;
 
+	-- 3d. Compression (45_compression.sql): the batches of dropped or
+	-- truncated partitions, then the oldest partition older than
+	-- compress_after, one per run, before retention (whose drop keeps
+	-- netflow.flows locked until commit).
+	BEGIN
+		n := netflow.purge_orphan_batches();
+		IF n > 0 THEN
+			RAISE LOG 'netflow maintenance: % orphan compressed batches deleted', n;
+		END IF;
+		FOR r IN SELECT * FROM netflow.compression_candidates(now) LIMIT 1 LOOP
+			partition := r.partition::text;
+			lower := r.lower;
+			upper := r.upper;
+			BEGIN
+				n := netflow.compress_partition(r.partition);
+				action := 'compressed';
+				detail := format('%s rows in compressed batches', n);
+				RAISE LOG 'netflow maintenance: compressed % (%)', partition, detail;
+			EXCEPTION WHEN lock_not_available THEN
+				action := 'deferred';
+				detail := format('compression: partition busy (lock not obtained within %s, 3 attempts); retry next run',
+								 s.lock_timeout);
+				RAISE NOTICE 'netflow maintenance: %', detail;
+				n_deferred := n_deferred + 1;
+			END;
+			RETURN NEXT;
+		END LOOP;
+	EXCEPTION WHEN OTHERS THEN
+		action := 'error';
+		partition := NULL;
+		lower := NULL;
+		upper := NULL;
+		detail := 'compression: ' || SQLERRM;
+		RAISE WARNING 'netflow maintenance: %', detail;
+		n_errors := n_errors + 1;
+		errs := errs || detail;
+		RETURN NEXT;
+	END;
+
 	-- 4. Retention, last: once a partition is dropped netflow.flows stays
 	-- locked until commit, so nothing slow may follow.
 	BEGIN
@@ -2233,6 +2272,9 @@ BEGIN
 						  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
 						  WHERE i.indrelid = f.partition AND a.attname = 'time_received'
 							AND i.indnatts = 1)
+		  -- compressed partitions take no index (45_compression.sql)
+		  AND NOT EXISTS (SELECT 1 FROM pg_am am
+						  WHERE am.oid = c.relam AND am.amname = 'netflow_compressed')
 		ORDER BY f.lower DESC
 	LOOP
 		iname := left(p.relname, 63 - length('_time_received_brin')) || '_time_received_brin';
@@ -4202,3 +4244,315 @@ COMMENT ON FUNCTION netflow.run_maintenance(timestamptz) IS
 REVOKE ALL ON FUNCTION netflow.rollup_topn_capacity() FROM PUBLIC;
 REVOKE ALL ON FUNCTION netflow.detect_history_start() FROM PUBLIC;
 REVOKE ALL ON FUNCTION netflow.detect_settings() FROM PUBLIC;
+
+------------------------------------------------------------------------
+-- compressed partitions (issue 11): the access method netflow_compressed,
+-- the batch table, compress_partition / decompress_partition, the
+-- compress_after setting and its maintenance step (in run_maintenance's
+-- final body above), the columns of netflow.partitions, and the rollups'
+-- time_received index (in rollup_index_partitions above) left out of
+-- compressed partitions.  Same text as sql/parts/45_compression.sql.
+------------------------------------------------------------------------
+
+INSERT INTO netflow.config_defaults (key, value, description) VALUES
+	('compress_after', '2 days',
+	 'Partitions whose whole range is older than now minus this interval are compressed by maintenance, oldest first, one per run; 0 never compresses');
+
+CREATE FUNCTION netflow.compressed_tam_handler(internal)
+RETURNS table_am_handler
+AS 'MODULE_PATHNAME', 'compressed_tam_handler'
+LANGUAGE C VOLATILE PARALLEL SAFE STRICT;
+COMMENT ON FUNCTION netflow.compressed_tam_handler(internal) IS
+	'Handler of the table access method netflow_compressed (internal)';
+
+CREATE ACCESS METHOD netflow_compressed TYPE TABLE HANDLER netflow.compressed_tam_handler;
+COMMENT ON ACCESS METHOD netflow_compressed IS
+	'Compressed netflow.flows partitions: column batches in netflow.compressed_batches plus a heap tail for rows inserted later (made by netflow.compress_partition)';
+
+-- One row per batch of up to 10,000 rows of a compressed partition, keyed
+-- by the partition's OID and its relfilenode: TRUNCATE (a new relfilenode)
+-- hides the batches at once and a rolled back TRUNCATE shows them again;
+-- maintenance deletes the batches of relfilenodes no longer in use.  Not
+-- dumped: pg_dump writes the rows of a compressed partition through its
+-- scan, and the restore puts them in its tail.
+CREATE TABLE netflow.compressed_batches (
+	relid		oid NOT NULL,
+	relfilenode oid NOT NULL,
+	batch_no	integer NOT NULL,
+	row_count	integer NOT NULL CHECK (row_count > 0),
+	min_time	timestamptz,
+	max_time	timestamptz,
+	data		bytea NOT NULL,
+	PRIMARY KEY (relid, relfilenode, batch_no)
+);
+-- zstd compressed already: stored out of line as is, not pglz-compressed again.
+ALTER TABLE netflow.compressed_batches ALTER COLUMN data SET STORAGE EXTERNAL;
+COMMENT ON TABLE netflow.compressed_batches IS
+	'Compressed column batches of the netflow_compressed partitions of netflow.flows (internal; format in docs/formats.md; not dumped)';
+COMMENT ON COLUMN netflow.compressed_batches.relid IS 'OID of the partition';
+COMMENT ON COLUMN netflow.compressed_batches.relfilenode IS 'pg_class.relfilenode of the partition when the batch was written: batches of another relfilenode are not read';
+COMMENT ON COLUMN netflow.compressed_batches.batch_no IS 'Order of the batch in the partition, from 0';
+COMMENT ON COLUMN netflow.compressed_batches.row_count IS 'Rows in the batch';
+COMMENT ON COLUMN netflow.compressed_batches.min_time IS 'Smallest time_start in the batch';
+COMMENT ON COLUMN netflow.compressed_batches.max_time IS 'Largest time_start in the batch';
+COMMENT ON COLUMN netflow.compressed_batches.data IS 'The batch: every column encoded (batch format version 1, docs/formats.md)';
+COMMENT ON INDEX netflow.compressed_batches_pkey IS 'Reads the batches of one partition in order';
+
+CREATE FUNCTION netflow.compressed_build(partition regclass)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'compressed_build'
+LANGUAGE C VOLATILE PARALLEL UNSAFE STRICT;
+COMMENT ON FUNCTION netflow.compressed_build(regclass) IS
+	'Move the heap rows of a table visible to the statement into new compressed batches, sorted by exporter then time_start; returns the rows moved (internal: netflow.compress_partition)';
+REVOKE ALL ON FUNCTION netflow.compressed_build(regclass) FROM PUBLIC;
+
+CREATE FUNCTION netflow.compressed_unbuild(partition regclass)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'compressed_unbuild'
+LANGUAGE C VOLATILE PARALLEL UNSAFE STRICT;
+COMMENT ON FUNCTION netflow.compressed_unbuild(regclass) IS
+	'Move the rows of every compressed batch of a table into its heap and delete the batches; returns the rows moved (internal: netflow.decompress_partition)';
+REVOKE ALL ON FUNCTION netflow.compressed_unbuild(regclass) FROM PUBLIC;
+
+CREATE FUNCTION netflow.compressed_set_am(partition regclass, compressed boolean)
+RETURNS void
+AS 'MODULE_PATHNAME', 'compressed_set_am'
+LANGUAGE C VOLATILE PARALLEL UNSAFE STRICT;
+COMMENT ON FUNCTION netflow.compressed_set_am(regclass, boolean) IS
+	'Switch a table locked in ACCESS EXCLUSIVE mode between the access methods heap and netflow_compressed without rewriting it (internal)';
+REVOKE ALL ON FUNCTION netflow.compressed_set_am(regclass, boolean) FROM PUBLIC;
+
+-- Lock a partition in ACCESS EXCLUSIVE mode waiting at most lock_timeout
+-- per attempt, 3 attempts; raises lock_not_available when not obtained.
+CREATE FUNCTION netflow.lock_partition_briefly(partition regclass, lock_timeout text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	old_timeout text := current_setting('lock_timeout');
+BEGIN
+	FOR attempt IN 1 .. 3 LOOP
+		BEGIN
+			PERFORM set_config('lock_timeout', lock_timeout, true);
+			EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', partition);
+			PERFORM set_config('lock_timeout', old_timeout, true);
+			RETURN;
+		EXCEPTION WHEN lock_not_available THEN
+			RAISE LOG 'netflow: lock on % not available (attempt % of 3)', partition, attempt;
+			IF attempt < 3 THEN
+				PERFORM pg_sleep(0.1 * attempt);
+			END IF;
+		END;
+	END LOOP;
+	PERFORM set_config('lock_timeout', old_timeout, true);
+	RAISE EXCEPTION 'partition % is busy', partition
+		USING ERRCODE = 'lock_not_available',
+			  DETAIL = format('ACCESS EXCLUSIVE lock not obtained within %s, 3 attempts.', lock_timeout),
+			  HINT = 'Retry later; nothing was changed.';
+END
+$$;
+COMMENT ON FUNCTION netflow.lock_partition_briefly(regclass, text) IS
+	'Lock a partition in ACCESS EXCLUSIVE mode waiting at most lock_timeout per attempt (3 attempts); raises lock_not_available otherwise (internal)';
+REVOKE ALL ON FUNCTION netflow.lock_partition_briefly(regclass, text) FROM PUBLIC;
+
+-- Compress one partition in place, in one transaction: its heap rows go to
+-- batches (readers and inserts go on meanwhile; rows inserted meanwhile
+-- stay in the heap tail), then, under a brief ACCESS EXCLUSIVE lock, its
+-- indexes are dropped and its access method becomes netflow_compressed.
+-- On a compressed partition, moves the rows of its tail into new batches.
+CREATE FUNCTION netflow.compress_partition(partition regclass)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	am		oid := (SELECT a.oid FROM pg_am a WHERE a.amname = 'netflow_compressed');
+	n		bigint;
+	i		record;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM netflow.flows_partitions() p
+				   WHERE p.partition = compress_partition.partition) THEN
+		RAISE EXCEPTION '"%" is not a partition of netflow.flows', partition
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF (SELECT c.relkind FROM pg_class c WHERE c.oid = partition) <> 'r' THEN
+		RAISE EXCEPTION 'partition "%" is not a plain table', partition
+			USING ERRCODE = 'wrong_object_type',
+				  DETAIL = 'Only heap partitions can be compressed.';
+	END IF;
+	-- Readers and writers go on; another conversion, VACUUM and DDL wait.
+	EXECUTE format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', partition);
+	n := netflow.compressed_build(partition);
+	IF (SELECT c.relam FROM pg_class c WHERE c.oid = partition) <> am THEN
+		PERFORM netflow.lock_partition_briefly(partition,
+											   (netflow.maintenance_settings()).lock_timeout);
+		FOR i IN SELECT x.indexrelid::regclass AS idx FROM pg_index x
+				 WHERE x.indrelid = partition LOOP
+			EXECUTE format('DROP INDEX %s', i.idx);
+		END LOOP;
+		PERFORM netflow.compressed_set_am(partition, true);
+	END IF;
+	RAISE LOG 'netflow: compressed % (% rows moved to batches)', partition, n;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION netflow.compress_partition(regclass) IS
+	'Compress a partition of netflow.flows in place (rows in column batches, access method netflow_compressed, its indexes dropped), or move the tail of a compressed one into new batches; readers and inserts wait only for a brief ACCESS EXCLUSIVE lock at the end (netflow.maintenance_lock_timeout, 3 attempts); returns the rows moved into batches; owner of the partition only';
+REVOKE ALL ON FUNCTION netflow.compress_partition(regclass) FROM PUBLIC;
+
+-- Turn a compressed partition back into a heap partition with its BRIN
+-- index on time_start, in one transaction.
+CREATE FUNCTION netflow.decompress_partition(partition regclass)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	am		oid := (SELECT a.oid FROM pg_am a WHERE a.amname = 'netflow_compressed');
+	n		bigint;
+	iname	text;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM netflow.flows_partitions() p
+				   WHERE p.partition = decompress_partition.partition) THEN
+		RAISE EXCEPTION '"%" is not a partition of netflow.flows', partition
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF (SELECT c.relam FROM pg_class c WHERE c.oid = partition) IS DISTINCT FROM am THEN
+		RAISE NOTICE 'partition % is not compressed', partition;
+		RETURN 0;
+	END IF;
+	EXECUTE format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', partition);
+	n := netflow.compressed_unbuild(partition);
+	PERFORM netflow.lock_partition_briefly(partition,
+										   (netflow.maintenance_settings()).lock_timeout);
+	PERFORM netflow.compressed_set_am(partition, false);
+	iname := (SELECT c.relname FROM pg_class c WHERE c.oid = partition) || '_time_start_brin';
+	IF to_regclass(format('netflow.%I', iname)) IS NULL THEN
+		EXECUTE format('CREATE INDEX %I ON %s USING brin (time_start) WITH (autosummarize = on)',
+					   iname, partition);
+	ELSE
+		EXECUTE format('CREATE INDEX ON %s USING brin (time_start) WITH (autosummarize = on)',
+					   partition);
+	END IF;
+	RAISE LOG 'netflow: decompressed % (% rows moved from batches)', partition, n;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION netflow.decompress_partition(regclass) IS
+	'Turn a compressed partition of netflow.flows back into a heap partition with its BRIN index on time_start, in place; holds ACCESS EXCLUSIVE on it while the index is built; returns the rows moved out of batches; owner of the partition only';
+REVOKE ALL ON FUNCTION netflow.decompress_partition(regclass) FROM PUBLIC;
+
+-- Heap partitions whose whole range is older than now - compress_after,
+-- oldest first; none when compress_after is 0.  Never the newest
+-- partition, nor one that retention drops.
+CREATE FUNCTION netflow.compression_candidates(now timestamptz DEFAULT now())
+RETURNS TABLE (partition regclass, lower timestamptz, upper timestamptz)
+LANGUAGE plpgsql STABLE PARALLEL SAFE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v		text := netflow.config_get('compress_after');
+	after	interval;
+BEGIN
+	BEGIN
+		after := v::interval;
+	EXCEPTION WHEN data_exception THEN
+		after := NULL;
+	END;
+	IF after IS NULL OR after < interval '0' THEN
+		RAISE EXCEPTION 'invalid value for netflow setting "compress_after": "%"', v
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The value must be an interval of 0 or more (0 never compresses).';
+	END IF;
+	IF after = interval '0' THEN
+		RETURN;
+	END IF;
+	RETURN QUERY
+	WITH p AS (SELECT * FROM netflow.flows_partitions())
+	SELECT p.partition, p.lower, p.upper
+	FROM p
+	JOIN pg_class c ON c.oid = p.partition
+	WHERE c.relkind = 'r' AND c.relam = (SELECT a.oid FROM pg_am a WHERE a.amname = 'heap')
+	  AND p.upper <= now - after
+	  AND p.upper < (SELECT max(q.upper) FROM p q)
+	  AND p.partition NOT IN (SELECT r.partition
+							  FROM netflow.retention_candidates((netflow.maintenance_settings()).retention, now) r)
+	ORDER BY p.lower;
+END
+$$;
+COMMENT ON FUNCTION netflow.compression_candidates(timestamptz) IS
+	'Heap partitions of netflow.flows wholly older than now - compress_after (never the newest, nor one retention drops), oldest first; none when compress_after is 0';
+
+-- Delete the batches no partition reads any more (dropped, truncated or
+-- rewritten partitions); returns the batches deleted.
+CREATE FUNCTION netflow.purge_orphan_batches()
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH d AS (
+		DELETE FROM netflow.compressed_batches b
+		WHERE NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_am a ON a.oid = c.relam
+						  WHERE c.oid = b.relid AND c.relfilenode = b.relfilenode
+							AND a.amname = 'netflow_compressed')
+		RETURNING 1)
+	SELECT count(*) FROM d
+$$;
+COMMENT ON FUNCTION netflow.purge_orphan_batches() IS
+	'Delete the compressed batches of partitions dropped, truncated or rewritten since (run by maintenance); returns the batches deleted';
+REVOKE ALL ON FUNCTION netflow.purge_orphan_batches() FROM PUBLIC;
+
+-- netflow.partitions: sizes include the batches; new columns compressed,
+-- compressed_rows, bytes_per_flow.
+CREATE OR REPLACE VIEW netflow.partitions AS
+WITH b AS (
+	-- the batches each compressed partition reads (45_compression.sql)
+	SELECT cb.relid, sum(cb.row_count)::bigint AS rows,
+		   sum(pg_column_size(cb.data))::numeric AS data_bytes
+	FROM netflow.compressed_batches cb
+	JOIN pg_class c ON c.oid = cb.relid AND c.relfilenode = cb.relfilenode
+	GROUP BY cb.relid),
+store AS (
+	-- the whole batch table (heap, TOAST, index), shared out by data size
+	SELECT pg_total_relation_size('netflow.compressed_batches') AS bytes,
+		   (SELECT sum(pg_column_size(cb.data)) FROM netflow.compressed_batches cb)::numeric AS data_bytes),
+q AS (
+	SELECT p.partition, p.lower, p.upper, c.reltuples, b.rows AS compressed_rows,
+		   a.amname = 'netflow_compressed' AS compressed,
+		   pg_total_relation_size(p.partition)
+		   + coalesce(round(store.bytes * b.data_bytes / nullif(store.data_bytes, 0)), 0)::bigint AS total_bytes
+	FROM netflow.flows_partitions() p
+	JOIN pg_class c ON c.oid = p.partition
+	LEFT JOIN pg_am a ON a.oid = c.relam
+	LEFT JOIN b ON b.relid = p.partition
+	CROSS JOIN store)
+SELECT q.partition,
+	   q.lower,
+	   q.upper,
+	   CASE WHEN q.reltuples >= 0 OR q.compressed_rows IS NOT NULL
+			THEN (greatest(q.reltuples, 0) + coalesce(q.compressed_rows, 0))::bigint END AS estimated_rows,
+	   q.total_bytes,
+	   q.partition IN (SELECT r.partition
+					   FROM netflow.retention_candidates(
+								(netflow.maintenance_settings()).retention) r) AS retention_drops,
+	   coalesce(q.compressed, false) AS compressed,
+	   q.compressed_rows,
+	   round(q.total_bytes / nullif(greatest(q.reltuples, 0) + coalesce(q.compressed_rows, 0), 0)::numeric, 1) AS bytes_per_flow
+FROM q
+ORDER BY q.lower;
+COMMENT ON VIEW netflow.partitions IS
+	'Partitions of netflow.flows: range [lower, upper), estimated rows (NULL before the first ANALYZE of a heap partition), size on disk including its share of the compressed batches, whether retention drops it at the next run as of now(), whether it is compressed, bytes per flow';
+COMMENT ON COLUMN netflow.partitions.partition IS 'The partition table';
+COMMENT ON COLUMN netflow.partitions.lower IS 'Lower bound of the time_start range (inclusive)';
+COMMENT ON COLUMN netflow.partitions.upper IS 'Upper bound of the time_start range (exclusive)';
+COMMENT ON COLUMN netflow.partitions.estimated_rows IS 'Rows: pg_class.reltuples of the heap (estimated; NULL when never vacuumed or analyzed) plus the exact rows of its compressed batches';
+COMMENT ON COLUMN netflow.partitions.total_bytes IS 'Size on disk in bytes: pg_total_relation_size (heap, indexes, TOAST) plus the share of netflow.compressed_batches (heap, TOAST, index) in proportion to the size of its batches';
+COMMENT ON COLUMN netflow.partitions.retention_drops IS 'True when maintenance run now would drop it (wholly older than the retention, not the newest)';
+COMMENT ON COLUMN netflow.partitions.compressed IS 'True when the partition uses the access method netflow_compressed (netflow.compress_partition)';
+COMMENT ON COLUMN netflow.partitions.compressed_rows IS 'Rows in its compressed batches (exact); NULL when it has none';
+COMMENT ON COLUMN netflow.partitions.bytes_per_flow IS 'total_bytes / estimated_rows: what one flow costs on disk';
+
+COMMENT ON FUNCTION netflow.run_maintenance(timestamptz) IS
+	'One maintenance run as of the given time (tests, "what would happen on Friday"; owner of netflow.flows only): create the premake partitions ahead (a partition that cannot be made is an error), purge/move the flows of netflow.flows_future and netflow.flows_past, forget the saved state of exporters silent past forget_exporters_after, bring the rollups up to date, run the detections (netflow.alerts), compress the oldest partition older than compress_after and delete orphan compressed batches, drop partitions past the retention; returns what it did and logs to netflow.maintenance_log; skipped when another run is in progress';
+

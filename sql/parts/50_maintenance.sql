@@ -900,6 +900,45 @@ BEGIN
 		RETURN NEXT;
 	END;
 
+	-- 3d. Compression (45_compression.sql): the batches of dropped or
+	-- truncated partitions, then the oldest partition older than
+	-- compress_after, one per run, before retention (whose drop keeps
+	-- netflow.flows locked until commit).
+	BEGIN
+		n := netflow.purge_orphan_batches();
+		IF n > 0 THEN
+			RAISE LOG 'netflow maintenance: % orphan compressed batches deleted', n;
+		END IF;
+		FOR r IN SELECT * FROM netflow.compression_candidates(now) LIMIT 1 LOOP
+			partition := r.partition::text;
+			lower := r.lower;
+			upper := r.upper;
+			BEGIN
+				n := netflow.compress_partition(r.partition);
+				action := 'compressed';
+				detail := format('%s rows in compressed batches', n);
+				RAISE LOG 'netflow maintenance: compressed % (%)', partition, detail;
+			EXCEPTION WHEN lock_not_available THEN
+				action := 'deferred';
+				detail := format('compression: partition busy (lock not obtained within %s, 3 attempts); retry next run',
+								 s.lock_timeout);
+				RAISE NOTICE 'netflow maintenance: %', detail;
+				n_deferred := n_deferred + 1;
+			END;
+			RETURN NEXT;
+		END LOOP;
+	EXCEPTION WHEN OTHERS THEN
+		action := 'error';
+		partition := NULL;
+		lower := NULL;
+		upper := NULL;
+		detail := 'compression: ' || SQLERRM;
+		RAISE WARNING 'netflow maintenance: %', detail;
+		n_errors := n_errors + 1;
+		errs := errs || detail;
+		RETURN NEXT;
+	END;
+
 	-- 4. Retention, last: once a partition is dropped netflow.flows stays
 	-- locked until commit, so nothing slow may follow.
 	BEGIN
@@ -943,7 +982,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.run_maintenance(timestamptz) IS
-	'One maintenance run as of the given time (tests, "what would happen on Friday"; owner of netflow.flows only): create the premake partitions ahead (a partition that cannot be made is an error), purge/move the flows of netflow.flows_future and netflow.flows_past, forget the saved state of exporters silent past forget_exporters_after, bring the rollups up to date, run the detections (netflow.alerts), drop partitions past the retention; returns what it did and logs to netflow.maintenance_log; skipped when another run is in progress';
+	'One maintenance run as of the given time (tests, "what would happen on Friday"; owner of netflow.flows only): create the premake partitions ahead (a partition that cannot be made is an error), purge/move the flows of netflow.flows_future and netflow.flows_past, forget the saved state of exporters silent past forget_exporters_after, bring the rollups up to date, run the detections (netflow.alerts), compress the oldest partition older than compress_after and delete orphan compressed batches, drop partitions past the retention; returns what it did and logs to netflow.maintenance_log; skipped when another run is in progress';
 REVOKE ALL ON FUNCTION netflow.run_maintenance(timestamptz) FROM PUBLIC;
 
 -- One maintenance run as of now: what the collector's schedule, pg_cron and
@@ -986,22 +1025,49 @@ REVOKE ALL ON FUNCTION netflow.log_maintenance_failure(timestamptz, text) FROM P
 ------------------------------------------------------------------------
 
 CREATE VIEW netflow.partitions AS
-SELECT p.partition,
-	   p.lower,
-	   p.upper,
-	   CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint END AS estimated_rows,
-	   pg_total_relation_size(p.partition) AS total_bytes,
-	   p.partition IN (SELECT r.partition
+WITH b AS (
+	-- the batches each compressed partition reads (45_compression.sql)
+	SELECT cb.relid, sum(cb.row_count)::bigint AS rows,
+		   sum(pg_column_size(cb.data))::numeric AS data_bytes
+	FROM netflow.compressed_batches cb
+	JOIN pg_class c ON c.oid = cb.relid AND c.relfilenode = cb.relfilenode
+	GROUP BY cb.relid),
+store AS (
+	-- the whole batch table (heap, TOAST, index), shared out by data size
+	SELECT pg_total_relation_size('netflow.compressed_batches') AS bytes,
+		   (SELECT sum(pg_column_size(cb.data)) FROM netflow.compressed_batches cb)::numeric AS data_bytes),
+q AS (
+	SELECT p.partition, p.lower, p.upper, c.reltuples, b.rows AS compressed_rows,
+		   a.amname = 'netflow_compressed' AS compressed,
+		   pg_total_relation_size(p.partition)
+		   + coalesce(round(store.bytes * b.data_bytes / nullif(store.data_bytes, 0)), 0)::bigint AS total_bytes
+	FROM netflow.flows_partitions() p
+	JOIN pg_class c ON c.oid = p.partition
+	LEFT JOIN pg_am a ON a.oid = c.relam
+	LEFT JOIN b ON b.relid = p.partition
+	CROSS JOIN store)
+SELECT q.partition,
+	   q.lower,
+	   q.upper,
+	   CASE WHEN q.reltuples >= 0 OR q.compressed_rows IS NOT NULL
+			THEN (greatest(q.reltuples, 0) + coalesce(q.compressed_rows, 0))::bigint END AS estimated_rows,
+	   q.total_bytes,
+	   q.partition IN (SELECT r.partition
 					   FROM netflow.retention_candidates(
-								(netflow.maintenance_settings()).retention) r) AS retention_drops
-FROM netflow.flows_partitions() p
-JOIN pg_class c ON c.oid = p.partition
-ORDER BY p.lower;
+								(netflow.maintenance_settings()).retention) r) AS retention_drops,
+	   coalesce(q.compressed, false) AS compressed,
+	   q.compressed_rows,
+	   round(q.total_bytes / nullif(greatest(q.reltuples, 0) + coalesce(q.compressed_rows, 0), 0)::numeric, 1) AS bytes_per_flow
+FROM q
+ORDER BY q.lower;
 COMMENT ON VIEW netflow.partitions IS
-	'Partitions of netflow.flows: range [lower, upper), estimated rows (NULL before the first ANALYZE), size on disk with indexes and TOAST, and whether retention drops it at the next run as of now()';
+	'Partitions of netflow.flows: range [lower, upper), estimated rows (NULL before the first ANALYZE of a heap partition), size on disk including its share of the compressed batches, whether retention drops it at the next run as of now(), whether it is compressed, bytes per flow';
 COMMENT ON COLUMN netflow.partitions.partition IS 'The partition table';
 COMMENT ON COLUMN netflow.partitions.lower IS 'Lower bound of the time_start range (inclusive)';
 COMMENT ON COLUMN netflow.partitions.upper IS 'Upper bound of the time_start range (exclusive)';
-COMMENT ON COLUMN netflow.partitions.estimated_rows IS 'pg_class.reltuples: estimated row count, NULL when never vacuumed or analyzed';
-COMMENT ON COLUMN netflow.partitions.total_bytes IS 'pg_total_relation_size: heap, indexes (BRIN) and TOAST, in bytes';
+COMMENT ON COLUMN netflow.partitions.estimated_rows IS 'Rows: pg_class.reltuples of the heap (estimated; NULL when never vacuumed or analyzed) plus the exact rows of its compressed batches';
+COMMENT ON COLUMN netflow.partitions.total_bytes IS 'Size on disk in bytes: pg_total_relation_size (heap, indexes, TOAST) plus the share of netflow.compressed_batches (heap, TOAST, index) in proportion to the size of its batches';
 COMMENT ON COLUMN netflow.partitions.retention_drops IS 'True when maintenance run now would drop it (wholly older than the retention, not the newest)';
+COMMENT ON COLUMN netflow.partitions.compressed IS 'True when the partition uses the access method netflow_compressed (netflow.compress_partition)';
+COMMENT ON COLUMN netflow.partitions.compressed_rows IS 'Rows in its compressed batches (exact); NULL when it has none';
+COMMENT ON COLUMN netflow.partitions.bytes_per_flow IS 'total_bytes / estimated_rows: what one flow costs on disk';

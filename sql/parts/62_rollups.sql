@@ -640,6 +640,9 @@ BEGIN
 						  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
 						  WHERE i.indrelid = f.partition AND a.attname = 'time_received'
 							AND i.indnatts = 1)
+		  -- compressed partitions take no index (45_compression.sql)
+		  AND NOT EXISTS (SELECT 1 FROM pg_am am
+						  WHERE am.oid = c.relam AND am.amname = 'netflow_compressed')
 		ORDER BY f.lower DESC
 	LOOP
 		iname := left(p.relname, 63 - length('_time_received_brin')) || '_time_received_brin';

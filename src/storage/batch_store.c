@@ -1,0 +1,367 @@
+/*-------------------------------------------------------------------------
+ *
+ * batch_store.c
+ *	  The batches of compressed partitions, kept as rows of the heap table
+ *	  netflow.compressed_batches (so WAL, MVCC, replication and crash
+ *	  recovery come from the heap): reading them in batch_no order with an
+ *	  index scan under a snapshot, decoding one into column arrays of
+ *	  Datums, purging the batches of a relfilenode, and the column types a
+ *	  batch can hold.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <sys/socket.h>
+
+#include "access/detoast.h"
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/inet.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+
+#include "batch_codec.h"
+#include "compressed_tam.h"
+
+/* OID of netflow.compressed_batches; InvalidOid when missing and missing_ok. */
+Oid
+nf_batch_table_oid(bool missing_ok)
+{
+	Oid			nsp = get_namespace_oid("netflow", true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid("compressed_batches", nsp) : InvalidOid;
+
+	if (!OidIsValid(relid) && !missing_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table netflow.compressed_batches does not exist"),
+				 errdetail("Compressed partitions need version 0.2 of the netflow extension."),
+				 errhint("Run ALTER EXTENSION netflow UPDATE.")));
+	return relid;
+}
+
+/* OID of the primary key index of netflow.compressed_batches. */
+static Oid
+batch_index_oid(void)
+{
+	Oid			nsp = get_namespace_oid("netflow", false);
+	Oid			idx = get_relname_relid("compressed_batches_pkey", nsp);
+
+	if (!OidIsValid(idx))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("index netflow.compressed_batches_pkey does not exist")));
+	return idx;
+}
+
+/* Start reading the batches of rel (its OID and current relfilenode). */
+BatchReader *
+nf_batch_reader_open(Relation rel, Snapshot snapshot, LOCKMODE lockmode)
+{
+	BatchReader *r = palloc0(sizeof(BatchReader));
+	ScanKeyData key[2];
+
+	r->batchrel = table_open(nf_batch_table_oid(false), lockmode);
+	ScanKeyInit(&key[0], Anum_batch_relid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(RelationGetRelid(rel)));
+	ScanKeyInit(&key[1], Anum_batch_relfilenode, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(rel->rd_node.relNode));
+	r->scan = systable_beginscan(r->batchrel, batch_index_oid(), true,
+								 snapshot, 2, key);
+	return r;
+}
+
+/* The next batch row, or NULL at the end (valid until the next call). */
+HeapTuple
+nf_batch_reader_next(BatchReader *reader)
+{
+	return systable_getnext(reader->scan);
+}
+
+/* End the scan (the lock on the batch table is kept to end of transaction). */
+void
+nf_batch_reader_close(BatchReader *reader)
+{
+	systable_endscan(reader->scan);
+	table_close(reader->batchrel, NoLock);
+	pfree(reader);
+}
+
+/* Batch column kind of a type: NFC_KIND_INT or NFC_KIND_BYTES, 0 if unsupported. */
+int
+nf_column_kind(Oid typid)
+{
+	switch (typid)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case TIMESTAMPTZOID:
+			return NFC_KIND_INT;
+		case INETOID:
+		case MACADDROID:
+			return NFC_KIND_BYTES;
+		default:
+			return 0;
+	}
+}
+
+/* Refuse a relation with a column type batches cannot hold. */
+void
+nf_check_supported_columns(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && nf_column_kind(att->atttypid) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot compress \"%s\": column \"%s\" has type %s",
+							RelationGetRelationName(rel), NameStr(att->attname),
+							format_type_be(att->atttypid)),
+					 errdetail("Compressed batches hold smallint, integer, bigint, timestamptz, inet and macaddr columns only.")));
+	}
+}
+
+/* Raise the error for a batch that does not decode. */
+static void
+batch_corrupt(Relation rel, int32 batch_no, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("compressed batch %d of \"%s\" is corrupt", batch_no,
+					RelationGetRelationName(rel)),
+			 errdetail("%s", what)));
+}
+
+/* Convert one byte-string dictionary entry to a Datum of type typid. */
+static Datum
+bytes_datum(Relation rel, int32 batch_no, Oid typid, const uint8_t *p, int len)
+{
+	if (typid == MACADDROID)
+	{
+		macaddr    *m;
+
+		if (len != 6)
+			batch_corrupt(rel, batch_no, "A macaddr value is not 6 bytes long.");
+		m = palloc(sizeof(macaddr));
+		memcpy(m, p, 6);
+		return PointerGetDatum(m);
+	}
+	else
+	{
+		inet	   *ip;
+		int			alen;
+
+		if (len < 2 || (p[0] != PGSQL_AF_INET && p[0] != PGSQL_AF_INET6))
+			batch_corrupt(rel, batch_no, "An inet value has an unknown address family.");
+		alen = p[0] == PGSQL_AF_INET ? 4 : 16;
+		if (len != 2 + alen || p[1] > alen * 8)
+			batch_corrupt(rel, batch_no, "An inet value has a wrong length or mask.");
+		ip = palloc0(sizeof(inet));
+		ip->inet_data.family = p[0];
+		ip->inet_data.bits = p[1];
+		memcpy(ip->inet_data.ipaddr, p + 2, alen);
+		SET_INET_VARSIZE(ip);
+		return InetPGetDatum(ip);
+	}
+}
+
+/*
+ * Decode one batch row of rel into column arrays allocated in the current
+ * memory context.  Any inconsistency is an ERROR (never a crash).
+ */
+DecodedBatch *
+nf_batch_decode(Relation rel, BatchReader *reader, HeapTuple batchtup)
+{
+	TupleDesc	bdesc = RelationGetDescr(reader->batchrel);
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool		isnull;
+	Datum		d;
+	int32		batch_no,
+				row_count;
+	struct varlena *data;
+	NfcBatch	nb;
+	char		err[256];
+	DecodedBatch *db;
+
+	batch_no = DatumGetInt32(heap_getattr(batchtup, Anum_batch_batch_no, bdesc, &isnull));
+	row_count = DatumGetInt32(heap_getattr(batchtup, Anum_batch_row_count, bdesc, &isnull));
+	d = heap_getattr(batchtup, Anum_batch_data, bdesc, &isnull);
+	if (isnull)
+		batch_corrupt(rel, batch_no, "The batch has no data.");
+	data = detoast_attr((struct varlena *) DatumGetPointer(d));
+
+	if (nfc_decode((const uint8_t *) VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data),
+				   &nb, err, sizeof(err)) != 0)
+		batch_corrupt(rel, batch_no, err);
+
+	/* From here on nb holds malloc'd memory: check, copy, free, then raise. */
+	err[0] = '\0';
+	if ((int32) nb.nrows != row_count)
+		snprintf(err, sizeof(err), "The batch holds %u rows, its row_count says %d.",
+				 nb.nrows, row_count);
+	else if (nb.ncols > desc->natts)
+		snprintf(err, sizeof(err), "The batch has %d columns, the table %d.",
+				 nb.ncols, desc->natts);
+	else
+	{
+		for (int c = 0; c < nb.ncols; c++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, c);
+
+			if (!att->attisdropped && nf_column_kind(att->atttypid) != nb.cols[c].kind)
+			{
+				snprintf(err, sizeof(err), "Column %d of the batch does not match the type of column \"%s\".",
+						 c + 1, NameStr(att->attname));
+				break;
+			}
+		}
+	}
+	if (err[0])
+	{
+		nfc_batch_free(&nb);
+		batch_corrupt(rel, batch_no, err);
+	}
+
+	db = palloc(sizeof(DecodedBatch));
+	db->nrows = nb.nrows;
+	db->natts = desc->natts;
+	db->values = palloc(sizeof(Datum *) * desc->natts);
+	db->isnull = palloc(sizeof(bool *) * desc->natts);
+	PG_TRY();
+	{
+		for (int c = 0; c < desc->natts; c++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, c);
+			Datum	   *v = palloc(sizeof(Datum) * nb.nrows);
+			bool	   *n = palloc(sizeof(bool) * nb.nrows);
+
+			db->values[c] = v;
+			db->isnull[c] = n;
+			if (att->attisdropped)
+			{
+				memset(n, true, nb.nrows);
+				continue;
+			}
+			if (c >= nb.ncols)
+			{
+				/* a column added after compression: its missing value */
+				bool		miss_null;
+				Datum		miss = getmissingattr(desc, c + 1, &miss_null);
+
+				for (uint32 i = 0; i < nb.nrows; i++)
+				{
+					v[i] = miss;
+					n[i] = miss_null;
+				}
+				continue;
+			}
+			for (uint32 i = 0; i < nb.nrows; i++)
+				n[i] = nb.cols[c].isnull[i] != 0;
+			if (nb.cols[c].kind == NFC_KIND_INT)
+			{
+				const int64_t *iv = nb.cols[c].ints;
+
+				for (uint32 i = 0; i < nb.nrows; i++)
+				{
+					switch (att->atttypid)
+					{
+						case INT2OID:
+							v[i] = Int16GetDatum((int16) iv[i]);
+							break;
+						case INT4OID:
+							v[i] = Int32GetDatum((int32) iv[i]);
+							break;
+						default:
+							v[i] = Int64GetDatum(iv[i]);
+							break;
+					}
+				}
+			}
+			else
+			{
+				Datum	   *dict = palloc(sizeof(Datum) * (nb.cols[c].ndict + 1));
+
+				for (uint32 k = 0; k < nb.cols[c].ndict; k++)
+					dict[k] = bytes_datum(rel, batch_no, att->atttypid,
+										  nb.cols[c].dict[k], nb.cols[c].dictlen[k]);
+				for (uint32 i = 0; i < nb.nrows; i++)
+					v[i] = n[i] ? (Datum) 0 : dict[nb.cols[c].idx[i]];
+			}
+		}
+	}
+	PG_FINALLY();
+	{
+		nfc_batch_free(&nb);
+	}
+	PG_END_TRY();
+	if ((Pointer) data != DatumGetPointer(d))
+		pfree(data);
+	return db;
+}
+
+/* Delete (transactionally) every batch of rel stored under relfilenode. */
+void
+nf_batch_purge(Relation rel, Oid relfilenode)
+{
+	Oid			batchoid = nf_batch_table_oid(true);
+	Relation	batchrel;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Snapshot	snap;
+
+	if (!OidIsValid(batchoid))
+		return;
+	batchrel = table_open(batchoid, RowExclusiveLock);
+	ScanKeyInit(&key[0], Anum_batch_relid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(RelationGetRelid(rel)));
+	ScanKeyInit(&key[1], Anum_batch_relfilenode, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relfilenode));
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(batchrel, batch_index_oid(), true, snap, 2, key);
+	while ((tup = systable_getnext(scan)) != NULL)
+		simple_heap_delete(batchrel, &tup->t_self);
+	systable_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(batchrel, NoLock);
+}
+
+/* Rows and stored bytes of the batches of rel visible to snapshot. */
+void
+nf_batch_totals(Relation rel, Snapshot snapshot, double *rows, double *bytes)
+{
+	BatchReader *r;
+	HeapTuple	tup;
+	TupleDesc	bdesc;
+
+	*rows = 0;
+	*bytes = 0;
+	if (!OidIsValid(nf_batch_table_oid(true)))
+		return;
+	r = nf_batch_reader_open(rel, snapshot, AccessShareLock);
+	bdesc = RelationGetDescr(r->batchrel);
+	while ((tup = nf_batch_reader_next(r)) != NULL)
+	{
+		bool		isnull;
+		Datum		d;
+
+		*rows += DatumGetInt32(heap_getattr(tup, Anum_batch_row_count, bdesc, &isnull));
+		d = heap_getattr(tup, Anum_batch_data, bdesc, &isnull);
+		if (!isnull)
+			*bytes += toast_datum_size(d);
+	}
+	nf_batch_reader_close(r);
+}

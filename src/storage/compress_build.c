@@ -1,0 +1,425 @@
+/*-------------------------------------------------------------------------
+ *
+ * compress_build.c
+ *	  Moving rows between the heap of a partition and its compressed
+ *	  batches, in place and in one transaction, so that a crash leaves
+ *	  either the old form or the new one:
+ *
+ *	  netflow.compressed_build(partition) reads the heap rows visible to the
+ *	  statement's snapshot, sorts them by exporter then time_start, writes
+ *	  them as batches of NF_BATCH_ROWS rows (ordinary heap inserts into
+ *	  netflow.compressed_batches) and deletes them from the heap.  Rows
+ *	  inserted meanwhile by others are not seen, not deleted: they stay in
+ *	  the heap (the tail of a compressed partition).
+ *
+ *	  netflow.compressed_unbuild(partition) does the reverse: every batch
+ *	  row is inserted into the heap and the batches are deleted.
+ *
+ *	  The SQL wrappers (netflow.compress_partition, decompress_partition)
+ *	  take the locks and switch the access method.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <sys/socket.h>
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/inet.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/tuplesort.h"
+#include "utils/typcache.h"
+
+#include "batch_codec.h"
+#include "compressed_tam.h"
+
+PG_FUNCTION_INFO_V1(compressed_build);
+PG_FUNCTION_INFO_V1(compressed_unbuild);
+
+/* zstd level of batch bodies: 3 is zstd's default speed/size balance. */
+#define NF_ZSTD_LEVEL 3
+
+/* Rows of one batch being assembled, column-major. */
+typedef struct BatchBuilder
+{
+	Relation	rel;
+	int			natts;
+	int			nrows;
+	int32		batch_no;
+	int			time_att;		/* 0-based attribute of time_start, or -1 */
+	uint8_t   **isnull;
+	int64_t   **ints;
+	uint8_t   **bytes;			/* 18 bytes per row per byte-string column */
+	uint8_t   **lens;
+	const uint8_t ***ptrs;
+	NfcColumnIn *cols;
+	SPIPlanPtr	insert;
+	int64		rows_written;
+} BatchBuilder;
+
+/* Open a relation to convert: an owned, permanent, plain table. */
+static Relation
+open_for_conversion(Oid relid)
+{
+	Relation	rel = table_open(relid, ShareUpdateExclusiveLock);
+
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
+	if (rel->rd_rel->relkind != RELKIND_RELATION ||
+		rel->rd_rel->relpersistence != RELPERSISTENCE_PERMANENT)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a permanent table", RelationGetRelationName(rel))));
+	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID &&
+		rel->rd_rel->relam != nf_compressed_am_oid(false))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" uses neither heap nor netflow_compressed",
+						RelationGetRelationName(rel))));
+	return rel;
+}
+
+/* Write the assembled rows as one batch row and start a new batch. */
+static void
+flush_batch(BatchBuilder *b, TimestampTz mintime, TimestampTz maxtime)
+{
+	uint8_t    *buf;
+	size_t		len;
+	bytea	   *data;
+	Datum		args[7];
+	char		nulls[7] = "       ";
+	int			rc;
+
+	if (b->nrows == 0)
+		return;
+	if (nfc_encode(b->natts, (uint32_t) b->nrows, b->cols, NF_ZSTD_LEVEL, &buf, &len) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not encode a compressed batch of \"%s\"",
+						RelationGetRelationName(b->rel))));
+	data = palloc(VARHDRSZ + len);
+	SET_VARSIZE(data, VARHDRSZ + len);
+	memcpy(VARDATA(data), buf, len);
+	free(buf);
+	args[0] = ObjectIdGetDatum(RelationGetRelid(b->rel));
+	args[1] = ObjectIdGetDatum(b->rel->rd_node.relNode);
+	args[2] = Int32GetDatum(b->batch_no);
+	args[3] = Int32GetDatum(b->nrows);
+	args[4] = TimestampTzGetDatum(mintime);
+	args[5] = TimestampTzGetDatum(maxtime);
+	args[6] = PointerGetDatum(data);
+	if (b->time_att < 0)
+		nulls[4] = nulls[5] = 'n';
+	rc = SPI_execute_plan(b->insert, args, nulls, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "inserting a compressed batch failed: %s", SPI_result_code_string(rc));
+	pfree(data);
+	b->rows_written += b->nrows;
+	b->batch_no++;
+	b->nrows = 0;
+}
+
+/* Add one row (all attributes deformed in slot) to the batch. */
+static void
+add_row(BatchBuilder *b, TupleTableSlot *slot)
+{
+	TupleDesc	desc = RelationGetDescr(b->rel);
+	int			r = b->nrows++;
+
+	slot_getallattrs(slot);
+	for (int c = 0; c < b->natts; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, c);
+		Datum		d = slot->tts_values[c];
+
+		b->isnull[c][r] = slot->tts_isnull[c] || att->attisdropped;
+		if (b->isnull[c][r])
+			continue;
+		switch (att->atttypid)
+		{
+			case INT2OID:
+				b->ints[c][r] = DatumGetInt16(d);
+				break;
+			case INT4OID:
+				b->ints[c][r] = DatumGetInt32(d);
+				break;
+			case INT8OID:
+			case TIMESTAMPTZOID:
+				b->ints[c][r] = DatumGetInt64(d);
+				break;
+			case MACADDROID:
+				memcpy(b->bytes[c] + r * 18, DatumGetPointer(d), 6);
+				b->lens[c][r] = 6;
+				break;
+			case INETOID:
+				{
+					inet	   *ip = DatumGetInetPP(d);
+					int			alen = ip_addrsize(ip);
+
+					b->bytes[c][r * 18] = ip_family(ip);
+					b->bytes[c][r * 18 + 1] = ip_bits(ip);
+					memcpy(b->bytes[c] + r * 18 + 2, ip_addr(ip), alen);
+					b->lens[c][r] = 2 + alen;
+				}
+				break;
+			default:
+				elog(ERROR, "unsupported type %u", att->atttypid);
+		}
+	}
+}
+
+/* Set up a builder for rel, continuing after its existing batches. */
+static BatchBuilder *
+builder_create(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	BatchBuilder *b = palloc0(sizeof(BatchBuilder));
+	Oid			argtypes[7] = {OIDOID, OIDOID, INT4OID, INT4OID, TIMESTAMPTZOID,
+	TIMESTAMPTZOID, BYTEAOID};
+	Datum		keys[2];
+	bool		isnull;
+
+	b->rel = rel;
+	b->natts = desc->natts;
+	b->time_att = -1;
+	b->isnull = palloc(sizeof(uint8_t *) * b->natts);
+	b->ints = palloc0(sizeof(int64_t *) * b->natts);
+	b->bytes = palloc0(sizeof(uint8_t *) * b->natts);
+	b->lens = palloc0(sizeof(uint8_t *) * b->natts);
+	b->ptrs = palloc0(sizeof(uint8_t **) * b->natts);
+	b->cols = palloc0(sizeof(NfcColumnIn) * b->natts);
+	for (int c = 0; c < b->natts; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, c);
+		int			kind = att->attisdropped ? NFC_KIND_INT : nf_column_kind(att->atttypid);
+
+		b->isnull[c] = palloc(NF_BATCH_ROWS);
+		b->cols[c].kind = kind;
+		b->cols[c].isnull = b->isnull[c];
+		if (kind == NFC_KIND_INT)
+		{
+			b->ints[c] = palloc(sizeof(int64_t) * NF_BATCH_ROWS);
+			b->cols[c].ints = b->ints[c];
+		}
+		else
+		{
+			b->bytes[c] = palloc(18 * NF_BATCH_ROWS);
+			b->lens[c] = palloc(NF_BATCH_ROWS);
+			b->ptrs[c] = palloc(sizeof(uint8_t *) * NF_BATCH_ROWS);
+			for (int r = 0; r < NF_BATCH_ROWS; r++)
+				b->ptrs[c][r] = b->bytes[c] + r * 18;
+			b->cols[c].bytes = b->ptrs[c];
+			b->cols[c].lens = b->lens[c];
+		}
+		if (!att->attisdropped && att->atttypid == TIMESTAMPTZOID &&
+			strcmp(NameStr(att->attname), "time_start") == 0)
+			b->time_att = c;
+	}
+	b->insert = SPI_prepare("INSERT INTO netflow.compressed_batches "
+							"(relid, relfilenode, batch_no, row_count, min_time, max_time, data) "
+							"VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, argtypes);
+	if (b->insert == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	keys[0] = ObjectIdGetDatum(RelationGetRelid(rel));
+	keys[1] = ObjectIdGetDatum(rel->rd_node.relNode);
+	if (SPI_execute_with_args("SELECT coalesce(max(batch_no) + 1, 0) FROM netflow.compressed_batches "
+							  "WHERE relid = $1 AND relfilenode = $2",
+							  2, argtypes, keys, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not read the batch numbers of \"%s\"", RelationGetRelationName(rel));
+	b->batch_no = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	return b;
+}
+
+/* Add a sort key on the column named name, when the table has it. */
+static void
+add_sort_key(TupleDesc desc, const char *name, int *nkeys, AttrNumber *attnums,
+			 Oid *ops, Oid *colls, bool *nullsfirst)
+{
+	for (int c = 0; c < desc->natts; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, c);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+		{
+			TypeCacheEntry *tc = lookup_type_cache(att->atttypid, TYPECACHE_LT_OPR);
+
+			if (!OidIsValid(tc->lt_opr))
+				return;
+			attnums[*nkeys] = att->attnum;
+			ops[*nkeys] = tc->lt_opr;
+			colls[*nkeys] = att->attcollation;
+			nullsfirst[*nkeys] = false;
+			(*nkeys)++;
+			return;
+		}
+	}
+}
+
+/*
+ * netflow.compressed_build(partition regclass) returns bigint: move the
+ * heap rows of the partition visible to the statement's snapshot into new
+ * batches, sorted by exporter then time_start; returns the rows moved.
+ */
+Datum
+compressed_build(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Relation	rel = open_for_conversion(relid);
+	TupleDesc	desc = RelationGetDescr(rel);
+	const TableAmRoutine *heapam = GetHeapamTableAmRoutine();
+	Snapshot	snap = RegisterSnapshot(GetActiveSnapshot());
+	TableScanDesc scan;
+	TupleTableSlot *slot,
+			   *sorted;
+	Tuplesortstate *ts;
+	int			nkeys = 0;
+	AttrNumber	attnums[2];
+	Oid			ops[2],
+				colls[2];
+	bool		nullsfirst[2];
+	BatchBuilder *b;
+	TimestampTz mintime = 0,
+				maxtime = 0;
+	int64		moved = 0;
+	MemoryContext rowcxt;
+
+	nf_check_supported_columns(rel);
+	add_sort_key(desc, "exporter", &nkeys, attnums, ops, colls, nullsfirst);
+	add_sort_key(desc, "time_start", &nkeys, attnums, ops, colls, nullsfirst);
+
+	SPI_connect();
+	b = builder_create(rel);
+
+	/* 1. Read the heap rows (the tail, whatever the access method) and delete them. */
+	ts = tuplesort_begin_heap(desc, nkeys, attnums, ops, colls, nullsfirst,
+							  maintenance_work_mem, NULL, TUPLESORT_NONE);
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsBufferHeapTuple);
+	scan = heapam->scan_begin(rel, snap, 0, NULL, NULL,
+							  SO_TYPE_SEQSCAN | SO_ALLOW_STRAT | SO_ALLOW_PAGEMODE);
+	while (heapam->scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		CHECK_FOR_INTERRUPTS();
+		tuplesort_puttupleslot(ts, slot);
+		simple_heap_delete(rel, &slot->tts_tid);
+		moved++;
+	}
+	heapam->scan_end(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	tuplesort_performsort(ts);
+
+	/* 2. Write them as batches, in sorted order. */
+	sorted = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "netflow batch row",
+								   ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		MemoryContext old = MemoryContextSwitchTo(rowcxt);
+		bool		got = tuplesort_gettupleslot(ts, true, false, sorted, NULL);
+
+		MemoryContextSwitchTo(old);
+		if (!got)
+			break;
+		CHECK_FOR_INTERRUPTS();
+		add_row(b, sorted);
+		if (b->time_att >= 0 && !b->isnull[b->time_att][b->nrows - 1])
+		{
+			TimestampTz t = b->ints[b->time_att][b->nrows - 1];
+
+			if (b->nrows == 1 || t < mintime)
+				mintime = t;
+			if (b->nrows == 1 || t > maxtime)
+				maxtime = t;
+		}
+		if (b->nrows == NF_BATCH_ROWS)
+		{
+			flush_batch(b, mintime, maxtime);
+			MemoryContextReset(rowcxt);
+		}
+	}
+	flush_batch(b, mintime, maxtime);
+	ExecDropSingleTupleTableSlot(sorted);
+	tuplesort_end(ts);
+	SPI_finish();
+	UnregisterSnapshot(snap);
+	if (b->rows_written != moved)
+		elog(ERROR, "compression of \"%s\" wrote " INT64_FORMAT " rows of " INT64_FORMAT,
+			 RelationGetRelationName(rel), b->rows_written, moved);
+	table_close(rel, NoLock);
+	PG_RETURN_INT64(moved);
+}
+
+/*
+ * netflow.compressed_unbuild(partition regclass) returns bigint: insert the
+ * rows of every batch of the partition into its heap and delete the
+ * batches; returns the rows moved.
+ */
+Datum
+compressed_unbuild(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Relation	rel = open_for_conversion(relid);
+	Snapshot	snap = RegisterSnapshot(GetActiveSnapshot());
+	BatchReader *reader;
+	HeapTuple	btup;
+	BulkInsertState bistate = GetBulkInsertState();
+	CommandId	cid = GetCurrentCommandId(true);
+	MemoryContext batchcxt = AllocSetContextCreate(CurrentMemoryContext,
+												   "netflow batch",
+												   ALLOCSET_DEFAULT_SIZES);
+	Datum	   *values = palloc(sizeof(Datum) * RelationGetDescr(rel)->natts);
+	bool	   *isnull = palloc(sizeof(bool) * RelationGetDescr(rel)->natts);
+	int64		moved = 0;
+
+	if (rel->rd_rel->relam == HEAP_TABLE_AM_OID)
+	{
+		table_close(rel, NoLock);
+		UnregisterSnapshot(snap);
+		PG_RETURN_INT64(0);
+	}
+	reader = nf_batch_reader_open(rel, snap, RowExclusiveLock);
+	while ((btup = nf_batch_reader_next(reader)) != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(batchcxt);
+		DecodedBatch *db = nf_batch_decode(rel, reader, btup);
+
+		for (uint32 r = 0; r < db->nrows; r++)
+		{
+			HeapTuple	tup;
+
+			for (int c = 0; c < db->natts; c++)
+			{
+				values[c] = db->values[c][r];
+				isnull[c] = db->isnull[c][r];
+			}
+			tup = heap_form_tuple(RelationGetDescr(rel), values, isnull);
+			heap_insert(rel, tup, cid, 0, bistate);
+			heap_freetuple(tup);
+			moved++;
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(batchcxt);
+		simple_heap_delete(reader->batchrel, &btup->t_self);
+		CHECK_FOR_INTERRUPTS();
+	}
+	nf_batch_reader_close(reader);
+	FreeBulkInsertState(bistate);
+	UnregisterSnapshot(snap);
+	table_close(rel, NoLock);
+	PG_RETURN_INT64(moved);
+}

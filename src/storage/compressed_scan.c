@@ -1,0 +1,344 @@
+/*-------------------------------------------------------------------------
+ *
+ * compressed_scan.c
+ *	  Sequential and parallel sequential scans of netflow_compressed
+ *	  relations: first the rows of the batches (in batch_no order, decoded
+ *	  one batch at a time), then the heap tail through heapam's own scan.
+ *	  A parallel scan hands out whole batches to the participants with a
+ *	  shared counter, then the tail's blocks the way heapam does.
+ *
+ *	  Rows of batches are returned as heap tuples formed in the scan's
+ *	  memory, with the TID (NF_COMPRESSED_BLOCK, 1) that UPDATE, DELETE and
+ *	  row locks refuse (compressed_tam.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/tableam.h"
+#include "executor/tuptable.h"
+#include "pgstat.h"
+#include "port/atomics.h"
+#include "utils/memutils.h"
+
+#include "compressed_tam.h"
+
+/* Shared state of a parallel scan: heapam's, then the next batch to hand out. */
+typedef struct CompressedParallelScanData
+{
+	ParallelBlockTableScanDescData heap;
+	pg_atomic_uint64 next_batch;
+} CompressedParallelScanData;
+
+/* Scan state: the batch part, then the tail's heap scan. */
+typedef struct CompressedScanDescData
+{
+	TableScanDescData rs_base;	/* must be first */
+	TableScanDesc heap;			/* scan of the heap tail */
+	bool		read_batches;	/* this scan returns batch rows */
+	bool		in_tail;		/* batches done */
+	BatchReader *reader;		/* NULL once every batch was read */
+	uint64		reader_pos;		/* index of the batch the reader returns next */
+	DecodedBatch *cur;
+	uint32		currow;
+	MemoryContext batchcxt;		/* the current decoded batch */
+	Datum	   *values;
+	bool	   *isnull;
+	CompressedParallelScanData *shared;
+} CompressedScanDescData;
+
+typedef CompressedScanDescData *CompressedScanDesc;
+
+static const TableAmRoutine *heapam;
+
+/* Begin a scan: heapam's scan of the tail plus, for a sequential scan, the batches. */
+static TableScanDesc
+compressed_scan_begin(Relation rel, Snapshot snapshot, int nkeys,
+					  struct ScanKeyData *key, ParallelTableScanDesc pscan,
+					  uint32 flags)
+{
+	CompressedScanDesc scan = palloc0(sizeof(CompressedScanDescData));
+
+	scan->rs_base.rs_rd = rel;
+	scan->rs_base.rs_snapshot = snapshot;
+	scan->rs_base.rs_nkeys = nkeys;
+	scan->rs_base.rs_key = key;
+	scan->rs_base.rs_flags = flags;
+	scan->rs_base.rs_parallel = pscan;
+	scan->heap = heapam->scan_begin(rel, snapshot, nkeys, key, pscan, flags);
+	scan->shared = (CompressedParallelScanData *) pscan;
+	/* Only sequential scans see the batches (others are refused). */
+	scan->read_batches = (flags & SO_TYPE_SEQSCAN) != 0 && snapshot != NULL;
+	if (scan->read_batches && nkeys > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("scan keys are not supported on compressed partition \"%s\"",
+						RelationGetRelationName(rel))));
+	scan->in_tail = !scan->read_batches;
+	scan->batchcxt = AllocSetContextCreate(CurrentMemoryContext,
+										   "netflow compressed batch",
+										   ALLOCSET_DEFAULT_SIZES);
+	scan->values = palloc(sizeof(Datum) * RelationGetDescr(rel)->natts);
+	scan->isnull = palloc(sizeof(bool) * RelationGetDescr(rel)->natts);
+	return &scan->rs_base;
+}
+
+/* Close the batch reader, if open. */
+static void
+close_reader(CompressedScanDesc scan)
+{
+	if (scan->reader)
+	{
+		nf_batch_reader_close(scan->reader);
+		scan->reader = NULL;
+	}
+}
+
+/* End a scan. */
+static void
+compressed_scan_end(TableScanDesc sscan)
+{
+	CompressedScanDesc scan = (CompressedScanDesc) sscan;
+
+	close_reader(scan);
+	heapam->scan_end(scan->heap);
+	MemoryContextDelete(scan->batchcxt);
+	pfree(scan->values);
+	pfree(scan->isnull);
+	pfree(scan);
+}
+
+/* Restart a scan from the first batch. */
+static void
+compressed_scan_rescan(TableScanDesc sscan, struct ScanKeyData *key,
+					   bool set_params, bool allow_strat, bool allow_sync,
+					   bool allow_pagemode)
+{
+	CompressedScanDesc scan = (CompressedScanDesc) sscan;
+
+	close_reader(scan);
+	heapam->scan_rescan(scan->heap, key, set_params, allow_strat, allow_sync,
+						allow_pagemode);
+	MemoryContextReset(scan->batchcxt);
+	scan->cur = NULL;
+	scan->currow = 0;
+	scan->reader_pos = 0;
+	scan->in_tail = !scan->read_batches;
+	scan->rs_base.rs_flags = scan->heap->rs_flags;
+}
+
+/*
+ * Decode the next batch this participant should read; false when no batch
+ * is left.
+ */
+static bool
+load_next_batch(CompressedScanDesc scan)
+{
+	uint64		target;
+	HeapTuple	tup;
+	MemoryContext old;
+
+	if (scan->reader == NULL)
+	{
+		if (scan->reader_pos > 0)
+			return false;		/* read to the end already */
+		scan->reader = nf_batch_reader_open(scan->rs_base.rs_rd,
+											scan->rs_base.rs_snapshot,
+											AccessShareLock);
+	}
+	target = scan->shared ? pg_atomic_fetch_add_u64(&scan->shared->next_batch, 1)
+		: scan->reader_pos;
+	for (;;)
+	{
+		tup = nf_batch_reader_next(scan->reader);
+		if (tup == NULL)
+		{
+			close_reader(scan);
+			scan->reader_pos = PG_UINT64_MAX;
+			return false;
+		}
+		if (scan->reader_pos++ == target)
+			break;
+	}
+	MemoryContextReset(scan->batchcxt);
+	old = MemoryContextSwitchTo(scan->batchcxt);
+	scan->cur = nf_batch_decode(scan->rs_base.rs_rd, scan->reader, tup);
+	MemoryContextSwitchTo(old);
+	scan->currow = 0;
+	return true;
+}
+
+/*
+ * Store a tuple formed from a batch in the slot, which then owns it.  A
+ * buffer heap tuple slot (ours, heapam's) takes it without a copy, as
+ * ExecForceStoreHeapTuple would after copying it: no buffer, should-free.
+ */
+static void
+store_formed_tuple(TupleTableSlot *slot, HeapTuple tup)
+{
+	if (TTS_IS_BUFFERTUPLE(slot))
+	{
+		BufferHeapTupleTableSlot *bslot = (BufferHeapTupleTableSlot *) slot;
+
+		ExecClearTuple(slot);
+		bslot->base.tuple = tup;
+		bslot->base.off = 0;
+		slot->tts_flags &= ~TTS_FLAG_EMPTY;
+		slot->tts_flags |= TTS_FLAG_SHOULDFREE;
+		slot->tts_nvalid = 0;
+		slot->tts_tid = tup->t_self;
+		slot->tts_tableOid = tup->t_tableOid;
+	}
+	else
+		ExecForceStoreHeapTuple(tup, slot, true);
+}
+
+/* The next row: from the batches, then from the tail. */
+static bool
+compressed_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
+							TupleTableSlot *slot)
+{
+	CompressedScanDesc scan = (CompressedScanDesc) sscan;
+
+	if (direction != ForwardScanDirection && scan->read_batches)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("backward scans are not supported on compressed partition \"%s\"",
+						RelationGetRelationName(sscan->rs_rd))));
+	while (!scan->in_tail)
+	{
+		if (scan->cur && scan->currow < scan->cur->nrows)
+		{
+			DecodedBatch *b = scan->cur;
+			uint32		r = scan->currow++;
+			HeapTuple	tup;
+			MemoryContext old;
+
+			for (int c = 0; c < b->natts; c++)
+			{
+				scan->values[c] = b->values[c][r];
+				scan->isnull[c] = b->isnull[c][r];
+			}
+			old = MemoryContextSwitchTo(slot->tts_mcxt);
+			tup = heap_form_tuple(RelationGetDescr(sscan->rs_rd), scan->values,
+								  scan->isnull);
+			MemoryContextSwitchTo(old);
+			ItemPointerSet(&tup->t_self, NF_COMPRESSED_BLOCK, 1);
+			tup->t_tableOid = RelationGetRelid(sscan->rs_rd);
+			store_formed_tuple(slot, tup);
+			pgstat_count_heap_getnext(sscan->rs_rd);
+			return true;
+		}
+		if (!load_next_batch(scan))
+		{
+			scan->cur = NULL;
+			MemoryContextReset(scan->batchcxt);
+			scan->in_tail = true;
+		}
+	}
+	return heapam->scan_getnextslot(scan->heap, direction, slot);
+}
+
+/* Size of the shared state of a parallel scan. */
+static Size
+compressed_parallelscan_estimate(Relation rel)
+{
+	return sizeof(CompressedParallelScanData);
+}
+
+/* Initialize the shared state: heapam's block allocator and the batch counter. */
+static Size
+compressed_parallelscan_initialize(Relation rel, ParallelTableScanDesc pscan)
+{
+	CompressedParallelScanData *shared = (CompressedParallelScanData *) pscan;
+
+	heapam->parallelscan_initialize(rel, pscan);
+	pg_atomic_init_u64(&shared->next_batch, 0);
+	return sizeof(CompressedParallelScanData);
+}
+
+/* Reset the shared state for a rescan. */
+static void
+compressed_parallelscan_reinitialize(Relation rel, ParallelTableScanDesc pscan)
+{
+	CompressedParallelScanData *shared = (CompressedParallelScanData *) pscan;
+
+	heapam->parallelscan_reinitialize(rel, pscan);
+	pg_atomic_write_u64(&shared->next_batch, 0);
+}
+
+/* ANALYZE samples the tail's blocks through heapam (see docs/design.md). */
+static bool
+compressed_scan_analyze_next_block(TableScanDesc sscan, BlockNumber blockno,
+								   BufferAccessStrategy bstrategy)
+{
+	return heapam->scan_analyze_next_block(((CompressedScanDesc) sscan)->heap,
+										   blockno, bstrategy);
+}
+
+/* The next sampled tuple of the tail's block. */
+static bool
+compressed_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
+								   double *liverows, double *deadrows,
+								   TupleTableSlot *slot)
+{
+	return heapam->scan_analyze_next_tuple(((CompressedScanDesc) sscan)->heap,
+										   OldestXmin, liverows, deadrows, slot);
+}
+
+/* Refuse a kind of scan that would see only the tail. */
+static void
+refuse_scan(TableScanDesc sscan, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("%s is not supported on compressed partition \"%s\"", what,
+					RelationGetRelationName(sscan->rs_rd)),
+			 errhint("Run netflow.decompress_partition('%s') first.",
+					 RelationGetRelationName(sscan->rs_rd))));
+}
+
+/* TID range scans would miss the batches: refused. */
+static void
+compressed_scan_set_tidrange(TableScanDesc sscan, ItemPointer mintid,
+							 ItemPointer maxtid)
+{
+	refuse_scan(sscan, "a TID range scan");
+}
+
+/* Bitmap scans (never planned: a compressed partition has no index). */
+static bool
+compressed_scan_bitmap_next_block(TableScanDesc sscan, struct TBMIterateResult *tbmres)
+{
+	refuse_scan(sscan, "a bitmap scan");
+	return false;
+}
+
+/* TABLESAMPLE would miss the batches: refused. */
+static bool
+compressed_scan_sample_next_block(TableScanDesc sscan, struct SampleScanState *scanstate)
+{
+	refuse_scan(sscan, "TABLESAMPLE");
+	return false;
+}
+
+/* Install the scan callbacks into methods (a copy of heapam's). */
+void
+nf_compressed_scan_methods(TableAmRoutine *methods)
+{
+	heapam = GetHeapamTableAmRoutine();
+	methods->scan_begin = compressed_scan_begin;
+	methods->scan_end = compressed_scan_end;
+	methods->scan_rescan = compressed_scan_rescan;
+	methods->scan_getnextslot = compressed_scan_getnextslot;
+	methods->scan_set_tidrange = compressed_scan_set_tidrange;
+	methods->parallelscan_estimate = compressed_parallelscan_estimate;
+	methods->parallelscan_initialize = compressed_parallelscan_initialize;
+	methods->parallelscan_reinitialize = compressed_parallelscan_reinitialize;
+	methods->scan_analyze_next_block = compressed_scan_analyze_next_block;
+	methods->scan_analyze_next_tuple = compressed_scan_analyze_next_tuple;
+	methods->scan_bitmap_next_block = compressed_scan_bitmap_next_block;
+	methods->scan_sample_next_block = compressed_scan_sample_next_block;
+}

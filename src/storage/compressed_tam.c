@@ -1,0 +1,350 @@
+/*-------------------------------------------------------------------------
+ *
+ * compressed_tam.c
+ *	  The handler of the table access method netflow_compressed: heapam's
+ *	  routine with the scans of compressed_scan.c, and the callbacks that
+ *	  must know about the batches: planner size estimates, refusal of
+ *	  UPDATE/DELETE/row locks on rows of batches, purge of the batches of a
+ *	  relfilenode that is replaced or truncated, refusal of what would drop
+ *	  or miss them (VACUUM FULL, CLUSTER, SET TABLESPACE, indexes).  Also
+ *	  netflow.compressed_set_am(), which switches a partition between heap
+ *	  and netflow_compressed without rewriting it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/tableam.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "commands/defrem.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "compressed_tam.h"
+
+PG_FUNCTION_INFO_V1(compressed_tam_handler);
+PG_FUNCTION_INFO_V1(compressed_set_am);
+
+static TableAmRoutine compressed_methods;
+static bool compressed_methods_ready = false;
+static const TableAmRoutine *heapam;
+
+/* OID of the access method netflow_compressed. */
+Oid
+nf_compressed_am_oid(bool missing_ok)
+{
+	return get_table_am_oid("netflow_compressed", missing_ok);
+}
+
+/* Whether tid names a row of a batch. */
+static inline bool
+is_compressed_tid(ItemPointer tid)
+{
+	return ItemPointerGetBlockNumberNoCheck(tid) == NF_COMPRESSED_BLOCK;
+}
+
+/* ERROR for a change to a row stored in a batch. */
+void
+nf_refuse_compressed_tid(Relation rel, ItemPointer tid)
+{
+	if (is_compressed_tid(tid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot update, delete or lock rows of compressed partition \"%s\"",
+						RelationGetRelationName(rel)),
+				 errdetail("Rows stored in compressed batches are read-only; rows inserted after the compression can be changed."),
+				 errhint("Run netflow.decompress_partition('%s') first.",
+						 RelationGetRelationName(rel))));
+}
+
+/* DELETE: heapam's for tail rows, refused for batch rows. */
+static TM_Result
+compressed_tuple_delete(Relation rel, ItemPointer tid, CommandId cid,
+						Snapshot snapshot, Snapshot crosscheck, bool wait,
+						TM_FailureData *tmfd, bool changingPart)
+{
+	nf_refuse_compressed_tid(rel, tid);
+	return heapam->tuple_delete(rel, tid, cid, snapshot, crosscheck, wait,
+								tmfd, changingPart);
+}
+
+/* UPDATE: heapam's for tail rows, refused for batch rows. */
+static TM_Result
+compressed_tuple_update(Relation rel, ItemPointer otid, TupleTableSlot *slot,
+						CommandId cid, Snapshot snapshot, Snapshot crosscheck,
+						bool wait, TM_FailureData *tmfd,
+						LockTupleMode *lockmode, bool *update_indexes)
+{
+	nf_refuse_compressed_tid(rel, otid);
+	return heapam->tuple_update(rel, otid, slot, cid, snapshot, crosscheck,
+								wait, tmfd, lockmode, update_indexes);
+}
+
+/* Row locks (FOR UPDATE/SHARE, triggers): heapam's for tail rows only. */
+static TM_Result
+compressed_tuple_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
+					  TupleTableSlot *slot, CommandId cid, LockTupleMode mode,
+					  LockWaitPolicy wait_policy, uint8 flags,
+					  TM_FailureData *tmfd)
+{
+	nf_refuse_compressed_tid(rel, tid);
+	return heapam->tuple_lock(rel, tid, snapshot, slot, cid, mode, wait_policy,
+							  flags, tmfd);
+}
+
+/* Fetch a row version by TID: tail rows only. */
+static bool
+compressed_tuple_fetch_row_version(Relation rel, ItemPointer tid,
+								   Snapshot snapshot, TupleTableSlot *slot)
+{
+	nf_refuse_compressed_tid(rel, tid);
+	return heapam->tuple_fetch_row_version(rel, tid, snapshot, slot);
+}
+
+/* A row of a batch is visible to the snapshot that read it. */
+static bool
+compressed_tuple_satisfies_snapshot(Relation rel, TupleTableSlot *slot,
+									Snapshot snapshot)
+{
+	if (is_compressed_tid(&slot->tts_tid))
+		return true;
+	return heapam->tuple_satisfies_snapshot(rel, slot, snapshot);
+}
+
+/*
+ * A new relfilenode (CREATE TABLE, TRUNCATE, rewrites): heapam's storage,
+ * and no batch may be keyed by it (the batches of the old relfilenode stay
+ * until maintenance deletes them, so a rolled back TRUNCATE keeps them).
+ */
+static void
+compressed_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode,
+									 char persistence, TransactionId *freezeXid,
+									 MultiXactId *minmulti)
+{
+	heapam->relation_set_new_filenode(rel, newrnode, persistence, freezeXid,
+									  minmulti);
+	if (persistence != RELPERSISTENCE_PERMANENT)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("netflow_compressed tables must be permanent")));
+	nf_batch_purge(rel, newrnode->relNode);
+}
+
+/* TRUNCATE of a table created in the same transaction: tail and batches. */
+static void
+compressed_relation_nontransactional_truncate(Relation rel)
+{
+	heapam->relation_nontransactional_truncate(rel);
+	nf_batch_purge(rel, rel->rd_node.relNode);
+}
+
+/* Refuse an operation that would separate the tail from its batches. */
+static void
+refuse_rewrite(Relation rel, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("%s is not supported on compressed partition \"%s\"", what,
+					RelationGetRelationName(rel)),
+			 errhint("Run netflow.decompress_partition('%s') first.",
+					 RelationGetRelationName(rel))));
+}
+
+/* ALTER TABLE SET TABLESPACE would leave the batches behind: refused. */
+static void
+compressed_relation_copy_data(Relation rel, const RelFileNode *newrnode)
+{
+	refuse_rewrite(rel, "moving to another tablespace");
+}
+
+/* VACUUM FULL and CLUSTER copy the heap only: refused. */
+static void
+compressed_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
+									 Relation OldIndex, bool use_sort,
+									 TransactionId OldestXmin,
+									 TransactionId *xid_cutoff,
+									 MultiXactId *multi_cutoff,
+									 double *num_tuples,
+									 double *tups_vacuumed,
+									 double *tups_recently_dead)
+{
+	refuse_rewrite(OldTable, "VACUUM FULL or CLUSTER");
+}
+
+/* Indexes would cover the tail only: refused. */
+static double
+compressed_index_build_range_scan(Relation table_rel, Relation index_rel,
+								  struct IndexInfo *index_info, bool allow_sync,
+								  bool anyvisible, bool progress,
+								  BlockNumber start_blockno,
+								  BlockNumber numblocks,
+								  IndexBuildCallback callback,
+								  void *callback_state, TableScanDesc scan)
+{
+	refuse_rewrite(table_rel, "an index");
+	return 0;
+}
+
+/* Index validation (CREATE INDEX CONCURRENTLY): refused like indexes. */
+static void
+compressed_index_validate_scan(Relation table_rel, Relation index_rel,
+							   struct IndexInfo *index_info, Snapshot snapshot,
+							   struct ValidateIndexState *state)
+{
+	refuse_rewrite(table_rel, "an index");
+}
+
+/*
+ * Planner estimate: heapam's for the tail, plus the rows of the batches and
+ * their stored size in pages (so a large compressed partition gets
+ * parallel workers).
+ */
+static void
+compressed_relation_estimate_size(Relation rel, int32 *attr_widths,
+								  BlockNumber *pages, double *tuples,
+								  double *allvisfrac)
+{
+	double		rows,
+				bytes;
+	BlockNumber tailpages;
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+
+	heapam->relation_estimate_size(rel, attr_widths, pages, tuples, allvisfrac);
+	/* an empty tail counts as empty, not as heapam's 10 pages guess */
+	tailpages = RelationGetNumberOfBlocks(rel);
+	if (tailpages == 0)
+	{
+		*pages = 0;
+		*tuples = 0;
+	}
+	nf_batch_totals(rel, snap, &rows, &bytes);
+	UnregisterSnapshot(snap);
+	*pages += (BlockNumber) ((bytes + BLCKSZ - 1) / BLCKSZ);
+	*tuples += rows;
+	if (*pages > 0)
+		*allvisfrac = *allvisfrac * tailpages / *pages;
+}
+
+/* The TOAST table of a compressed partition is an ordinary heap. */
+static Oid
+compressed_relation_toast_am(Relation rel)
+{
+	return HEAP_TABLE_AM_OID;
+}
+
+/* Build the routine once: heapam's, with ours where the batches matter. */
+static const TableAmRoutine *
+compressed_routine(void)
+{
+	if (!compressed_methods_ready)
+	{
+		heapam = GetHeapamTableAmRoutine();
+		compressed_methods = *heapam;
+		nf_compressed_scan_methods(&compressed_methods);
+		compressed_methods.tuple_delete = compressed_tuple_delete;
+		compressed_methods.tuple_update = compressed_tuple_update;
+		compressed_methods.tuple_lock = compressed_tuple_lock;
+		compressed_methods.tuple_fetch_row_version = compressed_tuple_fetch_row_version;
+		compressed_methods.tuple_satisfies_snapshot = compressed_tuple_satisfies_snapshot;
+		compressed_methods.relation_set_new_filenode = compressed_relation_set_new_filenode;
+		compressed_methods.relation_nontransactional_truncate = compressed_relation_nontransactional_truncate;
+		compressed_methods.relation_copy_data = compressed_relation_copy_data;
+		compressed_methods.relation_copy_for_cluster = compressed_relation_copy_for_cluster;
+		compressed_methods.index_build_range_scan = compressed_index_build_range_scan;
+		compressed_methods.index_validate_scan = compressed_index_validate_scan;
+		compressed_methods.relation_estimate_size = compressed_relation_estimate_size;
+		compressed_methods.relation_toast_am = compressed_relation_toast_am;
+		compressed_methods_ready = true;
+	}
+	return &compressed_methods;
+}
+
+/* netflow.compressed_tam_handler(internal): the access method's handler. */
+Datum
+compressed_tam_handler(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(compressed_routine());
+}
+
+/*
+ * netflow.compressed_set_am(partition regclass, compressed boolean): make
+ * the table's access method netflow_compressed (true) or heap (false)
+ * without touching its storage.  The caller holds ACCESS EXCLUSIVE on it
+ * (compress_partition / decompress_partition); the table must have no
+ * index, and going back to heap requires that it has no batch left.
+ */
+Datum
+compressed_set_am(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	bool		compressed = PG_GETARG_BOOL(1);
+	Oid			newam = compressed ? nf_compressed_am_oid(false) : HEAP_TABLE_AM_OID;
+	Relation	rel;
+	Relation	classrel;
+	HeapTuple	tup;
+	Form_pg_class form;
+	Oid			oldam;
+
+	if (!CheckRelationOidLockedByMe(relid, AccessExclusiveLock, false))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the table must be locked in ACCESS EXCLUSIVE mode")));
+	rel = table_open(relid, AccessExclusiveLock);
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
+	if (rel->rd_rel->relkind != RELKIND_RELATION ||
+		rel->rd_rel->relpersistence != RELPERSISTENCE_PERMANENT)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a permanent table", RelationGetRelationName(rel))));
+	oldam = rel->rd_rel->relam;
+	if (oldam != HEAP_TABLE_AM_OID && oldam != nf_compressed_am_oid(false))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" uses neither heap nor netflow_compressed",
+						RelationGetRelationName(rel))));
+	if (RelationGetIndexList(rel) != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("\"%s\" has indexes", RelationGetRelationName(rel))));
+	if (!compressed && oldam != HEAP_TABLE_AM_OID)
+	{
+		double		rows,
+					bytes;
+
+		nf_batch_totals(rel, GetActiveSnapshot(), &rows, &bytes);
+		if (rows > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("\"%s\" still has compressed batches", RelationGetRelationName(rel))));
+	}
+	nf_check_supported_columns(rel);
+	if (oldam != newam)
+	{
+		classrel = table_open(RelationRelationId, RowExclusiveLock);
+		tup = SearchSysCacheCopy1(RELOID, ObjectIdGetDatum(relid));
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for relation %u", relid);
+		form = (Form_pg_class) GETSTRUCT(tup);
+		form->relam = newam;
+		CatalogTupleUpdate(classrel, &tup->t_self, tup);
+		heap_freetuple(tup);
+		changeDependencyFor(RelationRelationId, relid, AccessMethodRelationId,
+							oldam, newam);
+		table_close(classrel, RowExclusiveLock);
+		CommandCounterIncrement();
+	}
+	table_close(rel, NoLock);
+	PG_RETURN_VOID();
+}

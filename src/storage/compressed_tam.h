@@ -1,0 +1,79 @@
+/*-------------------------------------------------------------------------
+ *
+ * compressed_tam.h
+ *	  The table access method netflow_compressed: a heap (the "tail", where
+ *	  rows inserted after compression go) plus compressed column batches
+ *	  kept as rows of netflow.compressed_batches, keyed by the relation's
+ *	  OID and relfilenode.  See docs/design.md, "Compressed partitions".
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NETFLOW_COMPRESSED_TAM_H
+#define NETFLOW_COMPRESSED_TAM_H
+
+#include "postgres.h"
+
+#include "access/htup.h"
+#include "access/relscan.h"
+#include "access/tableam.h"
+#include "storage/block.h"
+#include "utils/rel.h"
+#include "utils/snapshot.h"
+
+/* Rows per batch written by compression. */
+#define NF_BATCH_ROWS 10000
+
+/*
+ * Rows read from batches carry this block number in their TID (no heap
+ * page can have it), so that UPDATE, DELETE and row locks can refuse them.
+ */
+#define NF_COMPRESSED_BLOCK MaxBlockNumber
+
+/* Attribute numbers of netflow.compressed_batches. */
+#define Anum_batch_relid 1
+#define Anum_batch_relfilenode 2
+#define Anum_batch_batch_no 3
+#define Anum_batch_row_count 4
+#define Anum_batch_min_time 5
+#define Anum_batch_max_time 6
+#define Anum_batch_data 7
+#define Natts_batch 7
+
+/* An index scan over the batches of one relation, in batch_no order. */
+typedef struct BatchReader
+{
+	Relation	batchrel;
+	struct SysScanDescData *scan;
+} BatchReader;
+
+/* One decoded batch: column-major values, ready to form rows. */
+typedef struct DecodedBatch
+{
+	uint32		nrows;
+	int			natts;
+	Datum	  **values;			/* natts arrays of nrows */
+	bool	  **isnull;
+} DecodedBatch;
+
+/* batch_store.c */
+extern Oid	nf_batch_table_oid(bool missing_ok);
+extern BatchReader *nf_batch_reader_open(Relation rel, Snapshot snapshot,
+										 LOCKMODE lockmode);
+extern HeapTuple nf_batch_reader_next(BatchReader *reader);
+extern void nf_batch_reader_close(BatchReader *reader);
+extern DecodedBatch *nf_batch_decode(Relation rel, BatchReader *reader,
+									 HeapTuple batchtup);
+extern void nf_batch_purge(Relation rel, Oid relfilenode);
+extern void nf_batch_totals(Relation rel, Snapshot snapshot, double *rows,
+							double *bytes);
+extern void nf_check_supported_columns(Relation rel);
+extern int	nf_column_kind(Oid typid);
+
+/* compressed_scan.c */
+extern void nf_compressed_scan_methods(TableAmRoutine *methods);
+
+/* compressed_tam.c */
+extern Oid	nf_compressed_am_oid(bool missing_ok);
+extern void nf_refuse_compressed_tid(Relation rel, ItemPointer tid);
+
+#endif							/* NETFLOW_COMPRESSED_TAM_H */
