@@ -13,7 +13,7 @@ INSERT INTO netflow.config_defaults (key, value, description) VALUES
 CREATE FUNCTION netflow.compressed_tam_handler(internal)
 RETURNS table_am_handler
 AS 'MODULE_PATHNAME', 'compressed_tam_handler'
-LANGUAGE C VOLATILE PARALLEL SAFE STRICT;
+LANGUAGE C STABLE PARALLEL SAFE STRICT;
 COMMENT ON FUNCTION netflow.compressed_tam_handler(internal) IS
 	'Handler of the table access method netflow_compressed (internal)';
 
@@ -195,7 +195,7 @@ COMMENT ON FUNCTION netflow.decompress_partition(regclass) IS
 	'Turn a compressed partition of netflow.flows back into a heap partition with its BRIN index on time_start, in place; holds ACCESS EXCLUSIVE on it while the index is built; returns the rows moved out of batches; owner of the partition only';
 REVOKE ALL ON FUNCTION netflow.decompress_partition(regclass) FROM PUBLIC;
 
--- Heap partitions whose whole range is older than now - compress_after,
+-- Heap partitions with rows whose whole range is older than now - compress_after,
 -- oldest first; none when compress_after is 0.  Never the newest
 -- partition, nor one that retention drops.
 CREATE FUNCTION netflow.compression_candidates(now timestamptz DEFAULT now())
@@ -206,6 +206,7 @@ AS $$
 DECLARE
 	v		text := netflow.config_get('compress_after');
 	after	interval;
+	found_rows boolean;
 BEGIN
 	BEGIN
 		after := v::interval;
@@ -220,21 +221,28 @@ BEGIN
 	IF after = interval '0' THEN
 		RETURN;
 	END IF;
-	RETURN QUERY
-	WITH p AS (SELECT * FROM netflow.flows_partitions())
-	SELECT p.partition, p.lower, p.upper
-	FROM p
-	JOIN pg_class c ON c.oid = p.partition
-	WHERE c.relkind = 'r' AND c.relam = (SELECT a.oid FROM pg_am a WHERE a.amname = 'heap')
-	  AND p.upper <= now - after
-	  AND p.upper < (SELECT max(q.upper) FROM p q)
-	  AND p.partition NOT IN (SELECT r.partition
-							  FROM netflow.retention_candidates((netflow.maintenance_settings()).retention, now) r)
-	ORDER BY p.lower;
+	FOR partition, lower, upper IN
+		WITH p AS (SELECT * FROM netflow.flows_partitions())
+		SELECT p.partition, p.lower, p.upper
+		FROM p
+		JOIN pg_class c ON c.oid = p.partition
+		WHERE c.relkind = 'r' AND c.relam = (SELECT a.oid FROM pg_am a WHERE a.amname = 'heap')
+		  AND p.upper <= now - after
+		  AND p.upper < (SELECT max(q.upper) FROM p q)
+		  AND p.partition NOT IN (SELECT r.partition
+								  FROM netflow.retention_candidates((netflow.maintenance_settings()).retention, now) r)
+		ORDER BY p.lower
+	LOOP
+		-- an empty partition has nothing to compress
+		EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s)', partition) INTO found_rows;
+		IF found_rows THEN
+			RETURN NEXT;
+		END IF;
+	END LOOP;
 END
 $$;
 COMMENT ON FUNCTION netflow.compression_candidates(timestamptz) IS
-	'Heap partitions of netflow.flows wholly older than now - compress_after (never the newest, nor one retention drops), oldest first; none when compress_after is 0';
+	'Heap partitions of netflow.flows holding rows and wholly older than now - compress_after (never the newest, nor one retention drops), oldest first; none when compress_after is 0';
 
 -- Delete the batches no partition reads any more (dropped, truncated or
 -- rewritten partitions); returns the batches deleted.

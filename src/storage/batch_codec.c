@@ -230,23 +230,78 @@ cmp_bytes(const void *a, const void *b)
 	return memcmp(x->p, y->p, x->len);
 }
 
-/* Index of v in the sorted array d of n values (v is present). */
-static uint64_t
-dict_find(const int64_t *d, size_t n, int64_t v)
+/* Most distinct values a dictionary holds: beyond it, bit-packed indexes
+ * are rarely smaller than frame of reference or deltas. */
+#define NFC_DICT_MAX 4096
+
+/* Hash slot of a 64-bit value in a table of 2^bits slots. */
+static size_t
+hash_i64(int64_t v, int bits)
 {
-	size_t		lo = 0,
-				hi = n;
+	return (size_t) (((uint64_t) v * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - bits));
+}
 
-	while (lo + 1 < hi)
+/*
+ * Distinct values of v (at most NFC_DICT_MAX, else 0), sorted, into d; the
+ * dictionary index of each value into idx.  keys/slot are scratch tables of
+ * 2^bits entries.  Returns the number of distinct values, 0 when too many.
+ */
+static size_t
+int_dictionary(const int64_t *v, size_t nn, int64_t *d, uint64_t *idx)
+{
+	int			bits = 14;		/* 16384 slots: load <= 1/4 at NFC_DICT_MAX */
+	size_t		cap = (size_t) 1 << bits;
+	int64_t    *keys = malloc(cap * sizeof(int64_t));
+	int32_t    *slot = malloc(cap * sizeof(int32_t));
+	size_t		nd = 0;
+
+	if (keys == NULL || slot == NULL)
 	{
-		size_t		mid = (lo + hi) / 2;
-
-		if (d[mid] <= v)
-			lo = mid;
-		else
-			hi = mid;
+		free(keys);
+		free(slot);
+		return 0;
 	}
-	return lo;
+	memset(slot, -1, cap * sizeof(int32_t));
+	for (size_t i = 0; i < nn; i++)
+	{
+		size_t		h = hash_i64(v[i], bits);
+
+		while (slot[h] >= 0 && keys[h] != v[i])
+			h = (h + 1) & (cap - 1);
+		if (slot[h] < 0)
+		{
+			if (nd == NFC_DICT_MAX)
+			{
+				nd = 0;
+				goto done;
+			}
+			keys[h] = v[i];
+			slot[h] = 0;
+			d[nd++] = v[i];
+		}
+	}
+	qsort(d, nd, sizeof(int64_t), cmp_i64);
+	/* slot[] = rank of the key in the sorted dictionary */
+	for (size_t k = 0; k < nd; k++)
+	{
+		size_t		h = hash_i64(d[k], bits);
+
+		while (keys[h] != d[k] || slot[h] < 0)
+			h = (h + 1) & (cap - 1);
+		slot[h] = (int32_t) k;
+	}
+	for (size_t i = 0; i < nn; i++)
+	{
+		size_t		h = hash_i64(v[i], bits);
+
+		while (keys[h] != v[i] || slot[h] < 0)
+			h = (h + 1) & (cap - 1);
+		idx[i] = (uint64_t) slot[h];
+	}
+done:
+	free(keys);
+	free(slot);
+	return nd;
 }
 
 /* Encode the nn non-null integers v of one column; returns the encoding. */
@@ -260,7 +315,7 @@ encode_ints(Buf *out, const int64_t *v, size_t nn)
 				dict_size = SIZE_MAX;
 	int			for_width;
 	int64_t    *d;
-	size_t		nd = 0;
+	size_t		nd;
 	int			dict_width = 0;
 	uint64_t   *tmp;
 
@@ -277,7 +332,7 @@ encode_ints(Buf *out, const int64_t *v, size_t nn)
 	for (size_t i = 1; i < nn; i++)
 		delta_size += varint_size(zigzag((int64_t) ((uint64_t) v[i] - (uint64_t) v[i - 1])));
 
-	d = malloc(nn * sizeof(int64_t));
+	d = malloc((nn < NFC_DICT_MAX ? nn : NFC_DICT_MAX) * sizeof(int64_t));
 	tmp = malloc(nn * sizeof(uint64_t));
 	if (d == NULL || tmp == NULL)
 	{
@@ -286,11 +341,8 @@ encode_ints(Buf *out, const int64_t *v, size_t nn)
 		out->failed = 1;
 		return NFC_ENC_NONE;
 	}
-	memcpy(d, v, nn * sizeof(int64_t));
-	qsort(d, nn, sizeof(int64_t), cmp_i64);
-	for (size_t i = 0; i < nn; i++)
-		if (nd == 0 || d[nd - 1] != d[i])
-			d[nd++] = d[i];
+	/* a dictionary can only win when frame of reference needs 2+ bits */
+	nd = for_width >= 2 ? int_dictionary(v, nn, d, tmp) : 0;
 	if (nd > 1)
 	{
 		dict_width = bit_width(nd - 1);
@@ -306,8 +358,6 @@ encode_ints(Buf *out, const int64_t *v, size_t nn)
 		for (size_t i = 1; i < nd; i++)
 			buf_varint(out, (uint64_t) d[i] - (uint64_t) d[i - 1]);
 		buf_u8(out, (uint8_t) dict_width);
-		for (size_t i = 0; i < nn; i++)
-			tmp[i] = dict_find(d, nd, v[i]);
 		buf_pack(out, tmp, nn, dict_width);
 		free(d);
 		free(tmp);
@@ -331,53 +381,74 @@ encode_ints(Buf *out, const int64_t *v, size_t nn)
 	return NFC_ENC_DELTA;
 }
 
+/* FNV-1a hash of a byte string. */
+static uint64_t
+hash_bytes(const uint8_t *p, uint32_t len)
+{
+	uint64_t	h = UINT64_C(14695981039346656037) ^ len;
+
+	for (uint32_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * UINT64_C(1099511628211);
+	return h;
+}
+
 /* Encode the nn non-null byte strings r of one column; returns the encoding. */
 static int
 encode_bytes(Buf *out, BytesRef *r, size_t nn)
 {
-	BytesRef   *s = malloc(nn * sizeof(BytesRef));
+	int			bits = bit_width(nn * 2);
+	size_t		cap = (size_t) 1 << bits;
+	int32_t    *slot = malloc(cap * sizeof(int32_t));
+	uint32_t   *first = malloc(nn * sizeof(uint32_t));	/* entry -> row */
 	uint64_t   *idx = malloc(nn * sizeof(uint64_t));
 	size_t		nd = 0,
-				dict_size,
+				dict_size = 0,
 				plain_size = 0;
 	int			width;
 
-	if (s == NULL || idx == NULL)
+	if (slot == NULL || first == NULL || idx == NULL)
 	{
-		free(s);
+		free(slot);
+		free(first);
 		free(idx);
 		out->failed = 1;
 		return NFC_ENC_NONE;
 	}
-	for (size_t i = 0; i < nn; i++)
-		plain_size += 1 + r[i].len;
-	memcpy(s, r, nn * sizeof(BytesRef));
-	qsort(s, nn, sizeof(BytesRef), cmp_bytes);
-	/* idx[row position] = dictionary entry; s[] compacted to the entries */
-	dict_size = 0;
+	memset(slot, -1, cap * sizeof(int32_t));
 	for (size_t i = 0; i < nn; i++)
 	{
-		if (nd == 0 || cmp_bytes(&s[nd - 1], &s[i]) != 0)
+		size_t		h = (size_t) (hash_bytes(r[i].p, r[i].len) & (cap - 1));
+
+		plain_size += 1 + r[i].len;
+		for (;;)
 		{
-			s[nd] = s[i];
-			dict_size += 1 + s[i].len;
-			nd++;
+			if (slot[h] < 0)
+			{
+				slot[h] = (int32_t) nd;
+				first[nd++] = (uint32_t) i;
+				dict_size += 1 + r[i].len;
+				break;
+			}
+			if (cmp_bytes(&r[first[slot[h]]], &r[i]) == 0)
+				break;
+			h = (h + 1) & (cap - 1);
 		}
-		idx[s[i].row] = nd - 1;
+		idx[i] = (uint64_t) slot[h];
 	}
 	width = bit_width(nd - 1);
 	dict_size += varint_size(nd) + 1 + packed_size(nn, width);
 	if (dict_size < plain_size)
 	{
 		buf_varint(out, nd);
-		for (size_t i = 0; i < nd; i++)
+		for (size_t k = 0; k < nd; k++)
 		{
-			buf_u8(out, (uint8_t) s[i].len);
-			buf_put(out, s[i].p, s[i].len);
+			buf_u8(out, (uint8_t) r[first[k]].len);
+			buf_put(out, r[first[k]].p, r[first[k]].len);
 		}
 		buf_u8(out, (uint8_t) width);
 		buf_pack(out, idx, nn, width);
-		free(s);
+		free(slot);
+		free(first);
 		free(idx);
 		return NFC_ENC_DICT;
 	}
@@ -386,7 +457,8 @@ encode_bytes(Buf *out, BytesRef *r, size_t nn)
 		buf_u8(out, (uint8_t) r[i].len);
 		buf_put(out, r[i].p, r[i].len);
 	}
-	free(s);
+	free(slot);
+	free(first);
 	free(idx);
 	return NFC_ENC_PLAIN;
 }

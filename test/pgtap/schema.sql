@@ -85,7 +85,8 @@ SELECT col_type_is('netflow', 'flows_upscaled', 'bytes_upscaled', 'numeric',
 				   'flows_upscaled.bytes_upscaled is numeric');
 SELECT has_view('netflow', 'partitions', 'view netflow.partitions exists');
 SELECT columns_are('netflow', 'partitions',
-				   ARRAY['partition', 'lower', 'upper', 'estimated_rows', 'total_bytes', 'retention_drops'],
+				   ARRAY['partition', 'lower', 'upper', 'estimated_rows', 'total_bytes', 'retention_drops',
+						 'compressed', 'compressed_rows', 'bytes_per_flow'],
 				   'netflow.partitions has the documented columns');
 SELECT col_type_is('netflow', 'partitions', 'lower', 'timestamp with time zone', 'partitions.lower is timestamptz (timestamp with time zone)');
 SELECT col_type_is('netflow', 'partitions', 'upper', 'timestamp with time zone', 'partitions.upper is timestamptz (timestamp with time zone)');

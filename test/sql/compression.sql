@@ -198,12 +198,25 @@ CREATE TEMP TABLE cmp_temp (a int) USING netflow_compressed;
 -- first, one per run.
 SELECT count(*) FROM netflow.create_partitions('2025-01-04', '2025-01-06');
 SELECT partition FROM netflow.compression_candidates('2025-01-10');
--- (rollups off: they are not under test here)
-INSERT INTO netflow.config VALUES ('rollups', 'off');
+-- (rollups and detections off: they are not under test here)
+INSERT INTO netflow.config VALUES ('rollups', 'off'), ('detect_alerts', 'off');
 SELECT action, partition FROM netflow.run_maintenance('2025-01-10') WHERE action = 'compressed';
 SELECT partition, compressed FROM netflow.partitions WHERE upper <= '2025-01-06' ORDER BY lower;
 INSERT INTO netflow.config VALUES ('compress_after', '0');
 SELECT count(*) FROM netflow.compression_candidates('2025-01-10');
-DELETE FROM netflow.config WHERE key IN ('compress_after', 'rollups');
+DELETE FROM netflow.config WHERE key IN ('compress_after', 'rollups', 'detect_alerts');
 
+-- Clean up: the partitions, their batches, the maintenance log.
+DO $$
+DECLARE
+	p regclass;
+BEGIN
+	FOR p IN SELECT partition FROM netflow.flows_partitions() LOOP
+		EXECUTE format('DROP TABLE %s', p);
+	END LOOP;
+END
+$$;
+SELECT netflow.purge_orphan_batches() > 0 AS purged;
+SELECT count(*) FROM netflow.compressed_batches;
+DELETE FROM netflow.maintenance_log;
 DROP TABLE cmp_gen, cmp_day1, cmp_text, cmp_am;
