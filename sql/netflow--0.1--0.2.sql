@@ -4383,6 +4383,12 @@ BEGIN
 	END IF;
 	-- Readers and writers go on; another conversion, VACUUM and DDL wait.
 	EXECUTE format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', partition);
+	-- Column statistics from the rows while they are a heap: ANALYZE of a
+	-- compressed partition samples only its tail, and keeps these while the
+	-- tail is empty (docs/operations.md).
+	IF (SELECT c.relam FROM pg_class c WHERE c.oid = partition) <> am THEN
+		EXECUTE format('ANALYZE %s', partition);
+	END IF;
 	n := netflow.compressed_build(partition);
 	IF (SELECT c.relam FROM pg_class c WHERE c.oid = partition) <> am THEN
 		PERFORM netflow.lock_partition_briefly(partition,

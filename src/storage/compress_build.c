@@ -29,7 +29,9 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/indexing.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
@@ -41,6 +43,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplesort.h"
 #include "utils/typcache.h"
@@ -272,6 +275,25 @@ add_sort_key(TupleDesc desc, const char *name, int *nkeys, AttrNumber *attnums,
 }
 
 /*
+ * After the heap rows moved to batches: the heap's row estimate in pg_class
+ * becomes 0, transactionally (the planner and netflow.partitions add the
+ * rows of the batches; VACUUM and ANALYZE of the tail set it again).
+ */
+static void
+reset_heap_estimate(Oid relid)
+{
+	Relation	classrel = table_open(RelationRelationId, RowExclusiveLock);
+	HeapTuple	tup = SearchSysCacheCopy1(RELOID, ObjectIdGetDatum(relid));
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	((Form_pg_class) GETSTRUCT(tup))->reltuples = 0;
+	CatalogTupleUpdate(classrel, &tup->t_self, tup);
+	heap_freetuple(tup);
+	table_close(classrel, RowExclusiveLock);
+}
+
+/*
  * netflow.compressed_build(partition regclass) returns bigint: move the
  * heap rows of the partition visible to the statement's snapshot into new
  * batches, sorted by exporter then time_start; returns the rows moved.
@@ -360,6 +382,8 @@ compressed_build(PG_FUNCTION_ARGS)
 	if (b->rows_written != moved)
 		elog(ERROR, "compression of \"%s\" wrote " INT64_FORMAT " rows of " INT64_FORMAT,
 			 RelationGetRelationName(rel), b->rows_written, moved);
+	if (moved > 0)
+		reset_heap_estimate(relid);
 	table_close(rel, NoLock);
 	PG_RETURN_INT64(moved);
 }

@@ -31,7 +31,7 @@ $node->safe_psql('postgres', q{
 	SELECT timestamptz '2030-01-01' + g * interval '0.3 seconds',
 		   CASE WHEN g % 7 = 0 THEN NULL ELSE timestamptz '2030-01-01' + g * interval '0.3 seconds' + interval '2 s' END,
 		   ('127.0.0.' || g % 5 + 1)::inet, 10,
-		   CASE WHEN g % 3 = 0 THEN ('2001:db8::' || to_hex(g))::inet ELSE ('10.1.' || (g / 256) % 256 || '.' || g % 256)::inet END,
+		   CASE WHEN g % 3 = 0 THEN ('2001:db8::' || to_hex(g / 65536) || ':' || to_hex(g % 65536))::inet ELSE ('10.1.' || (g / 256) % 256 || '.' || g % 256)::inet END,
 		   CASE WHEN g % 3 = 0 THEN '2001:db8::1'::inet ELSE '10.2.0.1'::inet END,
 		   g % 65536, 443, 6, g % 50, (g % 50) * 576 + g, '00:11:22:33:44:55'
 	FROM generate_series(0, 199999) AS g;
@@ -74,11 +74,33 @@ sub wait_for_query
 	  or die "query $pattern never seen";
 }
 
-# Kill the postmaster, reap the clients, restart.
+# kill -9 of the postmaster and, at the same moment, of every process it
+# started (as a power cut would: no backend goes on writing after the
+# postmaster is gone), then wait until they are all gone.
+sub kill9_all
+{
+	my $pidfile = slurp_file($node->data_dir . '/postmaster.pid');
+	my ($pid) = $pidfile =~ /^(\d+)/;
+	my @children = split /\s+/, `pgrep -P $pid`;
+	kill 'KILL', $pid, grep { /^\d+$/ } @children;
+	for my $p ($pid, @children)
+	{
+		next unless $p =~ /^\d+$/;
+		# until reaped (a zombie still holds its pid)
+		for (1 .. 600)
+		{
+			last unless kill(0, $p);
+			usleep(50_000);
+		}
+	}
+	$node->kill9;	# the framework's own bookkeeping (the pid is gone already)
+}
+
+# Kill everything, reap the clients, restart.
 sub crash_and_restart
 {
 	my @handles = @_;
-	$node->kill9;
+	kill9_all();
 	for my $h (@handles)
 	{
 		eval { $h->finish; };
@@ -108,7 +130,7 @@ check_exact('crash during the build', 'heap');
 # --- 3. the conversion done, then kill -9: the compressed form is durable.
 is($node->safe_psql('postgres', q{SELECT netflow.compress_partition('netflow.flows_p20300101')}),
 	'200000', 'conversion after the crashes moves every row');
-$node->kill9;
+kill9_all();
 $node->start;
 check_exact('crash after the conversion committed', 'netflow_compressed');
 
@@ -129,7 +151,7 @@ $node->safe_psql('postgres', q{
 	FROM generate_series(1, 1000) AS g;
 	INSERT INTO copy SELECT * FROM netflow.flows_p20300101 WHERE exporter = '127.0.0.78';
 });
-$node->kill9;
+kill9_all();
 $node->start;
 check_exact('crash after a committed late insert', 'netflow_compressed');
 
