@@ -21,8 +21,8 @@ $node->safe_psql('src', q{
 	SELECT netflow.create_partitions('2030-01-01', '2030-01-03');
 	INSERT INTO netflow.flows (time_start, time_end, exporter, version, src_addr, dst_addr,
 							   src_port, dst_port, protocol, packets, bytes, src_mac, src_vlan)
-	SELECT timestamptz '2030-01-01' + g * interval '1.7 seconds',
-		   CASE WHEN g % 7 = 0 THEN NULL ELSE timestamptz '2030-01-01' + g * interval '1.7 seconds' + interval '2 s' END,
+	SELECT timestamptz '2030-01-01' + g * interval '0.8 seconds',
+		   CASE WHEN g % 7 = 0 THEN NULL ELSE timestamptz '2030-01-01' + g * interval '0.8 seconds' + interval '2 s' END,
 		   ('127.0.0.' || g % 5 + 1)::inet, 10,
 		   CASE WHEN g % 3 = 0 THEN ('2001:db8::' || to_hex(g / 65536) || ':' || to_hex(g % 65536))::inet ELSE ('10.1.' || (g / 256) % 256 || '.' || g % 256)::inet END,
 		   CASE WHEN g % 3 = 0 THEN '2001:db8::1'::inet ELSE '10.2.0.1'::inet END,
