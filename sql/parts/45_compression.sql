@@ -268,3 +268,38 @@ $$;
 COMMENT ON FUNCTION netflow.purge_orphan_batches() IS
 	'Delete the compressed batches of partitions dropped, truncated or rewritten since (run by maintenance); returns the batches deleted';
 REVOKE ALL ON FUNCTION netflow.purge_orphan_batches() FROM PUBLIC;
+
+-- One compression step as of now: the orphan batches, then the oldest
+-- partition due, if any.  What the "netflow compressor" worker runs after
+-- each scheduled maintenance run of the collector (src/storage/compressor.c);
+-- also schedulable with pg_cron.  SECURITY DEFINER, like run_maintenance().
+CREATE FUNCTION netflow.compress_due()
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r		record;
+	n		bigint;
+BEGIN
+	-- one compression at a time (run_maintenance takes the same key)
+	IF NOT pg_try_advisory_xact_lock(1852142703, 2) THEN
+		RETURN NULL;
+	END IF;
+	n := netflow.purge_orphan_batches();
+	IF n > 0 THEN
+		RAISE LOG 'netflow compression: % orphan compressed batches deleted', n;
+	END IF;
+	FOR r IN SELECT * FROM netflow.compression_candidates(pg_catalog.now()) LIMIT 1 LOOP
+		n := netflow.compress_partition(r.partition);
+		RAISE LOG 'netflow compression: compressed % (% rows)', r.partition, n;
+		RETURN format('%s: %s rows compressed', r.partition, n);
+	END LOOP;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION netflow.compress_due() IS
+	'Delete orphan compressed batches, then compress the oldest partition older than compress_after (one per call); returns what it did, NULL when nothing; run by the collector''s "netflow compressor" worker after each scheduled maintenance run; executable by netflow_collector';
+REVOKE ALL ON FUNCTION netflow.compress_due() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION netflow.compress_due() TO netflow_collector;

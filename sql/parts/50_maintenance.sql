@@ -904,29 +904,36 @@ BEGIN
 	-- truncated partitions, then the oldest partition older than
 	-- compress_after, one per run, before retention (whose drop keeps
 	-- netflow.flows locked until commit).
+	-- In the collector's inserter the "netflow compressor" worker does it
+	-- (netflow.compress_due(), src/storage/compressor.c): a conversion there
+	-- would stop ingest for its whole length.
 	BEGIN
-		n := netflow.purge_orphan_batches();
-		IF n > 0 THEN
-			RAISE LOG 'netflow maintenance: % orphan compressed batches deleted', n;
+		IF coalesce((SELECT a.backend_type FROM pg_stat_activity a
+					 WHERE a.pid = pg_backend_pid()), '') <> 'netflow inserter'
+		   AND pg_try_advisory_xact_lock(1852142703, 2) THEN
+			n := netflow.purge_orphan_batches();
+			IF n > 0 THEN
+				RAISE LOG 'netflow maintenance: % orphan compressed batches deleted', n;
+			END IF;
+			FOR r IN SELECT * FROM netflow.compression_candidates(now) LIMIT 1 LOOP
+				partition := r.partition::text;
+				lower := r.lower;
+				upper := r.upper;
+				BEGIN
+					n := netflow.compress_partition(r.partition);
+					action := 'compressed';
+					detail := format('%s rows in compressed batches', n);
+					RAISE LOG 'netflow maintenance: compressed % (%)', partition, detail;
+				EXCEPTION WHEN lock_not_available THEN
+					action := 'deferred';
+					detail := format('compression: partition busy (lock not obtained within %s, 3 attempts); retry next run',
+									 s.lock_timeout);
+					RAISE NOTICE 'netflow maintenance: %', detail;
+					n_deferred := n_deferred + 1;
+				END;
+				RETURN NEXT;
+			END LOOP;
 		END IF;
-		FOR r IN SELECT * FROM netflow.compression_candidates(now) LIMIT 1 LOOP
-			partition := r.partition::text;
-			lower := r.lower;
-			upper := r.upper;
-			BEGIN
-				n := netflow.compress_partition(r.partition);
-				action := 'compressed';
-				detail := format('%s rows in compressed batches', n);
-				RAISE LOG 'netflow maintenance: compressed % (%)', partition, detail;
-			EXCEPTION WHEN lock_not_available THEN
-				action := 'deferred';
-				detail := format('compression: partition busy (lock not obtained within %s, 3 attempts); retry next run',
-								 s.lock_timeout);
-				RAISE NOTICE 'netflow maintenance: %', detail;
-				n_deferred := n_deferred + 1;
-			END;
-			RETURN NEXT;
-		END LOOP;
 	EXCEPTION WHEN OTHERS THEN
 		action := 'error';
 		partition := NULL;

@@ -18,6 +18,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "compressor.h"
 #include "maintenance.h"
 #include "partition_settings.h"
 
@@ -190,6 +191,8 @@ netflow_maintenance_tick(void)
 	{
 		last_run = now;
 		netflow_run_maintenance_in_worker();
+		/* compression in a worker of its own: it may take minutes */
+		nf_compressor_launch();
 	}
 
 	next = TimestampTzPlusMilliseconds(last_run,

@@ -1,0 +1,99 @@
+/*-------------------------------------------------------------------------
+ *
+ * compressor.c
+ *	  The "netflow compressor" background worker: started by the collector's
+ *	  inserter after each scheduled maintenance run (when none is running
+ *	  already), it calls netflow.compress_due() once, in a transaction of
+ *	  its own, and exits.  A conversion can take minutes: run in the
+ *	  inserter itself, it would stop ingest for that long.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/ipc.h"
+#include "utils/snapmgr.h"
+
+#include "collector_settings.h"
+#include "compressor.h"
+
+#define COMPRESS_QUERY "SELECT netflow.compress_due()"
+#define COMPRESS_LOOKUP "SELECT to_regprocedure('netflow.compress_due()') IS NOT NULL"
+
+PGDLLEXPORT void nf_compressor_main(Datum arg);
+
+/* The worker started last by this process (the inserter), if any. */
+static BackgroundWorkerHandle *compressor = NULL;
+
+/* Start the compressor unless one started by this process still runs. */
+void
+nf_compressor_launch(void)
+{
+	BackgroundWorker w;
+	pid_t		pid;
+
+	if (compressor != NULL)
+	{
+		BgwHandleStatus st = GetBackgroundWorkerPid(compressor, &pid);
+
+		if (st == BGWH_STARTED || st == BGWH_NOT_YET_STARTED)
+			return;
+		pfree(compressor);
+		compressor = NULL;
+	}
+	memset(&w, 0, sizeof(w));
+	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	w.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(w.bgw_library_name, BGW_MAXLEN, "netflow");
+	snprintf(w.bgw_function_name, BGW_MAXLEN, "nf_compressor_main");
+	snprintf(w.bgw_name, BGW_MAXLEN, "netflow compressor");
+	snprintf(w.bgw_type, BGW_MAXLEN, "netflow compressor");
+	w.bgw_notify_pid = MyProcPid;
+	if (!RegisterDynamicBackgroundWorker(&w, &compressor))
+	{
+		compressor = NULL;
+		ereport(LOG,
+				(errmsg("netflow compressor not started: no free background worker slot"),
+				 errhint("Raise max_worker_processes; compression is retried at the next maintenance run.")));
+	}
+}
+
+/* Worker entry point: one call of netflow.compress_due(), then exit. */
+void
+nf_compressor_main(Datum arg)
+{
+	bool		isnull;
+	bool		has_function;
+
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(nf_database,
+										 (nf_role && nf_role[0]) ? nf_role : NULL,
+										 0);
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* a schema older than 0.2 has no compression: nothing to do */
+	if (SPI_execute(COMPRESS_LOOKUP, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not look up netflow.compress_due");
+	has_function = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+											  SPI_tuptable->tupdesc, 1, &isnull));
+	if (has_function)
+	{
+		pgstat_report_activity(STATE_RUNNING, COMPRESS_QUERY);
+		if (SPI_execute(COMPRESS_QUERY, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "netflow.compress_due() failed");
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	proc_exit(0);
+}
