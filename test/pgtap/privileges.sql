@@ -3,7 +3,7 @@
 -- maintenance (which drops partitions), checked both in the catalogue and
 -- by acting as a role that has been granted nothing.
 BEGIN;
-SELECT plan(44);
+SELECT plan(50);
 
 -- The schema: PUBLIC can neither create objects in it nor use it.
 SELECT schema_privs_are('netflow', 'public', ARRAY[]::name[],
@@ -144,6 +144,26 @@ SELECT function_privs_are('netflow', 'log_maintenance_failure', ARRAY['timestamp
 SELECT function_privs_are('netflow', 'run_maintenance', ARRAY['timestamp with time zone'],
 						  'netflow_collector', ARRAY[]::name[],
 						  'netflow_collector may not choose the maintenance time');
+-- compression (issue 11): the compressor worker's step as of now, never a
+-- partition of the caller's choosing.
+SELECT function_privs_are('netflow', 'compress_due', ARRAY[]::name[],
+						  'netflow_collector', ARRAY['EXECUTE'],
+						  'netflow_collector may run the compression step as of now');
+SELECT function_privs_are('netflow', 'compress_due', ARRAY[]::name[],
+						  'public', ARRAY[]::name[],
+						  'PUBLIC cannot execute compress_due');
+SELECT function_privs_are('netflow', 'compress_partition', ARRAY['regclass'],
+						  'netflow_collector', ARRAY[]::name[],
+						  'netflow_collector may not compress a partition of its choosing');
+SELECT function_privs_are('netflow', 'compress_partition', ARRAY['regclass'],
+						  'public', ARRAY[]::name[],
+						  'PUBLIC cannot execute compress_partition');
+SELECT function_privs_are('netflow', 'decompress_partition', ARRAY['regclass'],
+						  'public', ARRAY[]::name[],
+						  'PUBLIC cannot execute decompress_partition');
+SELECT function_privs_are('netflow', 'compressed_set_am', ARRAY['regclass', 'boolean'],
+						  'public', ARRAY[]::name[],
+						  'PUBLIC cannot execute compressed_set_am');
 SELECT function_privs_are('netflow', 'drop_partitions', ARRAY['interval', 'timestamp with time zone'],
 						  'netflow_collector', ARRAY[]::name[],
 						  'netflow_collector may not drop partitions');
