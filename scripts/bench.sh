@@ -52,6 +52,6 @@ if has_part analytics || has_part ingest || has_part rollups || has_part detect;
 	fi
 fi
 if has_part compress && [ -f scripts/bench_compress.sh ]; then
-	echo "== storage (${BENCH_COMPRESS_FLOWS:-10000000} flows over 7 days; baseline: nfdump's LZ4 files of the same flows)"
+	echo "== storage (${BENCH_COMPRESS_FLOWS:-10000000} flows over ${BENCH_COMPRESS_DAYS:-7} days; baseline: nfdump's LZ4 files of the same flows)"
 	PATH="$BIN:$PATH" bash scripts/bench_compress.sh "$WORK"
 fi
