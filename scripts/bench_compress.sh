@@ -118,14 +118,14 @@ while read -r h hf hp hb hd; do
 		clean=0
 	fi
 done <"$SYN/hours.tsv"
-echo "nfdump: $(nfdump -V 2>&1 | head -1)"
+echo "$(nfdump -V 2>&1 | head -1)"
 echo "nfcapd -y: $HOURS hourly files written in $(elapsed "$t" "$(now)") s ($resent hours sent again after a loss; last rate $rate datagrams/s)"
 NF=$(nfdump -R "$LZ4" -I)
 NF_FLOWS=$(echo "$NF" | sed -n 's/^Flows: //p')
 NF_PACKETS=$(echo "$NF" | sed -n 's/^Packets: //p')
 NF_BYTES=$(echo "$NF" | sed -n 's/^Bytes: //p')
 # The uncompressed reference: the same records rewritten without compression.
-nfdump -R "$LZ4" -w "$C/nfdump-plain.nf" || exit 1
+nfdump -R "$LZ4" -w "$C/nfdump-plain.nf" >/dev/null || exit 1
 
 # ------------------------------------------------------------ PostgreSQL
 PORT=$(free_port)
