@@ -114,7 +114,7 @@ while read -r h hf hp hb hd; do
 	done
 	clean=$((clean + 1))
 	if [ $clean -ge 8 ] && [ $rate -lt 20000 ]; then
-		rate=$((rate * 5 / 4))
+		rate=$((rate * 5 / 4 < 20000 ? rate * 5 / 4 : 20000))
 		clean=0
 	fi
 done <"$SYN/hours.tsv"
@@ -152,7 +152,9 @@ t=$(now)
 q <<SQL || exit 1
 CREATE TABLE bench_dgrams (seq bigint, exporter inet, received timestamptz, pdu bytea);
 \copy bench_dgrams FROM '$SYN/dgrams.copy' (FORMAT binary)
+\o /dev/null
 SELECT netflow.decode_reset();
+\o
 INSERT INTO netflow.flows
 SELECT f.*
 FROM (SELECT * FROM bench_dgrams ORDER BY seq) AS d,
