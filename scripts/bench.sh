@@ -3,13 +3,13 @@
 # baseline measured in the same run, and the ratio.  Runs on a throwaway
 # cluster (staged PostgreSQL, unprivileged OS user) like the test suite.
 #
-# Usage: bash scripts/bench.sh [part ...]   parts: decode analytics ingest rollups detect
+# Usage: bash scripts/bench.sh [part ...]   parts: decode analytics ingest rollups detect compress
 
 set -u
 . "$(dirname "$0")/lib.sh"
 cd "$NETFLOW_ROOT"
 
-PARTS=${*:-decode analytics ingest rollups detect}
+PARTS=${*:-decode analytics ingest rollups detect compress}
 has_part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 ensure_packages $TEST_PACKAGES
@@ -50,4 +50,8 @@ if has_part analytics || has_part ingest || has_part rollups || has_part detect;
 		echo "== ingest (baseline: binary COPY FROM of the same rows into the same table)"
 		bash scripts/bench_ingest.sh "$WORK"
 	fi
+fi
+if has_part compress && [ -f scripts/bench_compress.sh ]; then
+	echo "== storage (${BENCH_COMPRESS_FLOWS:-10000000} flows over ${BENCH_COMPRESS_DAYS:-7} days; baseline: nfdump's LZ4 files of the same flows)"
+	PATH="$BIN:$PATH" bash scripts/bench_compress.sh "$WORK"
 fi
