@@ -1,7 +1,8 @@
 #!/bin/bash
 # bench_analytics.sh: time netflow.topn and netflow.entropy against plain SQL
 # baselines on 10 million synthetic, skewed flows, serial and with 2 parallel
-# workers.  Uses the connection settings PGHOST, PGPORT, PGUSER, PGDATABASE
+# workers, then on 4 million flows whose ports are uniform and skewed
+# (65536 u^3).  Uses the connection settings PGHOST, PGPORT, PGUSER, PGDATABASE
 # (the database must have the netflow extension).  Each figure is the best of
 # 5 runs, timed by psql's \timing, with the baseline's runs alternating with
 # them in the same session.
@@ -83,6 +84,42 @@ for mode in serial parallel; do
 	read -r t2 b2 < <(best_pair "$S" "$ENT" "$ENT_BASE")
 	echo "entropy $label: $t2 s  baseline SQL formula: $b2 s  speedup $(ratio "$t2" "$b2")   [$(plan_kind "$S" "$ENT") / $(plan_kind "$S" "$ENT_BASE")]"
 done
+
+# Key shapes (issue 15): 4M rows, ports drawn uniformly (floor(65536 u)) and
+# skewed (floor(65536 u^3), u uniform in [0, 1)), both aggregates against
+# their plain SQL baseline on each shape, serial and with 2 workers.
+SROWS=${BENCH_SHAPE_ROWS:-4000000}
+STABLE=bench_analytics_shapes
+echo "bench_analytics: building $STABLE with $SROWS rows (uniform and skewed ports)"
+q <<SQL
+SET client_min_messages = warning;
+DROP TABLE IF EXISTS $STABLE;
+CREATE TABLE $STABLE (port_uniform integer, port_skewed integer, bytes bigint);
+SELECT setseed(0.15);
+INSERT INTO $STABLE
+SELECT floor(65536 * u1)::integer, floor(65536 * u2 ^ 3)::integer,
+       40 + floor(1460 * u3)::bigint
+FROM (SELECT random() AS u1, random() AS u2, random() AS u3
+      FROM generate_series(1, $SROWS)) AS g;
+VACUUM ANALYZE $STABLE;
+SQL
+q -c "SELECT 'distinct ports: uniform ' || count(DISTINCT port_uniform) || ', skewed ' || count(DISTINCT port_skewed) || ' (' || round(100.0 * count(*) FILTER (WHERE port_skewed < 64) / count(*), 1) || '% of rows on ports 0..63)' FROM $STABLE"
+for shape in uniform skewed; do
+	col=port_$shape
+	STOPN="SELECT item, weight FROM netflow.topn_items((SELECT netflow.topn($col, bytes, 1000) FROM $STABLE), 10)"
+	STOPN_BASE="SELECT $col, sum(bytes) FROM $STABLE GROUP BY $col ORDER BY 2 DESC LIMIT 10"
+	SENT="SELECT netflow.entropy($col) FROM $STABLE"
+	SENT_BASE="SELECT log(2, sum(c)) - sum(c * log(2, c)) / sum(c) FROM (SELECT count(*)::numeric AS c FROM $STABLE GROUP BY $col) AS s"
+	q -c "$SERIAL" -c "SELECT 'check $shape: |entropy - SQL formula| < 1e-9: ' || (abs(($SENT) - ($SENT_BASE)::float8) < 1e-9)"
+	for mode in serial parallel; do
+		if [ $mode = serial ]; then S=$SERIAL; label="serial"; else S=$PARALLEL; label="2 workers"; fi
+		read -r t1 b1 < <(best_pair "$S" "$STOPN" "$STOPN_BASE")
+		echo "$shape ports, topn $label: $t1 s  baseline GROUP BY: $b1 s  speedup $(ratio "$t1" "$b1")   [$(plan_kind "$S" "SELECT netflow.topn($col, bytes, 1000) FROM $STABLE") / $(plan_kind "$S" "$STOPN_BASE")]"
+		read -r t2 b2 < <(best_pair "$S" "$SENT" "$SENT_BASE")
+		echo "$shape ports, entropy $label: $t2 s  baseline SQL formula: $b2 s  speedup $(ratio "$t2" "$b2")   [$(plan_kind "$S" "$SENT") / $(plan_kind "$S" "$SENT_BASE")]"
+	done
+done
+if [ "${BENCH_KEEP:-0}" != 1 ]; then q -c "DROP TABLE $STABLE"; fi
 
 echo "bench_analytics: load average at the end $(cut -d' ' -f1-3 /proc/loadavg) (wall times; other load on the machine slows both sides)"
 if [ "${BENCH_KEEP:-0}" != 1 ]; then q -c "DROP TABLE $TABLE"; fi

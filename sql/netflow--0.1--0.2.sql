@@ -4612,3 +4612,316 @@ COMMENT ON COLUMN netflow.partitions.bytes_per_flow IS 'total_bytes / estimated_
 COMMENT ON FUNCTION netflow.run_maintenance(timestamptz) IS
 	'One maintenance run as of the given time (tests, "what would happen on Friday"; owner of netflow.flows only): create the premake partitions ahead (a partition that cannot be made is an error), purge/move the flows of netflow.flows_future and netflow.flows_past, forget the saved state of exporters silent past forget_exporters_after, bring the rollups up to date, run the detections (netflow.alerts), compress the oldest partition older than compress_after and delete orphan compressed batches, drop partitions past the retention; returns what it did and logs to netflow.maintenance_log; skipped when another run is in progress';
 
+------------------------------------------------------------------------
+-- analytics aggregates with real transition types (issue 15: Citus pushes
+-- them down); see sql/parts/40_topn.sql and 41_entropy.sql
+------------------------------------------------------------------------
+
+-- netflow.topn_state: transition type of topn_union and of the typed topn
+-- overloads below.  A real (non-pseudo) type, so that Citus pushes these
+-- aggregates down to the shards and combines the partial states on the
+-- coordinator; kept as an expanded object while aggregating.
+CREATE TYPE netflow.topn_state;
+
+CREATE FUNCTION netflow.topn_state_in(cstring) RETURNS netflow.topn_state
+    AS 'MODULE_PATHNAME', 'topn_state_in' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION netflow.topn_state_out(netflow.topn_state) RETURNS cstring
+    AS 'MODULE_PATHNAME', 'topn_state_out' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION netflow.topn_state_recv(internal) RETURNS netflow.topn_state
+    AS 'MODULE_PATHNAME', 'topn_state_recv' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION netflow.topn_state_send(netflow.topn_state) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'topn_state_send' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE netflow.topn_state (
+    INPUT = netflow.topn_state_in,
+    OUTPUT = netflow.topn_state_out,
+    RECEIVE = netflow.topn_state_recv,
+    SEND = netflow.topn_state_send,
+    INTERNALLENGTH = VARIABLE,
+    ALIGNMENT = int4,
+    STORAGE = extended
+);
+COMMENT ON TYPE netflow.topn_state IS
+    'Partial state of topn and topn_union (transition type); text form is JSON with each key in its type''s text form';
+COMMENT ON FUNCTION netflow.topn_state_in(cstring) IS 'Text input of topn_state (JSON, keys read by their type, validated)';
+COMMENT ON FUNCTION netflow.topn_state_out(netflow.topn_state) IS 'Text output of topn_state (JSON)';
+COMMENT ON FUNCTION netflow.topn_state_recv(internal) IS 'Binary input of topn_state (its text form, validated)';
+COMMENT ON FUNCTION netflow.topn_state_send(netflow.topn_state) IS 'Binary output of topn_state (its text form)';
+
+CREATE FUNCTION netflow.topn_state_trans(netflow.topn_state, anyelement, bigint, integer) RETURNS netflow.topn_state
+    AS 'MODULE_PATHNAME', 'topn_trans' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION netflow.topn_state_trans(netflow.topn_state, anyelement, bigint, integer) IS
+    'Transition function of the typed topn overloads: count one row';
+CREATE FUNCTION netflow.topn_state_union_trans(netflow.topn_state, netflow.topn_summary) RETURNS netflow.topn_state
+    AS 'MODULE_PATHNAME', 'topn_union_trans' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION netflow.topn_state_union_trans(netflow.topn_state, netflow.topn_summary) IS
+    'Transition function of topn_union: merge one summary';
+CREATE FUNCTION netflow.topn_state_combine(netflow.topn_state, netflow.topn_state) RETURNS netflow.topn_state
+    AS 'MODULE_PATHNAME', 'topn_combine' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION netflow.topn_state_combine(netflow.topn_state, netflow.topn_state) IS
+    'Combine function of topn_union and the typed topn overloads: merge two partial states';
+CREATE FUNCTION netflow.topn_state_final(netflow.topn_state) RETURNS netflow.topn_summary
+    AS 'MODULE_PATHNAME', 'topn_final' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION netflow.topn_state_final(netflow.topn_state) IS
+    'Final function of topn_union and the typed topn overloads: build the summary value';
+
+-- topn_union's transition type becomes netflow.topn_state: drop and
+-- re-create it (nothing in the schema depends on it; the functions that
+-- call it build their queries at run time).
+DROP AGGREGATE netflow.topn_union(netflow.topn_summary);
+DROP FUNCTION netflow.topn_union_trans(internal, netflow.topn_summary);
+
+CREATE AGGREGATE netflow.topn_union(summary netflow.topn_summary) (
+    SFUNC = netflow.topn_state_union_trans,
+    STYPE = netflow.topn_state,
+    SSPACE = 65536,
+    FINALFUNC = netflow.topn_state_final,
+    COMBINEFUNC = netflow.topn_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.topn_union(netflow.topn_summary) IS
+    'Merge stored topn summaries (capacity = largest input capacity)';
+
+COMMENT ON FUNCTION netflow.topn_combine(internal, internal) IS
+    'Combine function of topn(anyelement, bigint, integer): merge two partial states';
+COMMENT ON FUNCTION netflow.topn_serialize(internal) IS
+    'Serialize function of topn(anyelement, bigint, integer)';
+COMMENT ON FUNCTION netflow.topn_deserialize(bytea, internal) IS
+    'Deserialize function of topn(anyelement, bigint, integer) (validates every length)';
+COMMENT ON FUNCTION netflow.topn_final(internal) IS
+    'Final function of topn(anyelement, bigint, integer): build the summary value';
+
+-- topn for the common key types: same results as topn(anyelement, ...), with
+-- transition type netflow.topn_state (Citus checks an aggregate's declared
+-- argument types, so a polymorphic aggregate cannot be pushed down).
+CREATE AGGREGATE netflow.topn(key inet, weight bigint, capacity integer) (
+    SFUNC = netflow.topn_state_trans, STYPE = netflow.topn_state, SSPACE = 65536,
+    FINALFUNC = netflow.topn_state_final, COMBINEFUNC = netflow.topn_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.topn(inet, bigint, integer) IS
+    'Heaviest inet keys by summed weight (as topn(anyelement, bigint, integer); state netflow.topn_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.topn(key integer, weight bigint, capacity integer) (
+    SFUNC = netflow.topn_state_trans, STYPE = netflow.topn_state, SSPACE = 65536,
+    FINALFUNC = netflow.topn_state_final, COMBINEFUNC = netflow.topn_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.topn(integer, bigint, integer) IS
+    'Heaviest integer keys by summed weight (as topn(anyelement, bigint, integer); state netflow.topn_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.topn(key smallint, weight bigint, capacity integer) (
+    SFUNC = netflow.topn_state_trans, STYPE = netflow.topn_state, SSPACE = 65536,
+    FINALFUNC = netflow.topn_state_final, COMBINEFUNC = netflow.topn_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.topn(smallint, bigint, integer) IS
+    'Heaviest smallint keys by summed weight (as topn(anyelement, bigint, integer); state netflow.topn_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.topn(key bigint, weight bigint, capacity integer) (
+    SFUNC = netflow.topn_state_trans, STYPE = netflow.topn_state, SSPACE = 65536,
+    FINALFUNC = netflow.topn_state_final, COMBINEFUNC = netflow.topn_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.topn(bigint, bigint, integer) IS
+    'Heaviest bigint keys by summed weight (as topn(anyelement, bigint, integer); state netflow.topn_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.topn(key text, weight bigint, capacity integer) (
+    SFUNC = netflow.topn_state_trans, STYPE = netflow.topn_state, SSPACE = 65536,
+    FINALFUNC = netflow.topn_state_final, COMBINEFUNC = netflow.topn_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.topn(text, bigint, integer) IS
+    'Heaviest text keys by summed weight (as topn(anyelement, bigint, integer); state netflow.topn_state, pushed down by Citus)';
+
+-- netflow.entropy_state: transition type of the typed entropy overloads
+-- below (a real type, so that Citus pushes them down); kept as an expanded
+-- object while aggregating.
+CREATE TYPE netflow.entropy_state;
+
+CREATE FUNCTION netflow.entropy_state_in(cstring) RETURNS netflow.entropy_state
+    AS 'MODULE_PATHNAME', 'entropy_state_in' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION netflow.entropy_state_out(netflow.entropy_state) RETURNS cstring
+    AS 'MODULE_PATHNAME', 'entropy_state_out' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION netflow.entropy_state_recv(internal) RETURNS netflow.entropy_state
+    AS 'MODULE_PATHNAME', 'entropy_state_recv' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION netflow.entropy_state_send(netflow.entropy_state) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'entropy_state_send' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE netflow.entropy_state (
+    INPUT = netflow.entropy_state_in,
+    OUTPUT = netflow.entropy_state_out,
+    RECEIVE = netflow.entropy_state_recv,
+    SEND = netflow.entropy_state_send,
+    INTERNALLENGTH = VARIABLE,
+    ALIGNMENT = int4,
+    STORAGE = extended
+);
+COMMENT ON TYPE netflow.entropy_state IS
+    'Partial state of the typed entropy aggregates (transition type): each distinct value with its count; text form is JSON';
+COMMENT ON FUNCTION netflow.entropy_state_in(cstring) IS 'Text input of entropy_state (JSON, values read by their type, validated)';
+COMMENT ON FUNCTION netflow.entropy_state_out(netflow.entropy_state) IS 'Text output of entropy_state (JSON)';
+COMMENT ON FUNCTION netflow.entropy_state_recv(internal) IS 'Binary input of entropy_state (its text form, validated)';
+COMMENT ON FUNCTION netflow.entropy_state_send(netflow.entropy_state) IS 'Binary output of entropy_state (its text form)';
+
+CREATE FUNCTION netflow.entropy_state_trans(netflow.entropy_state, anyelement) RETURNS netflow.entropy_state
+    AS 'MODULE_PATHNAME', 'entropy_trans' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION netflow.entropy_state_trans(netflow.entropy_state, anyelement) IS
+    'Transition function of the typed entropy(value) overloads: count the value once';
+CREATE FUNCTION netflow.entropy_state_weighted_trans(netflow.entropy_state, anyelement, bigint) RETURNS netflow.entropy_state
+    AS 'MODULE_PATHNAME', 'entropy_weighted_trans' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION netflow.entropy_state_weighted_trans(netflow.entropy_state, anyelement, bigint) IS
+    'Transition function of the typed entropy(value, weight) overloads: add the weight to the value';
+CREATE FUNCTION netflow.entropy_state_combine(netflow.entropy_state, netflow.entropy_state) RETURNS netflow.entropy_state
+    AS 'MODULE_PATHNAME', 'entropy_combine' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION netflow.entropy_state_combine(netflow.entropy_state, netflow.entropy_state) IS
+    'Combine function of the typed entropy aggregates';
+CREATE FUNCTION netflow.entropy_state_final(netflow.entropy_state) RETURNS double precision
+    AS 'MODULE_PATHNAME', 'entropy_final' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION netflow.entropy_state_final(netflow.entropy_state) IS
+    'Final function of the typed entropy overloads: Shannon entropy in bits';
+CREATE FUNCTION netflow.entropy_state_normalized_final(netflow.entropy_state) RETURNS double precision
+    AS 'MODULE_PATHNAME', 'entropy_normalized_final' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION netflow.entropy_state_normalized_final(netflow.entropy_state) IS
+    'Final function of the typed entropy_normalized overloads: entropy / log2(distinct values)';
+
+-- entropy and entropy_normalized for the common value types: same results
+-- as the polymorphic aggregates, with transition type netflow.entropy_state
+-- (Citus checks an aggregate's declared argument types, so a polymorphic
+-- aggregate cannot be pushed down).
+CREATE AGGREGATE netflow.entropy(value inet) (
+    SFUNC = netflow.entropy_state_trans, STYPE = netflow.entropy_state, SSPACE = 16384,
+    FINALFUNC = netflow.entropy_state_final, COMBINEFUNC = netflow.entropy_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.entropy(inet) IS
+    'Exact Shannon entropy (bits) of a inet value (as entropy(anyelement); state netflow.entropy_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.entropy(value inet, weight bigint) (
+    SFUNC = netflow.entropy_state_weighted_trans, STYPE = netflow.entropy_state, SSPACE = 16384,
+    FINALFUNC = netflow.entropy_state_final, COMBINEFUNC = netflow.entropy_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.entropy(inet, bigint) IS
+    'Exact Shannon entropy (bits) of a weighted inet value (as entropy(anyelement, bigint); state netflow.entropy_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.entropy_normalized(value inet) (
+    SFUNC = netflow.entropy_state_trans, STYPE = netflow.entropy_state, SSPACE = 16384,
+    FINALFUNC = netflow.entropy_state_normalized_final, COMBINEFUNC = netflow.entropy_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.entropy_normalized(inet) IS
+    'Normalized entropy (0 - 1) of a inet value (as entropy_normalized(anyelement); state netflow.entropy_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.entropy_normalized(value inet, weight bigint) (
+    SFUNC = netflow.entropy_state_weighted_trans, STYPE = netflow.entropy_state, SSPACE = 16384,
+    FINALFUNC = netflow.entropy_state_normalized_final, COMBINEFUNC = netflow.entropy_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.entropy_normalized(inet, bigint) IS
+    'Normalized entropy (0 - 1) of a weighted inet value (as entropy_normalized(anyelement, bigint); state netflow.entropy_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.entropy(value integer) (
+    SFUNC = netflow.entropy_state_trans, STYPE = netflow.entropy_state, SSPACE = 16384,
+    FINALFUNC = netflow.entropy_state_final, COMBINEFUNC = netflow.entropy_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.entropy(integer) IS
+    'Exact Shannon entropy (bits) of a integer value (as entropy(anyelement); state netflow.entropy_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.entropy(value integer, weight bigint) (
+    SFUNC = netflow.entropy_state_weighted_trans, STYPE = netflow.entropy_state, SSPACE = 16384,
+    FINALFUNC = netflow.entropy_state_final, COMBINEFUNC = netflow.entropy_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.entropy(integer, bigint) IS
+    'Exact Shannon entropy (bits) of a weighted integer value (as entropy(anyelement, bigint); state netflow.entropy_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.entropy_normalized(value integer) (
+    SFUNC = netflow.entropy_state_trans, STYPE = netflow.entropy_state, SSPACE = 16384,
+    FINALFUNC = netflow.entropy_state_normalized_final, COMBINEFUNC = netflow.entropy_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.entropy_normalized(integer) IS
+    'Normalized entropy (0 - 1) of a integer value (as entropy_normalized(anyelement); state netflow.entropy_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.entropy_normalized(value integer, weight bigint) (
+    SFUNC = netflow.entropy_state_weighted_trans, STYPE = netflow.entropy_state, SSPACE = 16384,
+    FINALFUNC = netflow.entropy_state_normalized_final, COMBINEFUNC = netflow.entropy_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.entropy_normalized(integer, bigint) IS
+    'Normalized entropy (0 - 1) of a weighted integer value (as entropy_normalized(anyelement, bigint); state netflow.entropy_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.entropy(value smallint) (
+    SFUNC = netflow.entropy_state_trans, STYPE = netflow.entropy_state, SSPACE = 16384,
+    FINALFUNC = netflow.entropy_state_final, COMBINEFUNC = netflow.entropy_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.entropy(smallint) IS
+    'Exact Shannon entropy (bits) of a smallint value (as entropy(anyelement); state netflow.entropy_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.entropy(value smallint, weight bigint) (
+    SFUNC = netflow.entropy_state_weighted_trans, STYPE = netflow.entropy_state, SSPACE = 16384,
+    FINALFUNC = netflow.entropy_state_final, COMBINEFUNC = netflow.entropy_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.entropy(smallint, bigint) IS
+    'Exact Shannon entropy (bits) of a weighted smallint value (as entropy(anyelement, bigint); state netflow.entropy_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.entropy_normalized(value smallint) (
+    SFUNC = netflow.entropy_state_trans, STYPE = netflow.entropy_state, SSPACE = 16384,
+    FINALFUNC = netflow.entropy_state_normalized_final, COMBINEFUNC = netflow.entropy_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.entropy_normalized(smallint) IS
+    'Normalized entropy (0 - 1) of a smallint value (as entropy_normalized(anyelement); state netflow.entropy_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.entropy_normalized(value smallint, weight bigint) (
+    SFUNC = netflow.entropy_state_weighted_trans, STYPE = netflow.entropy_state, SSPACE = 16384,
+    FINALFUNC = netflow.entropy_state_normalized_final, COMBINEFUNC = netflow.entropy_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.entropy_normalized(smallint, bigint) IS
+    'Normalized entropy (0 - 1) of a weighted smallint value (as entropy_normalized(anyelement, bigint); state netflow.entropy_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.entropy(value bigint) (
+    SFUNC = netflow.entropy_state_trans, STYPE = netflow.entropy_state, SSPACE = 16384,
+    FINALFUNC = netflow.entropy_state_final, COMBINEFUNC = netflow.entropy_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.entropy(bigint) IS
+    'Exact Shannon entropy (bits) of a bigint value (as entropy(anyelement); state netflow.entropy_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.entropy(value bigint, weight bigint) (
+    SFUNC = netflow.entropy_state_weighted_trans, STYPE = netflow.entropy_state, SSPACE = 16384,
+    FINALFUNC = netflow.entropy_state_final, COMBINEFUNC = netflow.entropy_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.entropy(bigint, bigint) IS
+    'Exact Shannon entropy (bits) of a weighted bigint value (as entropy(anyelement, bigint); state netflow.entropy_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.entropy_normalized(value bigint) (
+    SFUNC = netflow.entropy_state_trans, STYPE = netflow.entropy_state, SSPACE = 16384,
+    FINALFUNC = netflow.entropy_state_normalized_final, COMBINEFUNC = netflow.entropy_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.entropy_normalized(bigint) IS
+    'Normalized entropy (0 - 1) of a bigint value (as entropy_normalized(anyelement); state netflow.entropy_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.entropy_normalized(value bigint, weight bigint) (
+    SFUNC = netflow.entropy_state_weighted_trans, STYPE = netflow.entropy_state, SSPACE = 16384,
+    FINALFUNC = netflow.entropy_state_normalized_final, COMBINEFUNC = netflow.entropy_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.entropy_normalized(bigint, bigint) IS
+    'Normalized entropy (0 - 1) of a weighted bigint value (as entropy_normalized(anyelement, bigint); state netflow.entropy_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.entropy(value text) (
+    SFUNC = netflow.entropy_state_trans, STYPE = netflow.entropy_state, SSPACE = 16384,
+    FINALFUNC = netflow.entropy_state_final, COMBINEFUNC = netflow.entropy_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.entropy(text) IS
+    'Exact Shannon entropy (bits) of a text value (as entropy(anyelement); state netflow.entropy_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.entropy(value text, weight bigint) (
+    SFUNC = netflow.entropy_state_weighted_trans, STYPE = netflow.entropy_state, SSPACE = 16384,
+    FINALFUNC = netflow.entropy_state_final, COMBINEFUNC = netflow.entropy_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.entropy(text, bigint) IS
+    'Exact Shannon entropy (bits) of a weighted text value (as entropy(anyelement, bigint); state netflow.entropy_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.entropy_normalized(value text) (
+    SFUNC = netflow.entropy_state_trans, STYPE = netflow.entropy_state, SSPACE = 16384,
+    FINALFUNC = netflow.entropy_state_normalized_final, COMBINEFUNC = netflow.entropy_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.entropy_normalized(text) IS
+    'Normalized entropy (0 - 1) of a text value (as entropy_normalized(anyelement); state netflow.entropy_state, pushed down by Citus)';
+CREATE AGGREGATE netflow.entropy_normalized(value text, weight bigint) (
+    SFUNC = netflow.entropy_state_weighted_trans, STYPE = netflow.entropy_state, SSPACE = 16384,
+    FINALFUNC = netflow.entropy_state_normalized_final, COMBINEFUNC = netflow.entropy_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE netflow.entropy_normalized(text, bigint) IS
+    'Normalized entropy (0 - 1) of a weighted text value (as entropy_normalized(anyelement, bigint); state netflow.entropy_state, pushed down by Citus)';

@@ -21,12 +21,19 @@
  * beyond that the aggregate raises an ERROR (aggregate states are not
  * bounded by work_mem).
  *
+ * The state is an expanded object (agg_state.h) in both of its SQL guises:
+ * the polymorphic aggregates keep STYPE internal (with the serialize
+ * functions), their overloads for the common value types have STYPE
+ * netflow.entropy_state, whose flat form is the serialized state and whose
+ * text form is JSON with each value in its type's text form.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include <math.h>
 
+#include "agg_state.h"
 #include "byte_reader.h"
 #include "catalog/pg_type.h"
 #include "common/int.h"
@@ -35,6 +42,8 @@
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
+#include "utils/expandeddatum.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
@@ -46,6 +55,10 @@ PG_FUNCTION_INFO_V1(entropy_serialize);
 PG_FUNCTION_INFO_V1(entropy_deserialize);
 PG_FUNCTION_INFO_V1(entropy_final);
 PG_FUNCTION_INFO_V1(entropy_normalized_final);
+PG_FUNCTION_INFO_V1(entropy_state_in);
+PG_FUNCTION_INFO_V1(entropy_state_out);
+PG_FUNCTION_INFO_V1(entropy_state_recv);
+PG_FUNCTION_INFO_V1(entropy_state_send);
 
 #define ENTROPY_FORMAT_VERSION 1
 
@@ -72,6 +85,7 @@ typedef struct SmallSlot
 
 typedef struct EntropyState
 {
+	ExpandedObjectHeader hdr;	/* first: the state is an expanded object */
 	bool		small;			/* values fit SmallSlot: ss is used, not kt */
 	SmallSlot  *ss;				/* open addressing, load factor <= 1/2 */
 	uint32		smask;			/* number of slots - 1 */
@@ -84,7 +98,18 @@ typedef struct EntropyState
 	Oid			typoid;			/* type of the values */
 	int16		typlen;
 	bool		typbyval;
+	char	   *flat;			/* flat form (no varlena header), or NULL */
+	Size		flatlen;
 } EntropyState;
+
+static Size entropy_get_flat_size(ExpandedObjectHeader *eohptr);
+static void entropy_flatten_into(ExpandedObjectHeader *eohptr, void *result,
+								 Size allocated_size);
+
+static const ExpandedObjectMethods entropy_methods = {
+	entropy_get_flat_size,
+	entropy_flatten_into
+};
 
 /* Raise the error for a count that would overflow bigint. */
 static void
@@ -122,12 +147,19 @@ small_alloc(EntropyState *st, MemoryContext cxt, int32 n)
 	st->smask = (uint32) (nslots - 1);
 }
 
-/* Make an empty state for values of type typoid. */
+/*
+ * Make an empty state for values of type typoid: an expanded object with a
+ * memory context of its own, child of 'parent' (the aggregate context, so
+ * that nodeAgg adopts it).
+ */
 static EntropyState *
-entropy_state_new(MemoryContext cxt, Oid typoid, int32 expected)
+entropy_state_new(MemoryContext parent, Oid typoid, int32 expected)
 {
+	MemoryContext cxt = AllocSetContextCreate(parent, "entropy state",
+											  ALLOCSET_START_SMALL_SIZES);
 	EntropyState *st = MemoryContextAllocZero(cxt, sizeof(EntropyState));
 
+	EOH_init_header(&st->hdr, &entropy_methods, cxt);
 	st->typoid = typoid;
 	get_typlenbyval(typoid, &st->typlen, &st->typbyval);
 	st->small = st->typlen > 0 && st->typlen <= 8;
@@ -310,11 +342,141 @@ entropy_memory(const EntropyState *st)
 	return kt_memory(&st->kt);
 }
 
+/* Our state behind a datum (expanded, read-write or not), or NULL. */
+static inline EntropyState *
+entropy_expanded(Datum d)
+{
+	if (VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)))
+	{
+		ExpandedObjectHeader *eoh = DatumGetEOHP(d);
+
+		if (eoh->eoh_methods == &entropy_methods)
+			return (EntropyState *) eoh;
+	}
+	return NULL;
+}
+
+/* Our state behind a read-write expanded datum, or NULL. */
+static inline EntropyState *
+entropy_writable(Datum d)
+{
+	if (likely(VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d))))
+	{
+		ExpandedObjectHeader *eoh = DatumGetEOHP(d);
+
+		if (likely(eoh->eoh_methods == &entropy_methods))
+			return (EntropyState *) eoh;
+	}
+	return NULL;
+}
+
+/* Raise the error for a corrupted serialized state. */
+#define STATE_ERROR(code, ...) \
+	ereport(ERROR, \
+			(errcode(code), \
+			 errmsg("invalid entropy aggregate state"), \
+			 errdetail(__VA_ARGS__)))
+
+/*
+ * A new state (child of 'parent') holding a serialized state given as
+ * bytes, validating every length and count (errcode 'code' on a defect):
+ * uint8 version, int32 typoid, int64 total, int32 n, then n times int64
+ * count, int32 length, bytes (big-endian).
+ */
+static EntropyState *
+entropy_state_from_bytes(const char *data, Size size, int code,
+						 MemoryContext parent)
+{
+	ByteReader	r;
+	EntropyState *st;
+	Oid			typoid;
+	int64		total;
+	int64		sum = 0;
+	int32		n;
+	int			version;
+
+	br_init(&r, data, size, code, "entropy aggregate state");
+	version = br_u8(&r);
+	if (version != ENTROPY_FORMAT_VERSION)
+		STATE_ERROR(code, "Format version %d is not supported.", version);
+	typoid = (Oid) br_i32(&r);
+	if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typoid)))
+		STATE_ERROR(code, "Value type %u does not exist.", typoid);
+	total = br_i64(&r);
+	n = br_i32(&r);
+	if (total < 0)
+		STATE_ERROR(code, "Total " INT64_FORMAT " is negative.", total);
+	if (n < 0 || n > KT_MAX_ENTRIES || (Size) n > br_left(&r) / 12)
+		STATE_ERROR(code, "Value count %d does not fit in %zu bytes.", n, br_left(&r));
+	st = entropy_state_new(parent, typoid, Max(n, 16));
+	for (int32 i = 0; i < n; i++)
+	{
+		int64		c = br_i64(&r);
+		int32		len = br_i32(&r);
+		const char *key;
+		int64	   *counter;
+		bool		isnew;
+
+		if (c < 0)
+			STATE_ERROR(code, "Value %d has negative count " INT64_FORMAT ".", i + 1, c);
+		if (len < 0)
+			STATE_ERROR(code, "Value %d has negative length %d.", i + 1, len);
+		key = br_bytes(&r, len);
+		check_key_bytes(key, len, st->typlen, st->typbyval, code);
+		counter = entropy_counter(st, key, len, &isnew);
+		if (!isnew)
+			STATE_ERROR(code, "Value %d appears twice.", i + 1);
+		*counter = c;
+		if (pg_add_s64_overflow(sum, c, &sum))
+			STATE_ERROR(code, "The counts overflow.");
+	}
+	if (br_left(&r) != 0)
+		STATE_ERROR(code, "%zu unexpected bytes follow the last value.", br_left(&r));
+	if (sum != total)
+		STATE_ERROR(code, "The counts add up to " INT64_FORMAT ", not the total " INT64_FORMAT ".",
+					sum, total);
+	st->total = total;
+	return st;
+}
+
+/*
+ * A new state (child of 'parent') equal to the state a datum holds: a flat
+ * netflow.entropy_state, or an expanded one (flattened first).
+ */
+static EntropyState *
+entropy_state_from_datum(Datum d, MemoryContext parent)
+{
+	struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
+
+	return entropy_state_from_bytes(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v),
+									ERRCODE_DATA_CORRUPTED, parent);
+}
+
+/* The writable state of a transition or combine function's argument 0. */
+static inline EntropyState *
+entropy_arg_state(FunctionCallInfo fcinfo)
+{
+	EntropyState *st;
+
+	if (PG_ARGISNULL(0))
+		return NULL;
+	st = entropy_writable(PG_GETARG_DATUM(0));
+	if (unlikely(st == NULL))
+		st = entropy_state_from_datum(PG_GETARG_DATUM(0),
+									  entropy_aggcontext(fcinfo));
+	if (unlikely(st->flat != NULL))
+	{
+		pfree(st->flat);
+		st->flat = NULL;
+	}
+	return st;
+}
+
 /* Shared transition: count value (argument 1) with weight w. */
 static inline EntropyState *
 entropy_step(FunctionCallInfo fcinfo, int64 w)
 {
-	EntropyState *st = PG_ARGISNULL(0) ? NULL : (EntropyState *) PG_GETARG_POINTER(0);
+	EntropyState *st = entropy_arg_state(fcinfo);
 	char		buf[8];
 	const char *key;
 	uint32		len;
@@ -323,12 +485,8 @@ entropy_step(FunctionCallInfo fcinfo, int64 w)
 	if (st == NULL)
 	{
 		MemoryContext aggcxt = entropy_aggcontext(fcinfo);
-		Oid			typoid = get_fn_expr_argtype(fcinfo->flinfo, 1);
+		Oid			typoid = agg_value_type(fcinfo, 1, "entropy value");
 
-		if (!OidIsValid(typoid))
-			ereport(ERROR,
-					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
-					 errmsg("could not determine the type of the entropy value")));
 		if (typoid == RECORDOID)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -361,7 +519,7 @@ entropy_trans(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	PG_RETURN_POINTER(entropy_step(fcinfo, 1));
+	PG_RETURN_DATUM(EOHPGetRWDatum(&entropy_step(fcinfo, 1)->hdr));
 }
 
 /* entropy(value, weight) transition: add the weight to the value's count. */
@@ -383,23 +541,34 @@ entropy_weighted_trans(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("entropy weight must not be negative"),
 				 errdetail("Weight " INT64_FORMAT " was given.", w)));
-	PG_RETURN_POINTER(entropy_step(fcinfo, w));
+	PG_RETURN_DATUM(EOHPGetRWDatum(&entropy_step(fcinfo, w)->hdr));
 }
 
-/* Combine two partial states. */
+/*
+ * Combine two partial states (parallel, partition-wise or Citus
+ * aggregation).  The second may be flat (from another process or node).
+ */
 Datum
 entropy_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = entropy_aggcontext(fcinfo);
-	EntropyState *s1 = PG_ARGISNULL(0) ? NULL : (EntropyState *) PG_GETARG_POINTER(0);
-	EntropyState *s2 = PG_ARGISNULL(1) ? NULL : (EntropyState *) PG_GETARG_POINTER(1);
+	EntropyState *s1;
+	EntropyState *s2;
+	bool		s2_temporary = false;
 
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	s2 = entropy_expanded(PG_GETARG_DATUM(1));
 	if (s2 == NULL)
 	{
-		if (s1 == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(s1);
+		s2 = entropy_state_from_datum(PG_GETARG_DATUM(1), CurrentMemoryContext);
+		s2_temporary = true;
 	}
+	s1 = entropy_arg_state(fcinfo);
 	if (s1 == NULL)
 		s1 = entropy_state_new(aggcxt, s2->typoid, Max(entropy_nvalues(s2), 16));
 	if (s1->typoid != s2->typoid)
@@ -417,22 +586,27 @@ entropy_combine(PG_FUNCTION_ARGS)
 		while (entropy_next(s2, &pos, &key, &len, &c))
 			entropy_add(s1, key, len, c);
 	}
-	PG_RETURN_POINTER(s1);
+	if (s2_temporary)
+		DeleteExpandedObject(EOHPGetRWDatum(&s2->hdr));
+	PG_RETURN_DATUM(EOHPGetRWDatum(&s1->hdr));
 }
 
 /*
- * Serialize: uint8 version, int32 typoid, int64 total, int32 n, then n
- * times int64 count, int32 length, bytes (big-endian).
+ * Build (once) the flat form of a state, the format entropy_state_from_bytes
+ * reads.
  */
-Datum
-entropy_serialize(PG_FUNCTION_ARGS)
+static void
+entropy_build_flat(EntropyState *st)
 {
-	EntropyState *st = (EntropyState *) PG_GETARG_POINTER(0);
 	StringInfoData buf;
+	MemoryContext old;
 
+	if (st->flat != NULL)
+		return;
 	entropy_flush(st);
+	old = MemoryContextSwitchTo(st->hdr.eoh_context);
 	initStringInfo(&buf);
-	appendStringInfoSpaces(&buf, VARHDRSZ);
+	MemoryContextSwitchTo(old);
 	pq_sendbyte(&buf, ENTROPY_FORMAT_VERSION);
 	pq_sendint32(&buf, st->typoid);
 	pq_sendint64(&buf, st->total);
@@ -445,7 +619,7 @@ entropy_serialize(PG_FUNCTION_ARGS)
 
 		while (entropy_next(st, &pos, &key, &len, &c))
 		{
-			if ((Size) buf.len + len + 12 >= MaxAllocSize)
+			if ((Size) buf.len + len + 12 >= MaxAllocSize - VARHDRSZ)
 				ereport(ERROR,
 						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 						 errmsg("entropy state too large to pass to another process"),
@@ -455,74 +629,60 @@ entropy_serialize(PG_FUNCTION_ARGS)
 			pq_sendbytes(&buf, key, len);
 		}
 	}
-	SET_VARSIZE(buf.data, buf.len);
-	PG_RETURN_BYTEA_P((bytea *) buf.data);
+	st->flat = buf.data;
+	st->flatlen = buf.len;
 }
 
-/* Raise the error for a corrupted serialized state. */
-#define STATE_ERROR(...) \
-	ereport(ERROR, \
-			(errcode(ERRCODE_DATA_CORRUPTED), \
-			 errmsg("invalid entropy aggregate state"), \
-			 errdetail(__VA_ARGS__)))
+/* Expanded-object method: size of the flat form, varlena header included. */
+static Size
+entropy_get_flat_size(ExpandedObjectHeader *eohptr)
+{
+	EntropyState *st = (EntropyState *) eohptr;
+
+	entropy_build_flat(st);
+	return VARHDRSZ + st->flatlen;
+}
+
+/* Expanded-object method: write the flat form. */
+static void
+entropy_flatten_into(ExpandedObjectHeader *eohptr, void *result,
+					 Size allocated_size)
+{
+	EntropyState *st = (EntropyState *) eohptr;
+
+	entropy_build_flat(st);
+	Assert(allocated_size == VARHDRSZ + st->flatlen);
+	SET_VARSIZE(result, VARHDRSZ + st->flatlen);
+	memcpy(VARDATA(result), st->flat, st->flatlen);
+}
+
+/* Serialize a state (transition type internal) for another process. */
+Datum
+entropy_serialize(PG_FUNCTION_ARGS)
+{
+	EntropyState *st = entropy_expanded(PG_GETARG_DATUM(0));
+	bytea	   *result;
+
+	if (st == NULL)
+		elog(ERROR, "entropy_serialize called without an entropy state");
+	entropy_build_flat(st);
+	result = palloc(VARHDRSZ + st->flatlen);
+	SET_VARSIZE(result, VARHDRSZ + st->flatlen);
+	memcpy(VARDATA(result), st->flat, st->flatlen);
+	PG_RETURN_BYTEA_P(result);
+}
 
 /* Deserialize a state, validating every length and count. */
 Datum
 entropy_deserialize(PG_FUNCTION_ARGS)
 {
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-	ByteReader	r;
 	EntropyState *st;
-	Oid			typoid;
-	int64		total;
-	int64		sum = 0;
-	int32		n;
-	int			version;
 
 	entropy_aggcontext(fcinfo);
-	br_init(&r, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), ERRCODE_DATA_CORRUPTED,
-			"entropy aggregate state");
-	version = br_u8(&r);
-	if (version != ENTROPY_FORMAT_VERSION)
-		STATE_ERROR("Format version %d is not supported.", version);
-	typoid = (Oid) br_i32(&r);
-	if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typoid)))
-		STATE_ERROR("Value type %u does not exist.", typoid);
-	total = br_i64(&r);
-	n = br_i32(&r);
-	if (total < 0)
-		STATE_ERROR("Total " INT64_FORMAT " is negative.", total);
-	if (n < 0 || n > KT_MAX_ENTRIES || (Size) n > br_left(&r) / 12)
-		STATE_ERROR("Value count %d does not fit in %zu bytes.", n, br_left(&r));
-	st = entropy_state_new(CurrentMemoryContext, typoid, Max(n, 16));
-	for (int32 i = 0; i < n; i++)
-	{
-		int64		c = br_i64(&r);
-		int32		len = br_i32(&r);
-		const char *key;
-		int64	   *counter;
-		bool		isnew;
-
-		if (c < 0)
-			STATE_ERROR("Value %d has negative count " INT64_FORMAT ".", i + 1, c);
-		if (len < 0)
-			STATE_ERROR("Value %d has negative length %d.", i + 1, len);
-		key = br_bytes(&r, len);
-		check_key_bytes(key, len, st->typlen, st->typbyval, ERRCODE_DATA_CORRUPTED);
-		counter = entropy_counter(st, key, len, &isnew);
-		if (!isnew)
-			STATE_ERROR("Value %d appears twice.", i + 1);
-		*counter = c;
-		if (pg_add_s64_overflow(sum, c, &sum))
-			STATE_ERROR("The counts overflow.");
-	}
-	if (br_left(&r) != 0)
-		STATE_ERROR("%zu unexpected bytes follow the last value.", br_left(&r));
-	if (sum != total)
-		STATE_ERROR("The counts add up to " INT64_FORMAT ", not the total " INT64_FORMAT ".",
-					sum, total);
-	st->total = total;
-	PG_RETURN_POINTER(st);
+	st = entropy_state_from_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
+								  ERRCODE_DATA_CORRUPTED, CurrentMemoryContext);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&st->hdr));
 }
 
 /*
@@ -584,15 +744,38 @@ entropy_compute(EntropyState *st, double *bits, int64 *ndistinct)
 	return true;
 }
 
+/*
+ * The state an argument of a final function holds, with *temporary set
+ * when it was built from a flat value (the caller deletes it).
+ */
+static EntropyState *
+entropy_final_state(FunctionCallInfo fcinfo, bool *temporary)
+{
+	EntropyState *st = entropy_expanded(PG_GETARG_DATUM(0));
+
+	*temporary = st == NULL;
+	if (st == NULL)
+		st = entropy_state_from_datum(PG_GETARG_DATUM(0), CurrentMemoryContext);
+	return st;
+}
+
 /* entropy final function: Shannon entropy in bits, NULL for no input. */
 Datum
 entropy_final(PG_FUNCTION_ARGS)
 {
 	double		h;
 	int64		d;
+	EntropyState *st;
+	bool		temporary;
+	bool		ok;
 
-	if (PG_ARGISNULL(0) ||
-		!entropy_compute((EntropyState *) PG_GETARG_POINTER(0), &h, &d))
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = entropy_final_state(fcinfo, &temporary);
+	ok = entropy_compute(st, &h, &d);
+	if (temporary)
+		DeleteExpandedObject(EOHPGetRWDatum(&st->hdr));
+	if (!ok)
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(h);
 }
@@ -603,9 +786,17 @@ entropy_normalized_final(PG_FUNCTION_ARGS)
 {
 	double		h;
 	int64		d;
+	EntropyState *st;
+	bool		temporary;
+	bool		ok;
 
-	if (PG_ARGISNULL(0) ||
-		!entropy_compute((EntropyState *) PG_GETARG_POINTER(0), &h, &d))
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = entropy_final_state(fcinfo, &temporary);
+	ok = entropy_compute(st, &h, &d);
+	if (temporary)
+		DeleteExpandedObject(EOHPGetRWDatum(&st->hdr));
+	if (!ok)
 		PG_RETURN_NULL();
 	if (d <= 1)
 		PG_RETURN_FLOAT8(0.0);
@@ -613,4 +804,154 @@ entropy_normalized_final(PG_FUNCTION_ARGS)
 	if (h > 1.0)
 		h = 1.0;
 	PG_RETURN_FLOAT8(h);
+}
+
+/* Raise the error for invalid text input of entropy_state. */
+#define STATE_INPUT_ERROR(...) \
+	ereport(ERROR, \
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION), \
+			 errmsg("invalid input syntax for type entropy_state"), \
+			 errdetail(__VA_ARGS__)))
+
+/*
+ * Text input of netflow.entropy_state: the JSON document of
+ * entropy_state_out.  Values are read by their type's input function; the
+ * state is then validated like any serialized state.
+ */
+Datum
+entropy_state_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	Jsonb	   *jb;
+	JsonbValue *v;
+	JsonbContainer *vc;
+	int64		version;
+	Oid			typoid;
+	AggValueIO	io;
+	int32		n;
+	StringInfoData buf;
+	EntropyState *check;
+
+	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(str)));
+	agg_json_check_object(&jb->root, 4, "entropy_state",
+						  "a JSON object with exactly the members version, type, total and values");
+	version = agg_json_int64(&jb->root, "version", "entropy_state");
+	if (version != ENTROPY_FORMAT_VERSION)
+		STATE_INPUT_ERROR("Version " INT64_FORMAT " is not supported (expected %d).",
+						  version, ENTROPY_FORMAT_VERSION);
+	v = agg_json_member(&jb->root, "type", "entropy_state");
+	if (v->type != jbvString)
+		STATE_INPUT_ERROR("Member \"type\" must be a type name.");
+	typoid = agg_parse_type_name(v->val.string.val, v->val.string.len,
+								 "entropy_state");
+	agg_value_io_init(&io, typoid);
+	v = agg_json_member(&jb->root, "values", "entropy_state");
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+		STATE_INPUT_ERROR("Member \"values\" must be an array.");
+	vc = v->val.binary.data;
+	n = JsonContainerSize(vc);
+
+	initStringInfo(&buf);
+	appendStringInfoSpaces(&buf, VARHDRSZ);
+	pq_sendbyte(&buf, ENTROPY_FORMAT_VERSION);
+	pq_sendint32(&buf, typoid);
+	pq_sendint64(&buf, agg_json_int64(&jb->root, "total", "entropy_state"));
+	pq_sendint32(&buf, n);
+	for (int32 i = 0; i < n; i++)
+	{
+		JsonbValue *el = getIthJsonbValueFromContainer(vc, i);
+		JsonbValue *val;
+		char		kbuf[8];
+		const char *key;
+		uint32		len;
+
+		if (el == NULL || el->type != jbvBinary)
+			STATE_INPUT_ERROR("Value %d must be an object.", i + 1);
+		agg_json_check_object(el->val.binary.data, 2, "entropy_state",
+							  "values that are objects with exactly the members value and count");
+		val = agg_json_member(el->val.binary.data, "value", "entropy_state");
+		if (val->type != jbvString)
+			STATE_INPUT_ERROR("Value %d must have a string member \"value\".", i + 1);
+		key = agg_value_from_text(&io, pnstrdup(val->val.string.val, val->val.string.len),
+								  kbuf, &len);
+		pq_sendint64(&buf, agg_json_int64(el->val.binary.data, "count", "entropy_state"));
+		pq_sendint32(&buf, len);
+		pq_sendbytes(&buf, key, len);
+	}
+	/* validate: distinct values, non-negative counts adding up to total */
+	check = entropy_state_from_bytes(buf.data + VARHDRSZ, buf.len - VARHDRSZ,
+									 ERRCODE_INVALID_TEXT_REPRESENTATION,
+									 CurrentMemoryContext);
+	DeleteExpandedObject(EOHPGetRWDatum(&check->hdr));
+	SET_VARSIZE(buf.data, buf.len);
+	PG_RETURN_BYTEA_P((bytea *) buf.data);
+}
+
+/* Text output of netflow.entropy_state: JSON, values in the state's order. */
+Datum
+entropy_state_out(PG_FUNCTION_ARGS)
+{
+	struct varlena *v = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(0));
+	ByteReader	r;
+	StringInfoData buf;
+	AggValueIO	io;
+	Oid			typoid;
+	int64		total;
+	int32		n;
+
+	br_init(&r, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), ERRCODE_DATA_CORRUPTED,
+			"entropy aggregate state");
+	if (br_u8(&r) != ENTROPY_FORMAT_VERSION)
+		STATE_ERROR(ERRCODE_DATA_CORRUPTED, "Format version is not supported.");
+	typoid = (Oid) br_i32(&r);
+	if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typoid)))
+		STATE_ERROR(ERRCODE_DATA_CORRUPTED, "Value type %u does not exist.", typoid);
+	total = br_i64(&r);
+	n = br_i32(&r);
+	if (n < 0)
+		STATE_ERROR(ERRCODE_DATA_CORRUPTED, "Value count %d is negative.", n);
+	agg_value_io_init(&io, typoid);
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"version\": %d, \"type\": ", ENTROPY_FORMAT_VERSION);
+	escape_json(&buf, format_type_be_qualified(typoid));
+	appendStringInfo(&buf, ", \"total\": " INT64_FORMAT ", \"values\": [", total);
+	for (int32 i = 0; i < n; i++)
+	{
+		int64		c = br_i64(&r);
+		int32		len = br_i32(&r);
+		const char *key;
+		char	   *text;
+
+		if (len < 0)
+			STATE_ERROR(ERRCODE_DATA_CORRUPTED, "Value %d has negative length %d.", i + 1, len);
+		key = br_bytes(&r, len);
+		check_key_bytes(key, len, io.typlen, io.typbyval, ERRCODE_DATA_CORRUPTED);
+		text = agg_value_to_text(&io, key, len);
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, "{\"value\": ");
+		escape_json(&buf, text);
+		appendStringInfo(&buf, ", \"count\": " INT64_FORMAT "}", c);
+		pfree(text);
+	}
+	appendStringInfoString(&buf, "]}");
+	PG_RETURN_CSTRING(buf.data);
+}
+
+/* Binary input of netflow.entropy_state: the text form, validated alike. */
+Datum
+entropy_state_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+
+	return DirectFunctionCall1(entropy_state_in,
+							   CStringGetDatum(agg_text_recv(buf)));
+}
+
+/* Binary output of netflow.entropy_state: the text form. */
+Datum
+entropy_state_send(PG_FUNCTION_ARGS)
+{
+	return agg_text_send(DatumGetCString(DirectFunctionCall1(entropy_state_out,
+															 PG_GETARG_DATUM(0))));
 }

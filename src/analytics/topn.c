@@ -35,17 +35,28 @@
  * no output function per row); they become text only in the final function.
  * Keys of topn_union() are item text.
  *
+ * The state is an expanded object (agg_state.h) in both of its SQL guises:
+ * the polymorphic topn(anyelement, ...) keeps STYPE internal (with the
+ * serialize functions), the topn overloads for the common key types and
+ * topn_union have STYPE netflow.topn_state, whose flat form is the
+ * serialized state (topn_summary.h, kind 0 or 1) and whose text form is
+ * JSON with each key in its type's text form.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "agg_state.h"
 #include "catalog/pg_type.h"
 #include "common/int.h"
 #include "fmgr.h"
 #include "key_table.h"
 #include "topn_summary.h"
 #include "utils/builtins.h"
+#include "utils/expandeddatum.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(topn_trans);
 PG_FUNCTION_INFO_V1(topn_union_trans);
@@ -53,6 +64,10 @@ PG_FUNCTION_INFO_V1(topn_combine);
 PG_FUNCTION_INFO_V1(topn_serialize);
 PG_FUNCTION_INFO_V1(topn_deserialize);
 PG_FUNCTION_INFO_V1(topn_final);
+PG_FUNCTION_INFO_V1(topn_state_in);
+PG_FUNCTION_INFO_V1(topn_state_out);
+PG_FUNCTION_INFO_V1(topn_state_recv);
+PG_FUNCTION_INFO_V1(topn_state_send);
 
 /*
  * An entry's reported weight is kt count + offset and its reported error is
@@ -60,6 +75,7 @@ PG_FUNCTION_INFO_V1(topn_final);
  */
 typedef struct TopnState
 {
+	ExpandedObjectHeader hdr;	/* first: the state is an expanded object */
 	KeyTable	kt;
 	int32		capacity;		/* keys a summary keeps */
 	int32		workmax;		/* keys held while aggregating */
@@ -71,7 +87,18 @@ typedef struct TopnState
 	Oid			typoid;			/* raw keys: their type */
 	int16		typlen;
 	bool		typbyval;
+	char	   *flat;			/* flat form (no varlena header), or NULL */
+	Size		flatlen;
 } TopnState;
+
+static Size topn_get_flat_size(ExpandedObjectHeader *eohptr);
+static void topn_flatten_into(ExpandedObjectHeader *eohptr, void *result,
+							  Size allocated_size);
+
+static const ExpandedObjectMethods topn_methods = {
+	topn_get_flat_size,
+	topn_flatten_into
+};
 
 /* Raise the error for a counter that would overflow bigint. */
 static void
@@ -128,11 +155,18 @@ topn_set_capacity(TopnState *st, int32 capacity)
 	st->workmax = topn_workmax(capacity);
 }
 
-/* Make an empty state in memory context cxt. */
+/*
+ * Make an empty state: an expanded object with a memory context of its own,
+ * child of 'parent' (the aggregate context, so that nodeAgg adopts it).
+ */
 static TopnState *
-topn_state_new(MemoryContext cxt, int32 capacity, bool textkeys, Oid typoid)
+topn_state_new(MemoryContext parent, int32 capacity, bool textkeys, Oid typoid)
 {
+	MemoryContext cxt = AllocSetContextCreate(parent, "topn state",
+											  ALLOCSET_START_SMALL_SIZES);
 	TopnState  *st = MemoryContextAllocZero(cxt, sizeof(TopnState));
+
+	EOH_init_header(&st->hdr, &topn_methods, cxt);
 
 	topn_set_capacity(st, capacity);
 	st->textkeys = textkeys;
@@ -440,11 +474,151 @@ topn_aggcontext(FunctionCallInfo fcinfo)
 	return aggcxt;
 }
 
-/* topn(key, weight, capacity) transition: count one weighted row. */
+/* Our state behind a datum (expanded, read-write or not), or NULL. */
+static inline TopnState *
+topn_expanded(Datum d)
+{
+	if (VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)))
+	{
+		ExpandedObjectHeader *eoh = DatumGetEOHP(d);
+
+		if (eoh->eoh_methods == &topn_methods)
+			return (TopnState *) eoh;
+	}
+	return NULL;
+}
+
+/* Our state behind a read-write expanded datum, or NULL. */
+static inline TopnState *
+topn_writable(Datum d)
+{
+	if (likely(VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d))))
+	{
+		ExpandedObjectHeader *eoh = DatumGetEOHP(d);
+
+		if (likely(eoh->eoh_methods == &topn_methods))
+			return (TopnState *) eoh;
+	}
+	return NULL;
+}
+
+/* Forget the cached flat form of a state about to change. */
+static inline void
+topn_touch(TopnState *st)
+{
+	if (unlikely(st->flat != NULL))
+	{
+		pfree(st->flat);
+		st->flat = NULL;
+	}
+}
+
+/*
+ * A new state (child of 'parent') holding a serialized state given as
+ * bytes, validated (errcode 'code' on any defect).
+ */
+static TopnState *
+topn_state_from_bytes(const char *data, Size len, int code,
+					  MemoryContext parent)
+{
+	TopnParsed	p;
+	TopnState  *st;
+
+	topn_parse(data, len, code, &p);
+	st = topn_state_new(parent, p.capacity, p.kind == TOPN_KIND_TEXT,
+						p.typoid);
+	topn_merge(st, p.items, p.nitems, p.bound, p.capacity, p.total);
+	pfree(p.items);
+	return st;
+}
+
+/*
+ * A new state (child of 'parent') equal to the state a datum holds: a flat
+ * netflow.topn_state, or an expanded one (flattened first).
+ */
+static TopnState *
+topn_state_from_datum(Datum d, MemoryContext parent)
+{
+	struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
+
+	return topn_state_from_bytes(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v),
+								 ERRCODE_DATA_CORRUPTED, parent);
+}
+
+/* The writable state of a transition or combine function's argument 0. */
+static inline TopnState *
+topn_arg_state(FunctionCallInfo fcinfo)
+{
+	TopnState  *st;
+
+	if (PG_ARGISNULL(0))
+		return NULL;
+	st = topn_writable(PG_GETARG_DATUM(0));
+	if (unlikely(st == NULL))
+		st = topn_state_from_datum(PG_GETARG_DATUM(0), topn_aggcontext(fcinfo));
+	topn_touch(st);
+	return st;
+}
+
+/*
+ * Build (once) the flat form of a state: the capacity heaviest keys, in the
+ * serialized format of topn_summary.h, as topn_serialize always sent it.
+ */
+static void
+topn_build_flat(TopnState *st)
+{
+	TopnItem   *items;
+	int64		bound;
+	int32		n;
+	StringInfoData buf;
+	MemoryContext old;
+
+	if (st->flat != NULL)
+		return;
+	items = topn_state_items(st);
+	bound = st->bound;
+	n = topn_keep_heaviest(items, st->kt.nentries, st->capacity, &bound);
+	old = MemoryContextSwitchTo(st->hdr.eoh_context);
+	initStringInfo(&buf);
+	MemoryContextSwitchTo(old);
+	topn_write(&buf, st->textkeys ? TOPN_KIND_TEXT : TOPN_KIND_RAW,
+			   st->capacity, st->total, bound, st->typoid, items, n);
+	pfree(items);
+	st->flat = buf.data;
+	st->flatlen = buf.len;
+}
+
+/* Expanded-object method: size of the flat form, varlena header included. */
+static Size
+topn_get_flat_size(ExpandedObjectHeader *eohptr)
+{
+	TopnState  *st = (TopnState *) eohptr;
+
+	topn_build_flat(st);
+	return VARHDRSZ + st->flatlen;
+}
+
+/* Expanded-object method: write the flat form. */
+static void
+topn_flatten_into(ExpandedObjectHeader *eohptr, void *result,
+				  Size allocated_size)
+{
+	TopnState  *st = (TopnState *) eohptr;
+
+	topn_build_flat(st);
+	Assert(allocated_size == VARHDRSZ + st->flatlen);
+	SET_VARSIZE(result, VARHDRSZ + st->flatlen);
+	memcpy(VARDATA(result), st->flat, st->flatlen);
+}
+
+/*
+ * topn(key, weight, capacity) transition: count one weighted row.  Serves
+ * both the internal and the netflow.topn_state transition type.
+ */
 Datum
 topn_trans(PG_FUNCTION_ARGS)
 {
-	TopnState  *st = PG_ARGISNULL(0) ? NULL : (TopnState *) PG_GETARG_POINTER(0);
+	TopnState  *st = topn_arg_state(fcinfo);
 	char		buf[8];
 	const char *key;
 	uint32		len;
@@ -458,12 +632,8 @@ topn_trans(PG_FUNCTION_ARGS)
 	if (st == NULL)
 	{
 		MemoryContext aggcxt = topn_aggcontext(fcinfo);
-		Oid			typoid = get_fn_expr_argtype(fcinfo->flinfo, 1);
+		Oid			typoid = agg_value_type(fcinfo, 1, "topn key");
 
-		if (!OidIsValid(typoid))
-			ereport(ERROR,
-					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
-					 errmsg("could not determine the type of the topn key")));
 		if (typoid == RECORDOID)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -480,7 +650,7 @@ topn_trans(PG_FUNCTION_ARGS)
 						   PG_GETARG_INT32(3), st->capacity)));
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		PG_RETURN_POINTER(st);
+		PG_RETURN_DATUM(EOHPGetRWDatum(&st->hdr));
 	w = PG_GETARG_INT64(2);
 	if (unlikely(w < 0))
 		ereport(ERROR,
@@ -491,7 +661,7 @@ topn_trans(PG_FUNCTION_ARGS)
 							 buf, &len);
 	add_checked(&st->total, w);
 	topn_add(st, key, len, kt_hash(key, len), w);
-	PG_RETURN_POINTER(st);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&st->hdr));
 }
 
 /* topn_union(summary) transition: merge one stored summary. */
@@ -499,39 +669,55 @@ Datum
 topn_union_trans(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = topn_aggcontext(fcinfo);
-	TopnState  *st = PG_ARGISNULL(0) ? NULL : (TopnState *) PG_GETARG_POINTER(0);
+	TopnState  *st;
 	TopnParsed	p;
 
 	if (PG_ARGISNULL(1))
 	{
 		/* no state yet: stay NULL, never a NULL pointer passed as a value */
-		if (st == NULL)
+		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(st);
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
+	st = topn_arg_state(fcinfo);
 	topn_parse_summary(PG_GETARG_DATUM(1), &p);
 	if (st == NULL)
 		st = topn_state_new(aggcxt, p.capacity, true, InvalidOid);
+	else if (!st->textkeys)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("cannot merge a summary into a topn state of raw keys")));
 	topn_merge(st, p.items, p.nitems, p.bound, p.capacity, p.total);
 	pfree(p.items);
-	PG_RETURN_POINTER(st);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&st->hdr));
 }
 
-/* Combine two partial states (parallel or partition-wise aggregation). */
+/*
+ * Combine two partial states (parallel, partition-wise or Citus
+ * aggregation).  The second may be flat (from another process or node).
+ */
 Datum
 topn_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = topn_aggcontext(fcinfo);
-	TopnState  *s1 = PG_ARGISNULL(0) ? NULL : (TopnState *) PG_GETARG_POINTER(0);
-	TopnState  *s2 = PG_ARGISNULL(1) ? NULL : (TopnState *) PG_GETARG_POINTER(1);
+	TopnState  *s1;
+	TopnState  *s2;
+	bool		s2_temporary = false;
 	TopnItem   *items;
 
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	s2 = topn_expanded(PG_GETARG_DATUM(1));
 	if (s2 == NULL)
 	{
-		if (s1 == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(s1);
+		s2 = topn_state_from_datum(PG_GETARG_DATUM(1), CurrentMemoryContext);
+		s2_temporary = true;
 	}
+	s1 = topn_arg_state(fcinfo);
 	if (s1 == NULL)
 		s1 = topn_state_new(aggcxt, s2->capacity, s2->textkeys, s2->typoid);
 	if (s1->textkeys != s2->textkeys || s1->typoid != s2->typoid)
@@ -542,26 +728,25 @@ topn_combine(PG_FUNCTION_ARGS)
 	topn_merge(s1, items, s2->kt.nentries, s2->bound, s2->capacity,
 			   s2->total);
 	pfree(items);
-	PG_RETURN_POINTER(s1);
+	if (s2_temporary)
+		DeleteExpandedObject(EOHPGetRWDatum(&s2->hdr));
+	PG_RETURN_DATUM(EOHPGetRWDatum(&s1->hdr));
 }
 
-/* Serialize a state for transfer between processes. */
+/* Serialize a state (transition type internal) for another process. */
 Datum
 topn_serialize(PG_FUNCTION_ARGS)
 {
-	TopnState  *st = (TopnState *) PG_GETARG_POINTER(0);
-	TopnItem   *items = topn_state_items(st);
-	int64		bound = st->bound;
-	int32		n = topn_keep_heaviest(items, st->kt.nentries, st->capacity,
-									   &bound);
-	StringInfoData buf;
+	TopnState  *st = topn_expanded(PG_GETARG_DATUM(0));
+	bytea	   *result;
 
-	initStringInfo(&buf);
-	appendStringInfoSpaces(&buf, VARHDRSZ);
-	topn_write(&buf, st->textkeys ? TOPN_KIND_TEXT : TOPN_KIND_RAW,
-			   st->capacity, st->total, bound, st->typoid, items, n);
-	SET_VARSIZE(buf.data, buf.len);
-	PG_RETURN_BYTEA_P((bytea *) buf.data);
+	if (st == NULL)
+		elog(ERROR, "topn_serialize called without a topn state");
+	topn_build_flat(st);
+	result = palloc(VARHDRSZ + st->flatlen);
+	SET_VARSIZE(result, VARHDRSZ + st->flatlen);
+	memcpy(VARDATA(result), st->flat, st->flatlen);
+	PG_RETURN_BYTEA_P(result);
 }
 
 /* Deserialize a state, validating every length and invariant. */
@@ -569,15 +754,12 @@ Datum
 topn_deserialize(PG_FUNCTION_ARGS)
 {
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-	TopnParsed	p;
 	TopnState  *st;
 
 	topn_aggcontext(fcinfo);
-	topn_parse(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), ERRCODE_DATA_CORRUPTED, &p);
-	st = topn_state_new(CurrentMemoryContext, p.capacity,
-						p.kind == TOPN_KIND_TEXT, p.typoid);
-	topn_merge(st, p.items, p.nitems, p.bound, p.capacity, p.total);
-	PG_RETURN_POINTER(st);
+	st = topn_state_from_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
+							   ERRCODE_DATA_CORRUPTED, CurrentMemoryContext);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&st->hdr));
 }
 
 /*
@@ -641,7 +823,174 @@ topn_state_summary(TopnState *st)
 Datum
 topn_final(PG_FUNCTION_ARGS)
 {
+	TopnState  *st;
+
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	PG_RETURN_BYTEA_P(topn_state_summary((TopnState *) PG_GETARG_POINTER(0)));
+	st = topn_expanded(PG_GETARG_DATUM(0));
+	if (st == NULL)
+		st = topn_state_from_datum(PG_GETARG_DATUM(0), CurrentMemoryContext);
+	PG_RETURN_BYTEA_P(topn_state_summary(st));
+}
+
+/* Raise the error for invalid text input of topn_state. */
+#define STATE_INPUT_ERROR(...) \
+	ereport(ERROR, \
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION), \
+			 errmsg("invalid input syntax for type topn_state"), \
+			 errdetail(__VA_ARGS__)))
+
+/*
+ * Text input of netflow.topn_state: the JSON document of topn_state_out.
+ * Keys of a typed state are read by their type's input function; the
+ * state is then validated like any serialized state.
+ */
+Datum
+topn_state_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	Jsonb	   *jb;
+	JsonbValue *v;
+	JsonbContainer *ic;
+	int64		version;
+	int64		capacity;
+	Oid			typoid = InvalidOid;
+	AggValueIO	io;
+	int32		n;
+	TopnItem   *arr;
+	StringInfoData buf;
+	bytea	   *result;
+	TopnParsed	p;
+
+	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(str)));
+	agg_json_check_object(&jb->root, 6, "topn_state",
+						  "a JSON object with exactly the members version, type, capacity, total, bound and items");
+	version = agg_json_int64(&jb->root, "version", "topn_state");
+	if (version != TOPN_FORMAT_VERSION)
+		STATE_INPUT_ERROR("Version " INT64_FORMAT " is not supported (expected %d).",
+						  version, TOPN_FORMAT_VERSION);
+	capacity = agg_json_int64(&jb->root, "capacity", "topn_state");
+	if (capacity < 1 || capacity > TOPN_MAX_CAPACITY)
+		STATE_INPUT_ERROR("Capacity " INT64_FORMAT " is outside 1..%d.",
+						  capacity, TOPN_MAX_CAPACITY);
+	v = agg_json_member(&jb->root, "type", "topn_state");
+	if (v->type == jbvString)
+	{
+		typoid = agg_parse_type_name(v->val.string.val, v->val.string.len,
+									 "topn_state");
+		agg_value_io_init(&io, typoid);
+	}
+	else if (v->type != jbvNull)
+		STATE_INPUT_ERROR("Member \"type\" must be a type name or null.");
+	v = agg_json_member(&jb->root, "items", "topn_state");
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+		STATE_INPUT_ERROR("Member \"items\" must be an array.");
+	ic = v->val.binary.data;
+	n = JsonContainerSize(ic);
+	if (n > capacity)
+		STATE_INPUT_ERROR("%d items exceed the capacity " INT64_FORMAT ".", n, capacity);
+	arr = palloc(sizeof(TopnItem) * Max(n, 1));
+	for (int32 i = 0; i < n; i++)
+	{
+		JsonbValue *el = getIthJsonbValueFromContainer(ic, i);
+		JsonbValue *key;
+
+		if (el == NULL || el->type != jbvBinary)
+			STATE_INPUT_ERROR("Item %d must be an object.", i + 1);
+		agg_json_check_object(el->val.binary.data, 3, "topn_state",
+							  "items that are objects with exactly the members key, weight and error");
+		key = agg_json_member(el->val.binary.data, "key", "topn_state");
+		if (key->type != jbvString)
+			STATE_INPUT_ERROR("Item %d must have a string member \"key\".", i + 1);
+		if (OidIsValid(typoid))
+		{
+			char		kbuf[8];
+			char	   *text = pnstrdup(key->val.string.val, key->val.string.len);
+			const char *k = agg_value_from_text(&io, text, kbuf, &arr[i].len);
+			char	   *copy = palloc(Max(arr[i].len, 1));
+
+			memcpy(copy, k, arr[i].len);
+			arr[i].key = copy;
+		}
+		else
+		{
+			arr[i].key = key->val.string.val;
+			arr[i].len = key->val.string.len;
+		}
+		arr[i].weight = agg_json_int64(el->val.binary.data, "weight", "topn_state");
+		arr[i].error = agg_json_int64(el->val.binary.data, "error", "topn_state");
+	}
+
+	initStringInfo(&buf);
+	appendStringInfoSpaces(&buf, VARHDRSZ);
+	topn_write(&buf, OidIsValid(typoid) ? TOPN_KIND_RAW : TOPN_KIND_TEXT,
+			   (int32) capacity,
+			   agg_json_int64(&jb->root, "total", "topn_state"),
+			   agg_json_int64(&jb->root, "bound", "topn_state"),
+			   typoid, arr, n);
+	topn_parse(buf.data + VARHDRSZ, buf.len - VARHDRSZ,
+			   ERRCODE_INVALID_TEXT_REPRESENTATION, &p);
+	result = (bytea *) buf.data;
+	SET_VARSIZE(result, buf.len);
+	PG_RETURN_BYTEA_P(result);
+}
+
+/* Text output of netflow.topn_state: JSON, heaviest key first. */
+Datum
+topn_state_out(PG_FUNCTION_ARGS)
+{
+	struct varlena *v = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(0));
+	TopnParsed	p;
+	StringInfoData buf;
+	AggValueIO	io;
+
+	topn_parse(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), ERRCODE_DATA_CORRUPTED, &p);
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"version\": %d, \"type\": ", TOPN_FORMAT_VERSION);
+	if (p.kind == TOPN_KIND_RAW)
+	{
+		escape_json(&buf, format_type_be_qualified(p.typoid));
+		agg_value_io_init(&io, p.typoid);
+	}
+	else
+		appendStringInfoString(&buf, "null");
+	appendStringInfo(&buf, ", \"capacity\": %d, \"total\": " INT64_FORMAT
+					 ", \"bound\": " INT64_FORMAT ", \"items\": [",
+					 p.capacity, p.total, p.bound);
+	for (int32 i = 0; i < p.nitems; i++)
+	{
+		char	   *k;
+
+		if (p.kind == TOPN_KIND_RAW)
+			k = agg_value_to_text(&io, p.items[i].key, p.items[i].len);
+		else
+			k = pnstrdup(p.items[i].key, p.items[i].len);
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, "{\"key\": ");
+		escape_json(&buf, k);
+		appendStringInfo(&buf, ", \"weight\": " INT64_FORMAT ", \"error\": " INT64_FORMAT "}",
+						 p.items[i].weight, p.items[i].error);
+		pfree(k);
+	}
+	appendStringInfoString(&buf, "]}");
+	PG_RETURN_CSTRING(buf.data);
+}
+
+/* Binary input of netflow.topn_state: the text form, validated alike. */
+Datum
+topn_state_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+
+	return DirectFunctionCall1(topn_state_in,
+							   CStringGetDatum(agg_text_recv(buf)));
+}
+
+/* Binary output of netflow.topn_state: the text form. */
+Datum
+topn_state_send(PG_FUNCTION_ARGS)
+{
+	return agg_text_send(DatumGetCString(DirectFunctionCall1(topn_state_out,
+															 PG_GETARG_DATUM(0))));
 }

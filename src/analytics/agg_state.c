@@ -1,0 +1,225 @@
+/*-------------------------------------------------------------------------
+ *
+ * agg_state.c
+ *	  Support shared by the aggregates whose transition state is a real SQL
+ *	  type (see agg_state.h): value type resolution, JSON members, value
+ *	  text conversion, type names and the binary envelope of the text form.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "agg_state.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_aggregate.h"
+#include "catalog/pg_type.h"
+#include "key_table.h"
+#include "libpq/pqformat.h"
+#include "nodes/primnodes.h"
+#include "parser/parse_type.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+/*
+ * The declared type of argument argno of the aggregate that Citus's
+ * worker_partial_agg runs, or InvalidOid.  worker_partial_agg calls the
+ * transition function without an expression tree, so get_fn_expr_argtype
+ * knows nothing; its own Aggref names the aggregate in its first argument
+ * (a regprocedure constant).  The aggregate is trusted only when its
+ * transition function is the one being called and its argument is not
+ * polymorphic.
+ */
+static Oid
+agg_value_type_from_aggref(FunctionCallInfo fcinfo, int argno)
+{
+	Aggref	   *aggref = AggGetAggref(fcinfo);
+	TargetEntry *te;
+	Const	   *c;
+	HeapTuple	tup;
+	Oid			aggoid;
+	Oid			result = InvalidOid;
+
+	if (aggref == NULL || aggref->args == NIL)
+		return InvalidOid;
+	te = (TargetEntry *) linitial(aggref->args);
+	if (!IsA(te, TargetEntry) || !IsA(te->expr, Const))
+		return InvalidOid;
+	c = (Const *) te->expr;
+	if ((c->consttype != REGPROCEDUREOID && c->consttype != OIDOID) ||
+		c->constisnull)
+		return InvalidOid;
+	aggoid = DatumGetObjectId(c->constvalue);
+	tup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggoid));
+	if (!HeapTupleIsValid(tup))
+		return InvalidOid;
+	if (((Form_pg_aggregate) GETSTRUCT(tup))->aggtransfn == fcinfo->flinfo->fn_oid)
+	{
+		Oid		   *argtypes;
+		int			nargs;
+
+		(void) get_func_signature(aggoid, &argtypes, &nargs);
+		if (argno >= 1 && argno - 1 < nargs &&
+			!IsPolymorphicType(argtypes[argno - 1]))
+			result = argtypes[argno - 1];
+	}
+	ReleaseSysCache(tup);
+	return result;
+}
+
+/*
+ * Type of the value argument argno of a transition function: from the
+ * call's expression, or (under Citus's worker_partial_agg) from the
+ * aggregate's declaration.  'what' names the value in the error.
+ */
+Oid
+agg_value_type(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	Oid			typoid = get_fn_expr_argtype(fcinfo->flinfo, argno);
+
+	if (!OidIsValid(typoid) || IsPolymorphicType(typoid))
+		typoid = agg_value_type_from_aggref(fcinfo, argno);
+	if (!OidIsValid(typoid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDETERMINATE_DATATYPE),
+				 errmsg("could not determine the type of the %s", what)));
+	return typoid;
+}
+
+/* Raise the error for invalid text input of type typname. */
+#define INPUT_ERROR(typname, ...) \
+	ereport(ERROR, \
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION), \
+			 errmsg("invalid input syntax for type %s", typname), \
+			 errdetail(__VA_ARGS__)))
+
+/* Check that a JSON container is an object with exactly nmembers members. */
+void
+agg_json_check_object(JsonbContainer *c, int nmembers, const char *typname,
+					  const char *what)
+{
+	if (!JsonContainerIsObject(c) || JsonContainerIsScalar(c) ||
+		(int) JsonContainerSize(c) != nmembers)
+		INPUT_ERROR(typname, "Expected %s.", what);
+}
+
+/* A member of a JSON object; an ERROR when it is missing. */
+JsonbValue *
+agg_json_member(JsonbContainer *c, const char *name, const char *typname)
+{
+	JsonbValue *v = getKeyJsonValueFromContainer(c, name, strlen(name), NULL);
+
+	if (v == NULL)
+		INPUT_ERROR(typname, "Member \"%s\" is missing.", name);
+	return v;
+}
+
+/* A member of a JSON object that must be an integer within bigint. */
+int64
+agg_json_int64(JsonbContainer *c, const char *name, const char *typname)
+{
+	JsonbValue *v = agg_json_member(c, name, typname);
+	char	   *s;
+	const char *q;
+	int64		result;
+
+	if (v->type != jbvNumeric)
+		INPUT_ERROR(typname, "Member \"%s\" must be an integer.", name);
+	s = DatumGetCString(DirectFunctionCall1(numeric_out,
+											NumericGetDatum(v->val.numeric)));
+	q = (*s == '-') ? s + 1 : s;
+	if (*q == '\0' || strspn(q, "0123456789") != strlen(q) || strlen(q) > 19)
+		INPUT_ERROR(typname, "Member \"%s\" must be an integer, not %s.", name, s);
+	result = pg_strtoint64(s);
+	return result;
+}
+
+/* Prepare the text conversion of values of type typoid. */
+void
+agg_value_io_init(AggValueIO *io, Oid typoid)
+{
+	Oid			outfunc;
+	Oid			infunc;
+	bool		isvarlena;
+
+	io->typoid = typoid;
+	get_typlenbyval(typoid, &io->typlen, &io->typbyval);
+	getTypeOutputInfo(typoid, &outfunc, &isvarlena);
+	fmgr_info(outfunc, &io->out);
+	getTypeInputInfo(typoid, &infunc, &io->ioparam);
+	fmgr_info(infunc, &io->in);
+}
+
+/* Text form of a value given by its key bytes. */
+char *
+agg_value_to_text(AggValueIO *io, const char *key, uint32 len)
+{
+	return OutputFunctionCall(&io->out,
+							  datum_of_key_bytes(key, len, io->typlen,
+												 io->typbyval));
+}
+
+/*
+ * Key bytes of a value given in text form, read (and so validated) by the
+ * type's input function; buf (8 bytes) receives by-value data.
+ */
+const char *
+agg_value_from_text(AggValueIO *io, const char *text, char *buf, uint32 *len)
+{
+	Datum		d = InputFunctionCall(&io->in, unconstify(char *, text),
+									  io->ioparam, -1);
+
+	return key_bytes_of_datum(d, io->typlen, io->typbyval, buf, len);
+}
+
+/*
+ * The type named in a state's text form.  Pseudo-types are refused: a
+ * value of the state must be a real value of its type.
+ */
+Oid
+agg_parse_type_name(const char *name, int len, const char *typname)
+{
+	char	   *s = pnstrdup(name, len);
+	Oid			typoid;
+	int32		typmod;
+	HeapTuple	tup;
+	char		typtype;
+
+	parseTypeString(s, &typoid, &typmod, true);
+	if (!OidIsValid(typoid))
+		INPUT_ERROR(typname, "Type \"%s\" does not exist.", s);
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typoid));
+	if (!HeapTupleIsValid(tup))
+		INPUT_ERROR(typname, "Type \"%s\" does not exist.", s);
+	typtype = ((Form_pg_type) GETSTRUCT(tup))->typtype;
+	ReleaseSysCache(tup);
+	if (typtype == TYPTYPE_PSEUDO || typoid == RECORDOID)
+		INPUT_ERROR(typname, "Type \"%s\" is a pseudo-type.", s);
+	pfree(s);
+	return typoid;
+}
+
+/*
+ * Binary output of a state: its text form as a text value (converted to
+ * the client encoding, as textsend does).
+ */
+Datum
+agg_text_send(const char *s)
+{
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendtext(&buf, s, strlen(s));
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* Binary input of a state: its text form (from the client encoding). */
+char *
+agg_text_recv(StringInfo buf)
+{
+	int			nbytes;
+
+	return pq_getmsgtext(buf, buf->len - buf->cursor, &nbytes);
+}
