@@ -39,7 +39,7 @@ INSERT INTO netflow.config_defaults (key, value, description) VALUES
 	('detect_slow_every', '1 hour',
 	 'Maintenance runs the baseline detectors and beaconing at most this often, over the time since their last run (1 minute - 1 day); scans every run'),
 	('detect_max_baseline_rows', '200000000',
-	 'Maintenance skips the baseline detectors (logged) when the raw partitions they would read hold more estimated rows than this; 0 = no limit'),
+	 'Maintenance skips the baseline detectors (logged) when the raw partitions they would read hold more estimated rows than this, and beaconing when those of beacon_window do; 0 = no limit'),
 	('scan_window', '5 minutes',
 	 'Time bucket in which scan attempts are counted (10 seconds - 1 day)'),
 	('scan_hosts', '25',
@@ -499,6 +499,7 @@ DECLARE
 	p		record;
 	hi		tid;
 	rng		text;
+	ports	integer[];
 BEGIN
 	slot := least(s.scan_window, interval '1 minute');
 	lo := date_bin(slot, now, timestamptz '2000-01-01 00:00+00') - s.scan_window;
@@ -523,42 +524,73 @@ BEGIN
 		hi := netflow.detect_scan_last_tid(p.partition);
 		IF hi IS NOT NULL AND (p.mark IS NULL OR hi > p.mark) THEN
 			rng := CASE WHEN p.mark IS NULL THEN 'f.ctid <= $4' ELSE 'f.ctid > $3 AND f.ctid <= $4' END;
-			-- The new attempts.
+			-- One pass over the new rows: their attempts, and the flows that
+			-- may answer one (anything but a reset from a port that an
+			-- unanswered attempt of the state went to), merged into the
+			-- state per slot and target.  The attempts' own condition is
+			-- evaluated only on rows with SYN without ACK or at most 2
+			-- packets (which it implies).
+			SELECT coalesce(array_agg(DISTINCT a.dst_port), '{}') INTO ports
+			FROM netflow.scan_attempts a WHERE NOT a.answered;
 			EXECUTE format($q$
+				WITH r AS MATERIALIZED (
+					SELECT date_bin($5, f.time_start, timestamptz '2000-01-01 00:00+00') AS slot,
+						   f.src_addr AS s, f.dst_addr AS d, f.src_port AS sp, f.dst_port AS p,
+						   f.protocol = 6 AS tcp, f.time_start AS t0, coalesce(f.time_end, f.time_start) AS t1,
+						   f.src_addr IS NOT NULL AND f.dst_addr IS NOT NULL AND f.dst_port IS NOT NULL
+						   AND f.protocol IN (6, 17) AND %3$s AS attempt,
+						   NOT (f.protocol = 6 AND coalesce(f.tcp_flags, 0) & 4 <> 0) AS reply
+					FROM %1$s f
+					WHERE %2$s AND f.time_start >= $1 AND f.time_start < $2
+					  AND (f.tcp_flags & 18 = 2 OR coalesce(f.packets, 1) <= 2 OR f.src_port = ANY (%4$L::integer[]))
+				),
+				att AS (
+					SELECT r.slot, r.s, r.d, r.p, bool_or(r.tcp) AS tcp, count(*) AS n,
+						   min(r.t0) AS t0, max(r.t1) AS t1
+					FROM r WHERE r.attempt GROUP BY 1, 2, 3, 4
+				),
+				rep AS MATERIALIZED (
+					SELECT DISTINCT r.d AS s, r.s AS d, r.sp AS p FROM r
+					WHERE r.reply AND r.s IS NOT NULL AND r.d IS NOT NULL AND r.sp IS NOT NULL
+				),
+				up AS (
+					SELECT a.slot, a.s, a.d, a.p, a.tcp, a.n, a.t0, a.t1,
+						   rep.s IS NOT NULL
+						   OR EXISTS (SELECT 1 FROM netflow.scan_attempts o
+									  WHERE o.src_addr = a.s AND o.dst_addr = a.d AND o.dst_port = a.p
+										AND o.answered) AS answered
+					FROM att a LEFT JOIN rep ON rep.s = a.s AND rep.d = a.d AND rep.p = a.p
+					UNION ALL
+					SELECT o.slot, o.src_addr, o.dst_addr, o.dst_port, o.tcp, 0, o.first_seen, o.last_seen, true
+					FROM netflow.scan_attempts o
+					JOIN rep ON rep.s = o.src_addr AND rep.d = o.dst_addr AND rep.p = o.dst_port
+					WHERE NOT o.answered
+				)
 				INSERT INTO netflow.scan_attempts AS x (slot, src_addr, dst_addr, dst_port, tcp, attempts,
 														first_seen, last_seen, answered)
-				SELECT n.slot, n.s, n.d, n.p, n.tcp, n.attempts, n.t0, n.t1,
-					   EXISTS (SELECT 1 FROM netflow.scan_attempts o
-							   WHERE o.src_addr = n.s AND o.dst_addr = n.d AND o.dst_port = n.p AND o.answered)
-				FROM (SELECT date_bin($5, f.time_start, timestamptz '2000-01-01 00:00+00') AS slot,
-							 f.src_addr AS s, f.dst_addr AS d, f.dst_port AS p, bool_or(f.protocol = 6) AS tcp,
-							 count(*) AS attempts, min(f.time_start) AS t0,
-							 max(coalesce(f.time_end, f.time_start)) AS t1
-					  FROM %1$s f
-					  WHERE %2$s AND f.time_start >= $1 AND f.time_start < $2
-						AND f.src_addr IS NOT NULL AND f.dst_addr IS NOT NULL AND f.dst_port IS NOT NULL
-						AND f.protocol IN (6, 17) AND %3$s
-					  GROUP BY 1, 2, 3, 4) n
+				SELECT u.slot, u.s, u.d, u.p, bool_or(u.tcp), sum(u.n), min(u.t0), max(u.t1), bool_or(u.answered)
+				FROM up u GROUP BY 1, 2, 3, 4
 				ON CONFLICT (src_addr, dst_addr, dst_port, slot) DO UPDATE
 				SET tcp = x.tcp OR excluded.tcp, attempts = x.attempts + excluded.attempts,
 					first_seen = least(x.first_seen, excluded.first_seen),
-					last_seen = greatest(x.last_seen, excluded.last_seen)$q$,
-				p.partition, rng, netflow.detect_attempt_expr())
+					last_seen = greatest(x.last_seen, excluded.last_seen),
+					answered = x.answered OR excluded.answered$q$,
+				p.partition, rng, netflow.detect_attempt_expr(), ports)
 				USING lo, hi_t, p.mark, hi, slot;
-			-- The new rows that answer an attempt: a flow other than a reset
-			-- from the destination's port back to the source.
-			IF EXISTS (SELECT 1 FROM netflow.scan_attempts a WHERE NOT a.answered) THEN
+			-- Attempts to ports the pass did not look for answers from (new
+			-- in these rows): a second pass for answers from those ports.
+			SELECT array_agg(DISTINCT a.dst_port) INTO ports
+			FROM netflow.scan_attempts a WHERE NOT a.answered AND a.dst_port <> ALL (ports);
+			IF ports IS NOT NULL THEN
 				EXECUTE format($q$
 					UPDATE netflow.scan_attempts x SET answered = true
 					FROM (SELECT DISTINCT f.dst_addr AS s, f.src_addr AS d, f.src_port AS p
 						  FROM %1$s f
-						  WHERE %2$s AND f.time_start >= $1
-							AND NOT (f.protocol = 6 AND coalesce(f.tcp_flags, 0) & 4 <> 0)
-							AND (f.dst_addr, f.src_addr, f.src_port) IN
-								(SELECT a.src_addr, a.dst_addr, a.dst_port FROM netflow.scan_attempts a
-								 WHERE NOT a.answered)) r
+						  WHERE %2$s AND f.time_start >= $1 AND f.time_start < $2
+							AND f.src_port = ANY (%3$L::integer[])
+							AND NOT (f.protocol = 6 AND coalesce(f.tcp_flags, 0) & 4 <> 0)) r
 					WHERE x.src_addr = r.s AND x.dst_addr = r.d AND x.dst_port = r.p AND NOT x.answered$q$,
-					p.partition, rng)
+					p.partition, rng, ports)
 					USING lo, hi_t, p.mark, hi, slot;
 			END IF;
 		END IF;
@@ -1226,7 +1258,8 @@ REVOKE ALL ON FUNCTION netflow.alerts_upsert(jsonb) FROM PUBLIC;
 -- their last run, over the time since (at least exfil_window for
 -- exfiltration, beacon_window for beaconing).  The baseline detectors are
 -- skipped (logged in detect_state.last_skip) when the raw partitions they
--- read hold more than detect_max_baseline_rows estimated rows.  Each
+-- read hold more than detect_max_baseline_rows estimated rows, beaconing
+-- when those of its beacon_window do.  Each
 -- detector runs in its own subtransaction: one failing does not stop the
 -- others.  Their notices (detector skipped for want of history) are not
 -- sent to the client; skips and failures are in detect_state.last_skip,
@@ -1248,6 +1281,7 @@ DECLARE
 	skips	text[] := '{}';
 	slow	boolean;
 	est		double precision;
+	est_beacon double precision;
 	t0		timestamptz;
 	took	text[] := '{}';
 BEGIN
@@ -1261,6 +1295,9 @@ BEGIN
 		SELECT sum(greatest(c.reltuples, 0)) INTO est
 		FROM netflow.flows_partitions() p JOIN pg_class c ON c.oid = p.partition
 		WHERE p.upper > now - s.baseline - s.beacon_window AND p.lower < now;
+		SELECT sum(greatest(c.reltuples, 0)) INTO est_beacon
+		FROM netflow.flows_partitions() p JOIN pg_class c ON c.oid = p.partition
+		WHERE p.upper > now - s.beacon_window AND p.lower < now;
 	END IF;
 	FOREACH k IN ARRAY ARRAY['scan', 'lateral_movement', 'exfiltration', 'beaconing', 'volume_anomaly'] LOOP
 		IF k <> 'scan' AND NOT slow THEN
@@ -1270,6 +1307,11 @@ BEGIN
 		   AND est > s.max_baseline_rows THEN
 			skips := skips || format('%s skipped: the baseline holds about %s rows, more than detect_max_baseline_rows (%s); run netflow.detect by hand',
 									 k, est::bigint, s.max_baseline_rows);
+			CONTINUE;
+		END IF;
+		IF k = 'beaconing' AND s.max_baseline_rows > 0 AND est_beacon > s.max_baseline_rows THEN
+			skips := skips || format('%s skipped: its beacon_window holds about %s rows, more than detect_max_baseline_rows (%s); run netflow.detect by hand',
+									 k, est_beacon::bigint, s.max_baseline_rows);
 			CONTINUE;
 		END IF;
 		f := CASE k WHEN 'scan' THEN now - s.scan_window

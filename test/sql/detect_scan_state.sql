@@ -4,7 +4,8 @@
 -- same window; late flows (an old start, stored after the run that covered
 -- their minute) count; no row is counted twice; an answer stored in a later
 -- run lowers the weight; the state holds only the window (bounded), and is
--- rebuilt from raw flows after a gap.  Rolled back at the end.
+-- rebuilt from raw flows after a gap.  And maintenance skips beaconing
+-- above detect_max_baseline_rows.  Rolled back at the end.
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 SET client_min_messages = warning;
@@ -80,15 +81,29 @@ SELECT pg_temp.store('2030-01-02 10:08:10', '10.9.0.1', '10.1.0.26', 45000, 8080
 SELECT evidence->>'targets' AS targets, evidence->>'answered' AS answered, score
 FROM netflow.detect_scan_step('2030-01-02 10:09:50');
 
+-- Attempts stored in the same run as their answers, on a port new to the
+-- state: 10.9.0.2 probes 9090 of 26 hosts at 10:09, 4 answer (SYN-ACK):
+-- 22 + 4/2 = 24 weighted, silent; 10.9.0.3 the same without answers.
+SELECT sum(pg_temp.store(timestamptz '2030-01-02 10:09' + i * interval '1 second',
+						   ('10.9.0.' || s)::inet, ('10.1.0.' || i)::inet, 45000, 9090, 2))
+FROM generate_series(2, 3) AS s, generate_series(1, 26) AS i;
+SELECT sum(pg_temp.store(timestamptz '2030-01-02 10:09' + i * interval '1 second' + interval '500 ms',
+						   ('10.1.0.' || i)::inet, '10.9.0.2', 9090, 45000, 18))
+FROM generate_series(1, 4) AS i;
+SELECT src_addr, dst_port, evidence->>'targets' AS targets, evidence->>'answered' AS answered, score
+FROM netflow.detect_scan_step('2030-01-02 10:09:55') ORDER BY src_addr;
+
 -- Bounded state: each run forgets the slots before the window.  At 10:11
--- the window starts at 10:06: the probes of 10:05 are gone, the scan too.
+-- the window starts at 10:06: the probes of 10:05 are gone, and the scan
+-- of 10.9.0.1 with them (that of 10.9.0.3 is still there); at 10:20
+-- nothing is left.
 SELECT count(*) AS scans FROM netflow.detect_scan_step('2030-01-02 10:11');
 SELECT min(slot) >= '2030-01-02 10:06' AS only_window, count(*) AS rows FROM netflow.scan_attempts;
 SELECT count(*) AS scans FROM netflow.detect_scan_step('2030-01-02 10:20');
 SELECT count(*) AS rows FROM netflow.scan_attempts;
 
 -- After a gap longer than scan_window the state is rebuilt from the raw
--- flows of the window: a run at 10:10 (now went back) sees the scan again.
+-- flows of the window: a run at 10:10 (now went back) sees both scans again.
 SELECT count(*) AS scans FROM netflow.detect_scan_step('2030-01-02 10:10');
 SELECT count(*) AS rows, min(slot) AS first_slot FROM netflow.scan_attempts;
 
@@ -100,6 +115,16 @@ SELECT netflow.detect_maintenance('2030-01-02 10:06:30') AS opened;
 SELECT pg_temp.store('2030-01-02 10:06:20', '10.9.0.1', '10.1.0.27', 45000, 8080, 2);
 SELECT netflow.detect_maintenance('2030-01-02 10:07') AS opened;
 SELECT kind, src_addr, dst_port, evidence->>'targets' AS targets FROM netflow.alerts;
+
+-- Maintenance skips beaconing, as it does the baseline detectors, when the
+-- partitions of its beacon_window hold more than detect_max_baseline_rows
+-- estimated rows (here 1000; the test's flows are 16,000).
+ANALYZE netflow.flows;
+TRUNCATE netflow.detect_state;
+INSERT INTO netflow.config VALUES ('detect_max_baseline_rows', '1000');
+SELECT netflow.detect_maintenance('2030-01-02 12:00') AS opened;
+SELECT regexp_split_to_table(last_skip, '; (?=[a-z_]+ skipped)') AS skipped FROM netflow.detect_state;
+DELETE FROM netflow.config WHERE key = 'detect_max_baseline_rows';
 
 -- Marks are kept for the partitions the window overlaps only.
 SELECT count(*) AS marks FROM netflow.scan_marks;
