@@ -4335,6 +4335,11 @@ BEGIN
 		ORDER BY fp.lower
 	LOOP
 		hi := netflow.detect_scan_last_tid(p.partition);
+		-- Emptied or rewritten smaller (TRUNCATE, VACUUM FULL) since the
+		-- mark: read by time range again.
+		IF p.mark IS NOT NULL AND (hi IS NULL OR hi < p.mark) THEN
+			p.mark := NULL;
+		END IF;
 		IF hi IS NOT NULL AND (p.mark IS NULL OR hi > p.mark) THEN
 			rng := CASE WHEN p.mark IS NULL THEN 'f.ctid <= $4' ELSE 'f.ctid > $3 AND f.ctid <= $4' END;
 			-- One pass over the new rows: their attempts, and the flows that

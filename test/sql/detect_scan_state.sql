@@ -4,8 +4,9 @@
 -- same window; late flows (an old start, stored after the run that covered
 -- their minute) count; no row is counted twice; an answer stored in a later
 -- run lowers the weight; the state holds only the window (bounded), and is
--- rebuilt from raw flows after a gap.  And maintenance skips beaconing
--- above detect_max_baseline_rows.  Rolled back at the end.
+-- rebuilt from raw flows after a gap; a partition emptied since its mark is
+-- read again.  And maintenance skips beaconing above
+-- detect_max_baseline_rows.  Rolled back at the end.
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 SET client_min_messages = warning;
@@ -134,4 +135,18 @@ SELECT count(*) AS scans FROM netflow.detect_scan_step('2030-01-03 00:02');
 SELECT count(*) AS marks FROM netflow.scan_marks;
 SELECT count(*) AS scans FROM netflow.detect_scan_step('2030-01-03 00:06');
 SELECT count(*) AS marks FROM netflow.scan_marks;
+
+-- A partition emptied (TRUNCATE) and filled again with fewer rows than it
+-- had at its mark is read again from its start: a scan stored there after
+-- the TRUNCATE is found.
+SELECT sum(pg_temp.store(timestamptz '2030-01-03 00:06' + k * interval '1 second',
+						 ('10.1.0.' || k)::inet, '10.6.0.1', 40000 + k, 443, 27))
+FROM generate_series(1, 30) AS k;
+SELECT count(*) AS scans FROM netflow.detect_scan_step('2030-01-03 00:07');
+TRUNCATE netflow.flows_p20300103;
+SELECT sum(pg_temp.store(timestamptz '2030-01-03 00:07' + i * interval '1 second',
+						 '10.9.0.4', ('10.1.2.' || i)::inet, 45000, 8080, 2))
+FROM generate_series(1, 25) AS i;
+SELECT src_addr, dst_port, evidence->>'targets' AS targets
+FROM netflow.detect_scan_step('2030-01-03 00:08');
 ROLLBACK;
