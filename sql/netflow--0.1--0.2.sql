@@ -4288,8 +4288,8 @@ REVOKE ALL ON FUNCTION netflow.detect_scan_last_tid(regclass) FROM PUBLIC;
 
 -- One run of the scan detection of maintenance as of now: brings
 -- netflow.scan_attempts up to date with the rows stored since the last run
--- (only those starting in the window, [slot of now - scan_window, now + one
--- slot)), marks attempts answered by the new rows, forgets slots older than
+-- (only those starting in the window, [slot of (now - scan_window), now +
+-- one slot)), marks attempts answered by the new rows, forgets slots older than
 -- the window, and returns the scans of the window as netflow.detect_scan
 -- would (one bucket: the window, from its slot boundary to now).  Partitions
 -- without a mark -- all of them on the first run, after a gap longer than
@@ -4315,7 +4315,8 @@ DECLARE
 	ports	integer[];
 BEGIN
 	slot := least(s.scan_window, interval '1 minute');
-	lo := date_bin(slot, now, timestamptz '2000-01-01 00:00+00') - s.scan_window;
+	-- The window: whole slots, from the one holding now - scan_window.
+	lo := date_bin(slot, now - s.scan_window, timestamptz '2000-01-01 00:00+00');
 	hi_t := now + slot;
 	-- Marks too old (a gap: the new rows may be many) or from the future
 	-- (now went back): start again from raw flows.
