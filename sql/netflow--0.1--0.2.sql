@@ -4202,3 +4202,152 @@ COMMENT ON FUNCTION netflow.run_maintenance(timestamptz) IS
 REVOKE ALL ON FUNCTION netflow.rollup_topn_capacity() FROM PUBLIC;
 REVOKE ALL ON FUNCTION netflow.detect_history_start() FROM PUBLIC;
 REVOKE ALL ON FUNCTION netflow.detect_settings() FROM PUBLIC;
+
+-- scale-out on Citus (issue 15): netflow.distribute(), netflow.citus_worker_node(),
+-- and make_partitions_for makes no partition on a Citus worker node.
+
+-- Is this node a Citus worker: the citus extension is installed and the
+-- node's group is not the coordinator's (0)?  false without Citus.
+CREATE FUNCTION netflow.citus_worker_node()
+RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	g		integer;
+BEGIN
+	IF to_regclass('pg_catalog.pg_dist_local_group') IS NULL THEN
+		RETURN false;
+	END IF;
+	EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO g;
+	RETURN coalesce(g, 0) <> 0;
+END
+$$;
+COMMENT ON FUNCTION netflow.citus_worker_node() IS
+	'True on a Citus worker node (the citus extension is installed and the node''s group is not the coordinator''s); the collector makes no partitions and runs no maintenance there (internal)';
+
+-- Distribute netflow.flows, netflow.flows_future and netflow.flows_past by
+-- the given column, co-located, with create_distributed_table().  The
+-- partitions of netflow.flows come along (Citus distributes a partitioned
+-- table's partitions with it, and the ones create_partitions attaches
+-- later).  Every other table of the extension stays local on the
+-- coordinator (docs/scale-out.md).  Idempotent: tables distributed already
+-- are skipped (by another column: an error).
+CREATE FUNCTION netflow.distribute(dist_column name DEFAULT 'src_addr')
+RETURNS SETOF regclass
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t		text;
+	rel		regclass;
+	cur		text;
+	method	text;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+		RAISE EXCEPTION 'extension "citus" is not installed in this database'
+			USING ERRCODE = 'undefined_object',
+				  DETAIL = 'netflow.distribute() makes netflow.flows a Citus distributed table.',
+				  HINT = 'Put citus first in shared_preload_libraries, run CREATE EXTENSION citus and add the worker nodes (docs/scale-out.md).';
+	END IF;
+	IF netflow.citus_worker_node() THEN
+		RAISE EXCEPTION 'netflow.distribute() must run on the Citus coordinator'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'This node is a Citus worker.';
+	END IF;
+	PERFORM netflow.require_flows_owner('netflow.distribute()');
+	IF NOT EXISTS (SELECT 1 FROM pg_attribute a
+				   WHERE a.attrelid = 'netflow.flows'::regclass AND a.attname = dist_column
+					 AND a.attnum > 0 AND NOT a.attisdropped) THEN
+		RAISE EXCEPTION 'column "%" of relation "netflow.flows" does not exist', dist_column
+			USING ERRCODE = 'undefined_column',
+				  HINT = 'src_addr (the default) prunes host queries to one shard; see docs/scale-out.md for the alternatives.';
+	END IF;
+	FOREACH t IN ARRAY ARRAY['netflow.flows', 'netflow.flows_future', 'netflow.flows_past'] LOOP
+		rel := to_regclass(t);
+		CONTINUE WHEN rel IS NULL;
+		method := NULL;
+		EXECUTE 'SELECT p.partmethod::text, CASE WHEN p.partkey IS NOT NULL THEN '
+				'pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) END '
+				'FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1'
+			INTO method, cur USING rel;
+		IF method IS NOT NULL THEN
+			IF cur IS DISTINCT FROM dist_column::text THEN
+				RAISE EXCEPTION '% is a Citus table already, not distributed by column "%"', t, dist_column
+					USING ERRCODE = 'object_not_in_prerequisite_state',
+						  DETAIL = format('Its Citus distribution method is %s, its column %s.',
+										  method, coalesce(cur, 'none')),
+						  HINT = 'Change all three tables alike (Citus''s alter_distributed_table() or undistribute_table()) and call netflow.distribute() again.';
+			END IF;
+			CONTINUE;
+		END IF;
+		EXECUTE format('SELECT pg_catalog.create_distributed_table(%L, %L, colocate_with => %L)',
+					   t, dist_column,
+					   CASE WHEN t = 'netflow.flows' THEN 'default' ELSE 'netflow.flows' END);
+		RETURN NEXT rel;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION netflow.distribute(name) IS
+	'Make netflow.flows (with its partitions), netflow.flows_future and netflow.flows_past co-located Citus distributed tables by the given column (default src_addr: host queries go to one shard); on the coordinator, by the owner of netflow.flows; returns the tables it distributed (docs/scale-out.md)';
+REVOKE ALL ON FUNCTION netflow.distribute(name) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION netflow.make_partitions_for(times timestamptz[], now timestamptz)
+RETURNS boolean[]
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	w		record := netflow.ingest_window(now);
+	step	interval := netflow.partition_interval();
+	ranges	record;
+	lowers	timestamptz[];
+	uppers	timestamptz[];
+	made	integer := 0;
+	n		integer;
+	result	boolean[];
+BEGIN
+	-- Buckets of the times within the window that no partition covers yet.
+	SELECT coalesce(array_agg(p.lower), '{}'), coalesce(array_agg(p.upper), '{}')
+	INTO lowers, uppers
+	FROM netflow.flows_partitions() p;
+
+	-- On a Citus worker node (docs/scale-out.md) the coordinator makes the
+	-- partitions: the times without one go to the stores.
+	FOR ranges IN
+		SELECT DISTINCT b.lower, b.upper
+		FROM unnest(times) AS u(t),
+			 LATERAL netflow.partition_bounds(u.t, step) AS b
+		WHERE isfinite(u.t) AND u.t >= w.past_from AND u.t < w.future_from
+		  AND NOT EXISTS (SELECT 1 FROM unnest(lowers, uppers) AS p(lo, hi)
+						  WHERE u.t >= p.lo AND u.t < p.hi)
+		  AND NOT netflow.citus_worker_node()
+		ORDER BY 1
+	LOOP
+		SELECT count(*) INTO n
+		FROM netflow.create_partitions(ranges.lower, ranges.upper);
+		made := made + n;
+	END LOOP;
+
+	IF made > 0 THEN
+		PERFORM netflow.window_count('partitions_on_demand', made);
+	END IF;
+
+	SELECT coalesce(array_agg(p.lower), '{}'), coalesce(array_agg(p.upper), '{}')
+	INTO lowers, uppers
+	FROM netflow.insertable_partitions() p;
+
+	SELECT array_agg(CASE
+						 WHEN t IS NULL THEN NULL
+						 ELSE isfinite(t)
+							  AND EXISTS (SELECT 1 FROM unnest(lowers, uppers) AS p(lo, hi)
+										  WHERE t >= p.lo AND t < p.hi)
+					 END ORDER BY i)
+	INTO result
+	FROM unnest(times) WITH ORDINALITY AS u(t, i);
+	RETURN coalesce(result, '{}');
+END
+$$;
+COMMENT ON FUNCTION netflow.make_partitions_for(timestamptz[], timestamptz) IS
+	'Create the missing netflow.flows partitions for the given flow start times within the window [past_from, future_from) (none on a Citus worker node); per element, true when a partition able to take rows holds it (internal, no counting)';
+REVOKE ALL ON FUNCTION netflow.make_partitions_for(timestamptz[], timestamptz) FROM PUBLIC;

@@ -332,6 +332,8 @@ BEGIN
 	INTO lowers, uppers
 	FROM netflow.flows_partitions() p;
 
+	-- On a Citus worker node (docs/scale-out.md) the coordinator makes the
+	-- partitions: the times without one go to the stores.
 	FOR ranges IN
 		SELECT DISTINCT b.lower, b.upper
 		FROM unnest(times) AS u(t),
@@ -339,6 +341,7 @@ BEGIN
 		WHERE isfinite(u.t) AND u.t >= w.past_from AND u.t < w.future_from
 		  AND NOT EXISTS (SELECT 1 FROM unnest(lowers, uppers) AS p(lo, hi)
 						  WHERE u.t >= p.lo AND u.t < p.hi)
+		  AND NOT netflow.citus_worker_node()
 		ORDER BY 1
 	LOOP
 		SELECT count(*) INTO n
@@ -366,7 +369,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.make_partitions_for(timestamptz[], timestamptz) IS
-	'Create the missing netflow.flows partitions for the given flow start times within the window [past_from, future_from); per element, true when a partition able to take rows holds it (internal, no counting)';
+	'Create the missing netflow.flows partitions for the given flow start times within the window [past_from, future_from) (none on a Citus worker node); per element, true when a partition able to take rows holds it (internal, no counting)';
 REVOKE ALL ON FUNCTION netflow.make_partitions_for(timestamptz[], timestamptz) FROM PUBLIC;
 
 -- The routing policy of the collector, as of now: per flow start time, 0
