@@ -54,7 +54,8 @@ q() { local n=$1; shift; "$BIN/psql" -X -q -tA -v ON_ERROR_STOP=1 -h 127.0.0.1 -
 for n in $NAMES; do q $n -c 'CREATE EXTENSION citus' >/dev/null || exit 1; done
 q coord -c "SELECT citus_set_coordinator_host('127.0.0.1', ${PORT[coord]})" >/dev/null || exit 1
 for n in w1 w2; do q coord -c "SELECT citus_add_node('127.0.0.1', ${PORT[$n]})" >/dev/null || exit 1; done
-for n in $NAMES; do q $n -c 'CREATE EXTENSION IF NOT EXISTS netflow' >/dev/null || exit 1; done
+# Citus creates the extension on the workers too
+q coord -c 'CREATE EXTENSION netflow' >/dev/null || exit 1
 q coord -c 'SELECT count(*) FROM netflow.distribute()' >/dev/null || exit 1
 q coord -c 'SELECT count(*) FROM netflow.run_maintenance()' >/dev/null || exit 1
 shards=$(q coord -c "SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'netflow.flows'::regclass")

@@ -4204,7 +4204,8 @@ REVOKE ALL ON FUNCTION netflow.detect_history_start() FROM PUBLIC;
 REVOKE ALL ON FUNCTION netflow.detect_settings() FROM PUBLIC;
 
 -- scale-out on Citus (issue 15): netflow.distribute(), netflow.citus_worker_node(),
--- and make_partitions_for makes no partition on a Citus worker node.
+-- and the collector's routing (route_times) makes no partition on a Citus
+-- worker node.
 
 -- Is this node a Citus worker: the citus extension is installed and the
 -- node's group is not the coordinator's (0)?  false without Citus.
@@ -4230,8 +4231,8 @@ COMMENT ON FUNCTION netflow.citus_worker_node() IS
 -- the given column, co-located, with create_distributed_table().  The
 -- partitions of netflow.flows come along (Citus distributes a partitioned
 -- table's partitions with it, and the ones create_partitions attaches
--- later).  Every other table of the extension stays local on the
--- coordinator (docs/scale-out.md).  Idempotent: tables distributed already
+-- later); the rows they held are moved into the shards.  Every other table
+-- of the extension stays local on the coordinator (docs/scale-out.md).  Idempotent: tables distributed already
 -- are skipped (by another column: an error).
 CREATE FUNCTION netflow.distribute(dist_column name DEFAULT 'src_addr')
 RETURNS SETOF regclass
@@ -4284,6 +4285,9 @@ BEGIN
 		EXECUTE format('SELECT pg_catalog.create_distributed_table(%L, %L, colocate_with => %L)',
 					   t, dist_column,
 					   CASE WHEN t = 'netflow.flows' THEN 'default' ELSE 'netflow.flows' END);
+		-- Citus copied the rows into the shards and left them in the local
+		-- relations too, where no query sees them: remove that copy.
+		EXECUTE 'SELECT pg_catalog.truncate_local_data_after_distributing_table($1)' USING rel;
 		RETURN NEXT rel;
 	END LOOP;
 END
@@ -4292,43 +4296,50 @@ COMMENT ON FUNCTION netflow.distribute(name) IS
 	'Make netflow.flows (with its partitions), netflow.flows_future and netflow.flows_past co-located Citus distributed tables by the given column (default src_addr: host queries go to one shard); on the coordinator, by the owner of netflow.flows; returns the tables it distributed (docs/scale-out.md)';
 REVOKE ALL ON FUNCTION netflow.distribute(name) FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION netflow.make_partitions_for(times timestamptz[], now timestamptz)
-RETURNS boolean[]
+CREATE OR REPLACE FUNCTION netflow.route_times(times timestamptz[], now timestamptz)
+RETURNS smallint[]
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	-- Partitions one call may create: bounds the DDL, the locks and the
+	-- catalog growth of one flush (docs/operations.md).
+	max_new constant integer := 4;
 	w		record := netflow.ingest_window(now);
 	step	interval := netflow.partition_interval();
-	ranges	record;
+	r		record;
 	lowers	timestamptz[];
 	uppers	timestamptz[];
 	made	integer := 0;
-	n		integer;
-	result	boolean[];
+	result	smallint[];
+	late	bigint;
+	future	bigint;
+	past	bigint;
+	unpartitioned bigint;
 BEGIN
-	-- Buckets of the times within the window that no partition covers yet.
+	-- Every existing partition (usable or not): its range is taken.
 	SELECT coalesce(array_agg(p.lower), '{}'), coalesce(array_agg(p.upper), '{}')
 	INTO lowers, uppers
 	FROM netflow.flows_partitions() p;
 
-	-- On a Citus worker node (docs/scale-out.md) the coordinator makes the
-	-- partitions: the times without one go to the stores.
-	FOR ranges IN
-		SELECT DISTINCT b.lower, b.upper
-		FROM unnest(times) AS u(t),
-			 LATERAL netflow.partition_bounds(u.t, step) AS b
-		WHERE isfinite(u.t) AND u.t >= w.past_from AND u.t < w.future_from
-		  AND NOT EXISTS (SELECT 1 FROM unnest(lowers, uppers) AS p(lo, hi)
-						  WHERE u.t >= p.lo AND u.t < p.hi)
-		  AND NOT netflow.citus_worker_node()
-		ORDER BY 1
+	-- The buckets within the window that no partition covers, nearest to
+	-- now first, at most max_new of them.  None on a Citus worker node
+	-- (docs/scale-out.md): the coordinator makes the partitions, the times
+	-- without one go to the stores meanwhile.
+	FOR r IN
+		SELECT b.lower, b.upper
+		FROM (SELECT DISTINCT b.lower, b.upper
+			  FROM unnest(times) AS u(t),
+				   LATERAL netflow.partition_bounds(u.t, step) AS b
+			  WHERE isfinite(u.t) AND u.t >= w.past_from AND u.t < w.future_from
+				AND NOT EXISTS (SELECT 1 FROM unnest(lowers, uppers) AS p(lo, hi)
+								WHERE u.t >= p.lo AND u.t < p.hi)
+				AND NOT netflow.citus_worker_node()) b
+		ORDER BY abs(extract(epoch FROM b.lower - now)), b.lower
+		LIMIT max_new
 	LOOP
-		SELECT count(*) INTO n
-		FROM netflow.create_partitions(ranges.lower, ranges.upper);
-		made := made + n;
+		made := made + (SELECT count(*) FROM netflow.create_partitions(r.lower, r.upper));
 	END LOOP;
-
 	IF made > 0 THEN
 		PERFORM netflow.window_count('partitions_on_demand', made);
 	END IF;
@@ -4337,17 +4348,34 @@ BEGIN
 	INTO lowers, uppers
 	FROM netflow.insertable_partitions() p;
 
-	SELECT array_agg(CASE
-						 WHEN t IS NULL THEN NULL
-						 ELSE isfinite(t)
-							  AND EXISTS (SELECT 1 FROM unnest(lowers, uppers) AS p(lo, hi)
-										  WHERE t >= p.lo AND t < p.hi)
-					 END ORDER BY i)
-	INTO result
-	FROM unnest(times) WITH ORDINALITY AS u(t, i);
+	WITH u AS (
+		SELECT u.i, u.t,
+			   isfinite(u.t) AND EXISTS (SELECT 1 FROM unnest(lowers, uppers) AS p(lo, hi)
+										 WHERE u.t >= p.lo AND u.t < p.hi) AS held,
+			   isfinite(u.t) AND u.t >= w.past_from AND u.t < w.future_from AS inside
+		FROM unnest(times) WITH ORDINALITY AS u(t, i)
+	), d AS (
+		SELECT u.*,
+			   CASE WHEN u.t IS NULL THEN NULL
+					WHEN u.held THEN 0
+					WHEN u.t < now THEN 2
+					ELSE 1 END::smallint AS dest
+		FROM u
+	)
+	SELECT array_agg(d.dest ORDER BY d.i),
+		   count(*) FILTER (WHERE d.dest = 0 AND d.t < w.late_before),
+		   count(*) FILTER (WHERE d.dest = 1 AND NOT d.inside),
+		   count(*) FILTER (WHERE d.dest = 2 AND NOT d.inside),
+		   count(*) FILTER (WHERE d.dest > 0 AND d.inside)
+	INTO result, late, future, past, unpartitioned
+	FROM d;
+	PERFORM netflow.window_count('late_flows', late);
+	PERFORM netflow.window_count('future_flows', future);
+	PERFORM netflow.window_count('past_flows', past);
+	PERFORM netflow.window_count('unpartitioned_flows', unpartitioned);
 	RETURN coalesce(result, '{}');
 END
 $$;
-COMMENT ON FUNCTION netflow.make_partitions_for(timestamptz[], timestamptz) IS
-	'Create the missing netflow.flows partitions for the given flow start times within the window [past_from, future_from) (none on a Citus worker node); per element, true when a partition able to take rows holds it (internal, no counting)';
-REVOKE ALL ON FUNCTION netflow.make_partitions_for(timestamptz[], timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION netflow.route_times(timestamptz[], timestamptz) IS
+	'The collector''s routing policy as of now: per start time 0 = netflow.flows (partition made on demand within the window, at most 4 per call, none on a Citus worker node), 1 = netflow.flows_future, 2 = netflow.flows_past; counts in netflow.window_counters (internal)';
+REVOKE ALL ON FUNCTION netflow.route_times(timestamptz[], timestamptz) FROM PUBLIC;

@@ -332,8 +332,6 @@ BEGIN
 	INTO lowers, uppers
 	FROM netflow.flows_partitions() p;
 
-	-- On a Citus worker node (docs/scale-out.md) the coordinator makes the
-	-- partitions: the times without one go to the stores.
 	FOR ranges IN
 		SELECT DISTINCT b.lower, b.upper
 		FROM unnest(times) AS u(t),
@@ -341,7 +339,6 @@ BEGIN
 		WHERE isfinite(u.t) AND u.t >= w.past_from AND u.t < w.future_from
 		  AND NOT EXISTS (SELECT 1 FROM unnest(lowers, uppers) AS p(lo, hi)
 						  WHERE u.t >= p.lo AND u.t < p.hi)
-		  AND NOT netflow.citus_worker_node()
 		ORDER BY 1
 	LOOP
 		SELECT count(*) INTO n
@@ -369,7 +366,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.make_partitions_for(timestamptz[], timestamptz) IS
-	'Create the missing netflow.flows partitions for the given flow start times within the window [past_from, future_from) (none on a Citus worker node); per element, true when a partition able to take rows holds it (internal, no counting)';
+	'Create the missing netflow.flows partitions for the given flow start times within the window [past_from, future_from); per element, true when a partition able to take rows holds it (internal, no counting)';
 REVOKE ALL ON FUNCTION netflow.make_partitions_for(timestamptz[], timestamptz) FROM PUBLIC;
 
 -- The routing policy of the collector, as of now: per flow start time, 0
@@ -404,7 +401,9 @@ BEGIN
 	FROM netflow.flows_partitions() p;
 
 	-- The buckets within the window that no partition covers, nearest to
-	-- now first, at most max_new of them.
+	-- now first, at most max_new of them.  None on a Citus worker node
+	-- (docs/scale-out.md): the coordinator makes the partitions, the times
+	-- without one go to the stores meanwhile.
 	FOR r IN
 		SELECT b.lower, b.upper
 		FROM (SELECT DISTINCT b.lower, b.upper
@@ -412,7 +411,8 @@ BEGIN
 				   LATERAL netflow.partition_bounds(u.t, step) AS b
 			  WHERE isfinite(u.t) AND u.t >= w.past_from AND u.t < w.future_from
 				AND NOT EXISTS (SELECT 1 FROM unnest(lowers, uppers) AS p(lo, hi)
-								WHERE u.t >= p.lo AND u.t < p.hi)) b
+								WHERE u.t >= p.lo AND u.t < p.hi)
+				AND NOT netflow.citus_worker_node()) b
 		ORDER BY abs(extract(epoch FROM b.lower - now)), b.lower
 		LIMIT max_new
 	LOOP
@@ -455,7 +455,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.route_times(timestamptz[], timestamptz) IS
-	'The collector''s routing policy as of now: per start time 0 = netflow.flows (partition made on demand within the window, at most 4 per call), 1 = netflow.flows_future, 2 = netflow.flows_past; counts in netflow.window_counters (internal)';
+	'The collector''s routing policy as of now: per start time 0 = netflow.flows (partition made on demand within the window, at most 4 per call, none on a Citus worker node), 1 = netflow.flows_future, 2 = netflow.flows_past; counts in netflow.window_counters (internal)';
 REVOKE ALL ON FUNCTION netflow.route_times(timestamptz[], timestamptz) FROM PUBLIC;
 
 -- The collector's routing call for the flows of a flush whose partition it

@@ -28,8 +28,8 @@ COMMENT ON FUNCTION netflow.citus_worker_node() IS
 -- the given column, co-located, with create_distributed_table().  The
 -- partitions of netflow.flows come along (Citus distributes a partitioned
 -- table's partitions with it, and the ones create_partitions attaches
--- later).  Every other table of the extension stays local on the
--- coordinator (docs/scale-out.md).  Idempotent: tables distributed already
+-- later); the rows they held are moved into the shards.  Every other table
+-- of the extension stays local on the coordinator (docs/scale-out.md).  Idempotent: tables distributed already
 -- are skipped (by another column: an error).
 CREATE FUNCTION netflow.distribute(dist_column name DEFAULT 'src_addr')
 RETURNS SETOF regclass
@@ -82,6 +82,9 @@ BEGIN
 		EXECUTE format('SELECT pg_catalog.create_distributed_table(%L, %L, colocate_with => %L)',
 					   t, dist_column,
 					   CASE WHEN t = 'netflow.flows' THEN 'default' ELSE 'netflow.flows' END);
+		-- Citus copied the rows into the shards and left them in the local
+		-- relations too, where no query sees them: remove that copy.
+		EXECUTE 'SELECT pg_catalog.truncate_local_data_after_distributing_table($1)' USING rel;
 		RETURN NEXT rel;
 	END LOOP;
 END

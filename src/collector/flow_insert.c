@@ -22,8 +22,8 @@
  * Citus: when a destination table is a Citus table (netflow.distribute(),
  * docs/scale-out.md), the local relation is only a shell and rows written
  * into it with table_multi_insert() would never be seen; such a table gets
- * its rows through SQL instead, one INSERT ... SELECT FROM unnest() of one
- * array per column for the whole batch, which Citus routes to the shards
+ * its rows through SQL instead, one INSERT ... SELECT FROM ROWS FROM
+ * (unnest(), ...) of one array per column for the whole batch, which Citus routes to the shards
  * (insert_through_citus).  Whether Citus is there, which tables it owns and
  * whether this node is a Citus worker is looked up once per transaction
  * (nf_citus_layout); without the citus extension that costs one catalog
@@ -465,7 +465,7 @@ insert_through_citus(const nf_flow_record *flows, int n, const uint8 *dest,
 	for (c = 0; c < NF_FLOWS_NATTS; c++)
 		appendStringInfo(&sql, "%s%s", c ? ", " : "",
 						 quote_identifier(nf_flow_fields[c].name));
-	appendStringInfoString(&sql, ") SELECT * FROM pg_catalog.unnest(");
+	appendStringInfoString(&sql, ") SELECT * FROM ROWS FROM (");
 	for (c = 0; c < NF_FLOWS_NATTS; c++)
 	{
 		Oid			typid = nf_flow_fields[c].typid;
@@ -478,7 +478,7 @@ insert_through_citus(const nf_flow_record *flows, int n, const uint8 *dest,
 													 typid, typlen, typbyval, typalign));
 		argnulls[c] = ' ';
 		argtypes[c] = get_array_type(typid);
-		appendStringInfo(&sql, "%s$%d", c ? ", " : "", c + 1);
+		appendStringInfo(&sql, "%spg_catalog.unnest($%d)", c ? ", " : "", c + 1);
 	}
 	appendStringInfoChar(&sql, ')');
 
