@@ -4208,7 +4208,10 @@ REVOKE ALL ON FUNCTION netflow.detect_settings() FROM PUBLIC;
 -- worker node.
 
 -- Is this node a Citus worker: the citus extension is installed and the
--- node's group is not the coordinator's (0)?  false without Citus.
+-- node's group is not the coordinator's (0), or the node holds shards of
+-- netflow.flows (netflow.flows_<shard id>) without the Citus metadata of
+-- netflow.flows (a worker without metadata sync, whose group is reset to
+-- 0)?  false without Citus.
 CREATE FUNCTION netflow.citus_worker_node()
 RETURNS boolean
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -4216,16 +4219,22 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	g		integer;
+	orphan	boolean;
 BEGIN
 	IF to_regclass('pg_catalog.pg_dist_local_group') IS NULL THEN
 		RETURN false;
 	END IF;
-	EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO g;
-	RETURN coalesce(g, 0) <> 0;
+	EXECUTE 'SELECT (SELECT groupid FROM pg_catalog.pg_dist_local_group), '
+			'NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition f '
+			'WHERE f.logicalrelid = ''netflow.flows''::regclass) '
+			'AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c '
+			'WHERE c.relnamespace = ''netflow''::regnamespace AND c.relname ~ ''^flows_[0-9]+$'')'
+		INTO g, orphan;
+	RETURN coalesce(g, 0) <> 0 OR orphan;
 END
 $$;
 COMMENT ON FUNCTION netflow.citus_worker_node() IS
-	'True on a Citus worker node (the citus extension is installed and the node''s group is not the coordinator''s); the collector makes no partitions and runs no maintenance there (internal)';
+	'True on a Citus worker node (the citus extension is installed and the node''s group is not the coordinator''s, or the node holds shards of netflow.flows without its Citus metadata); the collector makes no partitions and runs no maintenance there (internal)';
 
 -- Distribute netflow.flows, netflow.flows_future and netflow.flows_past by
 -- the given column, co-located, with create_distributed_table().  The

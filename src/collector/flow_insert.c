@@ -342,8 +342,19 @@ citus_layout(void)
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
+		/*
+		 * Per table: does Citus own it; the node's group; and whether the
+		 * node holds shards of netflow.flows (relations netflow.flows_<shard
+		 * id>) while netflow.flows is not a Citus table here: a worker
+		 * without Citus metadata (its group is reset to 0).
+		 */
 		rc = SPI_execute("SELECT t.d, p.logicalrelid IS NOT NULL, "
-						 "coalesce((SELECT g.groupid FROM pg_catalog.pg_dist_local_group g), 0) "
+						 "coalesce((SELECT g.groupid FROM pg_catalog.pg_dist_local_group g), 0), "
+						 "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition f "
+						 "WHERE f.logicalrelid = 'netflow.flows'::pg_catalog.regclass) "
+						 "AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c "
+						 "WHERE c.relnamespace = 'netflow'::pg_catalog.regnamespace "
+						 "AND c.relname OPERATOR(pg_catalog.~) '^flows_[0-9]+$') "
 						 "FROM (VALUES (0, 'netflow.flows'), (1, 'netflow.flows_future'), "
 						 "(2, 'netflow.flows_past')) AS t(d, name) "
 						 "LEFT JOIN pg_catalog.pg_dist_partition p "
@@ -361,15 +372,21 @@ citus_layout(void)
 			int			d = DatumGetInt32(SPI_getbinval(tup, td, 1, &isnull));
 			bool		owned = DatumGetBool(SPI_getbinval(tup, td, 2, &isnull));
 			int			group = DatumGetInt32(SPI_getbinval(tup, td, 3, &isnull));
+			bool		orphan = DatumGetBool(SPI_getbinval(tup, td, 4, &isnull));
 
 			if (d < 0 || d >= NF_DEST_DROPPED)
 				continue;
 			citus_table[d] = owned;
 			if (group != 0)
 				citus_worker = true;
+			if (orphan && citus_refusal[0] == '\0')
+				snprintf(citus_refusal, sizeof(citus_refusal),
+						 "this node holds Citus shards of netflow.flows but no Citus metadata (a worker without metadata sync): rows written here would be visible on this node only (sync the metadata: start_metadata_sync_to_node() on the coordinator)");
+			if (orphan)
+				citus_worker = true;
 		}
 		/* on a worker, a table Citus does not own is this node's alone */
-		for (r = 0; citus_worker && r < NF_DEST_DROPPED; r++)
+		for (r = 0; citus_worker && citus_refusal[0] == '\0' && r < NF_DEST_DROPPED; r++)
 			if (!citus_table[r] && netflow_rel_exists(nf_dest_table((uint8) r)))
 			{
 				snprintf(citus_refusal, sizeof(citus_refusal),

@@ -770,6 +770,13 @@ flush_batch(void)
 			insert_salvaging(n, dest, &out);
 		else
 		{
+			/* a layout this node cannot write: not even routed (Citus) */
+			const char *refusal = nf_citus_refusal();
+
+			if (refusal != NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("netflow cannot store flows on this node: %s", refusal)));
 			routed = nf_route_flows(batch.flows, n, dest, true);
 			nf_insert_flows(batch.flows, n, dest, NF_DEST_FLOWS);
 			nf_insert_flows(batch.flows, n, dest, NF_DEST_FUTURE);

@@ -252,6 +252,27 @@ is($mrc, 0, 'run_maintenance() on the coordinator succeeds') or diag($merr);
 ok($w1->log_contains(qr/netflow maintenance skipped: this node is a Citus worker/),
 	'worker1: maintenance is left to the coordinator');
 
+# --- a worker without Citus metadata refuses -------------------------------------------
+# Without metadata sync worker1's group is reset to 0 and netflow.flows is a
+# plain local table there again, next to the shards it holds: rows written
+# into it would be seen on worker1 only.
+$coord->safe_psql('postgres',
+	"SELECT stop_metadata_sync_to_node('127.0.0.1', " . $w1->port . ')');
+my $failed_before = stat_value($w1, 'drop_failed');
+my $nometa = flowgen("-p $w1_udp -h 127.0.0.1 -v 10 -n 2500 -o 8 -r 0");
+ok( $w1->poll_query_until('postgres',
+		"SELECT sum(drop_failed) >= $failed_before + 2500 FROM netflow.collector_stats"),
+	'worker1 without Citus metadata refuses its flows (drop_failed)');
+like($w1->safe_psql('postgres',
+		"SELECT last_error FROM netflow.collector_stats WHERE worker_type = 'inserter'"),
+	qr/holds Citus shards of netflow.flows but no Citus metadata/,
+	'worker1 without metadata: the reason is in collector_stats.last_error');
+is($w1->safe_psql('postgres',
+		'SELECT (SELECT count(*) FROM netflow.flows WHERE obs_domain = 8) + (SELECT count(*) FROM netflow.flows_past WHERE obs_domain = 8) + (SELECT count(*) FROM netflow.flows_future WHERE obs_domain = 8)'),
+	'0', 'worker1 without metadata stored none of them on its own');
+is($coord->safe_psql('postgres', "SELECT count(*) FROM $all a WHERE obs_domain = 8"),
+	'0', 'nor anywhere else');
+
 for my $n ($coord, $w1, $w2)
 {
 	assert_no_crash($n, $start{ $n->name }, $n->name);
