@@ -3,13 +3,13 @@
 # baseline measured in the same run, and the ratio.  Runs on a throwaway
 # cluster (staged PostgreSQL, unprivileged OS user) like the test suite.
 #
-# Usage: bash scripts/bench.sh [part ...]   parts: decode analytics ingest rollups detect compress
+# Usage: bash scripts/bench.sh [part ...]   parts: decode analytics ingest rollups detect compress citus
 
 set -u
 . "$(dirname "$0")/lib.sh"
 cd "$NETFLOW_ROOT"
 
-PARTS=${*:-decode analytics ingest rollups detect compress}
+PARTS=${*:-decode analytics ingest rollups detect compress citus}
 has_part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 ensure_packages $TEST_PACKAGES
@@ -18,6 +18,8 @@ chmod 755 "$WORK"
 trap 'cluster_stop "$BIN" "$WORK/data" 2>/dev/null; rm -rf "$WORK"' EXIT
 
 make -s NETFLOW_WERROR=1 >/dev/null || exit 1
+# Citus before staging: the staged copy takes citus.so from the system.
+if has_part citus; then ensure_citus || exit 1; fi
 BIN=$(stage_postgres "$WORK/stage")
 
 if has_part decode && [ -f test/decode/Makefile ]; then
@@ -54,4 +56,9 @@ fi
 if has_part compress && [ -f scripts/bench_compress.sh ]; then
 	echo "== storage (${BENCH_COMPRESS_FLOWS:-10000000} flows over ${BENCH_COMPRESS_DAYS:-7} days; baseline: nfdump's LZ4 files of the same flows)"
 	PATH="$BIN:$PATH" bash scripts/bench_compress.sh "$WORK"
+fi
+
+if has_part citus && [ -f scripts/bench_citus.sh ]; then
+	echo "== Citus: coordinator + 2 workers on this machine (baselines: binary COPY into the distributed table; topn on a single node)"
+	PATH="$BIN:$PATH" bash scripts/bench_citus.sh "$WORK"
 fi

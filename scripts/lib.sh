@@ -72,6 +72,31 @@ free_port() {
 	done
 }
 
+# Citus (distributed PostgreSQL) is a test and benchmark dependency only
+# (issue 15, docs/scale-out.md).  It is not in Debian's archive: its release
+# source and build script live beside the checkout, in ../shared/citus.
+CITUS_SRC=${NETFLOW_CITUS_SRC:-$NETFLOW_ROOT/../shared/citus}
+
+# Install Citus into the system PostgreSQL when it is not there (build.sh
+# takes 3 to 7 minutes, and does nothing when the same version is
+# installed).  Fails, saying why, when it is missing and cannot be built.
+# Call it before stage_postgres: the staged copy takes citus.so and its
+# extension files from the system installation.
+ensure_citus() {
+	if [ -f "/usr/lib/postgresql/$PG_MAJOR/lib/citus.so" ] &&
+		[ -f "/usr/share/postgresql/$PG_MAJOR/extension/citus.control" ]; then
+		return 0
+	fi
+	if [ ! -f "$CITUS_SRC/build.sh" ]; then
+		say "ERROR: Citus is not installed and $CITUS_SRC/build.sh does not exist"
+		say "  (the Citus source belongs beside the checkout, in ../shared/citus;"
+		say "   NETFLOW_CITUS_SRC=DIR points elsewhere)"
+		return 1
+	fi
+	say "building and installing Citus from $CITUS_SRC (3 to 7 minutes)"
+	as_root bash "$CITUS_SRC/build.sh" >&2
+}
+
 # Copy PostgreSQL's binaries and share files to $1 (relocatable layout) and
 # install the freshly built extension there, so tests never touch the
 # system installation.  Prints the staged bin directory.

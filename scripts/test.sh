@@ -66,6 +66,15 @@ export TMPDIR="$WORK/tmp"
 mkdir -p "$TMPDIR"
 chmod 1777 "$TMPDIR"
 
+# --- Citus, for the TAP tests of the scale-out (before staging PostgreSQL) --
+if has_suite tap && ls test/t/${TAP_ONLY:-}*citus*.pl >/dev/null 2>&1; then
+	if ensure_citus; then
+		count "Citus installed for the scale-out tests" OK
+	else
+		count "Citus installed for the scale-out tests (see above)" FAIL
+	fi
+fi
+
 # --- build (CI builds with -Wall -Wextra -Werror) ---------------------------
 say "building"
 make -s clean >/dev/null 2>&1

@@ -401,7 +401,9 @@ BEGIN
 	FROM netflow.flows_partitions() p;
 
 	-- The buckets within the window that no partition covers, nearest to
-	-- now first, at most max_new of them.
+	-- now first, at most max_new of them.  None on a Citus worker node
+	-- (docs/scale-out.md): the coordinator makes the partitions, the times
+	-- without one go to the stores meanwhile.
 	FOR r IN
 		SELECT b.lower, b.upper
 		FROM (SELECT DISTINCT b.lower, b.upper
@@ -409,7 +411,8 @@ BEGIN
 				   LATERAL netflow.partition_bounds(u.t, step) AS b
 			  WHERE isfinite(u.t) AND u.t >= w.past_from AND u.t < w.future_from
 				AND NOT EXISTS (SELECT 1 FROM unnest(lowers, uppers) AS p(lo, hi)
-								WHERE u.t >= p.lo AND u.t < p.hi)) b
+								WHERE u.t >= p.lo AND u.t < p.hi)
+				AND NOT netflow.citus_worker_node()) b
 		ORDER BY abs(extract(epoch FROM b.lower - now)), b.lower
 		LIMIT max_new
 	LOOP
@@ -452,7 +455,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.route_times(timestamptz[], timestamptz) IS
-	'The collector''s routing policy as of now: per start time 0 = netflow.flows (partition made on demand within the window, at most 4 per call), 1 = netflow.flows_future, 2 = netflow.flows_past; counts in netflow.window_counters (internal)';
+	'The collector''s routing policy as of now: per start time 0 = netflow.flows (partition made on demand within the window, at most 4 per call, none on a Citus worker node), 1 = netflow.flows_future, 2 = netflow.flows_past; counts in netflow.window_counters (internal)';
 REVOKE ALL ON FUNCTION netflow.route_times(timestamptz[], timestamptz) FROM PUBLIC;
 
 -- The collector's routing call for the flows of a flush whose partition it

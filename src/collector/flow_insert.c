@@ -19,6 +19,18 @@
  * those rows, see inserter.c).  Which partitions the collector may create
  * on its own is decided by netflow.route_flows() (nf_route_flows below).
  *
+ * Citus: when a destination table is a Citus table (netflow.distribute(),
+ * docs/scale-out.md), the local relation is only a shell and rows written
+ * into it with table_multi_insert() would never be seen; such a table gets
+ * its rows through SQL instead, one INSERT ... SELECT FROM ROWS FROM
+ * (unnest(), ...) of one array per column for the whole batch, which Citus routes to the shards
+ * (insert_through_citus).  Whether Citus is there, which tables it owns and
+ * whether this node is a Citus worker is looked up once per transaction
+ * (nf_citus_layout); without the citus extension that costs one catalog
+ * lookup per flush.  On a Citus worker node a destination table Citus does
+ * not know would keep its rows on that node only: the layout is refused
+ * (nf_citus_refusal) and the inserter drops the batch, counted.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -28,6 +40,7 @@
 #include "access/tableam.h"
 #include "access/tupconvert.h"
 #include "access/xact.h"
+#include "commands/extension.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "catalog/pg_type_d.h"
@@ -36,11 +49,14 @@
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "foreign/fdwapi.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
 #include "parser/parsetree.h"
+#include "storage/proc.h"
 #include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -69,6 +85,18 @@ typedef struct NfPartBuffer
 	int			nused;
 	BulkInsertState bistate;
 } NfPartBuffer;
+
+/*
+ * The Citus layout of the destination tables, valid for the transaction
+ * citus_lxid: citus_table[dest] when Citus owns the table (rows go through
+ * SQL), citus_worker when this node is a Citus worker (group > 0), and the
+ * reason the layout cannot be written ("" when it can).
+ */
+static LocalTransactionId citus_lxid = InvalidLocalTransactionId;
+static bool citus_table[NF_DEST_DROPPED];
+static bool citus_installed = false;
+static bool citus_worker = false;
+static char citus_refusal[512];
 
 /* Hours (time_start / 1 h) known to have a partition. */
 static HTAB *known_hours = NULL;
@@ -293,6 +321,201 @@ nf_route_flows(const nf_flow_record *flows, int n, uint8 *dest, bool ask)
 	return m;
 }
 
+/*
+ * Look up (once per transaction) whether the citus extension exists, which
+ * of netflow.flows, flows_future and flows_past Citus owns, and whether this
+ * node is a Citus worker.  Without the extension this is one catalog lookup.
+ */
+static void
+citus_layout(void)
+{
+	int			rc;
+	uint64		r;
+
+	if (citus_lxid == MyProc->lxid && citus_lxid != InvalidLocalTransactionId)
+		return;
+	memset(citus_table, 0, sizeof(citus_table));
+	citus_worker = false;
+	citus_refusal[0] = '\0';
+	citus_installed = OidIsValid(get_extension_oid("citus", true));
+	if (citus_installed)
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		/*
+		 * Per table: does Citus own it; the node's group; and whether the
+		 * node holds shards of netflow.flows (relations netflow.flows_<shard
+		 * id>) while netflow.flows is not a Citus table here: a worker
+		 * without Citus metadata (its group is reset to 0).
+		 */
+		rc = SPI_execute("SELECT t.d, p.logicalrelid IS NOT NULL, "
+						 "coalesce((SELECT g.groupid FROM pg_catalog.pg_dist_local_group g), 0), "
+						 "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition f "
+						 "WHERE f.logicalrelid = 'netflow.flows'::pg_catalog.regclass) "
+						 "AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c "
+						 "WHERE c.relnamespace = 'netflow'::pg_catalog.regnamespace "
+						 "AND c.relname OPERATOR(pg_catalog.~) '^flows_[0-9]+$') "
+						 "FROM (VALUES (0, 'netflow.flows'), (1, 'netflow.flows_future'), "
+						 "(2, 'netflow.flows_past')) AS t(d, name) "
+						 "LEFT JOIN pg_catalog.pg_dist_partition p "
+						 "ON p.logicalrelid = pg_catalog.to_regclass(t.name) "
+						 "WHERE pg_catalog.to_regclass(t.name) IS NOT NULL ORDER BY t.d",
+						 true, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "netflow could not read the Citus metadata: %s",
+				 SPI_result_code_string(rc));
+		for (r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	td = SPI_tuptable->tupdesc;
+			bool		isnull;
+			int			d = DatumGetInt32(SPI_getbinval(tup, td, 1, &isnull));
+			bool		owned = DatumGetBool(SPI_getbinval(tup, td, 2, &isnull));
+			int			group = DatumGetInt32(SPI_getbinval(tup, td, 3, &isnull));
+			bool		orphan = DatumGetBool(SPI_getbinval(tup, td, 4, &isnull));
+
+			if (d < 0 || d >= NF_DEST_DROPPED)
+				continue;
+			citus_table[d] = owned;
+			if (group != 0)
+				citus_worker = true;
+			if (orphan && citus_refusal[0] == '\0')
+				snprintf(citus_refusal, sizeof(citus_refusal),
+						 "this node holds Citus shards of netflow.flows but no Citus metadata (a worker without metadata sync): rows written here would be visible on this node only (sync the metadata: start_metadata_sync_to_node() on the coordinator)");
+			if (orphan)
+				citus_worker = true;
+		}
+		/* on a worker, a table Citus does not own is this node's alone */
+		for (r = 0; citus_worker && citus_refusal[0] == '\0' && r < NF_DEST_DROPPED; r++)
+			if (!citus_table[r] && netflow_rel_exists(nf_dest_table((uint8) r)))
+			{
+				snprintf(citus_refusal, sizeof(citus_refusal),
+						 "netflow.%s is not a Citus table and this node is a Citus worker: rows written here would be visible on this node only (run netflow.distribute() on the coordinator)",
+						 nf_dest_table((uint8) r));
+				break;
+			}
+		SPI_finish();
+	}
+	citus_lxid = MyProc->lxid;
+}
+
+/* Why the tables cannot be written on this node (Citus), or NULL. */
+const char *
+nf_citus_refusal(void)
+{
+	citus_layout();
+	return citus_refusal[0] ? citus_refusal : NULL;
+}
+
+/* Is this node a Citus worker (the citus extension with a group > 0)? */
+bool
+nf_citus_worker_node(void)
+{
+	citus_layout();
+	return citus_worker;
+}
+
+/*
+ * Insert the flows with dest[i] == want into netflow.<relname>, a Citus
+ * table, through SQL: one array per column, INSERT ... SELECT FROM
+ * unnest(...), so that Citus routes every row to its shard.
+ */
+static void
+insert_through_citus(const nf_flow_record *flows, int n, const uint8 *dest,
+					 uint8 want, const char *relname)
+{
+	static TupleDesc rowdesc = NULL;
+	MemoryContext cxt;
+	MemoryContext oldcxt;
+	TupleTableSlot *slot;
+	Datum	   *vals[NF_FLOWS_NATTS];
+	bool	   *nulls[NF_FLOWS_NATTS];
+	Datum		args[NF_FLOWS_NATTS];
+	char		argnulls[NF_FLOWS_NATTS];
+	Oid			argtypes[NF_FLOWS_NATTS];
+	int			identity[NF_FLOWS_NATTS];
+	StringInfoData sql;
+	int			m = 0;
+	int			lb = 1;
+	int			c;
+	int			i;
+	int			rc;
+
+	if (rowdesc == NULL)
+	{
+		oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+		rowdesc = CreateTemplateTupleDesc(NF_FLOWS_NATTS);
+		for (c = 0; c < NF_FLOWS_NATTS; c++)
+			TupleDescInitEntry(rowdesc, (AttrNumber) (c + 1),
+							   nf_flow_fields[c].name, nf_flow_fields[c].typid, -1, 0);
+		MemoryContextSwitchTo(oldcxt);
+	}
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "netflow citus insert",
+								ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(cxt);
+	for (c = 0; c < NF_FLOWS_NATTS; c++)
+	{
+		identity[c] = c;
+		vals[c] = palloc(sizeof(Datum) * Max(n, 1));
+		nulls[c] = palloc(sizeof(bool) * Max(n, 1));
+	}
+	slot = MakeSingleTupleTableSlot(rowdesc, &TTSOpsVirtual);
+	for (i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (dest[i] != want)
+			continue;
+		/* the by-reference values (inet, macaddr) stay in cxt */
+		nf_flow_store_slot(&flows[i], slot, identity);
+		for (c = 0; c < NF_FLOWS_NATTS; c++)
+		{
+			vals[c][m] = slot->tts_values[c];
+			nulls[c][m] = slot->tts_isnull[c];
+		}
+		m++;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "INSERT INTO netflow.%s (", quote_identifier(relname));
+	for (c = 0; c < NF_FLOWS_NATTS; c++)
+		appendStringInfo(&sql, "%s%s", c ? ", " : "",
+						 quote_identifier(nf_flow_fields[c].name));
+	appendStringInfoString(&sql, ") SELECT * FROM ROWS FROM (");
+	for (c = 0; c < NF_FLOWS_NATTS; c++)
+	{
+		Oid			typid = nf_flow_fields[c].typid;
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+
+		get_typlenbyvalalign(typid, &typlen, &typbyval, &typalign);
+		args[c] = PointerGetDatum(construct_md_array(vals[c], nulls[c], 1, &m, &lb,
+													 typid, typlen, typbyval, typalign));
+		argnulls[c] = ' ';
+		argtypes[c] = get_array_type(typid);
+		appendStringInfo(&sql, "%spg_catalog.unnest($%d)", c ? ", " : "", c + 1);
+	}
+	appendStringInfoChar(&sql, ')');
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	rc = SPI_execute_with_args(sql.data, NF_FLOWS_NATTS, argtypes, args, argnulls,
+							   false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "netflow insert into the Citus table netflow.%s failed: %s",
+			 relname, SPI_result_code_string(rc));
+	if (SPI_processed != (uint64) m)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("netflow inserted " UINT64_FORMAT " rows of %d into the Citus table netflow.%s",
+						SPI_processed, m, relname)));
+	SPI_finish();
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(cxt);
+}
+
 /* The multi-insert buffer of partition 'rri', created on first use. */
 static NfPartBuffer *
 buffer_for(List **buffers, ResultRelInfo *rri)
@@ -374,6 +597,18 @@ nf_insert_flows(const nf_flow_record *flows, int n, const uint8 *dest,
 			break;
 	if (i == n)
 		return;					/* none for this table */
+
+	/* a Citus table: through Citus's own routing, never into the shell */
+	citus_layout();
+	if (citus_refusal[0])
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("netflow cannot store flows on this node: %s", citus_refusal)));
+	if (citus_table[want])
+	{
+		insert_through_citus(flows, n, dest, want, relname);
+		return;
+	}
 
 	/* look the table up again every time: it may have been recreated */
 	rv = makeRangeVar("netflow", pstrdup(relname), -1);

@@ -53,4 +53,14 @@ extern void nf_forget_partitions(void);
 extern void nf_insert_flows(const nf_flow_record *flows, int n,
 							const uint8 *dest, uint8 want);
 
+/*
+ * Citus (docs/scale-out.md): the reason the destination tables cannot be
+ * written on this node (a Citus worker where one of them is not a Citus
+ * table, or a node holding shards of netflow.flows without Citus metadata),
+ * or NULL; and whether this node is a Citus worker (either kind).  Looked
+ * up once per transaction; need a transaction.
+ */
+extern const char *nf_citus_refusal(void);
+extern bool nf_citus_worker_node(void);
+
 #endif							/* NETFLOW_FLOW_INSERT_H */

@@ -600,6 +600,13 @@ insert_range(int off, int n, uint8 *dest, NfFlushOutcome *out)
 	insert_range(off + n / 2, n - n / 2, dest, out);
 }
 
+/* Look up why the tables cannot be written on this node (arg: const char **). */
+static void
+refusal_fn(void *arg)
+{
+	*(const char **) arg = nf_citus_refusal();
+}
+
 /*
  * Salvage a batch that failed NF_SALVAGE_AFTER times for a reason that is
  * not transient: route it in a subtransaction (when routing itself fails,
@@ -613,6 +620,20 @@ insert_salvaging(int n, uint8 *dest, NfFlushOutcome *out)
 {
 	NfRangeArg r = {0, n, dest};
 	int			off;
+	const char *refusal = NULL;
+
+	/*
+	 * A layout this node cannot write (a Citus worker whose tables are not
+	 * all Citus tables) refuses every row alike: the batch is dropped and
+	 * counted as drop_failed at once, not bisected row by row.
+	 */
+	if (in_subxact(refusal_fn, (void *) &refusal) == 0 && refusal != NULL)
+	{
+		memset(dest, NF_DEST_DROPPED, n);
+		out->failed += n;
+		snprintf(last_rejection, sizeof(last_rejection), "%s", refusal);
+		return;
+	}
 
 	if (in_subxact(route_fn, &r) != 0)
 	{
@@ -749,6 +770,13 @@ flush_batch(void)
 			insert_salvaging(n, dest, &out);
 		else
 		{
+			/* a layout this node cannot write: not even routed (Citus) */
+			const char *refusal = nf_citus_refusal();
+
+			if (refusal != NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("netflow cannot store flows on this node: %s", refusal)));
 			routed = nf_route_flows(batch.flows, n, dest, true);
 			nf_insert_flows(batch.flows, n, dest, NF_DEST_FLOWS);
 			nf_insert_flows(batch.flows, n, dest, NF_DEST_FUTURE);

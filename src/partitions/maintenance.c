@@ -19,6 +19,7 @@
 #include "utils/timestamp.h"
 
 #include "compressor.h"
+#include "flow_insert.h"
 #include "maintenance.h"
 #include "partition_settings.h"
 
@@ -26,6 +27,9 @@
 
 /* Start of the last scheduled run in this process; 0 before the first. */
 static TimestampTz last_run = 0;
+
+/* Whether "skipped on a Citus worker" was logged already. */
+static bool citus_worker_logged = false;
 
 /*
  * How a failed run is recorded: through netflow.log_maintenance_failure()
@@ -123,35 +127,49 @@ netflow_run_maintenance_in_worker(void)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, MAINTENANCE_QUERY);
 
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute(MAINTENANCE_QUERY, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "netflow.run_maintenance() did not return rows");
-
-		for (uint64 i = 0; i < SPI_processed; i++)
+		/*
+		 * On a Citus worker node the coordinator maintains the distributed
+		 * tables (partitions, retention, moves, rollups): nothing to do here.
+		 */
+		if (nf_citus_worker_node())
 		{
-			char	   *action = SPI_getvalue(SPI_tuptable->vals[i],
-											  SPI_tuptable->tupdesc, 1);
-
-			if (action == NULL)
-				other++;
-			else if (strcmp(action, "created") == 0)
-				created++;
-			else if (strcmp(action, "dropped") == 0)
-				dropped++;
-			else if (strcmp(action, "deferred") == 0)
-				deferred++;
-			else
-				other++;
+			if (!citus_worker_logged)
+				ereport(LOG,
+						(errmsg("netflow maintenance skipped: this node is a Citus worker"),
+						 errdetail("The coordinator runs netflow.run_maintenance() for the distributed netflow.flows.")));
+			citus_worker_logged = true;
 		}
-		if (created + dropped + deferred + other > 0)
-			ereport(LOG,
-					(errmsg("netflow maintenance: " UINT64_FORMAT " partitions created, "
-							UINT64_FORMAT " dropped, " UINT64_FORMAT " deferred, "
-							UINT64_FORMAT " other actions (see netflow.maintenance_log)",
-							created, dropped, deferred, other)));
+		else
+		{
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "SPI_connect failed");
+			if (SPI_execute(MAINTENANCE_QUERY, false, 0) != SPI_OK_SELECT)
+				elog(ERROR, "netflow.run_maintenance() did not return rows");
 
-		SPI_finish();
+			for (uint64 i = 0; i < SPI_processed; i++)
+			{
+				char	   *action = SPI_getvalue(SPI_tuptable->vals[i],
+												  SPI_tuptable->tupdesc, 1);
+
+				if (action == NULL)
+					other++;
+				else if (strcmp(action, "created") == 0)
+					created++;
+				else if (strcmp(action, "dropped") == 0)
+					dropped++;
+				else if (strcmp(action, "deferred") == 0)
+					deferred++;
+				else
+					other++;
+			}
+			if (created + dropped + deferred + other > 0)
+				ereport(LOG,
+						(errmsg("netflow maintenance: " UINT64_FORMAT " partitions created, "
+								UINT64_FORMAT " dropped, " UINT64_FORMAT " deferred, "
+								UINT64_FORMAT " other actions (see netflow.maintenance_log)",
+								created, dropped, deferred, other)));
+			SPI_finish();
+		}
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 	}
