@@ -27,12 +27,6 @@ chomp $pkglib;
 ok(-f "$pkglib/citus.so", "citus.so is installed in $pkglib")
   or BAIL_OUT("Citus is not installed: run bash ../shared/citus/build.sh (scripts/test.sh does)");
 
-# TODO(citus-agg): the other half of issue 15 (branch citus-agg) gives topn
-# and entropy real transition types, so that Citus pushes them down to the
-# workers.  Until it is merged Citus gathers the rows (row-gather) and the
-# plan check below is informational; set this to 1 when merging citus-agg.
-my $EXPECT_PUSHDOWN = 1;
-
 # Citus, netflow, TCP on loopback (Citus nodes connect to each other by
 # host name), no TLS between nodes, few shards per table.
 my $citus_conf = qq{
@@ -210,18 +204,17 @@ my $plan = $coord->safe_psql('postgres',
 	'EXPLAIN (VERBOSE, COSTS OFF) SELECT netflow.topn(dst_addr, bytes, 1000), netflow.entropy(dst_port) FROM netflow.flows');
 like($plan, qr/Custom Scan \(Citus Adaptive\)/, 'topn/entropy over netflow.flows: a Citus distributed plan');
 note($plan);
-if ($EXPECT_PUSHDOWN)
+# Citus sends a custom aggregate with a combine function to the workers
+# as worker_partial_agg(aggregate, args) and merges the partial states on
+# the coordinator with coord_combine_agg; without pushdown the worker query
+# only selects the columns (row-gather).
+for my $agg ('topn', 'entropy')
 {
-	# TODO(citus-agg): enabled by setting $EXPECT_PUSHDOWN = 1 above.
-	# Citus sends a custom aggregate with a combine function to the workers
-	# as worker_partial_agg(aggregate, args) (or the aggregate itself).
-	for my $agg ('topn', 'entropy')
-	{
-		like($plan,
-			qr/Query: [^\n]*(?:worker_partial_agg\([^\n]*netflow\.$agg\(|netflow\.$agg\()[^\n]*FROM netflow\.flows_\d+/,
-			"$agg is computed on the workers (partial aggregation)");
-	}
+	like($plan,
+		qr/Query: [^\n]*worker_partial_agg\([^\n]*netflow\.$agg\([^\n]*FROM netflow\.flows_\d+/,
+		"$agg is computed on the workers (partial aggregation)");
 }
+like($plan, qr/coord_combine_agg/, 'the partial states are combined on the coordinator');
 
 # --- maintenance on the distributed table ----------------------------------------------
 is($coord->safe_psql('postgres',
