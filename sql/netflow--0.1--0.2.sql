@@ -4372,6 +4372,74 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION netflow.top(dimension text, from_ts timestamptz, to_ts timestamptz,
+							n integer DEFAULT 10, metric text DEFAULT 'bytes')
+RETURNS TABLE (item text, weight bigint, error bigint)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 10
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+-- The raw parts are small (edges, the last minutes): starting parallel
+-- workers for them costs more than it saves, and so does compiling them
+-- (their estimated cost over a month of partitions passes jit_above_cost:
+-- JIT took 100 to 250 ms of a 45 ms answer).
+SET max_parallel_workers_per_gather = 0
+SET jit = off
+AS $$
+DECLARE
+	key		text;
+	sp		record;
+BEGIN
+	SELECT d.key_expr INTO key FROM netflow.rollup_dimensions() d WHERE d.dimension = top.dimension;
+	IF key IS NULL THEN
+		RAISE EXCEPTION 'unknown dimension "%"', dimension
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The dimensions are: ' || (SELECT string_agg(d.dimension, ', ') FROM netflow.rollup_dimensions() d) || '.';
+	END IF;
+	IF metric IS NULL OR metric NOT IN ('bytes', 'flows') THEN
+		RAISE EXCEPTION 'unknown metric "%"', metric
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The metrics are bytes and flows.';
+	END IF;
+	IF n IS NULL OR n < 0 THEN
+		RAISE EXCEPTION 'number of items must not be negative or NULL: %', n
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Give n >= 0.';
+	END IF;
+	PERFORM netflow.rollup_check_range(from_ts, to_ts);
+	sp := netflow.rollup_split(from_ts, to_ts, true, true);
+	RETURN QUERY EXECUTE format($q$
+		SELECT i.item, i.weight, i.error
+		FROM netflow.topn_items((
+			SELECT netflow.topn_union(u.s) FROM (
+				SELECT d.%1$I AS s FROM netflow.rollup_topn_day d
+				WHERE d.dimension = $1 AND d.day >= $11 AND d.day < $12
+				UNION ALL
+				SELECT h.%1$I FROM netflow.rollup_topn_hour h
+				WHERE h.dimension = $1 AND h.hour >= $4 AND h.hour < $11
+				UNION ALL
+				SELECT h.%1$I FROM netflow.rollup_topn_hour h
+				WHERE h.dimension = $1 AND h.hour >= $12 AND h.hour < $5
+				UNION ALL
+				SELECT m.%1$I FROM netflow.rollup_topn_minute m
+				WHERE m.dimension = $1 AND m.minute >= $2 AND m.minute < $4
+				UNION ALL
+				SELECT m.%1$I FROM netflow.rollup_topn_minute m
+				WHERE m.dimension = $1 AND m.minute >= $5 AND m.minute < $3
+				UNION ALL
+				SELECT netflow.topn(%2$s, %3$s, $9) FROM (
+					SELECT * FROM netflow.flows f WHERE f.time_start >= $6 AND f.time_start < $2
+					UNION ALL
+					SELECT * FROM netflow.flows f WHERE f.time_start >= $3 AND f.time_start < $7
+					UNION ALL
+					SELECT * FROM netflow.flows f
+					WHERE f.time_start >= $2 AND f.time_start < $3 AND f.time_received >= $8) AS f
+			) AS u), $10) AS i$q$,
+		'by_' || metric, key, CASE metric WHEN 'bytes' THEN 'coalesce(f.bytes, 0)' ELSE '1::bigint' END)
+	USING dimension, sp.fa, sp.fb, sp.ha, sp.hb, from_ts, to_ts, sp.cut,
+		  netflow.rollup_topn_capacity(), n, sp.da, sp.db;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION netflow.traffic(from_ts timestamptz, to_ts timestamptz,
 								step interval DEFAULT '1 minute',
 								exporter inet DEFAULT NULL, protocol integer DEFAULT NULL,
@@ -4385,6 +4453,7 @@ SET TimeZone = 'UTC'
 -- month of minutes is 43,200) without spilling to disk.
 SET max_parallel_workers_per_gather = 0
 SET work_mem = '64MB'
+SET jit = off
 AS $$
 DECLARE
 	step_s	numeric;
