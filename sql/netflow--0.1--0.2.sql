@@ -5476,3 +5476,375 @@ $$;
 COMMENT ON FUNCTION netflow.route_times(timestamptz[], timestamptz) IS
 	'The collector''s routing policy as of now: per start time 0 = netflow.flows (partition made on demand within the window, at most 4 per call, none on a Citus worker node), 1 = netflow.flows_future, 2 = netflow.flows_past; counts in netflow.window_counters (internal)';
 REVOKE ALL ON FUNCTION netflow.route_times(timestamptz[], timestamptz) FROM PUBLIC;
+
+-- rollup-perf: the rollups at a month of 1 million flows a day (issue 12's
+-- bench): summaries and sketches compressed with lz4 where the server has
+-- it, a row in rollup_minutes for every materialized minute (zeros
+-- included), materialization sorting in memory, and netflow.traffic reading
+-- a per-minute series in one ordered scan.  Same text as sql/parts/62..64
+-- (CREATE OR REPLACE keeps the comments and grants made above).
+DO $$
+BEGIN
+	ALTER TABLE netflow.rollup_topn_minute
+		ALTER COLUMN by_bytes SET COMPRESSION lz4, ALTER COLUMN by_flows SET COMPRESSION lz4;
+	ALTER TABLE netflow.rollup_topn_hour
+		ALTER COLUMN by_bytes SET COMPRESSION lz4, ALTER COLUMN by_flows SET COMPRESSION lz4;
+	ALTER TABLE netflow.rollup_topn_day
+		ALTER COLUMN by_bytes SET COMPRESSION lz4, ALTER COLUMN by_flows SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN
+	RAISE NOTICE 'netflow: this server has no lz4; top-N rollups are compressed with pglz (slower)';
+END
+$$;
+
+DO $$
+BEGIN
+	ALTER TABLE netflow.host_profiles
+		ALTER COLUMN peers SET COMPRESSION lz4, ALTER COLUMN dst_ports SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN
+	RAISE NOTICE 'netflow: this server has no lz4; host profile sketches are compressed with pglz (slower)';
+END
+$$;
+
+COMMENT ON TABLE netflow.rollup_minutes IS
+	'Traffic totals per materialized minute, zeros included (time no partition covered is skipped without rows; rollup_state.minutes_upto is the watermark); kept for rollup_retention';
+
+CREATE OR REPLACE FUNCTION netflow.rollup_materialize(lo timestamptz, hi timestamptz, cut timestamptz,
+										   capacity integer)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE STRICT
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+-- Sorting a chunk's flows by minute in memory (a disk sort cost a third
+-- of the top-N part).
+SET work_mem = '64MB'
+AS $$
+DECLARE
+	cond	constant text := 'f.time_start >= $1[1] AND f.time_start < $1[2] AND (f.time_received < $1[3] OR f.time_received IS NULL)';
+	n		bigint;
+BEGIN
+	EXECUTE 'INSERT INTO netflow.rollup_traffic_minute ' || netflow.rollup_traffic_select(cond)
+	USING ARRAY[lo, hi, cut];
+	EXECUTE 'INSERT INTO netflow.rollup_topn_minute ' || netflow.rollup_topn_select(cond, capacity)
+	USING ARRAY[lo, hi, cut];
+	-- A plain INSERT: a minute that has a row already is an error, not a
+	-- silent double count.  Every minute gets a row, zeros when it had no
+	-- flows, so that a per-minute series over materialized time reads one
+	-- row per minute (netflow.traffic).
+	INSERT INTO netflow.rollup_minutes
+	SELECT g.minute, coalesce(s.flows, 0), coalesce(s.packets, 0), coalesce(s.bytes, 0),
+		   coalesce(s.packets_upscaled, 0), coalesce(s.bytes_upscaled, 0),
+		   clock_timestamp(), clock_timestamp()
+	FROM generate_series(lo, hi - interval '1 minute', interval '1 minute') AS g(minute)
+	LEFT JOIN (SELECT t.minute, sum(t.flows) AS flows, sum(t.packets) AS packets,
+					  sum(t.bytes) AS bytes, sum(t.packets_upscaled) AS packets_upscaled,
+					  sum(t.bytes_upscaled) AS bytes_upscaled
+			   FROM netflow.rollup_traffic_minute t
+			   WHERE t.minute >= lo AND t.minute < hi
+			   GROUP BY t.minute) AS s ON s.minute = g.minute;
+	SELECT coalesce(sum(m.flows), 0) INTO n
+	FROM netflow.rollup_minutes m WHERE m.minute >= lo AND m.minute < hi;
+	RETURN n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION netflow.rollup_add_flows(cond text, p timestamptz[], into_hours boolean,
+										 capacity integer)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+-- Sorting a chunk's flows by minute in memory (a disk sort cost a third
+-- of the top-N part).
+SET work_mem = '64MB'
+AS $$
+DECLARE
+	n		bigint;
+BEGIN
+	IF to_regclass('pg_temp.rollup_new_traffic') IS NULL THEN
+		CREATE TEMP TABLE rollup_new_traffic (
+			minute timestamptz, exporter inet, input_if bigint, output_if bigint,
+			protocol smallint, direction text, flows bigint, packets bigint, bytes bigint,
+			packets_upscaled bigint, bytes_upscaled bigint) ON COMMIT DROP;
+		CREATE TEMP TABLE rollup_new_topn (
+			minute timestamptz, dimension text, by_bytes netflow.topn_summary,
+			by_flows netflow.topn_summary) ON COMMIT DROP;
+	ELSE
+		TRUNCATE rollup_new_traffic, rollup_new_topn;
+	END IF;
+
+	EXECUTE 'INSERT INTO rollup_new_traffic ' || netflow.rollup_traffic_select(cond) USING p;
+	EXECUTE 'INSERT INTO rollup_new_topn ' || netflow.rollup_topn_select(cond, capacity) USING p;
+
+	SELECT coalesce(sum(t.flows), 0) INTO n FROM rollup_new_traffic t;
+	IF n = 0 THEN
+		RETURN 0;
+	END IF;
+
+	INSERT INTO netflow.rollup_traffic_minute AS r
+	SELECT * FROM rollup_new_traffic
+	ON CONFLICT ON CONSTRAINT rollup_traffic_minute_key DO UPDATE
+	SET flows = r.flows + excluded.flows, packets = r.packets + excluded.packets,
+		bytes = r.bytes + excluded.bytes,
+		packets_upscaled = r.packets_upscaled + excluded.packets_upscaled,
+		bytes_upscaled = r.bytes_upscaled + excluded.bytes_upscaled;
+	INSERT INTO netflow.rollup_minutes AS r
+	SELECT t.minute, sum(t.flows), sum(t.packets), sum(t.bytes), sum(t.packets_upscaled),
+		   sum(t.bytes_upscaled), clock_timestamp(), clock_timestamp()
+	FROM rollup_new_traffic t GROUP BY t.minute
+	ON CONFLICT (minute) DO UPDATE
+	SET flows = r.flows + excluded.flows, packets = r.packets + excluded.packets,
+		bytes = r.bytes + excluded.bytes,
+		packets_upscaled = r.packets_upscaled + excluded.packets_upscaled,
+		bytes_upscaled = r.bytes_upscaled + excluded.bytes_upscaled,
+		updated_at = excluded.updated_at;
+	INSERT INTO netflow.rollup_topn_minute AS r
+	SELECT * FROM rollup_new_topn
+	ON CONFLICT (minute, dimension) DO UPDATE
+	SET by_bytes = (SELECT netflow.topn_union(s) FROM (VALUES (r.by_bytes), (excluded.by_bytes)) v(s)),
+		by_flows = (SELECT netflow.topn_union(s) FROM (VALUES (r.by_flows), (excluded.by_flows)) v(s));
+
+	IF into_hours THEN
+		INSERT INTO netflow.rollup_traffic_hour AS r
+		SELECT date_trunc('hour', t.minute), t.exporter, t.input_if, t.output_if, t.protocol,
+			   t.direction, sum(t.flows), sum(t.packets), sum(t.bytes),
+			   sum(t.packets_upscaled), sum(t.bytes_upscaled)
+		FROM rollup_new_traffic t GROUP BY 1, 2, 3, 4, 5, 6
+		ON CONFLICT ON CONSTRAINT rollup_traffic_hour_key DO UPDATE
+		SET flows = r.flows + excluded.flows, packets = r.packets + excluded.packets,
+			bytes = r.bytes + excluded.bytes,
+			packets_upscaled = r.packets_upscaled + excluded.packets_upscaled,
+			bytes_upscaled = r.bytes_upscaled + excluded.bytes_upscaled;
+		INSERT INTO netflow.rollup_hours AS r
+		SELECT date_trunc('hour', t.minute), sum(t.flows), sum(t.packets), sum(t.bytes),
+			   sum(t.packets_upscaled), sum(t.bytes_upscaled), clock_timestamp(), clock_timestamp()
+		FROM rollup_new_traffic t GROUP BY 1
+		ON CONFLICT (hour) DO UPDATE
+		SET flows = r.flows + excluded.flows, packets = r.packets + excluded.packets,
+			bytes = r.bytes + excluded.bytes,
+			packets_upscaled = r.packets_upscaled + excluded.packets_upscaled,
+			bytes_upscaled = r.bytes_upscaled + excluded.bytes_upscaled,
+			updated_at = excluded.updated_at;
+		INSERT INTO netflow.rollup_topn_hour AS r
+		SELECT date_trunc('hour', t.minute), t.dimension, netflow.topn_union(t.by_bytes),
+			   netflow.topn_union(t.by_flows)
+		FROM rollup_new_topn t GROUP BY 1, 2
+		ON CONFLICT (hour, dimension) DO UPDATE
+		SET by_bytes = (SELECT netflow.topn_union(s) FROM (VALUES (r.by_bytes), (excluded.by_bytes)) v(s)),
+			by_flows = (SELECT netflow.topn_union(s) FROM (VALUES (r.by_flows), (excluded.by_flows)) v(s));
+		-- and into the days rolled up already
+		INSERT INTO netflow.rollup_topn_day AS r
+		SELECT date_trunc('day', t.minute), t.dimension, netflow.topn_union(t.by_bytes),
+			   netflow.topn_union(t.by_flows)
+		FROM rollup_new_topn t
+		WHERE t.minute < (SELECT st.days_upto FROM netflow.rollup_state st)
+		GROUP BY 1, 2
+		ON CONFLICT (day, dimension) DO UPDATE
+		SET by_bytes = (SELECT netflow.topn_union(s) FROM (VALUES (r.by_bytes), (excluded.by_bytes)) v(s)),
+			by_flows = (SELECT netflow.topn_union(s) FROM (VALUES (r.by_flows), (excluded.by_flows)) v(s));
+	END IF;
+	RETURN n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION netflow.top(dimension text, from_ts timestamptz, to_ts timestamptz,
+							n integer DEFAULT 10, metric text DEFAULT 'bytes')
+RETURNS TABLE (item text, weight bigint, error bigint)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 10
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+-- The raw parts are small (edges, the last minutes): starting parallel
+-- workers for them costs more than it saves, and so does compiling them
+-- (their estimated cost over a month of partitions passes jit_above_cost:
+-- JIT took 100 to 250 ms of a 45 ms answer).
+SET max_parallel_workers_per_gather = 0
+SET jit = off
+AS $$
+DECLARE
+	key		text;
+	sp		record;
+BEGIN
+	SELECT d.key_expr INTO key FROM netflow.rollup_dimensions() d WHERE d.dimension = top.dimension;
+	IF key IS NULL THEN
+		RAISE EXCEPTION 'unknown dimension "%"', dimension
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The dimensions are: ' || (SELECT string_agg(d.dimension, ', ') FROM netflow.rollup_dimensions() d) || '.';
+	END IF;
+	IF metric IS NULL OR metric NOT IN ('bytes', 'flows') THEN
+		RAISE EXCEPTION 'unknown metric "%"', metric
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The metrics are bytes and flows.';
+	END IF;
+	IF n IS NULL OR n < 0 THEN
+		RAISE EXCEPTION 'number of items must not be negative or NULL: %', n
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Give n >= 0.';
+	END IF;
+	PERFORM netflow.rollup_check_range(from_ts, to_ts);
+	sp := netflow.rollup_split(from_ts, to_ts, true, true);
+	RETURN QUERY EXECUTE format($q$
+		SELECT i.item, i.weight, i.error
+		FROM netflow.topn_items((
+			SELECT netflow.topn_union(u.s) FROM (
+				SELECT d.%1$I AS s FROM netflow.rollup_topn_day d
+				WHERE d.dimension = $1 AND d.day >= $11 AND d.day < $12
+				UNION ALL
+				SELECT h.%1$I FROM netflow.rollup_topn_hour h
+				WHERE h.dimension = $1 AND h.hour >= $4 AND h.hour < $11
+				UNION ALL
+				SELECT h.%1$I FROM netflow.rollup_topn_hour h
+				WHERE h.dimension = $1 AND h.hour >= $12 AND h.hour < $5
+				UNION ALL
+				SELECT m.%1$I FROM netflow.rollup_topn_minute m
+				WHERE m.dimension = $1 AND m.minute >= $2 AND m.minute < $4
+				UNION ALL
+				SELECT m.%1$I FROM netflow.rollup_topn_minute m
+				WHERE m.dimension = $1 AND m.minute >= $5 AND m.minute < $3
+				UNION ALL
+				SELECT netflow.topn(%2$s, %3$s, $9) FROM (
+					SELECT * FROM netflow.flows f WHERE f.time_start >= $6 AND f.time_start < $2
+					UNION ALL
+					SELECT * FROM netflow.flows f WHERE f.time_start >= $3 AND f.time_start < $7
+					UNION ALL
+					SELECT * FROM netflow.flows f
+					WHERE f.time_start >= $2 AND f.time_start < $3 AND f.time_received >= $8) AS f
+			) AS u), $10) AS i$q$,
+		'by_' || metric, key, CASE metric WHEN 'bytes' THEN 'coalesce(f.bytes, 0)' ELSE '1::bigint' END)
+	USING dimension, sp.fa, sp.fb, sp.ha, sp.hb, from_ts, to_ts, sp.cut,
+		  netflow.rollup_topn_capacity(), n, sp.da, sp.db;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION netflow.traffic(from_ts timestamptz, to_ts timestamptz,
+								step interval DEFAULT '1 minute',
+								exporter inet DEFAULT NULL, protocol integer DEFAULT NULL,
+								direction text DEFAULT NULL)
+RETURNS TABLE (bucket timestamptz, flows bigint, packets bigint, bytes bigint,
+			   packets_upscaled bigint, bytes_upscaled bigint)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1440
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+-- Small raw parts (no parallel workers); one hash entry per bucket (a
+-- month of minutes is 43,200) without spilling to disk.
+SET max_parallel_workers_per_gather = 0
+SET work_mem = '64MB'
+SET jit = off
+AS $$
+DECLARE
+	step_s	numeric;
+	filtered boolean := exporter IS NOT NULL OR protocol IS NOT NULL OR direction IS NOT NULL;
+	sp		record;
+	minute_src text;
+	hour_src text;
+	raw_src text;
+	filt	text := 'true';
+	dir		text;
+BEGIN
+	PERFORM netflow.rollup_check_range(from_ts, to_ts);
+	step_s := extract(epoch FROM step);
+	IF step IS NULL OR step_s <= 0 OR step_s % 60 <> 0
+	   OR extract(month FROM step) <> 0 OR extract(year FROM step) <> 0 THEN
+		RAISE EXCEPTION 'invalid step "%"', step
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The step must be a positive whole number of minutes (hours and days allowed, not months).';
+	END IF;
+	IF extract(epoch FROM to_ts - from_ts) / step_s > 1000000 THEN
+		RAISE EXCEPTION 'too many buckets: [%, %) by %', from_ts, to_ts, step
+			USING ERRCODE = 'program_limit_exceeded',
+				  DETAIL = 'At most 1000000 buckets are returned.',
+				  HINT = 'Use a larger step.';
+	END IF;
+	IF direction IS NOT NULL AND direction NOT IN ('outbound', 'inbound', 'internal', 'other') THEN
+		RAISE EXCEPTION 'unknown direction "%"', direction
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The directions are outbound, inbound, internal and other.';
+	END IF;
+
+	sp := netflow.rollup_split(from_ts, to_ts, step_s % 3600 = 0, filtered);
+
+	-- Per minute, unfiltered, over materialized minutes that all have their
+	-- row (maintenance writes one per minute, zeros included): one ordered
+	-- index scan of rollup_minutes, plus the few flows received after the
+	-- cut, with the raw edges before and after it answered by the general
+	-- query below (a call of this function on them).  A month of minutes
+	-- is 43,200 rows: joining them to a generated series and grouping them
+	-- cost several times more than reading them.
+	IF NOT filtered AND step_s = 60 AND sp.fb > sp.fa
+	   AND (SELECT count(*) FROM netflow.rollup_minutes m WHERE m.minute >= sp.fa AND m.minute < sp.fb)
+		   = extract(epoch FROM sp.fb - sp.fa)::bigint / 60 THEN
+		RETURN QUERY SELECT * FROM netflow.traffic(from_ts, sp.fa, step);
+		RETURN QUERY EXECUTE $q$
+			SELECT m.minute, m.flows + coalesce(l.flows, 0), m.packets + coalesce(l.packets, 0),
+				   m.bytes + coalesce(l.bytes, 0), m.packets_upscaled + coalesce(l.packets_upscaled, 0),
+				   m.bytes_upscaled + coalesce(l.bytes_upscaled, 0)
+			FROM netflow.rollup_minutes m
+			LEFT JOIN (
+				SELECT pg_catalog.date_trunc('minute', f.time_start) AS minute, count(*) AS flows,
+					   coalesce(sum(f.packets), 0)::bigint AS packets, coalesce(sum(f.bytes), 0)::bigint AS bytes,
+					   coalesce(sum(f.packets * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0)::bigint AS packets_upscaled,
+					   coalesce(sum(f.bytes * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0)::bigint AS bytes_upscaled
+				FROM netflow.flows f
+				WHERE f.time_start >= $1 AND f.time_start < $2 AND f.time_received >= $3
+				GROUP BY 1) AS l ON l.minute = m.minute
+			WHERE m.minute >= $1 AND m.minute < $2
+			ORDER BY m.minute$q$
+		USING sp.fa, sp.fb, sp.cut;
+		RETURN QUERY SELECT * FROM netflow.traffic(sp.fb, to_ts, step);
+		RETURN;
+	END IF;
+
+	IF filtered THEN
+		filt := '($11::inet IS NULL OR t.exporter = $11) AND ($12::integer IS NULL OR t.protocol = $12)
+				 AND ($13::text IS NULL OR t.direction = $13)';
+		minute_src := 'netflow.rollup_traffic_minute';
+		hour_src := 'netflow.rollup_traffic_hour';
+	ELSE
+		minute_src := 'netflow.rollup_minutes';
+		hour_src := 'netflow.rollup_hours';
+	END IF;
+	dir := CASE WHEN direction IS NULL THEN 'NULL::text'
+			ELSE format($f$CASE WHEN %1$s THEN CASE WHEN %2$s THEN 'internal' ELSE 'outbound' END
+						 WHEN %2$s THEN 'inbound' ELSE 'other' END$f$,
+						netflow.internal_expr('f.src_addr'), netflow.internal_expr('f.dst_addr')) END;
+
+	RETURN QUERY EXECUTE format($q$
+		WITH parts AS (
+			SELECT t.hour AS t, t.flows, t.packets, t.bytes, t.packets_upscaled, t.bytes_upscaled
+			FROM %1$s t WHERE t.hour >= $4 AND t.hour < $5 AND %3$s
+			UNION ALL
+			SELECT t.minute, t.flows, t.packets, t.bytes, t.packets_upscaled, t.bytes_upscaled
+			FROM %2$s t WHERE t.minute >= $2 AND t.minute < $4 AND %3$s
+			UNION ALL
+			SELECT t.minute, t.flows, t.packets, t.bytes, t.packets_upscaled, t.bytes_upscaled
+			FROM %2$s t WHERE t.minute >= $5 AND t.minute < $3 AND %3$s
+			UNION ALL
+			SELECT pg_catalog.date_bin($8, t.time_start, $10), count(*), coalesce(sum(t.packets), 0)::bigint,
+				   coalesce(sum(t.bytes), 0)::bigint,
+				   coalesce(sum(t.packets * CASE WHEN t.sampling_interval > 0 THEN t.sampling_interval ELSE 1 END), 0)::bigint,
+				   coalesce(sum(t.bytes * CASE WHEN t.sampling_interval > 0 THEN t.sampling_interval ELSE 1 END), 0)::bigint
+			FROM (SELECT f.time_start, f.exporter, f.protocol, f.packets, f.bytes, f.sampling_interval,
+						 %4$s AS direction FROM (
+					SELECT * FROM netflow.flows f WHERE f.time_start >= $6 AND f.time_start < $2
+					UNION ALL
+					SELECT * FROM netflow.flows f WHERE f.time_start >= $3 AND f.time_start < $7
+					UNION ALL
+					SELECT * FROM netflow.flows f
+					WHERE f.time_start >= $2 AND f.time_start < $3 AND f.time_received >= $9) AS f) AS t
+			WHERE %3$s
+			GROUP BY 1
+		), sums AS (
+			SELECT pg_catalog.date_bin($8, p.t, $10) AS b, sum(p.flows) AS flows,
+				   sum(p.packets) AS packets, sum(p.bytes) AS bytes,
+				   sum(p.packets_upscaled) AS packets_upscaled, sum(p.bytes_upscaled) AS bytes_upscaled
+			FROM parts p GROUP BY 1
+		)
+		SELECT g.b, coalesce(s.flows, 0)::bigint, coalesce(s.packets, 0)::bigint,
+			   coalesce(s.bytes, 0)::bigint, coalesce(s.packets_upscaled, 0)::bigint,
+			   coalesce(s.bytes_upscaled, 0)::bigint
+		FROM generate_series(pg_catalog.date_bin($8, $6, $10), $7 - interval '1 microsecond', $8) AS g(b)
+		LEFT JOIN sums s ON s.b = g.b
+		ORDER BY g.b$q$,
+		hour_src, minute_src, filt, dir)
+	USING NULL::text, sp.fa, sp.fb, sp.ha, sp.hb, from_ts, to_ts, step, sp.cut,
+		  timestamptz '2000-01-03 00:00:00+00', exporter, protocol, direction;
+END
+$$;

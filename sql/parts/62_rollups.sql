@@ -179,7 +179,7 @@ CREATE TABLE netflow.rollup_minutes (
 	updated_at	timestamptz NOT NULL
 );
 COMMENT ON TABLE netflow.rollup_minutes IS
-	'Traffic totals per minute with flows (a materialized minute without a row had none; rollup_state.minutes_upto is the watermark); kept for rollup_retention';
+	'Traffic totals per materialized minute, zeros included (time no partition covered is skipped without rows; rollup_state.minutes_upto is the watermark); kept for rollup_retention';
 COMMENT ON COLUMN netflow.rollup_minutes.minute IS 'Start of the minute (time_start in [minute, minute + 1 minute))';
 COMMENT ON COLUMN netflow.rollup_minutes.flows IS 'Number of flows';
 COMMENT ON COLUMN netflow.rollup_minutes.packets IS 'Sum of packets as exported';
@@ -319,6 +319,23 @@ COMMENT ON COLUMN netflow.rollup_topn_day.by_bytes IS 'Summary of the items weig
 COMMENT ON COLUMN netflow.rollup_topn_day.by_flows IS 'Summary of the items weighted by flows (1 per flow)';
 SELECT pg_catalog.pg_extension_config_dump('netflow.rollup_topn_day', '');
 
+-- Stored summaries are compressed with lz4 where the server was built with
+-- it: pglz made compressing a minute's summaries the largest cost of
+-- materializing it, and decompressing them a large part of merging a
+-- month's.  Without lz4 they stay with the default method.
+DO $$
+BEGIN
+	ALTER TABLE netflow.rollup_topn_minute
+		ALTER COLUMN by_bytes SET COMPRESSION lz4, ALTER COLUMN by_flows SET COMPRESSION lz4;
+	ALTER TABLE netflow.rollup_topn_hour
+		ALTER COLUMN by_bytes SET COMPRESSION lz4, ALTER COLUMN by_flows SET COMPRESSION lz4;
+	ALTER TABLE netflow.rollup_topn_day
+		ALTER COLUMN by_bytes SET COMPRESSION lz4, ALTER COLUMN by_flows SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN
+	RAISE NOTICE 'netflow: this server has no lz4; top-N rollups are compressed with pglz (slower)';
+END
+$$;
+
 -- The top-N dimensions and the key expression of each over netflow.flows f.
 CREATE FUNCTION netflow.rollup_dimensions(OUT dimension text, OUT key_expr text)
 RETURNS SETOF record
@@ -408,6 +425,9 @@ RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE STRICT
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+-- Sorting a chunk's flows by minute in memory (a disk sort cost a third
+-- of the top-N part).
+SET work_mem = '64MB'
 AS $$
 DECLARE
 	cond	constant text := 'f.time_start >= $1[1] AND f.time_start < $1[2] AND (f.time_received < $1[3] OR f.time_received IS NULL)';
@@ -418,13 +438,20 @@ BEGIN
 	EXECUTE 'INSERT INTO netflow.rollup_topn_minute ' || netflow.rollup_topn_select(cond, capacity)
 	USING ARRAY[lo, hi, cut];
 	-- A plain INSERT: a minute that has a row already is an error, not a
-	-- silent double count.
+	-- silent double count.  Every minute gets a row, zeros when it had no
+	-- flows, so that a per-minute series over materialized time reads one
+	-- row per minute (netflow.traffic).
 	INSERT INTO netflow.rollup_minutes
-	SELECT t.minute, sum(t.flows), sum(t.packets), sum(t.bytes), sum(t.packets_upscaled),
-		   sum(t.bytes_upscaled), clock_timestamp(), clock_timestamp()
-	FROM netflow.rollup_traffic_minute t
-	WHERE t.minute >= lo AND t.minute < hi
-	GROUP BY t.minute;
+	SELECT g.minute, coalesce(s.flows, 0), coalesce(s.packets, 0), coalesce(s.bytes, 0),
+		   coalesce(s.packets_upscaled, 0), coalesce(s.bytes_upscaled, 0),
+		   clock_timestamp(), clock_timestamp()
+	FROM generate_series(lo, hi - interval '1 minute', interval '1 minute') AS g(minute)
+	LEFT JOIN (SELECT t.minute, sum(t.flows) AS flows, sum(t.packets) AS packets,
+					  sum(t.bytes) AS bytes, sum(t.packets_upscaled) AS packets_upscaled,
+					  sum(t.bytes_upscaled) AS bytes_upscaled
+			   FROM netflow.rollup_traffic_minute t
+			   WHERE t.minute >= lo AND t.minute < hi
+			   GROUP BY t.minute) AS s ON s.minute = g.minute;
 	SELECT coalesce(sum(m.flows), 0) INTO n
 	FROM netflow.rollup_minutes m WHERE m.minute >= lo AND m.minute < hi;
 	RETURN n;
@@ -445,6 +472,9 @@ RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+-- Sorting a chunk's flows by minute in memory (a disk sort cost a third
+-- of the top-N part).
+SET work_mem = '64MB'
 AS $$
 DECLARE
 	n		bigint;

@@ -42,6 +42,15 @@ COMMENT ON COLUMN netflow.host_profiles.last_seen IS 'Latest time_end (time_star
 CREATE INDEX host_profiles_addr_hour ON netflow.host_profiles (addr, hour);
 COMMENT ON INDEX netflow.host_profiles_addr_hour IS 'One host''s hours';
 SELECT pg_catalog.pg_extension_config_dump('netflow.host_profiles', '');
+-- Sketches compressed with lz4 where the server has it (see 62_rollups.sql).
+DO $$
+BEGIN
+	ALTER TABLE netflow.host_profiles
+		ALTER COLUMN peers SET COMPRESSION lz4, ALTER COLUMN dst_ports SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN
+	RAISE NOTICE 'netflow: this server has no lz4; host profile sketches are compressed with pglz (slower)';
+END
+$$;
 
 -- SQL text of a query over the flows selected by cond (over netflow.flows
 -- f) giving host_profiles rows per hour and internal address; with

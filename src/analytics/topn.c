@@ -363,17 +363,52 @@ topn_state_items(TopnState *st)
 }
 
 /*
- * Keep the 'capacity' heaviest of n items (reordering them); returns how
- * many are kept and raises *bound to the heaviest weight left out.
+ * Keep the 'capacity' heaviest of n items (reordering them: the kept ones
+ * come first, in no particular order); returns how many are kept and raises
+ * *bound to the heaviest weight left out.  The kept items are the first
+ * 'capacity' in canonical order (weight descending, ties by key), found
+ * without sorting them all: the weight w at canonical position 'capacity'
+ * is selected in O(n), every heavier item is kept, and only the items
+ * weighing exactly w are sorted by key to fill the rest.
  */
 static int32
 topn_keep_heaviest(TopnItem *items, int32 n, int32 capacity, int64 *bound)
 {
+	int64	   *w;
+	int64		t;
+	int32		kept = 0;
+	int32		nties;
+	TopnItem	tmp;
+
 	/* all kept: topn_write puts them in canonical order by itself */
 	if (n <= capacity)
 		return n;
-	qsort(items, n, sizeof(TopnItem), topn_item_cmp);
-	*bound = Max(*bound, items[capacity].weight);
+	w = palloc(sizeof(int64) * n);
+	for (int32 i = 0; i < n; i++)
+		w[i] = items[i].weight;
+	/* ascending position n - capacity - 1 is canonical position capacity */
+	t = select_kth(w, n, n - capacity - 1);
+	pfree(w);
+	/* heavier than t to the front, then the ties */
+	for (int32 i = 0; i < n; i++)
+		if (items[i].weight > t)
+		{
+			tmp = items[kept];
+			items[kept++] = items[i];
+			items[i] = tmp;
+		}
+	Assert(kept <= capacity);
+	nties = kept;
+	for (int32 i = kept; i < n; i++)
+		if (items[i].weight == t)
+		{
+			tmp = items[nties];
+			items[nties++] = items[i];
+			items[i] = tmp;
+		}
+	Assert(nties > capacity);
+	qsort(items + kept, nties - kept, sizeof(TopnItem), topn_item_key_cmp);
+	*bound = Max(*bound, t);
 	return capacity;
 }
 
@@ -409,6 +444,8 @@ topn_truncate(TopnState *st)
  * Merge a summary (items with their bound, capacity and total) into a
  * state.  A key missing on one side gets that side's bound added to both
  * its weight and its error; the union's bound is the sum of the bounds.
+ * A key given twice is a corrupt summary (ERROR): topn_union's input is
+ * parsed without its own check of distinct keys, this one is cheaper.
  */
 static void
 topn_merge(TopnState *st, TopnItem *items, int32 n, int64 bound_t,
@@ -432,6 +469,14 @@ topn_merge(TopnState *st, TopnItem *items, int32 n, int64 bound_t,
 
 		if (idx >= 0)
 		{
+			if (unlikely(idx >= nold || matched[idx]))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("invalid topn summary"),
+						 errdetail("Item \"%s\" appears twice.",
+								   st->textkeys ?
+								   pnstrdup(items[i].key, items[i].len) :
+								   "(binary)")));
 			e = &st->kt.entries[idx];
 			add_checked(&e->count, items[i].weight);
 			add_checked(&e->error, items[i].error);
@@ -680,7 +725,7 @@ topn_union_trans(PG_FUNCTION_ARGS)
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
 	st = topn_arg_state(fcinfo);
-	topn_parse_summary(PG_GETARG_DATUM(1), &p);
+	topn_parse_summary_for_merge(PG_GETARG_DATUM(1), &p);
 	if (st == NULL)
 		st = topn_state_new(aggcxt, p.capacity, true, InvalidOid);
 	else if (!st->textkeys)
@@ -763,6 +808,27 @@ topn_deserialize(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Whether distinct keys (key bytes) of a type always have distinct text
+ * forms: integers, text, and inet (whose output writes the family's whole
+ * address and the netmask, omitted only when it is the full length).
+ */
+static bool
+topn_text_is_injective(Oid typoid)
+{
+	switch (typoid)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case TEXTOID:
+		case INETOID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
  * Build the summary value (text keys, the capacity heaviest) of a state,
  * leaving the state as it is.
  */
@@ -795,20 +861,25 @@ topn_state_summary(TopnState *st)
 
 		/*
 		 * Distinct values can share a text form (e.g. float NaNs); such
-		 * items are one item of the summary: add counts and errors.
+		 * items are one item of the summary: add counts and errors.  Not
+		 * for the types whose text form is one per key (the rollups' keys:
+		 * a sort per summary was a large part of materializing a minute).
 		 */
-		qsort(items, n, sizeof(TopnItem), topn_item_key_cmp);
-		for (int32 i = 0; i < n; i++)
+		if (!topn_text_is_injective(st->typoid))
 		{
-			if (m > 0 && topn_item_key_cmp(&items[m - 1], &items[i]) == 0)
+			qsort(items, n, sizeof(TopnItem), topn_item_key_cmp);
+			for (int32 i = 0; i < n; i++)
 			{
-				add_checked(&items[m - 1].weight, items[i].weight);
-				add_checked(&items[m - 1].error, items[i].error);
+				if (m > 0 && topn_item_key_cmp(&items[m - 1], &items[i]) == 0)
+				{
+					add_checked(&items[m - 1].weight, items[i].weight);
+					add_checked(&items[m - 1].error, items[i].error);
+				}
+				else
+					items[m++] = items[i];
 			}
-			else
-				items[m++] = items[i];
+			n = m;
 		}
-		n = m;
 	}
 	n = topn_keep_heaviest(items, n, st->capacity, &bound);
 	initStringInfo(&buf);

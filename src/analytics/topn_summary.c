@@ -42,7 +42,10 @@ PG_FUNCTION_INFO_V1(topn_items);
 PG_FUNCTION_INFO_V1(topn_total);
 PG_FUNCTION_INFO_V1(topn_bound);
 
-static void topn_parse_v1(ByteReader *rp, int code, TopnParsed *out);
+static void topn_parse_v1(ByteReader *rp, int code, TopnParsed *out,
+						  bool check_distinct);
+static void topn_parse_ext(const char *data, Size len, int code,
+						   TopnParsed *out, bool check_distinct);
 
 /* Compare two keys by bytes, a proper prefix first. */
 static int
@@ -125,6 +128,18 @@ topn_write(StringInfo buf, int kind, int32 capacity, int64 total, int64 bound,
 void
 topn_parse(const char *data, Size len, int code, TopnParsed *out)
 {
+	topn_parse_ext(data, len, code, out, true);
+}
+
+/*
+ * topn_parse, optionally without the check that keys of different weights
+ * are distinct (a sort of the items by key): for a caller that detects
+ * duplicate keys itself as it hashes them (topn_merge).
+ */
+static void
+topn_parse_ext(const char *data, Size len, int code, TopnParsed *out,
+			   bool check_distinct)
+{
 	ByteReader	r;
 	int			version;
 
@@ -133,7 +148,7 @@ topn_parse(const char *data, Size len, int code, TopnParsed *out)
 	switch (version)
 	{
 		case TOPN_FORMAT_V1:
-			topn_parse_v1(&r, code, out);
+			topn_parse_v1(&r, code, out, check_distinct);
 			break;
 		default:
 			SUMMARY_ERROR(code, "Format version %d is not supported (expected %d).",
@@ -141,9 +156,13 @@ topn_parse(const char *data, Size len, int code, TopnParsed *out)
 	}
 }
 
-/* Read the rest of a version 1 summary or state (after the version byte). */
+/*
+ * Read the rest of a version 1 summary or state (after the version byte);
+ * keys of different weights are checked to be distinct only when
+ * check_distinct (equal keys of one weight always are: they are adjacent).
+ */
 static void
-topn_parse_v1(ByteReader *rp, int code, TopnParsed *out)
+topn_parse_v1(ByteReader *rp, int code, TopnParsed *out, bool check_distinct)
 {
 	ByteReader	r = *rp;
 	int64		lower_sum = 0;
@@ -242,7 +261,7 @@ topn_parse_v1(ByteReader *rp, int code, TopnParsed *out)
 					  out->total);
 
 	/* keys must be distinct, also across different weights */
-	if (out->nitems > 1)
+	if (check_distinct && out->nitems > 1)
 	{
 		TopnItem   *byk = palloc(sizeof(TopnItem) * out->nitems);
 
@@ -264,6 +283,22 @@ topn_parse_summary(Datum d, TopnParsed *out)
 	struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
 
 	topn_parse(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), ERRCODE_DATA_CORRUPTED, out);
+	if (out->kind != TOPN_KIND_TEXT)
+		SUMMARY_ERROR(ERRCODE_DATA_CORRUPTED, "A stored summary must have kind 0.");
+}
+
+/*
+ * Parse a stored netflow.topn_summary datum for a merge: every check of
+ * topn_parse_summary except the distinctness of keys, which the caller
+ * (topn_merge) detects while hashing them.
+ */
+void
+topn_parse_summary_for_merge(Datum d, TopnParsed *out)
+{
+	struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
+
+	topn_parse_ext(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), ERRCODE_DATA_CORRUPTED,
+				   out, false);
 	if (out->kind != TOPN_KIND_TEXT)
 		SUMMARY_ERROR(ERRCODE_DATA_CORRUPTED, "A stored summary must have kind 0.");
 }

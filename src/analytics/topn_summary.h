@@ -64,5 +64,6 @@ extern void topn_write(StringInfo buf, int kind, int32 capacity, int64 total,
 extern void topn_parse(const char *data, Size len, int errcode,
 					   TopnParsed *out);
 extern void topn_parse_summary(Datum d, TopnParsed *out);
+extern void topn_parse_summary_for_merge(Datum d, TopnParsed *out);
 
 #endif							/* NETFLOW_TOPN_SUMMARY_H */

@@ -172,6 +172,9 @@ VALUES ('2030-01-01 01:10:05+00', '2030-01-01 05:03+00', '192.0.2.1', '10.0.0.99
 	   ('2030-01-01 04:57:59+00', '2030-01-01 05:04+00', '192.0.2.1', '10.0.0.99', '8.8.4.4', 5555, 443, 6, 10, 77777, 1),
 	   ('2030-01-01 04:59:30+00', '2030-01-01 05:01+00', '192.0.2.1', '10.0.0.99', '8.8.4.4', 5555, 443, 6, 10, 1, 1);
 SELECT * FROM netflow.top('src_addr', '2030-01-01 00:00+00', '2030-01-01 05:00+00', 1);
+-- Per minute: the stored minutes plus the late flows read raw, and the raw
+-- edges on both sides (a part minute before, 04:58 - 05:00 after).
+SELECT pg_temp.traffic_diff('2030-01-01 04:40:30+00', '2030-01-01 05:00+00', '1 minute') AS per_minute_before_run;
 SELECT pg_temp.traffic_diff('2030-01-01 00:00+00', '2030-01-01 05:00+00', '1 hour') AS before_run,
 	   (SELECT sum(differing) FROM pg_temp.top_diff('2030-01-01 00:13:17+00', '2030-01-01 04:59+00')) AS top_before_run;
 SELECT count(*) FILTER (WHERE action = 'error') AS errors FROM netflow.run_maintenance('2030-01-01 05:10+00');
@@ -273,6 +276,15 @@ UPDATE netflow.config SET value = '2000' WHERE key = 'rollup_max_minutes';
 SELECT count(*) FILTER (WHERE action = 'error') AS errors FROM netflow.run_maintenance('2030-01-02 04:00+00');
 SELECT minutes_upto, minutes_materialized FROM netflow.rollup_state;
 SELECT * FROM netflow.traffic('2029-06-01', '2029-06-02', '1 day');
+-- Every materialized minute has its row, zeros when it had no flows (the
+-- per-minute series reads them in one scan); time no partition covered has
+-- none.  Series over both equal the raw flows.
+SELECT count(*) AS minute_rows, count(*) FILTER (WHERE flows = 0) AS empty_minutes,
+	   (SELECT count(*) FROM netflow.rollup_minutes WHERE minute >= '2029-07-01' AND minute < '2029-07-02') AS uncovered_rows
+FROM netflow.rollup_minutes WHERE minute >= '2029-06-01' AND minute < '2029-06-02';
+SELECT pg_temp.traffic_diff('2029-06-01 09:58:10+00', '2029-06-01 10:03+00', '1 minute') AS empty_minutes_around_a_flow,
+	   pg_temp.traffic_diff('2029-05-31 23:58:30+00', '2029-06-01 00:02+00', '1 minute') AS from_uncovered_time;
+SELECT bucket, flows, bytes FROM netflow.traffic('2029-06-01 09:59+00', '2029-06-01 10:02+00');
 WITH t AS (SELECT host(src_addr) AS item, sum(bytes) AS w FROM netflow.flows
 		   WHERE time_start >= '2030-01-02 00:30+00' AND time_start < '2030-01-02 03:10:30+00' GROUP BY 1),
 	 r AS (SELECT * FROM netflow.top('src_addr', '2030-01-02 00:30+00', '2030-01-02 03:10:30+00', 10))

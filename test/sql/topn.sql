@@ -275,4 +275,16 @@ RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
 
+-- Keeping the capacity heaviest: ties at the cut are broken by item, the
+-- bound is the heaviest weight left out (a union of two exact summaries of
+-- six items, four of them tied at 2, kept to 3).
+SELECT netflow.topn_union(s)::text FROM (VALUES
+	('{"version": 1, "capacity": 3, "total": 9, "bound": 0, "items": [{"item": "e", "weight": 5, "error": 0}, {"item": "d", "weight": 2, "error": 0}, {"item": "f", "weight": 2, "error": 0}]}'::netflow.topn_summary),
+	('{"version": 1, "capacity": 3, "total": 5, "bound": 0, "items": [{"item": "b", "weight": 2, "error": 0}, {"item": "c", "weight": 2, "error": 0}, {"item": "a", "weight": 1, "error": 0}]}'::netflow.topn_summary)) AS v(s);
+SELECT i.* FROM netflow.topn_items((SELECT netflow.topn(k, w, 2) FROM (VALUES (3, 1), (1, 1), (2, 1), (4, 7)) AS v(k, w)), 10) AS i;
+-- Keys whose text forms coincide are one item (two NaNs of different
+-- sign); integer and address keys are one item per key.
+SELECT i.* FROM netflow.topn_items((SELECT netflow.topn(x, 1::bigint, 10) FROM (VALUES ('NaN'::float8), (-'NaN'::float8), (1.5)) AS v(x)), 10) AS i;
+SELECT count(*) AS items FROM netflow.topn_items((SELECT netflow.topn(a, 1::bigint, 100) FROM (VALUES ('10.0.0.1'::inet), ('10.0.0.1/24'), ('::ffff:10.0.0.1'), ('10.0.0.1')) AS v(a)), 10);
+
 DROP TABLE topn_a, topn_b, topn_hourly, topn_part;
