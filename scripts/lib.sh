@@ -74,8 +74,26 @@ free_port() {
 
 # Citus (distributed PostgreSQL) is a test and benchmark dependency only
 # (issue 15, docs/scale-out.md).  It is not in Debian's archive: its release
-# source and build script live beside the checkout, in ../shared/citus.
-CITUS_SRC=${NETFLOW_CITUS_SRC:-$NETFLOW_ROOT/../shared/citus}
+# source and build script live beside the checkout, in ../shared/citus; a
+# fresh clone elsewhere (CI) finds it beside the repository it was cloned
+# from, when that is a local path.
+citus_src_dir() {
+	local origin
+	if [ -n "${NETFLOW_CITUS_SRC:-}" ]; then
+		echo "$NETFLOW_CITUS_SRC"
+		return
+	fi
+	if [ ! -f "$NETFLOW_ROOT/../shared/citus/build.sh" ]; then
+		origin=$(git -C "$NETFLOW_ROOT" remote get-url origin 2>/dev/null || true)
+		origin=${origin#file://}
+		if [ -n "$origin" ] && [ -f "$origin/../shared/citus/build.sh" ]; then
+			echo "$origin/../shared/citus"
+			return
+		fi
+	fi
+	echo "$NETFLOW_ROOT/../shared/citus"
+}
+CITUS_SRC=$(citus_src_dir)
 
 # Install Citus into the system PostgreSQL when it is not there (build.sh
 # takes 3 to 7 minutes, and does nothing when the same version is
