@@ -108,6 +108,27 @@ COMMENT ON FUNCTION netflow.lock_partition_briefly(regclass, text) IS
 	'Lock a partition in ACCESS EXCLUSIVE mode waiting at most lock_timeout per attempt (3 attempts); raises lock_not_available otherwise (internal)';
 REVOKE ALL ON FUNCTION netflow.lock_partition_briefly(regclass, text) FROM PUBLIC;
 
+-- Is a relation a Citus table (distributed, reference or Citus local)?
+-- false without Citus.
+CREATE FUNCTION netflow.citus_table(rel regclass)
+RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	found	boolean;
+BEGIN
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+		RETURN false;
+	END IF;
+	EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition d WHERE d.logicalrelid = $1)'
+		INTO found USING rel;
+	RETURN found;
+END
+$$;
+COMMENT ON FUNCTION netflow.citus_table(regclass) IS
+	'Whether a relation is a Citus table (in pg_dist_partition); false without Citus (internal)';
+
 -- Compress one partition in place, in one transaction: its heap rows go to
 -- batches (readers and inserts go on meanwhile; rows inserted meanwhile
 -- stay in the heap tail), then, under a brief ACCESS EXCLUSIVE lock, its
@@ -132,6 +153,13 @@ BEGIN
 		RAISE EXCEPTION 'partition "%" is not a plain table', partition
 			USING ERRCODE = 'wrong_object_type',
 				  DETAIL = 'Only heap partitions can be compressed.';
+	END IF;
+	-- On Citus the rows live in the shards, not in this node's partition.
+	IF netflow.citus_table(partition) THEN
+		RAISE EXCEPTION 'partition "%" is a Citus distributed table', partition
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'Its rows are in the shards on the worker nodes; compressed partitions work on a single node only.',
+				  HINT = 'See docs/scale-out.md: Citus columnar (alter_table_set_access_method) compresses distributed partitions.';
 	END IF;
 	-- Readers and writers go on; another conversion, VACUUM and DDL wait.
 	EXECUTE format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', partition);
@@ -224,7 +252,9 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'The value must be an interval of 0 or more (0 never compresses).';
 	END IF;
-	IF after = interval '0' THEN
+	-- nothing on a Citus distributed netflow.flows (compress_partition
+	-- refuses its partitions)
+	IF after = interval '0' OR netflow.citus_table('netflow.flows') THEN
 		RETURN;
 	END IF;
 	FOR partition, lower, upper IN
@@ -248,7 +278,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.compression_candidates(timestamptz) IS
-	'Heap partitions of netflow.flows holding rows and wholly older than now - compress_after (never the newest, nor one retention drops), oldest first; none when compress_after is 0';
+	'Heap partitions of netflow.flows holding rows and wholly older than now - compress_after (never the newest, nor one retention drops), oldest first; none when compress_after is 0 or netflow.flows is a Citus distributed table';
 
 -- Delete the batches no partition reads any more (dropped, truncated or
 -- rewritten partitions); returns the batches deleted.

@@ -240,6 +240,18 @@ is($coord->safe_psql('postgres',
 	'0', 'and their shards are gone from the metadata');
 is($coord->safe_psql('postgres', "SELECT count(*) FROM netflow.flows WHERE src_addr = '10.99.0.1'"),
 	'0', 'with their rows');
+# Compressed partitions are a single-node storage: on Citus the rows are in
+# the shards, so compress_partition refuses a distributed partition and the
+# compression step finds nothing to do.
+{
+	my $p = $coord->safe_psql('postgres',
+		"SELECT p.partition FROM netflow.flows_partitions() p ORDER BY p.lower LIMIT 1");
+	my ($crc, $cout, $cerr) = $coord->psql('postgres', "SELECT netflow.compress_partition('$p')");
+	isnt($crc, 0, 'compress_partition refuses a distributed partition');
+	like($cerr, qr/is a Citus distributed table/, 'and says why');
+	is($coord->safe_psql('postgres', "SELECT count(*) FROM netflow.compression_candidates(now() + interval '10 years')"),
+		'0', 'no compression candidates on a distributed netflow.flows');
+}
 my ($mrc, $mout, $merr) = $coord->psql('postgres', 'SELECT count(*) FROM netflow.run_maintenance()');
 is($mrc, 0, 'run_maintenance() on the coordinator succeeds') or diag($merr);
 ok($w1->log_contains(qr/netflow maintenance skipped: this node is a Citus worker/),
