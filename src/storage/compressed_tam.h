@@ -108,6 +108,9 @@ extern void nf_compressed_scan_set_range(TableScanDesc sscan, const NfTimeRange 
 extern void nf_compressed_scan_counts(TableScanDesc sscan, uint64 *read,
 									  uint64 *skipped);
 
+/* compressed_customscan.c */
+extern void nf_compressed_customscan_init(void);
+
 /* compressed_tam.c */
 extern Oid	nf_compressed_am_oid(bool missing_ok);
 extern void nf_refuse_compressed_tid(Relation rel, ItemPointer tid);
