@@ -142,12 +142,14 @@ time_start_attnum(Relation rel)
 
 /*
  * If clause is "time_start OP expr" or "expr OP time_start" with OP a
- * timestamptz btree comparison and expr free of Vars of any level and of
- * volatile functions, return expr and the strategy with time_start on the
- * left; else NULL.
+ * timestamptz btree comparison and expr free of Vars of this relation and
+ * of volatile functions, return expr and the strategy with time_start on the
+ * left; else NULL.  expr may use Vars of other relations (a parameterized
+ * path: they become Params) but none of this one.
  */
 static Expr *
-time_bound(Expr *clause, Index varno, AttrNumber attnum, int *strategy)
+time_bound(PlannerInfo *root, Expr *clause, Index varno, AttrNumber attnum,
+		   int *strategy)
 {
 	OpExpr	   *op;
 	Node	   *left,
@@ -181,7 +183,8 @@ time_bound(Expr *clause, Index varno, AttrNumber attnum, int *strategy)
 	if (var->varno != varno || var->varattno != attnum || var->varlevelsup != 0 ||
 		exprType(other) != TIMESTAMPTZOID)
 		return NULL;
-	if (contain_var_clause(other) || contain_volatile_functions(other))
+	if (bms_is_member(varno, pull_varnos(root, other)) ||
+		contain_volatile_functions(other))
 		return NULL;
 	/* a btree comparison with timestamptz on both sides */
 	{
@@ -247,7 +250,7 @@ time_selectivity(PlannerInfo *root, RelOptInfo *rel, AttrNumber tattnum)
 	{
 		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
 
-		if (time_bound(ri->clause, rel->relid, tattnum, &strat) != NULL)
+		if (time_bound(root, ri->clause, rel->relid, tattnum, &strat) != NULL)
 			tquals = lappend(tquals, ri);
 	}
 	if (tquals == NIL)
@@ -291,8 +294,8 @@ nf_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	ListCell   *lc;
 	double		colshare,
 				factor;
-	Path	   *seq = NULL;
-	Path	   *pseq = NULL;
+	List	   *seqs = NIL;
+	List	   *pseqs = NIL;
 
 	if (prev_set_rel_pathlist_hook)
 		prev_set_rel_pathlist_hook(root, rel, rti, rte);
@@ -320,20 +323,20 @@ nf_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	if (!attrs_supported(attrs))
 		return;
 
-	/* the sequential scan paths to improve on */
+	/* the sequential scan paths to improve on (lateral ones are parameterized) */
 	foreach(lc, rel->pathlist)
 	{
 		Path	   *p = lfirst(lc);
 
-		if (p->pathtype == T_SeqScan && p->param_info == NULL)
-			seq = p;
+		if (p->pathtype == T_SeqScan)
+			seqs = lappend(seqs, p);
 	}
 	foreach(lc, rel->partial_pathlist)
 	{
 		Path	   *p = lfirst(lc);
 
-		if (p->pathtype == T_SeqScan && p->param_info == NULL)
-			pseq = p;
+		if (p->pathtype == T_SeqScan)
+			pseqs = lappend(pseqs, p);
 	}
 
 	/*
@@ -349,10 +352,15 @@ nf_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	factor = time_selectivity(root, rel, tattnum) * (0.5 + 0.5 * colshare);
 	factor = Max(Min(factor, 0.99), 0.001);
 
-	if (seq)
-		add_path(rel, (Path *) make_path(rel, seq, factor));
-	if (pseq)
-		add_partial_path(rel, (Path *) make_path(rel, pseq, factor));
+	/* made before adding any: add_path may free the paths it beats */
+	foreach(lc, seqs)
+		lfirst(lc) = make_path(rel, lfirst(lc), factor);
+	foreach(lc, pseqs)
+		lfirst(lc) = make_path(rel, lfirst(lc), factor);
+	foreach(lc, seqs)
+		add_path(rel, (Path *) lfirst(lc));
+	foreach(lc, pseqs)
+		add_partial_path(rel, (Path *) lfirst(lc));
 }
 
 /* PlanCustomPath: a CustomScan keeping every qual, plus what to decode and skip. */
@@ -390,7 +398,7 @@ nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		foreach(lc, quals)
 		{
 			int			strat;
-			Expr	   *other = time_bound(lfirst(lc), rel->relid, tattnum, &strat);
+			Expr	   *other = time_bound(root, lfirst(lc), rel->relid, tattnum, &strat);
 
 			if (other)
 			{
@@ -431,6 +439,17 @@ nf_begin(CustomScanState *node, EState *estate, int eflags)
 	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
 	Relation	rel = node->ss.ss_currentRelation;
 	ListCell   *lc;
+
+	/*
+	 * The scan slot made by ExecInitCustomScan is virtual, but heapam
+	 * stores the tail's rows in buffer heap tuple slots only: replace it
+	 * with the relation's kind of slot, and build the projection and quals
+	 * again for it (their compiled steps depend on the slot's kind).
+	 */
+	ExecInitScanTupleSlot(estate, &node->ss, RelationGetDescr(rel),
+						  table_slot_callbacks(rel));
+	ExecAssignScanProjectionInfoWithVarno(&node->ss, cscan->scan.scanrelid);
+	node->ss.ps.qual = ExecInitQual(cscan->scan.plan.qual, (PlanState *) node);
 
 	state->nwant = RelationGetDescr(rel)->natts;
 	state->want = palloc0(sizeof(bool) * state->nwant);
@@ -671,7 +690,8 @@ nf_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 							 quote_identifier(NameStr(TupleDescAttr(RelationGetDescr(rel), i)->attname)));
 			n++;
 		}
-	ExplainPropertyText("Columns Decoded", n ? cols.data : "none", es);
+	ExplainPropertyText("Columns Decoded",
+						n == 0 ? "none" : n == state->nwant ? "all" : cols.data, es);
 	if (state->bound_strats != NIL)
 		ExplainPropertyInteger("Time Bounds", NULL, list_length(state->bound_strats), es);
 	if (es->analyze)
