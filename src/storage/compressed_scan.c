@@ -54,6 +54,9 @@ typedef struct CompressedScanDescData
 	uint32		currow;
 	MemoryContext scancxt;		/* where the decoder lives */
 	bool	   *want;			/* columns to decode; NULL: all */
+	int			ndec;			/* number of columns decoded */
+	int		   *dec;			/* their 0-based attribute numbers */
+	TupleTableSlot *prepared;	/* slot whose other columns are set NULL */
 	NfTimeRange range;			/* batches outside are skipped */
 	uint64		batches_read;
 	uint64		batches_skipped;
@@ -115,6 +118,8 @@ compressed_scan_end(TableScanDesc sscan)
 		nf_batch_decoder_free(scan->cur);
 	if (scan->want)
 		pfree(scan->want);
+	if (scan->dec)
+		pfree(scan->dec);
 	pfree(scan);
 }
 
@@ -130,6 +135,7 @@ compressed_scan_rescan(TableScanDesc sscan, struct ScanKeyData *key,
 	heapam->scan_rescan(scan->heap, key, set_params, allow_strat, allow_sync,
 						allow_pagemode);
 	scan->have_batch = false;
+	scan->prepared = NULL;
 	scan->currow = 0;
 	scan->reader_pos = 0;
 	scan->in_tail = !scan->read_batches;
@@ -213,10 +219,18 @@ load_next_batch(CompressedScanDesc scan)
 	{
 		MemoryContext old = MemoryContextSwitchTo(scan->scancxt);
 
+		int			natts = RelationGetDescr(scan->rs_base.rs_rd)->natts;
+
 		scan->cur = nf_batch_decoder_create(scan->rs_base.rs_rd, scan->want);
+		scan->dec = palloc(sizeof(int) * Max(natts, 1));
+		scan->ndec = 0;
+		for (int c = 0; c < natts; c++)
+			if (scan->want == NULL || scan->want[c])
+				scan->dec[scan->ndec++] = c;
 		MemoryContextSwitchTo(old);
 	}
 	nf_batch_decode(scan->rs_base.rs_rd, scan->reader, tup, scan->cur);
+	scan->prepared = NULL;
 	scan->have_batch = true;
 	scan->batches_read++;
 	scan->currow = 0;
@@ -247,18 +261,26 @@ compressed_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 			ExecClearTuple(slot);
 			values = slot->tts_values;
 			isnull = slot->tts_isnull;
-			for (int c = 0; c < b->natts; c++)
+			if (scan->prepared != slot)
 			{
-				if (b->values[c])
-				{
-					values[c] = b->values[c][r];
-					isnull[c] = b->isnull[c][r];
-				}
-				else
+				/*
+				 * Once per batch and slot: the columns not decoded are NULL
+				 * (nothing the query evaluates reads them, and only a tail
+				 * row, read after every batch, overwrites them).
+				 */
+				for (int c = 0; c < b->natts; c++)
 				{
 					values[c] = (Datum) 0;
 					isnull[c] = true;
 				}
+				scan->prepared = slot;
+			}
+			for (int k = 0; k < scan->ndec; k++)
+			{
+				int			c = scan->dec[k];
+
+				values[c] = b->values[c][r];
+				isnull[c] = b->isnull[c][r];
 			}
 			ExecStoreVirtualTuple(slot);
 			ItemPointerSet(&slot->tts_tid, NF_COMPRESSED_BLOCK, 1);
