@@ -25,6 +25,7 @@
 #include "collector.h"
 #include "collector_settings.h"
 #include "collector_shmem.h"
+#include "compressed_tam.h"
 #include "partition_settings.h"
 
 PG_MODULE_MAGIC;
@@ -87,6 +88,7 @@ void
 _PG_init(void)
 {
 	netflow_partition_settings_init();
+	nf_compressed_customscan_init();
 	nf_collector_init();
 
 	/* define every netflow.* setting before this line */

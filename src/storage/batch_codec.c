@@ -838,11 +838,18 @@ decode_bytes(Rd *r, NfcColumn *c, uint32_t nrows, size_t nn)
 		nd = nn;
 	else
 		return -1;
+	if (c->dict == NULL || c->dict_cap < nd)
+	{
+		free(c->dict);
+		free(c->dictlen);
+		c->dict_cap = 0;
+		c->dict = malloc(nd * sizeof(uint8_t *));
+		c->dictlen = malloc(nd);
+		if (c->dict == NULL || c->dictlen == NULL)
+			return -1;
+		c->dict_cap = (uint32_t) nd;
+	}
 	c->ndict = (uint32_t) nd;
-	c->dict = malloc(nd * sizeof(uint8_t *));
-	c->dictlen = malloc(nd);
-	if (c->dict == NULL || c->dictlen == NULL)
-		return -1;
 	for (uint64_t i = 0; i < nd; i++)
 	{
 		c->dictlen[i] = rd_u8(r);
@@ -879,34 +886,64 @@ decode_bytes(Rd *r, NfcColumn *c, uint32_t nrows, size_t nn)
 	return 0;
 }
 
-/* Decode one column from r (positioned at its kind byte). */
+/*
+ * Make *p hold at least need elements of elsize bytes (contents not kept);
+ * 0 on success.
+ */
 static int
-decode_column(Rd *body, NfcColumn *c, uint32_t nrows)
+ensure_cap(void **p, uint32_t *cap, uint32_t need, size_t elsize)
+{
+	if (*p != NULL && *cap >= need)
+		return 0;
+	free(*p);
+	*cap = 0;
+	*p = malloc((size_t) (need ? need : 1) * elsize);
+	if (*p == NULL)
+		return -1;
+	*cap = need ? need : 1;
+	return 0;
+}
+
+/*
+ * Decode one column from body (positioned at its kind byte), or only step
+ * over its payload when want is 0.
+ */
+static int
+decode_column(Rd *body, NfcColumn *c, uint32_t nrows, int want)
 {
 	uint32_t	plen;
 	Rd			r;
 	int			nullmode;
 	size_t		nn = 0;
 
+	c->decoded = 0;
+	c->ndict = 0;
 	c->kind = rd_u8(body);
 	c->encoding = rd_u8(body);
 	plen = rd_u32(body);
 	r.p = rd_take(body, plen);
 	if (body->bad || (c->kind != NFC_KIND_INT && c->kind != NFC_KIND_BYTES))
 		return -1;
+	if (!want)
+		return 0;
 	r.len = plen;
 	r.pos = 0;
 	r.bad = 0;
-	c->isnull = calloc(nrows, 1);
+	if (ensure_cap((void **) &c->isnull, &c->null_cap, nrows, 1) != 0)
+		return -1;
 	if (c->kind == NFC_KIND_INT)
-		c->ints = calloc(nrows, sizeof(int64_t));
-	else
-		c->idx = calloc(nrows, sizeof(uint32_t));
-	if (c->isnull == NULL || (c->ints == NULL && c->idx == NULL))
+	{
+		if (ensure_cap((void **) &c->ints, &c->ints_cap, nrows, sizeof(int64_t)) != 0)
+			return -1;
+	}
+	else if (ensure_cap((void **) &c->idx, &c->idx_cap, nrows, sizeof(uint32_t)) != 0)
 		return -1;
 	nullmode = rd_u8(&r);
 	if (nullmode == 0)
+	{
+		memset(c->isnull, 0, nrows);
 		nn = nrows;
+	}
 	else if (nullmode == 1)
 		memset(c->isnull, 1, nrows);
 	else if (nullmode == 2)
@@ -940,13 +977,17 @@ decode_column(Rd *body, NfcColumn *c, uint32_t nrows)
 	/* the payload must be consumed exactly */
 	if (r.bad || r.pos != r.len)
 		return -1;
+	c->decoded = 1;
 	return 0;
 }
 
-/* Decode a batch into out; on failure out may hold partial allocations. */
+/*
+ * Decode a batch into out, reusing its arrays; on failure out keeps its
+ * allocations (freeable and reusable).
+ */
 static int
-decode_batch(const uint8_t *buf, size_t len, NfcBatch *out,
-			 char *err, size_t errlen)
+decode_batch(const uint8_t *buf, size_t len, const uint8_t *want, int nwant,
+			 NfcBatch *out, char *err, size_t errlen)
 {
 	int			ncols,
 				flags;
@@ -954,12 +995,19 @@ decode_batch(const uint8_t *buf, size_t len, NfcBatch *out,
 				bodylen;
 	Rd			body;
 
-	memset(out, 0, sizeof(*out));
+	out->ncols = 0;
+	out->nrows = 0;
 	if (read_header(buf, len, &ncols, &nrows, &bodylen, &flags) != 0)
 		return fail(err, errlen, "invalid batch header", -1);
-	out->body = malloc(bodylen ? bodylen : 1);
-	if (out->body == NULL)
-		return fail(err, errlen, "out of memory", -1);
+	if (out->body == NULL || out->body_cap < (bodylen ? bodylen : 1))
+	{
+		free(out->body);
+		out->body_cap = 0;
+		out->body = malloc(bodylen ? bodylen : 1);
+		if (out->body == NULL)
+			return fail(err, errlen, "out of memory", -1);
+		out->body_cap = bodylen ? bodylen : 1;
+	}
 	if (flags & 1)
 	{
 		unsigned long long fsize = ZSTD_getFrameContentSize(buf + NFC_HEADER_SIZE,
@@ -978,17 +1026,29 @@ decode_batch(const uint8_t *buf, size_t len, NfcBatch *out,
 			return fail(err, errlen, "body length does not match the header", -1);
 		memcpy(out->body, buf + NFC_HEADER_SIZE, bodylen);
 	}
+	if (out->cols == NULL || out->cols_cap < ncols)
+	{
+		NfcColumn  *nc = calloc(ncols, sizeof(NfcColumn));
+
+		if (nc == NULL)
+			return fail(err, errlen, "out of memory", -1);
+		if (out->cols)
+		{
+			memcpy(nc, out->cols, out->cols_cap * sizeof(NfcColumn));
+			free(out->cols);
+		}
+		out->cols = nc;
+		out->cols_cap = ncols;
+	}
 	out->ncols = ncols;
 	out->nrows = nrows;
-	out->cols = calloc(ncols, sizeof(NfcColumn));
-	if (out->cols == NULL)
-		return fail(err, errlen, "out of memory", -1);
 	body.p = out->body;
 	body.len = bodylen;
 	body.pos = 0;
 	body.bad = 0;
 	for (int c = 0; c < ncols; c++)
-		if (decode_column(&body, &out->cols[c], nrows) != 0)
+		if (decode_column(&body, &out->cols[c], nrows,
+						  want == NULL || (c < nwant && want[c])) != 0)
 			return fail(err, errlen, "invalid column data", c);
 	if (body.pos != body.len)
 		return fail(err, errlen, "trailing bytes after the last column", -1);
@@ -1000,12 +1060,21 @@ int
 nfc_decode(const uint8_t *buf, size_t len, NfcBatch *out,
 		   char *err, size_t errlen)
 {
-	if (decode_batch(buf, len, out, err, errlen) != 0)
+	memset(out, 0, sizeof(*out));
+	if (decode_batch(buf, len, NULL, 0, out, err, errlen) != 0)
 	{
 		nfc_batch_free(out);
 		return -1;
 	}
 	return 0;
+}
+
+/* Decode some columns of a batch into reused arrays (see batch_codec.h). */
+int
+nfc_decode_cols(const uint8_t *buf, size_t len, const uint8_t *want, int nwant,
+				NfcBatch *b, char *err, size_t errlen)
+{
+	return decode_batch(buf, len, want, nwant, b, err, errlen);
 }
 
 /* Free a decoded batch. */
@@ -1014,7 +1083,7 @@ nfc_batch_free(NfcBatch *b)
 {
 	if (b->cols)
 	{
-		for (int c = 0; c < b->ncols; c++)
+		for (int c = 0; c < b->cols_cap; c++)
 		{
 			free(b->cols[c].isnull);
 			free(b->cols[c].ints);

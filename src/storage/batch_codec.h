@@ -55,6 +55,12 @@ typedef struct NfcColumn
 	uint32_t	ndict;			/* NFC_KIND_BYTES */
 	const uint8_t **dict;		/* ndict pointers into the batch body */
 	uint8_t    *dictlen;		/* ndict lengths */
+	int			decoded;		/* 0: skipped by nfc_decode_cols, arrays stale */
+	/* capacities of the arrays above, kept for reuse by nfc_decode_cols */
+	uint32_t	null_cap;
+	uint32_t	ints_cap;
+	uint32_t	idx_cap;
+	uint32_t	dict_cap;
 } NfcColumn;
 
 /* A decoded batch; free with nfc_batch_free. */
@@ -64,6 +70,8 @@ typedef struct NfcBatch
 	uint32_t	nrows;
 	uint8_t    *body;			/* uncompressed body (dict entries point here) */
 	NfcColumn  *cols;
+	size_t		body_cap;		/* capacities, kept for reuse */
+	int			cols_cap;
 } NfcBatch;
 
 /*
@@ -80,6 +88,17 @@ extern int	nfc_encode(int ncols, uint32_t nrows, const NfcColumnIn *cols,
  */
 extern int	nfc_decode(const uint8_t *buf, size_t len, NfcBatch *out,
 					   char *err, size_t errlen);
+
+/*
+ * Decode a batch into b, reusing the arrays b holds from an earlier call
+ * (b must start zeroed; free it with nfc_batch_free).  Only the columns c
+ * with c < nwant and want[c] != 0 are decoded (want NULL: every column);
+ * the others have decoded = 0 and stale arrays.  0 on success; -1 when the
+ * buffer is not a valid batch, with a message in err (b stays freeable and
+ * reusable).
+ */
+extern int	nfc_decode_cols(const uint8_t *buf, size_t len, const uint8_t *want,
+							int nwant, NfcBatch *b, char *err, size_t errlen);
 
 /* Free what nfc_decode allocated (safe on a zeroed or failed batch). */
 extern void nfc_batch_free(NfcBatch *b);

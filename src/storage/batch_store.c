@@ -27,6 +27,7 @@
 #include "utils/fmgroids.h"
 #include "utils/inet.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
 #include "batch_codec.h"
@@ -145,23 +146,23 @@ batch_corrupt(Relation rel, int32 batch_no, const char *what)
 			 errdetail("%s", what)));
 }
 
-/* Convert one byte-string dictionary entry to a Datum of type typid. */
+/* Convert one byte-string dictionary entry into *out (storage for typid). */
 static Datum
-bytes_datum(Relation rel, int32 batch_no, Oid typid, const uint8_t *p, int len)
+bytes_datum(Relation rel, int32 batch_no, Oid typid, const uint8_t *p, int len,
+			void *out)
 {
 	if (typid == MACADDROID)
 	{
-		macaddr    *m;
+		macaddr    *m = out;
 
 		if (len != 6)
 			batch_corrupt(rel, batch_no, "A macaddr value is not 6 bytes long.");
-		m = palloc(sizeof(macaddr));
 		memcpy(m, p, 6);
 		return PointerGetDatum(m);
 	}
 	else
 	{
-		inet	   *ip;
+		inet	   *ip = out;
 		int			alen;
 
 		if (len < 2 || (p[0] != PGSQL_AF_INET && p[0] != PGSQL_AF_INET6))
@@ -169,7 +170,7 @@ bytes_datum(Relation rel, int32 batch_no, Oid typid, const uint8_t *p, int len)
 		alen = p[0] == PGSQL_AF_INET ? 4 : 16;
 		if (len != 2 + alen || p[1] > alen * 8)
 			batch_corrupt(rel, batch_no, "An inet value has a wrong length or mask.");
-		ip = palloc0(sizeof(inet));
+		memset(ip, 0, sizeof(inet));
 		ip->inet_data.family = p[0];
 		ip->inet_data.bits = p[1];
 		memcpy(ip->inet_data.ipaddr, p + 2, alen);
@@ -178,12 +179,82 @@ bytes_datum(Relation rel, int32 batch_no, Oid typid, const uint8_t *p, int len)
 	}
 }
 
+/* Free the codec's malloc'd arrays when the decoder's context goes. */
+static void
+decoder_reset_callback(void *arg)
+{
+	NfcBatch   *nb = arg;
+
+	nfc_batch_free(nb);
+}
+
 /*
- * Decode one batch row of rel into column arrays allocated in the current
- * memory context.  Any inconsistency is an ERROR (never a crash).
+ * A decoder of the batches of rel, in a child of the current memory
+ * context: it decodes the columns whose want flag is set (want NULL: all
+ * of them).
  */
 DecodedBatch *
-nf_batch_decode(Relation rel, BatchReader *reader, HeapTuple batchtup)
+nf_batch_decoder_create(Relation rel, const bool *want)
+{
+	int			natts = RelationGetDescr(rel)->natts;
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "netflow batch decoder",
+											  ALLOCSET_DEFAULT_SIZES);
+	DecodedBatch *db = MemoryContextAllocZero(cxt, sizeof(DecodedBatch));
+	MemoryContextCallback *cb = MemoryContextAllocZero(cxt, sizeof(MemoryContextCallback));
+
+	db->cxt = cxt;
+	db->valcxt = AllocSetContextCreate(cxt, "netflow batch values",
+									   ALLOCSET_DEFAULT_SIZES);
+	db->natts = natts;
+	db->codec = MemoryContextAllocZero(cxt, sizeof(NfcBatch));
+	db->values = MemoryContextAllocZero(cxt, sizeof(Datum *) * natts);
+	db->isnull = MemoryContextAllocZero(cxt, sizeof(bool *) * natts);
+	db->own_values = MemoryContextAllocZero(cxt, sizeof(Datum *) * natts);
+	db->own_isnull = MemoryContextAllocZero(cxt, sizeof(bool *) * natts);
+	db->own_cap = MemoryContextAllocZero(cxt, sizeof(uint32) * natts);
+	db->want = MemoryContextAlloc(cxt, natts);
+	for (int c = 0; c < natts; c++)
+		db->want[c] = want == NULL || want[c];
+	cb->func = decoder_reset_callback;
+	cb->arg = db->codec;
+	MemoryContextRegisterResetCallback(cxt, cb);
+	return db;
+}
+
+/* Free a decoder and everything it holds. */
+void
+nf_batch_decoder_free(DecodedBatch *db)
+{
+	MemoryContextDelete(db->cxt);
+}
+
+/* Make the decoder's own arrays of column c hold nrows values. */
+static void
+own_arrays(DecodedBatch *db, int c, uint32 nrows)
+{
+	if (db->own_values[c] == NULL || db->own_cap[c] < nrows)
+	{
+		if (db->own_values[c])
+		{
+			pfree(db->own_values[c]);
+			pfree(db->own_isnull[c]);
+		}
+		db->own_values[c] = MemoryContextAlloc(db->cxt, sizeof(Datum) * nrows);
+		db->own_isnull[c] = MemoryContextAlloc(db->cxt, sizeof(bool) * nrows);
+		db->own_cap[c] = nrows;
+	}
+	db->values[c] = db->own_values[c];
+	db->isnull[c] = db->own_isnull[c];
+}
+
+/*
+ * Decode one batch row of rel into db (the columns it wants), replacing the
+ * batch it held.  Any inconsistency is an ERROR (never a crash).
+ */
+void
+nf_batch_decode(Relation rel, BatchReader *reader, HeapTuple batchtup,
+				DecodedBatch *db)
 {
 	TupleDesc	bdesc = RelationGetDescr(reader->batchrel);
 	TupleDesc	desc = RelationGetDescr(rel);
@@ -192,124 +263,125 @@ nf_batch_decode(Relation rel, BatchReader *reader, HeapTuple batchtup)
 	int32		batch_no,
 				row_count;
 	struct varlena *data;
-	NfcBatch	nb;
+	NfcBatch   *nb = db->codec;
 	char		err[256];
-	DecodedBatch *db;
+	MemoryContext old;
 
+	StaticAssertStmt(sizeof(bool) == sizeof(uint8_t), "bool is not one byte");
+	Assert(db->natts == desc->natts);
+	MemoryContextReset(db->valcxt);
+	db->nrows = 0;
 	batch_no = DatumGetInt32(heap_getattr(batchtup, Anum_batch_batch_no, bdesc, &isnull));
 	row_count = DatumGetInt32(heap_getattr(batchtup, Anum_batch_row_count, bdesc, &isnull));
 	d = heap_getattr(batchtup, Anum_batch_data, bdesc, &isnull);
 	if (isnull)
 		batch_corrupt(rel, batch_no, "The batch has no data.");
+	old = MemoryContextSwitchTo(db->valcxt);
 	data = detoast_attr((struct varlena *) DatumGetPointer(d));
+	MemoryContextSwitchTo(old);
 
-	if (nfc_decode((const uint8_t *) VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data),
-				   &nb, err, sizeof(err)) != 0)
+	if (nfc_decode_cols((const uint8_t *) VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data),
+						db->want, db->natts, nb, err, sizeof(err)) != 0)
 		batch_corrupt(rel, batch_no, err);
-
-	/* From here on nb holds malloc'd memory: check, copy, free, then raise. */
-	err[0] = '\0';
-	if ((int32) nb.nrows != row_count)
-		snprintf(err, sizeof(err), "The batch holds %u rows, its row_count says %d.",
-				 nb.nrows, row_count);
-	else if (nb.ncols > desc->natts)
-		snprintf(err, sizeof(err), "The batch has %d columns, the table %d.",
-				 nb.ncols, desc->natts);
-	else
+	if ((int32) nb->nrows != row_count)
+		batch_corrupt(rel, batch_no,
+					  psprintf("The batch holds %u rows, its row_count says %d.",
+							   nb->nrows, row_count));
+	if (nb->ncols > desc->natts)
+		batch_corrupt(rel, batch_no,
+					  psprintf("The batch has %d columns, the table %d.",
+							   nb->ncols, desc->natts));
+	for (int c = 0; c < nb->ncols; c++)
 	{
-		for (int c = 0; c < nb.ncols; c++)
-		{
-			Form_pg_attribute att = TupleDescAttr(desc, c);
+		Form_pg_attribute att = TupleDescAttr(desc, c);
 
-			if (!att->attisdropped && nf_column_kind(att->atttypid) != nb.cols[c].kind)
-			{
-				snprintf(err, sizeof(err), "Column %d of the batch does not match the type of column \"%s\".",
-						 c + 1, NameStr(att->attname));
-				break;
-			}
+		if (!att->attisdropped && nf_column_kind(att->atttypid) != nb->cols[c].kind)
+			batch_corrupt(rel, batch_no,
+						  psprintf("Column %d of the batch does not match the type of column \"%s\".",
+								   c + 1, NameStr(att->attname)));
+	}
+
+	for (int c = 0; c < desc->natts; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, c);
+		NfcColumn  *col;
+
+		db->values[c] = NULL;
+		db->isnull[c] = NULL;
+		if (!db->want[c])
+			continue;
+		if (att->attisdropped)
+		{
+			own_arrays(db, c, nb->nrows);
+			memset(db->isnull[c], true, nb->nrows);
+			continue;
 		}
-	}
-	if (err[0])
-	{
-		nfc_batch_free(&nb);
-		batch_corrupt(rel, batch_no, err);
-	}
-
-	db = palloc(sizeof(DecodedBatch));
-	db->nrows = nb.nrows;
-	db->natts = desc->natts;
-	db->values = palloc(sizeof(Datum *) * desc->natts);
-	db->isnull = palloc(sizeof(bool *) * desc->natts);
-	PG_TRY();
-	{
-		for (int c = 0; c < desc->natts; c++)
+		if (c >= nb->ncols)
 		{
-			Form_pg_attribute att = TupleDescAttr(desc, c);
-			Datum	   *v = palloc(sizeof(Datum) * nb.nrows);
-			bool	   *n = palloc(sizeof(bool) * nb.nrows);
+			/* a column added after compression: its missing value */
+			bool		miss_null;
+			Datum		miss = getmissingattr(desc, c + 1, &miss_null);
 
-			db->values[c] = v;
-			db->isnull[c] = n;
-			if (att->attisdropped)
+			own_arrays(db, c, nb->nrows);
+			for (uint32 i = 0; i < nb->nrows; i++)
 			{
-				memset(n, true, nb.nrows);
-				continue;
+				db->values[c][i] = miss;
+				db->isnull[c][i] = miss_null;
 			}
-			if (c >= nb.ncols)
+			continue;
+		}
+		col = &nb->cols[c];
+		Assert(col->decoded);
+		if (col->kind == NFC_KIND_INT)
+		{
+#if SIZEOF_DATUM == 8
+			/*
+			 * A Datum of int2, int4, int8 or timestamptz is the value
+			 * sign-extended to 64 bits: the codec's int64 array is the
+			 * Datum array, and its 0/1 null flags the bool array.
+			 */
+			db->values[c] = (Datum *) col->ints;
+			db->isnull[c] = (bool *) col->isnull;
+#else
+			own_arrays(db, c, nb->nrows);
+			memcpy(db->isnull[c], col->isnull, nb->nrows);
+			for (uint32 i = 0; i < nb->nrows; i++)
 			{
-				/* a column added after compression: its missing value */
-				bool		miss_null;
-				Datum		miss = getmissingattr(desc, c + 1, &miss_null);
-
-				for (uint32 i = 0; i < nb.nrows; i++)
+				switch (att->atttypid)
 				{
-					v[i] = miss;
-					n[i] = miss_null;
-				}
-				continue;
-			}
-			for (uint32 i = 0; i < nb.nrows; i++)
-				n[i] = nb.cols[c].isnull[i] != 0;
-			if (nb.cols[c].kind == NFC_KIND_INT)
-			{
-				const int64_t *iv = nb.cols[c].ints;
-
-				for (uint32 i = 0; i < nb.nrows; i++)
-				{
-					switch (att->atttypid)
-					{
-						case INT2OID:
-							v[i] = Int16GetDatum((int16) iv[i]);
-							break;
-						case INT4OID:
-							v[i] = Int32GetDatum((int32) iv[i]);
-							break;
-						default:
-							v[i] = Int64GetDatum(iv[i]);
-							break;
-					}
+					case INT2OID:
+						db->values[c][i] = Int16GetDatum((int16) col->ints[i]);
+						break;
+					case INT4OID:
+						db->values[c][i] = Int32GetDatum((int32) col->ints[i]);
+						break;
+					default:
+						db->values[c][i] = Int64GetDatum(col->ints[i]);
+						break;
 				}
 			}
-			else
-			{
-				Datum	   *dict = palloc(sizeof(Datum) * (nb.cols[c].ndict + 1));
+#endif
+		}
+		else
+		{
+			Size		elsize = MAXALIGN(att->atttypid == MACADDROID ? sizeof(macaddr) : sizeof(inet));
+			char	   *store = MemoryContextAlloc(db->valcxt, elsize * (col->ndict + 1));
+			Datum	   *dict = MemoryContextAlloc(db->valcxt, sizeof(Datum) * (col->ndict + 1));
+			Datum	   *v;
+			const bool *n = (const bool *) col->isnull;
 
-				for (uint32 k = 0; k < nb.cols[c].ndict; k++)
-					dict[k] = bytes_datum(rel, batch_no, att->atttypid,
-										  nb.cols[c].dict[k], nb.cols[c].dictlen[k]);
-				for (uint32 i = 0; i < nb.nrows; i++)
-					v[i] = n[i] ? (Datum) 0 : dict[nb.cols[c].idx[i]];
-			}
+			for (uint32 k = 0; k < col->ndict; k++)
+				dict[k] = bytes_datum(rel, batch_no, att->atttypid,
+									  col->dict[k], col->dictlen[k],
+									  store + k * elsize);
+			own_arrays(db, c, nb->nrows);
+			v = db->values[c];
+			db->isnull[c] = (bool *) col->isnull;
+			for (uint32 i = 0; i < nb->nrows; i++)
+				v[i] = n[i] ? (Datum) 0 : dict[col->idx[i]];
 		}
 	}
-	PG_FINALLY();
-	{
-		nfc_batch_free(&nb);
-	}
-	PG_END_TRY();
-	if ((Pointer) data != DatumGetPointer(d))
-		pfree(data);
-	return db;
+	db->nrows = nb->nrows;
 }
 
 /* Delete (transactionally) every batch of rel stored under relfilenode. */

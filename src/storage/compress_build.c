@@ -403,9 +403,7 @@ compressed_unbuild(PG_FUNCTION_ARGS)
 	HeapTuple	btup;
 	BulkInsertState bistate = GetBulkInsertState();
 	CommandId	cid = GetCurrentCommandId(true);
-	MemoryContext batchcxt = AllocSetContextCreate(CurrentMemoryContext,
-												   "netflow batch",
-												   ALLOCSET_DEFAULT_SIZES);
+	DecodedBatch *db;
 	Datum	   *values = palloc(sizeof(Datum) * RelationGetDescr(rel)->natts);
 	bool	   *isnull = palloc(sizeof(bool) * RelationGetDescr(rel)->natts);
 	int64		moved = 0;
@@ -417,11 +415,10 @@ compressed_unbuild(PG_FUNCTION_ARGS)
 		PG_RETURN_INT64(0);
 	}
 	reader = nf_batch_reader_open(rel, snap, RowExclusiveLock);
+	db = nf_batch_decoder_create(rel, NULL);
 	while ((btup = nf_batch_reader_next(reader)) != NULL)
 	{
-		MemoryContext old = MemoryContextSwitchTo(batchcxt);
-		DecodedBatch *db = nf_batch_decode(rel, reader, btup);
-
+		nf_batch_decode(rel, reader, btup, db);
 		for (uint32 r = 0; r < db->nrows; r++)
 		{
 			HeapTuple	tup;
@@ -436,12 +433,11 @@ compressed_unbuild(PG_FUNCTION_ARGS)
 			heap_freetuple(tup);
 			moved++;
 		}
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(batchcxt);
 		simple_heap_delete(reader->batchrel, &btup->t_self);
 		CHECK_FOR_INTERRUPTS();
 	}
 	nf_batch_reader_close(reader);
+	nf_batch_decoder_free(db);
 	FreeBulkInsertState(bistate);
 	UnregisterSnapshot(snap);
 	table_close(rel, NoLock);

@@ -7,9 +7,15 @@
  *	  A parallel scan hands out whole batches to the participants with a
  *	  shared counter, then the tail's blocks the way heapam does.
  *
- *	  Rows of batches are returned as heap tuples formed in the scan's
- *	  memory, with the TID (NF_COMPRESSED_BLOCK, 1) that UPDATE, DELETE and
- *	  row locks refuse (compressed_tam.c).
+ *	  Rows of batches are stored in the slot as virtual tuples whose values
+ *	  point into the decoded batch (valid until the next batch is decoded),
+ *	  with the TID (NF_COMPRESSED_BLOCK, 1) that UPDATE, DELETE and row
+ *	  locks refuse (compressed_tam.c).  A buffer heap tuple slot forms a
+ *	  heap tuple from them only when something asks for one.
+ *
+ *	  The custom scan (compressed_customscan.c) narrows a scan before its
+ *	  first row: the columns to decode, and a range of time_start that lets
+ *	  whole batches be skipped by their min_time/max_time.
  *
  *-------------------------------------------------------------------------
  */
@@ -21,7 +27,9 @@
 #include "executor/tuptable.h"
 #include "pgstat.h"
 #include "port/atomics.h"
+#include "miscadmin.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "compressed_tam.h"
 
@@ -41,11 +49,17 @@ typedef struct CompressedScanDescData
 	bool		in_tail;		/* batches done */
 	BatchReader *reader;		/* NULL once every batch was read */
 	uint64		reader_pos;		/* index of the batch the reader returns next */
-	DecodedBatch *cur;
+	DecodedBatch *cur;			/* the decoder, created at the first batch */
+	bool		have_batch;		/* cur holds a batch being returned */
 	uint32		currow;
-	MemoryContext batchcxt;		/* the current decoded batch */
-	Datum	   *values;
-	bool	   *isnull;
+	MemoryContext scancxt;		/* where the decoder lives */
+	bool	   *want;			/* columns to decode; NULL: all */
+	int			ndec;			/* number of columns decoded */
+	int		   *dec;			/* their 0-based attribute numbers */
+	TupleTableSlot *prepared;	/* slot whose other columns are set NULL */
+	NfTimeRange range;			/* batches outside are skipped */
+	uint64		batches_read;
+	uint64		batches_skipped;
 	CompressedParallelScanData *shared;
 } CompressedScanDescData;
 
@@ -77,11 +91,7 @@ compressed_scan_begin(Relation rel, Snapshot snapshot, int nkeys,
 				 errmsg("scan keys are not supported on compressed partition \"%s\"",
 						RelationGetRelationName(rel))));
 	scan->in_tail = !scan->read_batches;
-	scan->batchcxt = AllocSetContextCreate(CurrentMemoryContext,
-										   "netflow compressed batch",
-										   ALLOCSET_DEFAULT_SIZES);
-	scan->values = palloc(sizeof(Datum) * RelationGetDescr(rel)->natts);
-	scan->isnull = palloc(sizeof(bool) * RelationGetDescr(rel)->natts);
+	scan->scancxt = CurrentMemoryContext;
 	return &scan->rs_base;
 }
 
@@ -104,9 +114,12 @@ compressed_scan_end(TableScanDesc sscan)
 
 	close_reader(scan);
 	heapam->scan_end(scan->heap);
-	MemoryContextDelete(scan->batchcxt);
-	pfree(scan->values);
-	pfree(scan->isnull);
+	if (scan->cur)
+		nf_batch_decoder_free(scan->cur);
+	if (scan->want)
+		pfree(scan->want);
+	if (scan->dec)
+		pfree(scan->dec);
 	pfree(scan);
 }
 
@@ -121,24 +134,57 @@ compressed_scan_rescan(TableScanDesc sscan, struct ScanKeyData *key,
 	close_reader(scan);
 	heapam->scan_rescan(scan->heap, key, set_params, allow_strat, allow_sync,
 						allow_pagemode);
-	MemoryContextReset(scan->batchcxt);
-	scan->cur = NULL;
+	scan->have_batch = false;
+	scan->prepared = NULL;
 	scan->currow = 0;
 	scan->reader_pos = 0;
 	scan->in_tail = !scan->read_batches;
 	scan->rs_base.rs_flags = scan->heap->rs_flags;
 }
 
+/* Whether the range excludes a batch whose time_start spans [bmin, bmax]. */
+static bool
+range_excludes(const NfTimeRange *range, TimestampTz bmin, TimestampTz bmax)
+{
+	if (range->empty)
+		return true;
+	if (range->has_lo && (bmax < range->lo || (bmax == range->lo && !range->lo_incl)))
+		return true;
+	if (range->has_hi && (bmin > range->hi || (bmin == range->hi && !range->hi_incl)))
+		return true;
+	return false;
+}
+
+/* Whether the batch row is excluded by the scan's time range. */
+static bool
+batch_excluded(CompressedScanDesc scan, HeapTuple tup)
+{
+	TupleDesc	bdesc;
+	bool		minnull,
+				maxnull;
+	Datum		bmin,
+				bmax;
+
+	if (!scan->range.active)
+		return false;
+	bdesc = RelationGetDescr(scan->reader->batchrel);
+	bmin = heap_getattr(tup, Anum_batch_min_time, bdesc, &minnull);
+	bmax = heap_getattr(tup, Anum_batch_max_time, bdesc, &maxnull);
+	if (minnull || maxnull)
+		return false;			/* no bounds kept: read it */
+	return range_excludes(&scan->range, DatumGetTimestampTz(bmin),
+						  DatumGetTimestampTz(bmax));
+}
+
 /*
- * Decode the next batch this participant should read; false when no batch
- * is left.
+ * Decode the next batch this participant should read and that the time
+ * range does not exclude; false when no batch is left.
  */
 static bool
 load_next_batch(CompressedScanDesc scan)
 {
 	uint64		target;
 	HeapTuple	tup;
-	MemoryContext old;
 
 	if (scan->reader == NULL)
 	{
@@ -148,51 +194,47 @@ load_next_batch(CompressedScanDesc scan)
 											scan->rs_base.rs_snapshot,
 											AccessShareLock);
 	}
-	target = scan->shared ? pg_atomic_fetch_add_u64(&scan->shared->next_batch, 1)
-		: scan->reader_pos;
 	for (;;)
 	{
-		tup = nf_batch_reader_next(scan->reader);
-		if (tup == NULL)
+		target = scan->shared ? pg_atomic_fetch_add_u64(&scan->shared->next_batch, 1)
+			: scan->reader_pos;
+		for (;;)
 		{
-			close_reader(scan);
-			scan->reader_pos = PG_UINT64_MAX;
-			return false;
+			tup = nf_batch_reader_next(scan->reader);
+			if (tup == NULL)
+			{
+				close_reader(scan);
+				scan->reader_pos = PG_UINT64_MAX;
+				return false;
+			}
+			if (scan->reader_pos++ == target)
+				break;
 		}
-		if (scan->reader_pos++ == target)
+		if (!batch_excluded(scan, tup))
 			break;
+		scan->batches_skipped++;
+		CHECK_FOR_INTERRUPTS();
 	}
-	MemoryContextReset(scan->batchcxt);
-	old = MemoryContextSwitchTo(scan->batchcxt);
-	scan->cur = nf_batch_decode(scan->rs_base.rs_rd, scan->reader, tup);
-	MemoryContextSwitchTo(old);
+	if (scan->cur == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(scan->scancxt);
+
+		int			natts = RelationGetDescr(scan->rs_base.rs_rd)->natts;
+
+		scan->cur = nf_batch_decoder_create(scan->rs_base.rs_rd, scan->want);
+		scan->dec = palloc(sizeof(int) * Max(natts, 1));
+		scan->ndec = 0;
+		for (int c = 0; c < natts; c++)
+			if (scan->want == NULL || scan->want[c])
+				scan->dec[scan->ndec++] = c;
+		MemoryContextSwitchTo(old);
+	}
+	nf_batch_decode(scan->rs_base.rs_rd, scan->reader, tup, scan->cur);
+	scan->prepared = NULL;
+	scan->have_batch = true;
+	scan->batches_read++;
 	scan->currow = 0;
 	return true;
-}
-
-/*
- * Store a tuple formed from a batch in the slot, which then owns it.  A
- * buffer heap tuple slot (ours, heapam's) takes it without a copy, as
- * ExecForceStoreHeapTuple would after copying it: no buffer, should-free.
- */
-static void
-store_formed_tuple(TupleTableSlot *slot, HeapTuple tup)
-{
-	if (TTS_IS_BUFFERTUPLE(slot))
-	{
-		BufferHeapTupleTableSlot *bslot = (BufferHeapTupleTableSlot *) slot;
-
-		ExecClearTuple(slot);
-		bslot->base.tuple = tup;
-		bslot->base.off = 0;
-		slot->tts_flags &= ~TTS_FLAG_EMPTY;
-		slot->tts_flags |= TTS_FLAG_SHOULDFREE;
-		slot->tts_nvalid = 0;
-		slot->tts_tid = tup->t_self;
-		slot->tts_tableOid = tup->t_tableOid;
-	}
-	else
-		ExecForceStoreHeapTuple(tup, slot, true);
 }
 
 /* The next row: from the batches, then from the tail. */
@@ -209,36 +251,85 @@ compressed_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 						RelationGetRelationName(sscan->rs_rd))));
 	while (!scan->in_tail)
 	{
-		if (scan->cur && scan->currow < scan->cur->nrows)
+		if (scan->have_batch && scan->currow < scan->cur->nrows)
 		{
 			DecodedBatch *b = scan->cur;
 			uint32		r = scan->currow++;
-			HeapTuple	tup;
-			MemoryContext old;
+			Datum	   *values;
+			bool	   *isnull;
 
-			for (int c = 0; c < b->natts; c++)
+			ExecClearTuple(slot);
+			values = slot->tts_values;
+			isnull = slot->tts_isnull;
+			if (scan->prepared != slot)
 			{
-				scan->values[c] = b->values[c][r];
-				scan->isnull[c] = b->isnull[c][r];
+				/*
+				 * Once per batch and slot: the columns not decoded are NULL
+				 * (nothing the query evaluates reads them, and only a tail
+				 * row, read after every batch, overwrites them).
+				 */
+				for (int c = 0; c < b->natts; c++)
+				{
+					values[c] = (Datum) 0;
+					isnull[c] = true;
+				}
+				scan->prepared = slot;
 			}
-			old = MemoryContextSwitchTo(slot->tts_mcxt);
-			tup = heap_form_tuple(RelationGetDescr(sscan->rs_rd), scan->values,
-								  scan->isnull);
-			MemoryContextSwitchTo(old);
-			ItemPointerSet(&tup->t_self, NF_COMPRESSED_BLOCK, 1);
-			tup->t_tableOid = RelationGetRelid(sscan->rs_rd);
-			store_formed_tuple(slot, tup);
+			for (int k = 0; k < scan->ndec; k++)
+			{
+				int			c = scan->dec[k];
+
+				values[c] = b->values[c][r];
+				isnull[c] = b->isnull[c][r];
+			}
+			ExecStoreVirtualTuple(slot);
+			ItemPointerSet(&slot->tts_tid, NF_COMPRESSED_BLOCK, 1);
+			slot->tts_tableOid = RelationGetRelid(sscan->rs_rd);
 			pgstat_count_heap_getnext(sscan->rs_rd);
 			return true;
 		}
 		if (!load_next_batch(scan))
 		{
-			scan->cur = NULL;
-			MemoryContextReset(scan->batchcxt);
+			scan->have_batch = false;
 			scan->in_tail = true;
 		}
 	}
 	return heapam->scan_getnextslot(scan->heap, direction, slot);
+}
+
+/*
+ * Decode only the columns whose flag is set (natts flags); before the
+ * scan's first row.
+ */
+void
+nf_compressed_scan_set_columns(TableScanDesc sscan, const bool *want)
+{
+	CompressedScanDesc scan = (CompressedScanDesc) sscan;
+	int			natts = RelationGetDescr(sscan->rs_rd)->natts;
+
+	Assert(scan->cur == NULL);
+	scan->want = MemoryContextAlloc(scan->scancxt, sizeof(bool) * natts);
+	memcpy(scan->want, want, sizeof(bool) * natts);
+}
+
+/*
+ * Skip the batches whose time_start range lies outside range (until the
+ * next call; a rescan keeps it).
+ */
+void
+nf_compressed_scan_set_range(TableScanDesc sscan, const NfTimeRange *range)
+{
+	((CompressedScanDesc) sscan)->range = *range;
+}
+
+/* Batches decoded and batches skipped by the time range so far. */
+void
+nf_compressed_scan_counts(TableScanDesc sscan, uint64 *read, uint64 *skipped)
+{
+	CompressedScanDesc scan = (CompressedScanDesc) sscan;
+
+	*read = scan->batches_read;
+	*skipped = scan->batches_skipped;
 }
 
 /* Size of the shared state of a parallel scan. */

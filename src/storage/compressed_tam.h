@@ -19,6 +19,7 @@
 #include "storage/block.h"
 #include "utils/rel.h"
 #include "utils/snapshot.h"
+#include "utils/timestamp.h"
 
 /* Rows per batch written by compression. */
 #define NF_BATCH_ROWS 10000
@@ -46,13 +47,26 @@ typedef struct BatchReader
 	struct SysScanDescData *scan;
 } BatchReader;
 
-/* One decoded batch: column-major values, ready to form rows. */
+/*
+ * A decoder of batches and the batch it decoded last: column-major values
+ * ready to be stored in a slot.  Its arrays are reused from batch to batch
+ * (nothing is allocated per row, little per batch); the values of the
+ * last batch stay valid until the next nf_batch_decode.
+ */
 typedef struct DecodedBatch
 {
 	uint32		nrows;
 	int			natts;
-	Datum	  **values;			/* natts arrays of nrows */
-	bool	  **isnull;
+	Datum	  **values;			/* natts arrays of nrows; NULL: not decoded */
+	bool	  **isnull;			/* natts arrays of nrows; NULL: not decoded */
+	/* private */
+	uint8	   *want;			/* natts flags: columns to decode */
+	struct NfcBatch *codec;		/* codec arrays (malloc'd, freed with cxt) */
+	Datum	  **own_values;		/* per column, for values the codec lacks */
+	bool	  **own_isnull;
+	uint32	   *own_cap;
+	MemoryContext cxt;			/* the decoder and its arrays */
+	MemoryContext valcxt;		/* inet/macaddr values of the current batch */
 } DecodedBatch;
 
 /* batch_store.c */
@@ -61,16 +75,41 @@ extern BatchReader *nf_batch_reader_open(Relation rel, Snapshot snapshot,
 										 LOCKMODE lockmode);
 extern HeapTuple nf_batch_reader_next(BatchReader *reader);
 extern void nf_batch_reader_close(BatchReader *reader);
-extern DecodedBatch *nf_batch_decode(Relation rel, BatchReader *reader,
-									 HeapTuple batchtup);
+extern DecodedBatch *nf_batch_decoder_create(Relation rel, const bool *want);
+extern void nf_batch_decode(Relation rel, BatchReader *reader,
+							HeapTuple batchtup, DecodedBatch *db);
+extern void nf_batch_decoder_free(DecodedBatch *db);
 extern void nf_batch_purge(Relation rel, Oid relfilenode);
 extern void nf_batch_totals(Relation rel, Snapshot snapshot, double *rows,
 							double *bytes);
 extern void nf_check_supported_columns(Relation rel);
 extern int	nf_column_kind(Oid typid);
 
+/*
+ * A range of time_start a scan needs (from its quals): batches whose
+ * [min_time, max_time] lies outside are not read.
+ */
+typedef struct NfTimeRange
+{
+	bool		active;			/* false: read every batch */
+	bool		empty;			/* contradictory bounds: no batch */
+	bool		has_lo;
+	bool		lo_incl;
+	TimestampTz lo;
+	bool		has_hi;
+	bool		hi_incl;
+	TimestampTz hi;
+} NfTimeRange;
+
 /* compressed_scan.c */
 extern void nf_compressed_scan_methods(TableAmRoutine *methods);
+extern void nf_compressed_scan_set_columns(TableScanDesc sscan, const bool *want);
+extern void nf_compressed_scan_set_range(TableScanDesc sscan, const NfTimeRange *range);
+extern void nf_compressed_scan_counts(TableScanDesc sscan, uint64 *read,
+									  uint64 *skipped);
+
+/* compressed_customscan.c */
+extern void nf_compressed_customscan_init(void);
 
 /* compressed_tam.c */
 extern Oid	nf_compressed_am_oid(bool missing_ok);

@@ -114,6 +114,60 @@ round_trip(uint32_t n, int level, const char *what, uint8_t **keep, size_t *keep
 		free(buf);
 }
 
+/*
+ * nfc_decode_cols into one reused batch: only the wanted columns decoded,
+ * the same values as a full decode, through batches of different sizes,
+ * and corrupt copies refused or decoded without a fault into it.
+ */
+static void
+decode_cols_reuse(const uint8_t *big, size_t biglen, const uint8_t *small,
+				  size_t smalllen)
+{
+	NfcBatch	full,
+				b;
+	char		err[128];
+	uint8_t		want[NC] = {0};
+	int			same = 1;
+	uint8_t    *copy = malloc(biglen);
+
+	memset(&b, 0, sizeof(b));
+	want[0] = 1;
+	want[5] = 1;
+	ok(nfc_decode(big, biglen, &full, err, sizeof(err)) == 0, "reference decode");
+	ok(nfc_decode_cols(small, smalllen, NULL, 0, &b, err, sizeof(err)) == 0 &&
+	   b.cols[0].decoded && b.cols[1].decoded, "decode_cols: every column of a small batch");
+	ok(nfc_decode_cols(big, biglen, want, NC, &b, err, sizeof(err)) == 0 &&
+	   b.nrows == full.nrows, "decode_cols: two columns of a large batch into the same arrays");
+	ok(b.cols[0].decoded && b.cols[5].decoded && !b.cols[1].decoded && !b.cols[4].decoded,
+	   "decode_cols: only the wanted columns are decoded");
+	for (uint32_t i = 0; i < b.nrows; i++)
+	{
+		if (b.cols[0].isnull[i] != full.cols[0].isnull[i] ||
+			b.cols[5].isnull[i] != full.cols[5].isnull[i])
+			same = 0;
+		else if (!b.cols[0].isnull[i] && b.cols[0].ints[i] != full.cols[0].ints[i])
+			same = 0;
+		else if (!b.cols[5].isnull[i] &&
+				 (b.cols[5].dictlen[b.cols[5].idx[i]] != full.cols[5].dictlen[full.cols[5].idx[i]] ||
+				  memcmp(b.cols[5].dict[b.cols[5].idx[i]], full.cols[5].dict[full.cols[5].idx[i]],
+						 full.cols[5].dictlen[full.cols[5].idx[i]]) != 0))
+			same = 0;
+	}
+	ok(same, "decode_cols: the wanted columns equal a full decode");
+	for (int k = 0; k < 5000; k++)
+	{
+		memcpy(copy, big, biglen);
+		for (int f = 0; f < 1 + (int) (next_rand() % 3); f++)
+			copy[next_rand() % biglen] ^= (uint8_t) (1 + next_rand() % 255);
+		(void) nfc_decode_cols(copy, biglen, k % 2 ? want : NULL, NC, &b, err, sizeof(err));
+	}
+	ok(nfc_decode_cols(small, smalllen, want, NC, &b, err, sizeof(err)) == 0,
+	   "decode_cols: the reused batch decodes again after 5000 corrupt copies");
+	nfc_batch_free(&b);
+	nfc_batch_free(&full);
+	free(copy);
+}
+
 /* Every truncation and many byte flips of a valid batch are refused or decode safely. */
 static void
 corrupt(const uint8_t *buf, size_t len, const char *what)
@@ -174,6 +228,15 @@ main(void)
 
 	corrupt(raw, rawlen, "raw body");
 	corrupt(z, zlen, "zstd body");
+	fill(7, 20);
+	{
+		uint8_t    *small;
+		size_t		smalllen;
+
+		round_trip(7, 1, "seven rows", &small, &smalllen);
+		decode_cols_reuse(z, zlen, small, smalllen);
+		free(small);
+	}
 	free(raw);
 	free(z);
 

@@ -1,0 +1,740 @@
+/*-------------------------------------------------------------------------
+ *
+ * compressed_customscan.c
+ *	  "NetflowCompressedScan", a custom scan of netflow_compressed
+ *	  relations that reads less than a sequential scan: it decodes only the
+ *	  columns the target list and the quals use, and skips the batches
+ *	  whose [min_time, max_time] a qual on time_start excludes
+ *	  (time_start >= / > / < / <= / = an expression without Vars or
+ *	  volatile functions, hence also BETWEEN and Params, evaluated at each
+ *	  (re)scan start).  Every qual is still evaluated on every row returned
+ *	  (the skipping is only an optimization), and the tail is read in full
+ *	  by heapam.  Parallel-aware: the shared state is the access method's
+ *	  parallel scan (batches handed out by an atomic counter, then the
+ *	  tail's blocks), preceded by counters of the batches read and skipped
+ *	  for EXPLAIN ANALYZE.
+ *
+ *	  The path is added beside the sequential scan paths by
+ *	  set_rel_pathlist_hook, costed as the sequential scan scaled by the
+ *	  share of columns decoded and of batches read; the setting
+ *	  netflow.enable_compressed_scan (on by default) switches it off.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "access/nbtree.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_opfamily.h"
+#include "catalog/pg_type.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "executor/nodeCustom.h"
+#include "miscadmin.h"
+#include "nodes/extensible.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/restrictinfo.h"
+#include "parser/parsetree.h"
+#include "port/atomics.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "compressed_tam.h"
+
+/* netflow.enable_compressed_scan */
+static bool nf_enable_compressed_scan = true;
+
+static set_rel_pathlist_hook_type prev_set_rel_pathlist_hook = NULL;
+
+/* Counters shared by the participants of a parallel scan, before the AM's state. */
+typedef struct NfScanShared
+{
+	pg_atomic_uint64 batches_read;
+	pg_atomic_uint64 batches_skipped;
+	/* the access method's ParallelTableScanDesc follows, MAXALIGNed */
+} NfScanShared;
+
+#define NF_SHARED_HEADER MAXALIGN(sizeof(NfScanShared))
+
+/* Execution state. */
+typedef struct NfScanState
+{
+	CustomScanState css;
+	TableScanDesc scan;
+	bool	   *want;			/* natts flags */
+	int			nwant;
+	List	   *bound_strats;	/* per bound: btree strategy on time_start */
+	List	   *bound_states;	/* per bound: ExprState of the other side */
+	bool		range_ready;	/* range computed for the current (re)scan */
+	NfScanShared *shared;		/* parallel: the shared counters */
+	uint64		published_read; /* counts already added to shared */
+	uint64		published_skipped;
+	uint64		total_read;		/* after shutdown: every participant */
+	uint64		total_skipped;
+	bool		have_totals;
+} NfScanState;
+
+static Plan *nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
+						  List *tlist, List *clauses, List *custom_plans);
+static Node *nf_create_state(CustomScan *cscan);
+static void nf_begin(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *nf_exec(CustomScanState *node);
+static void nf_end(CustomScanState *node);
+static void nf_rescan(CustomScanState *node);
+static Size nf_estimate_dsm(CustomScanState *node, ParallelContext *pcxt);
+static void nf_init_dsm(CustomScanState *node, ParallelContext *pcxt, void *coordinate);
+static void nf_reinit_dsm(CustomScanState *node, ParallelContext *pcxt, void *coordinate);
+static void nf_init_worker(CustomScanState *node, shm_toc *toc, void *coordinate);
+static void nf_shutdown(CustomScanState *node);
+static void nf_explain(CustomScanState *node, List *ancestors, ExplainState *es);
+
+static const CustomPathMethods nf_path_methods = {
+	.CustomName = "NetflowCompressedScan",
+	.PlanCustomPath = nf_plan_path,
+};
+
+static const CustomScanMethods nf_scan_methods = {
+	.CustomName = "NetflowCompressedScan",
+	.CreateCustomScanState = nf_create_state,
+};
+
+static const CustomExecMethods nf_exec_methods = {
+	.CustomName = "NetflowCompressedScan",
+	.BeginCustomScan = nf_begin,
+	.ExecCustomScan = nf_exec,
+	.EndCustomScan = nf_end,
+	.ReScanCustomScan = nf_rescan,
+	.EstimateDSMCustomScan = nf_estimate_dsm,
+	.InitializeDSMCustomScan = nf_init_dsm,
+	.ReInitializeDSMCustomScan = nf_reinit_dsm,
+	.InitializeWorkerCustomScan = nf_init_worker,
+	.ShutdownCustomScan = nf_shutdown,
+	.ExplainCustomScan = nf_explain,
+};
+
+/* 1-based attribute number of a timestamptz column time_start, or 0. */
+static AttrNumber
+time_start_attnum(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && att->atttypid == TIMESTAMPTZOID &&
+			strcmp(NameStr(att->attname), "time_start") == 0)
+			return att->attnum;
+	}
+	return 0;
+}
+
+/*
+ * If clause is "time_start OP expr" or "expr OP time_start" with OP a
+ * timestamptz btree comparison and expr free of Vars of this relation and
+ * of volatile functions, return expr and the strategy with time_start on the
+ * left; else NULL.  expr may use Vars of other relations (a parameterized
+ * path: they become Params) but none of this one.
+ */
+static Expr *
+time_bound(PlannerInfo *root, Expr *clause, Index varno, AttrNumber attnum,
+		   int *strategy)
+{
+	OpExpr	   *op;
+	Node	   *left,
+			   *right,
+			   *other;
+	Var		   *var;
+	int			strat;
+	bool		var_left;
+
+	if (!IsA(clause, OpExpr))
+		return NULL;
+	op = (OpExpr *) clause;
+	if (list_length(op->args) != 2)
+		return NULL;
+	left = strip_implicit_coercions(linitial(op->args));
+	right = strip_implicit_coercions(lsecond(op->args));
+	if (IsA(left, Var))
+	{
+		var = (Var *) left;
+		other = right;
+		var_left = true;
+	}
+	else if (IsA(right, Var))
+	{
+		var = (Var *) right;
+		other = left;
+		var_left = false;
+	}
+	else
+		return NULL;
+	if (var->varno != varno || var->varattno != attnum || var->varlevelsup != 0 ||
+		exprType(other) != TIMESTAMPTZOID)
+		return NULL;
+	if (bms_is_member(varno, pull_varnos(root, other)) ||
+		contain_volatile_functions(other))
+		return NULL;
+	/* a btree comparison with timestamptz on both sides */
+	{
+		Oid			lt,
+					rt;
+		List	   *interp;
+
+		op_input_types(op->opno, &lt, &rt);
+		if (lt != TIMESTAMPTZOID || rt != TIMESTAMPTZOID)
+			return NULL;
+		interp = get_op_btree_interpretation(op->opno);
+		if (interp == NIL)
+			return NULL;
+		strat = ((OpBtreeInterpretation *) linitial(interp))->strategy;
+		if (strat < BTLessStrategyNumber || strat > BTGreaterStrategyNumber)
+			return NULL;
+	}
+	if (!var_left)
+		strat = BTCommuteStrategyNumber(strat);
+	*strategy = strat;
+	return (Expr *) other;
+}
+
+/* Add the attribute numbers (1-based) used by node for varno to *attrs. */
+static Bitmapset *
+used_attrs(Node *node, Index varno, Bitmapset *attrs)
+{
+	pull_varattnos(node, varno, &attrs);
+	return attrs;
+}
+
+/*
+ * Whether attrs (pull_varattnos offsets) allow the custom scan: no system
+ * column but ctid and tableoid (the rows of batches have no xmin etc.).
+ */
+static bool
+attrs_supported(Bitmapset *attrs)
+{
+	int			x = -1;
+
+	while ((x = bms_next_member(attrs, x)) >= 0)
+	{
+		AttrNumber	a = x + FirstLowInvalidHeapAttributeNumber;
+
+		if (a < 0 && a != SelfItemPointerAttributeNumber &&
+			a != TableOidAttributeNumber)
+			return false;
+	}
+	return true;
+}
+
+/* Share of the batches the time quals of rel keep (their selectivity). */
+static Selectivity
+time_selectivity(PlannerInfo *root, RelOptInfo *rel, AttrNumber tattnum)
+{
+	List	   *tquals = NIL;
+	ListCell   *lc;
+	int			strat;
+
+	if (tattnum == 0)
+		return 1.0;
+	foreach(lc, rel->baserestrictinfo)
+	{
+		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
+
+		if (time_bound(root, ri->clause, rel->relid, tattnum, &strat) != NULL)
+			tquals = lappend(tquals, ri);
+	}
+	if (tquals == NIL)
+		return 1.0;
+	return clauselist_selectivity(root, tquals, rel->relid, JOIN_INNER, NULL);
+}
+
+/* A custom path scaled from a sequential scan path (serial or partial). */
+static CustomPath *
+make_path(RelOptInfo *rel, Path *seq, double factor)
+{
+	CustomPath *cpath = makeNode(CustomPath);
+
+	cpath->path.pathtype = T_CustomScan;
+	cpath->path.parent = rel;
+	cpath->path.pathtarget = rel->reltarget;
+	cpath->path.param_info = seq->param_info;
+	cpath->path.parallel_aware = seq->parallel_aware;
+	cpath->path.parallel_safe = seq->parallel_safe;
+	cpath->path.parallel_workers = seq->parallel_workers;
+	cpath->path.rows = seq->rows;
+	cpath->path.pathkeys = NIL;
+	cpath->path.startup_cost = seq->startup_cost;
+	cpath->path.total_cost = seq->startup_cost +
+		(seq->total_cost - seq->startup_cost) * factor;
+	cpath->flags = 0;
+	cpath->methods = &nf_path_methods;
+	return cpath;
+}
+
+/* set_rel_pathlist_hook: add the custom paths for a netflow_compressed relation. */
+static void
+nf_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
+					RangeTblEntry *rte)
+{
+	Relation	relation;
+	Oid			am;
+	AttrNumber	tattnum;
+	int			natts;
+	Bitmapset  *attrs = NULL;
+	ListCell   *lc;
+	double		colshare,
+				factor;
+	List	   *seqs = NIL;
+	List	   *pseqs = NIL;
+
+	if (prev_set_rel_pathlist_hook)
+		prev_set_rel_pathlist_hook(root, rel, rti, rte);
+	if (!nf_enable_compressed_scan || rte->rtekind != RTE_RELATION ||
+		rte->relkind != RELKIND_RELATION || rte->tablesample != NULL ||
+		rel->reloptkind == RELOPT_JOINREL)
+		return;
+	am = nf_compressed_am_oid(true);
+	if (!OidIsValid(am))
+		return;
+	relation = relation_open(rte->relid, NoLock);
+	if (relation->rd_rel->relam != am)
+	{
+		relation_close(relation, NoLock);
+		return;
+	}
+	tattnum = time_start_attnum(relation);
+	natts = RelationGetDescr(relation)->natts;
+	relation_close(relation, NoLock);
+
+	attrs = used_attrs((Node *) rel->reltarget->exprs, rel->relid, attrs);
+	foreach(lc, rel->baserestrictinfo)
+		attrs = used_attrs((Node *) lfirst_node(RestrictInfo, lc)->clause,
+						   rel->relid, attrs);
+	if (!attrs_supported(attrs))
+		return;
+
+	/* the sequential scan paths to improve on (lateral ones are parameterized) */
+	foreach(lc, rel->pathlist)
+	{
+		Path	   *p = lfirst(lc);
+
+		if (p->pathtype == T_SeqScan)
+			seqs = lappend(seqs, p);
+	}
+	foreach(lc, rel->partial_pathlist)
+	{
+		Path	   *p = lfirst(lc);
+
+		if (p->pathtype == T_SeqScan)
+			pseqs = lappend(pseqs, p);
+	}
+
+	/*
+	 * Cost: the sequential scan's, scaled by the batches read (the time
+	 * quals' selectivity) and by the columns decoded (half of the work per
+	 * row is decoding, the rest is storing rows and evaluating quals).
+	 */
+	if (bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs))
+		colshare = 1.0;			/* whole-row reference */
+	else
+		colshare = natts > 0 ? (double) bms_num_members(attrs) / natts : 1.0;
+	colshare = Min(colshare, 1.0);
+	factor = time_selectivity(root, rel, tattnum) * (0.5 + 0.5 * colshare);
+	factor = Max(Min(factor, 0.99), 0.001);
+
+	/* made before adding any: add_path may free the paths it beats */
+	foreach(lc, seqs)
+		lfirst(lc) = make_path(rel, lfirst(lc), factor);
+	foreach(lc, pseqs)
+		lfirst(lc) = make_path(rel, lfirst(lc), factor);
+	foreach(lc, seqs)
+		add_path(rel, (Path *) lfirst(lc));
+	foreach(lc, pseqs)
+		add_partial_path(rel, (Path *) lfirst(lc));
+}
+
+/* PlanCustomPath: a CustomScan keeping every qual, plus what to decode and skip. */
+static Plan *
+nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
+			 List *tlist, List *clauses, List *custom_plans)
+{
+	CustomScan *cscan = makeNode(CustomScan);
+	RangeTblEntry *rte = planner_rt_fetch(rel->relid, root);
+	Relation	relation;
+	AttrNumber	tattnum;
+	int			natts;
+	List	   *quals;
+	Bitmapset  *attrs = NULL;
+	List	   *want = NIL;
+	List	   *strats = NIL;
+	List	   *exprs = NIL;
+	ListCell   *lc;
+
+	relation = relation_open(rte->relid, NoLock);
+	tattnum = time_start_attnum(relation);
+	natts = RelationGetDescr(relation)->natts;
+	relation_close(relation, NoLock);
+
+	quals = extract_actual_clauses(clauses, false);
+	attrs = used_attrs((Node *) tlist, rel->relid, attrs);
+	attrs = used_attrs((Node *) quals, rel->relid, attrs);
+	for (int a = 1; a <= natts; a++)
+		if (bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs) ||
+			bms_is_member(a - FirstLowInvalidHeapAttributeNumber, attrs))
+			want = lappend_int(want, a);
+
+	if (tattnum != 0)
+	{
+		foreach(lc, quals)
+		{
+			int			strat;
+			Expr	   *other = time_bound(root, lfirst(lc), rel->relid, tattnum, &strat);
+
+			if (other)
+			{
+				strats = lappend_int(strats, strat);
+				exprs = lappend(exprs, copyObject(other));
+			}
+		}
+	}
+
+	cscan->scan.plan.targetlist = tlist;
+	cscan->scan.plan.qual = quals;
+	cscan->scan.scanrelid = rel->relid;
+	cscan->flags = best_path->flags;
+	cscan->custom_plans = NIL;
+	cscan->custom_exprs = exprs;
+	cscan->custom_private = list_make2(want, strats);
+	cscan->custom_scan_tlist = NIL;
+	cscan->methods = &nf_scan_methods;
+	return &cscan->scan.plan;
+}
+
+/* CreateCustomScanState. */
+static Node *
+nf_create_state(CustomScan *cscan)
+{
+	NfScanState *state = (NfScanState *) newNode(sizeof(NfScanState),
+												 T_CustomScanState);
+
+	state->css.methods = &nf_exec_methods;
+	return (Node *) state;
+}
+
+/* BeginCustomScan: the columns to decode and the bound expressions. */
+static void
+nf_begin(CustomScanState *node, EState *estate, int eflags)
+{
+	NfScanState *state = (NfScanState *) node;
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+	Relation	rel = node->ss.ss_currentRelation;
+	ListCell   *lc;
+
+	/*
+	 * The scan slot made by ExecInitCustomScan is virtual, but heapam
+	 * stores the tail's rows in buffer heap tuple slots only: replace it
+	 * with the relation's kind of slot, and build the projection and quals
+	 * again for it (their compiled steps depend on the slot's kind).
+	 */
+	ExecInitScanTupleSlot(estate, &node->ss, RelationGetDescr(rel),
+						  table_slot_callbacks(rel));
+	ExecAssignScanProjectionInfoWithVarno(&node->ss, cscan->scan.scanrelid);
+	node->ss.ps.qual = ExecInitQual(cscan->scan.plan.qual, (PlanState *) node);
+
+	state->nwant = RelationGetDescr(rel)->natts;
+	state->want = palloc0(sizeof(bool) * state->nwant);
+	foreach(lc, (List *) linitial(cscan->custom_private))
+	{
+		int			a = lfirst_int(lc);
+
+		if (a >= 1 && a <= state->nwant)
+			state->want[a - 1] = true;
+	}
+	state->bound_strats = (List *) lsecond(cscan->custom_private);
+	state->bound_states = ExecInitExprList(cscan->custom_exprs, (PlanState *) node);
+}
+
+/*
+ * The time range of the current (re)scan, from the bound expressions
+ * evaluated now (a NULL bound matches no row: no batch is read).
+ */
+static void
+compute_range(NfScanState *state, NfTimeRange *range)
+{
+	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
+	ListCell   *ls,
+			   *le;
+
+	memset(range, 0, sizeof(*range));
+	forboth(ls, state->bound_strats, le, state->bound_states)
+	{
+		int			strat = lfirst_int(ls);
+		bool		isnull;
+		Datum		d;
+		TimestampTz v;
+
+		d = ExecEvalExprSwitchContext((ExprState *) lfirst(le), econtext, &isnull);
+		range->active = true;
+		if (isnull)
+		{
+			range->empty = true;
+			continue;
+		}
+		v = DatumGetTimestampTz(d);
+		if (strat == BTGreaterEqualStrategyNumber || strat == BTGreaterStrategyNumber ||
+			strat == BTEqualStrategyNumber)
+		{
+			bool		incl = strat != BTGreaterStrategyNumber;
+
+			if (!range->has_lo || v > range->lo || (v == range->lo && !incl))
+			{
+				range->has_lo = true;
+				range->lo = v;
+				range->lo_incl = incl;
+			}
+		}
+		if (strat == BTLessEqualStrategyNumber || strat == BTLessStrategyNumber ||
+			strat == BTEqualStrategyNumber)
+		{
+			bool		incl = strat != BTLessStrategyNumber;
+
+			if (!range->has_hi || v < range->hi || (v == range->hi && !incl))
+			{
+				range->has_hi = true;
+				range->hi = v;
+				range->hi_incl = incl;
+			}
+		}
+	}
+	ResetExprContext(econtext);
+}
+
+/* Apply the columns and the time range to a scan just begun or rescanned. */
+static void
+prepare_scan(NfScanState *state)
+{
+	NfTimeRange range;
+
+	compute_range(state, &range);
+	nf_compressed_scan_set_range(state->scan, &range);
+	state->range_ready = true;
+}
+
+/* Add this participant's counts not yet published to the shared counters. */
+static void
+publish_counts(NfScanState *state)
+{
+	uint64		read,
+				skipped;
+
+	if (state->shared == NULL || state->scan == NULL)
+		return;
+	nf_compressed_scan_counts(state->scan, &read, &skipped);
+	pg_atomic_fetch_add_u64(&state->shared->batches_read, read - state->published_read);
+	pg_atomic_fetch_add_u64(&state->shared->batches_skipped, skipped - state->published_skipped);
+	state->published_read = read;
+	state->published_skipped = skipped;
+}
+
+/* The next row of the scan (ExecScan's access method). */
+static TupleTableSlot *
+nf_next(ScanState *ss)
+{
+	NfScanState *state = (NfScanState *) ss;
+	TupleTableSlot *slot = ss->ss_ScanTupleSlot;
+
+	if (state->scan == NULL)
+	{
+		state->scan = table_beginscan(ss->ss_currentRelation,
+									  ss->ps.state->es_snapshot, 0, NULL);
+		nf_compressed_scan_set_columns(state->scan, state->want);
+	}
+	if (!state->range_ready)
+		prepare_scan(state);
+	if (table_scan_getnextslot(state->scan, ForwardScanDirection, slot))
+		return slot;
+	publish_counts(state);
+	return NULL;
+}
+
+/* Rows of a scan need no recheck (every qual is evaluated by ExecScan). */
+static bool
+nf_recheck(ScanState *ss, TupleTableSlot *slot)
+{
+	return true;
+}
+
+/* ExecCustomScan. */
+static TupleTableSlot *
+nf_exec(CustomScanState *node)
+{
+	return ExecScan(&node->ss, (ExecScanAccessMtd) nf_next,
+					(ExecScanRecheckMtd) nf_recheck);
+}
+
+/* EndCustomScan. */
+static void
+nf_end(CustomScanState *node)
+{
+	NfScanState *state = (NfScanState *) node;
+
+	if (state->scan)
+	{
+		publish_counts(state);
+		table_endscan(state->scan);
+		state->scan = NULL;
+	}
+}
+
+/* ReScanCustomScan: restart, with the bounds evaluated again. */
+static void
+nf_rescan(CustomScanState *node)
+{
+	NfScanState *state = (NfScanState *) node;
+
+	if (state->scan)
+		table_rescan(state->scan, NULL);
+	state->range_ready = false;
+	ExecScanReScan(&node->ss);
+}
+
+/* EstimateDSMCustomScan: our counters and the access method's parallel state. */
+static Size
+nf_estimate_dsm(CustomScanState *node, ParallelContext *pcxt)
+{
+	return add_size(NF_SHARED_HEADER,
+					table_parallelscan_estimate(node->ss.ss_currentRelation,
+												node->ss.ps.state->es_snapshot));
+}
+
+/* InitializeDSMCustomScan (leader). */
+static void
+nf_init_dsm(CustomScanState *node, ParallelContext *pcxt, void *coordinate)
+{
+	NfScanState *state = (NfScanState *) node;
+	ParallelTableScanDesc pscan =
+		(ParallelTableScanDesc) ((char *) coordinate + NF_SHARED_HEADER);
+
+	state->shared = (NfScanShared *) coordinate;
+	pg_atomic_init_u64(&state->shared->batches_read, 0);
+	pg_atomic_init_u64(&state->shared->batches_skipped, 0);
+	table_parallelscan_initialize(node->ss.ss_currentRelation, pscan,
+								  node->ss.ps.state->es_snapshot);
+	state->scan = table_beginscan_parallel(node->ss.ss_currentRelation, pscan);
+	nf_compressed_scan_set_columns(state->scan, state->want);
+}
+
+/* ReInitializeDSMCustomScan (leader, before a rescan). */
+static void
+nf_reinit_dsm(CustomScanState *node, ParallelContext *pcxt, void *coordinate)
+{
+	ParallelTableScanDesc pscan =
+		(ParallelTableScanDesc) ((char *) coordinate + NF_SHARED_HEADER);
+
+	table_parallelscan_reinitialize(node->ss.ss_currentRelation, pscan);
+}
+
+/* InitializeWorkerCustomScan. */
+static void
+nf_init_worker(CustomScanState *node, shm_toc *toc, void *coordinate)
+{
+	NfScanState *state = (NfScanState *) node;
+	ParallelTableScanDesc pscan =
+		(ParallelTableScanDesc) ((char *) coordinate + NF_SHARED_HEADER);
+
+	state->shared = (NfScanShared *) coordinate;
+	state->scan = table_beginscan_parallel(node->ss.ss_currentRelation, pscan);
+	nf_compressed_scan_set_columns(state->scan, state->want);
+}
+
+/* ShutdownCustomScan: keep the totals before the shared memory goes. */
+static void
+nf_shutdown(CustomScanState *node)
+{
+	NfScanState *state = (NfScanState *) node;
+
+	if (state->shared)
+	{
+		publish_counts(state);
+		state->total_read = pg_atomic_read_u64(&state->shared->batches_read);
+		state->total_skipped = pg_atomic_read_u64(&state->shared->batches_skipped);
+		state->have_totals = true;
+		state->shared = NULL;
+	}
+}
+
+/* ExplainCustomScan: columns decoded; with ANALYZE, batches read and skipped. */
+static void
+nf_explain(CustomScanState *node, List *ancestors, ExplainState *es)
+{
+	NfScanState *state = (NfScanState *) node;
+	Relation	rel = node->ss.ss_currentRelation;
+	int			n = 0;
+	StringInfoData cols;
+
+	initStringInfo(&cols);
+	for (int i = 0; i < state->nwant; i++)
+		if (state->want[i])
+		{
+			appendStringInfo(&cols, "%s%s", n ? ", " : "",
+							 quote_identifier(NameStr(TupleDescAttr(RelationGetDescr(rel), i)->attname)));
+			n++;
+		}
+	ExplainPropertyText("Columns Decoded",
+						n == 0 ? "none" : n == state->nwant ? "all" : cols.data, es);
+	if (state->bound_strats != NIL)
+		ExplainPropertyInteger("Time Bounds", NULL, list_length(state->bound_strats), es);
+	if (es->analyze)
+	{
+		uint64		read = 0,
+					skipped = 0;
+
+		if (state->have_totals)
+		{
+			read = state->total_read;
+			skipped = state->total_skipped;
+		}
+		else if (state->shared)
+		{
+			publish_counts(state);
+			read = pg_atomic_read_u64(&state->shared->batches_read);
+			skipped = pg_atomic_read_u64(&state->shared->batches_skipped);
+		}
+		else if (state->scan)
+			nf_compressed_scan_counts(state->scan, &read, &skipped);
+		else
+		{
+			read = state->total_read;
+			skipped = state->total_skipped;
+		}
+		ExplainPropertyInteger("Batches Read", NULL, (int64) read, es);
+		ExplainPropertyInteger("Batches Removed by Filter", NULL, (int64) skipped, es);
+	}
+}
+
+/* Register the custom scan and its setting (from _PG_init). */
+void
+nf_compressed_customscan_init(void)
+{
+	DefineCustomBoolVariable("netflow.enable_compressed_scan",
+							 "Reads compressed partitions with the custom scan that decodes only the columns used and skips batches by time.",
+							 "Off: compressed partitions are read by sequential scans that decode every column of every batch.",
+							 &nf_enable_compressed_scan,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+	RegisterCustomScanMethods(&nf_scan_methods);
+	prev_set_rel_pathlist_hook = set_rel_pathlist_hook;
+	set_rel_pathlist_hook = nf_set_rel_pathlist;
+}

@@ -1,0 +1,239 @@
+-- The custom scan of compressed partitions (NetflowCompressedScan): with it
+-- on and off, serial and parallel, every query returns the same rows as the
+-- same query over a heap copy; it decodes only the columns used, skips
+-- batches by min_time/max_time (at batch edges, with Params, in rescans),
+-- and still reads the tail.
+SET timezone = 'UTC';
+SELECT count(*) FROM netflow.create_partitions('2025-02-01', '2025-02-03');
+
+-- Two days of 20,000 rows each (two batches per day and a part), NULLs in
+-- every nullable column, IPv4 and IPv6, MACs; one exporter for most rows
+-- (compression sorts by exporter then time: batch 0 of a day holds its first
+-- half of the main exporter's rows, batch 1 the rest and the other exporters).
+CREATE TABLE cs_ref AS
+SELECT ts AS time_start,
+	   CASE WHEN i % 17 = 0 THEN NULL ELSE ts + (i % 600) * interval '1 second' END AS time_end,
+	   CASE WHEN i % 19 = 0 THEN NULL ELSE ts + interval '5 seconds' END AS time_received,
+	   CASE WHEN i % 97 = 0 THEN NULL WHEN i % 101 = 0 THEN '::1'::inet ELSE '127.0.0.1'::inet END AS exporter,
+	   CASE WHEN i % 29 = 0 THEN NULL ELSE i % 3 END::bigint AS obs_domain,
+	   CASE WHEN i % 37 = 0 THEN NULL ELSE 9 END::smallint AS version,
+	   CASE WHEN i % 41 = 0 THEN NULL WHEN i % 5 = 0 THEN ('2001:db8::' || to_hex(i % 5000))::inet
+		   ELSE ('10.0.' || (i / 256) % 256 || '.' || i % 256)::inet END AS src_addr,
+	   CASE WHEN i % 53 = 0 THEN NULL WHEN i % 5 = 0 THEN ('2001:db8:ffff::' || to_hex(i % 7))::inet
+		   ELSE ('198.51.100.' || i % 200)::inet END AS dst_addr,
+	   CASE WHEN i % 47 = 0 THEN NULL ELSE i % 65536 END AS src_port,
+	   CASE WHEN i % 59 = 0 THEN NULL ELSE (ARRAY[53, 80, 443, 22])[i % 4 + 1] END AS dst_port,
+	   CASE WHEN i % 61 = 0 THEN NULL ELSE (ARRAY[6, 17, 1])[i % 3 + 1] END::smallint AS protocol,
+	   CASE WHEN i % 67 = 0 THEN NULL ELSE i % 256 END::smallint AS tcp_flags,
+	   CASE WHEN i % 71 = 0 THEN NULL ELSE (i * 7) % 256 END::smallint AS tos,
+	   CASE WHEN i % 13 = 0 THEN NULL ELSE i * 7 END::bigint AS packets,
+	   CASE WHEN i % 11 = 0 THEN NULL ELSE i * 1500 END::bigint AS bytes,
+	   NULL::bigint AS sampling_interval,
+	   CASE WHEN i % 79 = 0 THEN NULL ELSE i % 48 END::bigint AS input_if,
+	   CASE WHEN i % 89 = 0 THEN NULL ELSE i % 5 END::bigint AS output_if,
+	   CASE WHEN i % 97 = 0 THEN NULL ELSE i % 65000 END::bigint AS src_as,
+	   CASE WHEN i % 103 = 0 THEN NULL ELSE 64512 END::bigint AS dst_as,
+	   NULL::inet AS next_hop,
+	   CASE WHEN i % 109 = 0 THEN NULL ELSE i % 33 END::smallint AS src_mask,
+	   CASE WHEN i % 113 = 0 THEN NULL ELSE 24 END::smallint AS dst_mask,
+	   CASE WHEN i % 127 = 0 THEN NULL ELSE i % 2 END::smallint AS direction,
+	   CASE WHEN i % 131 = 0 THEN NULL ELSE i % 4096 END AS src_vlan,
+	   CASE WHEN i % 137 = 0 THEN NULL ELSE (i * 3) % 4096 END AS dst_vlan,
+	   CASE WHEN i % 139 = 0 THEN NULL
+		   ELSE ('02:00:00:00:' || lpad(to_hex(i % 256), 2, '0') || ':00')::macaddr END AS src_mac,
+	   CASE WHEN i % 149 = 0 THEN NULL ELSE 'ff:ff:ff:ff:ff:ff'::macaddr END AS dst_mac,
+	   CASE WHEN i % 151 = 0 THEN NULL ELSE i % 6 END::smallint AS end_reason,
+	   CASE WHEN i % 157 = 0 THEN NULL ELSE i % 256 END::smallint AS icmp_type,
+	   CASE WHEN i % 157 = 0 THEN NULL ELSE (i / 3) % 256 END::smallint AS icmp_code,
+	   CASE WHEN i % 167 = 0 THEN NULL ELSE i % 8 END AS flags
+FROM generate_series(0, 39999) AS i,
+	 LATERAL (SELECT timestamptz '2025-02-01' + (i / 20000) * interval '1 day'
+					 + ((i % 20000) * 4.32) * interval '1 second' AS ts) AS g;
+INSERT INTO netflow.flows SELECT * FROM cs_ref;
+SELECT netflow.compress_partition('netflow.flows_p20250201');
+SELECT netflow.compress_partition('netflow.flows_p20250202');
+-- a late row in the tail of the first day, after every batch's max_time
+INSERT INTO netflow.flows (time_start, exporter, src_addr, bytes)
+VALUES ('2025-02-01 23:59:59.5', '127.0.0.9', '10.9.9.9', 4242);
+INSERT INTO cs_ref (time_start, exporter, src_addr, bytes)
+VALUES ('2025-02-01 23:59:59.5', '127.0.0.9', '10.9.9.9', 4242);
+SELECT count(*) AS batches FROM netflow.compressed_batches
+WHERE relid IN ('netflow.flows_p20250201'::regclass, 'netflow.flows_p20250202'::regclass);
+
+-- Edges of the batches of the first day, for filters that start or end on them.
+SELECT batch_no, min_time, max_time FROM netflow.compressed_batches
+WHERE relid = 'netflow.flows_p20250201'::regclass ORDER BY batch_no;
+SELECT min_time AS b1_min, max_time AS b1_max
+FROM netflow.compressed_batches
+WHERE relid = 'netflow.flows_p20250201'::regclass AND batch_no = 0 \gset
+
+-- cs_check(query): the query (%1$s stands for the rows, aliased f) over the
+-- compressed partitions with the custom scan on and off, serial and
+-- parallel, against the heap copy: the rows (all must be 0 apart from rows)
+-- and whether the custom scan was used when on.
+CREATE FUNCTION cs_check(q text, OUT rows bigint, OUT diff_on bigint, OUT diff_off bigint,
+						 OUT diff_par bigint, OUT custom boolean, OUT custom_par boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+	src text := '(SELECT * FROM netflow.flows WHERE time_start >= ''2025-02-01'' AND time_start < ''2025-02-03'')';
+	lines text;
+	n bigint;
+BEGIN
+	EXECUTE format('CREATE TEMP TABLE cs_exp AS ' || q, '(SELECT * FROM cs_ref)');
+	SELECT count(*) INTO rows FROM cs_exp;
+	PERFORM set_config('netflow.enable_compressed_scan', 'on', true);
+	PERFORM set_config('max_parallel_workers_per_gather', '0', true);
+	EXECUTE format('CREATE TEMP TABLE cs_got AS ' || q, src);
+	EXECUTE 'SELECT (SELECT count(*) FROM (SELECT * FROM cs_exp EXCEPT ALL SELECT * FROM cs_got) a)
+				  + (SELECT count(*) FROM (SELECT * FROM cs_got EXCEPT ALL SELECT * FROM cs_exp) b)' INTO diff_on;
+	DROP TABLE cs_got;
+	custom := false;
+	FOR lines IN EXECUTE format('EXPLAIN (COSTS OFF) ' || q, src) LOOP
+		custom := custom OR lines LIKE '%NetflowCompressedScan%';
+	END LOOP;
+	-- parallel, custom scan on
+	PERFORM set_config('max_parallel_workers_per_gather', '2', true);
+	PERFORM set_config('parallel_setup_cost', '0', true);
+	PERFORM set_config('parallel_tuple_cost', '0', true);
+	PERFORM set_config('min_parallel_table_scan_size', '0', true);
+	EXECUTE format('CREATE TEMP TABLE cs_got AS ' || q, src);
+	EXECUTE 'SELECT (SELECT count(*) FROM (SELECT * FROM cs_exp EXCEPT ALL SELECT * FROM cs_got) a)
+				  + (SELECT count(*) FROM (SELECT * FROM cs_got EXCEPT ALL SELECT * FROM cs_exp) b)' INTO diff_par;
+	DROP TABLE cs_got;
+	custom_par := false;
+	FOR lines IN EXECUTE format('EXPLAIN (COSTS OFF) ' || q, src) LOOP
+		custom_par := custom_par OR lines LIKE '%Parallel Custom Scan (NetflowCompressedScan)%';
+	END LOOP;
+	-- custom scan off (serial and parallel sequential scans)
+	PERFORM set_config('netflow.enable_compressed_scan', 'off', true);
+	EXECUTE format('CREATE TEMP TABLE cs_got AS ' || q, src);
+	PERFORM set_config('max_parallel_workers_per_gather', '0', true);
+	EXECUTE format('INSERT INTO cs_got ' || q, src);
+	INSERT INTO cs_got SELECT * FROM cs_exp;
+	-- cs_got = 2 x off + 1 x expected: each row must come 3 times as often as in cs_exp
+	EXECUTE 'SELECT (SELECT count(*) FROM (SELECT * FROM cs_exp UNION ALL SELECT * FROM cs_exp UNION ALL SELECT * FROM cs_exp
+										  EXCEPT ALL SELECT * FROM cs_got) a)
+				  + (SELECT count(*) FROM (SELECT * FROM cs_got EXCEPT ALL
+										  (SELECT * FROM cs_exp UNION ALL SELECT * FROM cs_exp UNION ALL SELECT * FROM cs_exp)) b)' INTO diff_off;
+	DROP TABLE cs_got;
+	DROP TABLE cs_exp;
+	PERFORM set_config('netflow.enable_compressed_scan', 'on', true);
+	PERFORM set_config('max_parallel_workers_per_gather', '2', true);
+	RESET parallel_setup_cost;
+	RESET parallel_tuple_cost;
+	RESET min_parallel_table_scan_size;
+END
+$$;
+
+-- 1. Every row and column; projections of a few columns (NULLs included).
+SELECT * FROM cs_check('SELECT * FROM %1$s AS f');
+SELECT * FROM cs_check('SELECT src_addr, bytes FROM %1$s AS f');
+SELECT * FROM cs_check('SELECT dst_port, src_mac, next_hop, sampling_interval FROM %1$s AS f');
+SELECT * FROM cs_check('SELECT count(*) AS n FROM %1$s AS f');
+SELECT * FROM cs_check('SELECT exporter, count(*) AS n, sum(bytes) AS b, count(packets) AS p FROM %1$s AS f GROUP BY exporter');
+SELECT * FROM cs_check('SELECT src_addr FROM %1$s AS f WHERE bytes IS NULL AND dst_port = 443');
+SELECT * FROM cs_check('SELECT f::text AS t FROM %1$s AS f WHERE src_port < 100');
+
+-- 2. Time filters on the edges of a batch, BETWEEN, equality, NULL bounds.
+SELECT * FROM cs_check(format('SELECT time_start, src_addr FROM %%1$s AS f WHERE time_start >= %L', :'b1_min'));
+SELECT * FROM cs_check(format('SELECT time_start, src_addr FROM %%1$s AS f WHERE time_start > %L', :'b1_min'));
+SELECT * FROM cs_check(format('SELECT time_start, src_addr FROM %%1$s AS f WHERE time_start < %L', :'b1_min'));
+SELECT * FROM cs_check(format('SELECT time_start, src_addr FROM %%1$s AS f WHERE time_start <= %L', :'b1_max'));
+SELECT * FROM cs_check(format('SELECT time_start, src_addr FROM %%1$s AS f WHERE time_start = %L', :'b1_max'));
+SELECT * FROM cs_check(format('SELECT time_start, bytes FROM %%1$s AS f WHERE time_start BETWEEN %L AND %L', :'b1_min', :'b1_max'));
+SELECT * FROM cs_check(format('SELECT time_start, bytes FROM %%1$s AS f WHERE %L < time_start AND %L >= time_start', :'b1_min', :'b1_max'));
+SELECT * FROM cs_check('SELECT * FROM %1$s AS f WHERE time_start >= ''2025-02-01 10:00'' AND time_start < ''2025-02-01 11:00''');
+SELECT * FROM cs_check('SELECT bytes FROM %1$s AS f WHERE time_start >= NULL::timestamptz');
+SELECT * FROM cs_check('SELECT bytes FROM %1$s AS f WHERE time_start > ''2025-02-02 12:00'' AND time_start < ''2025-02-02 06:00''');
+-- the tail row, after every batch: every batch skipped, the row found
+SELECT * FROM cs_check('SELECT exporter, bytes FROM %1$s AS f WHERE time_start >= ''2025-02-01 23:59:59.2'' AND time_start < ''2025-02-02''');
+-- a bound computed at run time (stable function) and a cross-type bound (not used to skip)
+SELECT * FROM cs_check('SELECT bytes FROM %1$s AS f WHERE time_start < (timestamptz ''2025-02-01'' + interval ''3 hours'')');
+SELECT * FROM cs_check('SELECT bytes FROM %1$s AS f WHERE time_start < date ''2025-02-02''');
+
+-- 3. Rescans with Param-dependent bounds: a correlated subquery, a lateral
+-- nested loop, and a scan inside a nested loop join.
+SELECT * FROM cs_check('SELECT h, (SELECT count(*) FROM %1$s AS f WHERE time_start >= h AND time_start < h + interval ''1 hour''),
+						   (SELECT sum(bytes) FROM %1$s AS f WHERE time_start >= h AND time_start < h + interval ''1 hour'')
+						FROM generate_series(timestamptz ''2025-02-01'', ''2025-02-02 23:00'', ''3 hours'') AS h');
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SELECT * FROM cs_check('SELECT h, x.src_addr, x.bytes
+						FROM generate_series(timestamptz ''2025-02-01 01:00'', ''2025-02-02 23:00'', ''6 hours'') AS h,
+							 LATERAL (SELECT src_addr, bytes FROM %1$s AS f WHERE time_start >= h AND time_start < h + interval ''20 minutes'') AS x');
+SELECT * FROM cs_check('SELECT e.x, count(*) AS n FROM (VALUES (''::1''::inet), (''127.0.0.1''), (NULL)) AS e(x)
+						JOIN %1$s AS f ON exporter = e.x GROUP BY e.x');
+RESET enable_hashjoin;
+RESET enable_mergejoin;
+
+-- 4. What EXPLAIN shows: the columns decoded, and with ANALYZE the batches
+-- read and skipped.
+SET max_parallel_workers_per_gather = 0;
+-- (only the lines of the custom scan; the rows of a parallel plan vary with
+-- the workers launched, the batch counts do not)
+CREATE FUNCTION cs_explain(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+	l text;
+BEGIN
+	FOR l IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
+		IF l ~ 'Custom Scan|Batches|Columns|Bounds' THEN
+			RETURN NEXT regexp_replace(l, ' \(actual.*\)', '');
+		END IF;
+	END LOOP;
+END
+$$;
+-- on the edges of batch 0: > its max skips it, >= its max reads it
+SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_start > %L', :'b1_max'));
+SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_start >= %L', :'b1_max'));
+SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_start < %L', :'b1_min'));
+SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_start <= %L', :'b1_min'));
+EXPLAIN (COSTS OFF) SELECT sum(bytes) FROM netflow.flows_p20250201;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT sum(bytes) FROM netflow.flows_p20250201
+WHERE time_start >= '2025-02-01 15:00' AND time_start < '2025-02-01 16:00';
+-- every batch skipped: the late row comes from the tail
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT bytes FROM netflow.flows_p20250201 WHERE time_start > '2025-02-01 23:59:59';
+-- a prepared statement's Param bound, evaluated at each execution
+PREPARE cs_hour(timestamptz) AS
+SELECT count(*) FROM netflow.flows_p20250201 WHERE time_start >= $1 AND time_start < $1 + interval '1 hour';
+SET plan_cache_mode = force_generic_plan;
+EXECUTE cs_hour('2025-02-01 15:00');
+SELECT count(*) FROM cs_ref WHERE time_start >= '2025-02-01 15:00' AND time_start < '2025-02-01 16:00';
+SELECT cs_explain('EXECUTE cs_hour(''2025-02-01 15:00'')');
+SELECT cs_explain('EXECUTE cs_hour(''2025-02-01 05:00'')');
+RESET plan_cache_mode;
+DEALLOCATE cs_hour;
+-- parallel: the counts of every participant add up
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SELECT cs_explain('SELECT count(*) FROM netflow.flows_p20250202 WHERE time_start >= ''2025-02-02 15:00'' AND time_start < ''2025-02-02 16:00''');
+SELECT cs_explain('SELECT count(*) FROM netflow.flows_p20250202');
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+-- off: a plain sequential scan
+SET netflow.enable_compressed_scan = off;
+EXPLAIN (COSTS OFF) SELECT sum(bytes) FROM netflow.flows_p20250201;
+RESET netflow.enable_compressed_scan;
+
+-- 5. A cursor fetched forward in steps, across batch boundaries: every row once.
+BEGIN;
+DECLARE cs_cur CURSOR FOR
+SELECT time_start, src_addr FROM netflow.flows_p20250201 WHERE time_start >= :'b1_min';
+MOVE 9999 FROM cs_cur;
+MOVE 2 FROM cs_cur;
+MOVE FORWARD ALL FROM cs_cur;
+CLOSE cs_cur;
+COMMIT;
+SELECT count(*) FROM cs_ref WHERE time_start >= :'b1_min' AND time_start < '2025-02-02';
+
+-- Clean up.
+DROP TABLE netflow.flows_p20250201, netflow.flows_p20250202;
+SELECT netflow.purge_orphan_batches() > 0 AS purged;
+DROP FUNCTION cs_check(text);
+DROP FUNCTION cs_explain(text);
+DROP TABLE cs_ref;
