@@ -1810,10 +1810,10 @@ SELECT pg_catalog.pg_extension_config_dump('netflow.rollup_state', '');
 CREATE TABLE netflow.rollup_minutes (
 	minute		timestamptz PRIMARY KEY,
 	flows		bigint NOT NULL,
-	packets		bigint NOT NULL,
-	bytes		bigint NOT NULL,
-	packets_upscaled bigint NOT NULL,
-	bytes_upscaled bigint NOT NULL,
+	packets		numeric NOT NULL,
+	bytes		numeric NOT NULL,
+	packets_upscaled numeric NOT NULL,
+	bytes_upscaled numeric NOT NULL,
 	materialized_at timestamptz NOT NULL,
 	updated_at	timestamptz NOT NULL
 );
@@ -1832,10 +1832,10 @@ SELECT pg_catalog.pg_extension_config_dump('netflow.rollup_minutes', '');
 CREATE TABLE netflow.rollup_hours (
 	hour		timestamptz PRIMARY KEY,
 	flows		bigint NOT NULL,
-	packets		bigint NOT NULL,
-	bytes		bigint NOT NULL,
-	packets_upscaled bigint NOT NULL,
-	bytes_upscaled bigint NOT NULL,
+	packets		numeric NOT NULL,
+	bytes		numeric NOT NULL,
+	packets_upscaled numeric NOT NULL,
+	bytes_upscaled numeric NOT NULL,
 	materialized_at timestamptz NOT NULL,
 	updated_at	timestamptz NOT NULL
 );
@@ -1859,10 +1859,10 @@ CREATE TABLE netflow.rollup_traffic_minute (
 	protocol	smallint,
 	direction	text NOT NULL,
 	flows		bigint NOT NULL,
-	packets		bigint NOT NULL,
-	bytes		bigint NOT NULL,
-	packets_upscaled bigint NOT NULL,
-	bytes_upscaled bigint NOT NULL,
+	packets		numeric NOT NULL,
+	bytes		numeric NOT NULL,
+	packets_upscaled numeric NOT NULL,
+	bytes_upscaled numeric NOT NULL,
 	CONSTRAINT rollup_traffic_minute_key
 		UNIQUE NULLS NOT DISTINCT (minute, exporter, input_if, output_if, protocol, direction)
 );
@@ -1890,10 +1890,10 @@ CREATE TABLE netflow.rollup_traffic_hour (
 	protocol	smallint,
 	direction	text NOT NULL,
 	flows		bigint NOT NULL,
-	packets		bigint NOT NULL,
-	bytes		bigint NOT NULL,
-	packets_upscaled bigint NOT NULL,
-	bytes_upscaled bigint NOT NULL,
+	packets		numeric NOT NULL,
+	bytes		numeric NOT NULL,
+	packets_upscaled numeric NOT NULL,
+	bytes_upscaled numeric NOT NULL,
 	CONSTRAINT rollup_traffic_hour_key
 		UNIQUE NULLS NOT DISTINCT (hour, exporter, input_if, output_if, protocol, direction)
 );
@@ -1991,9 +1991,9 @@ BEGIN
 		SELECT date_trunc('minute', f.time_start), f.exporter, f.input_if, f.output_if, f.protocol,
 			   CASE WHEN f.si THEN CASE WHEN f.di THEN 'internal' ELSE 'outbound' END
 					WHEN f.di THEN 'inbound' ELSE 'other' END,
-			   count(*), coalesce(sum(f.packets), 0)::bigint, coalesce(sum(f.bytes), 0)::bigint,
-			   coalesce(sum(f.packets * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0)::bigint,
-			   coalesce(sum(f.bytes * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0)::bigint
+			   count(*), coalesce(sum(f.packets), 0), coalesce(sum(f.bytes), 0),
+			   coalesce(sum(f.packets::numeric * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0),
+			   coalesce(sum(f.bytes::numeric * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0)
 		FROM (SELECT f.time_start, f.exporter, f.input_if, f.output_if, f.protocol, f.packets,
 					 f.bytes, f.sampling_interval, %s AS si, %s AS di
 			  FROM netflow.flows f WHERE %s OFFSET 0) AS f
@@ -2091,8 +2091,8 @@ BEGIN
 	IF to_regclass('pg_temp.rollup_new_traffic') IS NULL THEN
 		CREATE TEMP TABLE rollup_new_traffic (
 			minute timestamptz, exporter inet, input_if bigint, output_if bigint,
-			protocol smallint, direction text, flows bigint, packets bigint, bytes bigint,
-			packets_upscaled bigint, bytes_upscaled bigint) ON COMMIT DROP;
+			protocol smallint, direction text, flows bigint, packets numeric, bytes numeric,
+			packets_upscaled numeric, bytes_upscaled numeric) ON COMMIT DROP;
 		CREATE TEMP TABLE rollup_new_topn (
 			minute timestamptz, dimension text, by_bytes netflow.topn_summary,
 			by_flows netflow.topn_summary) ON COMMIT DROP;
@@ -2617,12 +2617,12 @@ CREATE TABLE netflow.host_profiles (
 	addr		inet NOT NULL,
 	flows_sent_internal bigint NOT NULL,
 	flows_sent_external bigint NOT NULL,
-	bytes_sent_internal bigint NOT NULL,
-	bytes_sent_external bigint NOT NULL,
+	bytes_sent_internal numeric NOT NULL,
+	bytes_sent_external numeric NOT NULL,
 	flows_received_internal bigint NOT NULL,
 	flows_received_external bigint NOT NULL,
-	bytes_received_internal bigint NOT NULL,
-	bytes_received_external bigint NOT NULL,
+	bytes_received_internal numeric NOT NULL,
+	bytes_received_external numeric NOT NULL,
 	peers		netflow.hll,
 	dst_ports	netflow.hll,
 	first_seen	timestamptz NOT NULL,
@@ -2667,12 +2667,12 @@ BEGIN
 		SELECT date_trunc('hour', s.time_start) AS hour, s.addr,
 			   count(*) FILTER (WHERE s.sent AND s.peer_internal),
 			   count(*) FILTER (WHERE s.sent AND NOT s.peer_internal),
-			   coalesce(sum(s.bytes) FILTER (WHERE s.sent AND s.peer_internal), 0)::bigint,
-			   coalesce(sum(s.bytes) FILTER (WHERE s.sent AND NOT s.peer_internal), 0)::bigint,
+			   coalesce(sum(s.bytes) FILTER (WHERE s.sent AND s.peer_internal), 0),
+			   coalesce(sum(s.bytes) FILTER (WHERE s.sent AND NOT s.peer_internal), 0),
 			   count(*) FILTER (WHERE NOT s.sent AND s.peer_internal),
 			   count(*) FILTER (WHERE NOT s.sent AND NOT s.peer_internal),
-			   coalesce(sum(s.bytes) FILTER (WHERE NOT s.sent AND s.peer_internal), 0)::bigint,
-			   coalesce(sum(s.bytes) FILTER (WHERE NOT s.sent AND NOT s.peer_internal), 0)::bigint,
+			   coalesce(sum(s.bytes) FILTER (WHERE NOT s.sent AND s.peer_internal), 0),
+			   coalesce(sum(s.bytes) FILTER (WHERE NOT s.sent AND NOT s.peer_internal), 0),
 			   netflow.hll_add_agg(s.peer),
 			   netflow.hll_add_agg(s.dst_port) FILTER (WHERE s.sent),
 			   min(s.time_start), max(s.time_last)
@@ -2729,12 +2729,12 @@ REVOKE ALL ON FUNCTION netflow.host_profiles_add(text, timestamptz[]) FROM PUBLI
 -- (whole hours): the stored hours, plus raw flows for the hours not rolled
 -- up yet and for late flows not folded in yet.
 CREATE FUNCTION netflow.host_profile(addr inet, from_ts timestamptz, to_ts timestamptz)
-RETURNS TABLE (hour timestamptz, flows_sent bigint, bytes_sent bigint,
-			   flows_received bigint, bytes_received bigint,
+RETURNS TABLE (hour timestamptz, flows_sent bigint, bytes_sent numeric,
+			   flows_received bigint, bytes_received numeric,
 			   flows_sent_internal bigint, flows_sent_external bigint,
-			   bytes_sent_internal bigint, bytes_sent_external bigint,
+			   bytes_sent_internal numeric, bytes_sent_external numeric,
 			   flows_received_internal bigint, flows_received_external bigint,
-			   bytes_received_internal bigint, bytes_received_external bigint,
+			   bytes_received_internal numeric, bytes_received_external numeric,
 			   peers bigint, dst_ports bigint, first_seen timestamptz, last_seen timestamptz)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 24
 SET search_path = pg_catalog, pg_temp
@@ -2775,13 +2775,13 @@ BEGIN
 		)
 		SELECT x.hour,
 			   sum(x.flows_sent_internal + x.flows_sent_external)::bigint,
-			   sum(x.bytes_sent_internal + x.bytes_sent_external)::bigint,
+			   sum(x.bytes_sent_internal + x.bytes_sent_external),
 			   sum(x.flows_received_internal + x.flows_received_external)::bigint,
-			   sum(x.bytes_received_internal + x.bytes_received_external)::bigint,
+			   sum(x.bytes_received_internal + x.bytes_received_external),
 			   sum(x.flows_sent_internal)::bigint, sum(x.flows_sent_external)::bigint,
-			   sum(x.bytes_sent_internal)::bigint, sum(x.bytes_sent_external)::bigint,
+			   sum(x.bytes_sent_internal), sum(x.bytes_sent_external),
 			   sum(x.flows_received_internal)::bigint, sum(x.flows_received_external)::bigint,
-			   sum(x.bytes_received_internal)::bigint, sum(x.bytes_received_external)::bigint,
+			   sum(x.bytes_received_internal), sum(x.bytes_received_external),
 			   coalesce(netflow.hll_cardinality(netflow.hll_union_agg(x.peers)), 0),
 			   coalesce(netflow.hll_cardinality(netflow.hll_union_agg(x.dst_ports)), 0),
 			   min(x.first_seen), max(x.last_seen)
@@ -2796,7 +2796,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.host_profile(inet, timestamptz, timestamptz) IS
-	'Hourly profile of an internal address over the whole hours overlapping [from_ts, to_ts): flows and bytes sent and received (in total and by internal/external peer), distinct peers and destination ports (HyperLogLog estimates), first and last seen; from netflow.host_profiles and raw flows';
+	'Hourly profile of an internal address over the whole hours overlapping [from_ts, to_ts): flows and bytes sent and received (in total and by internal/external peer), distinct peers and destination ports (HyperLogLog estimates), first and last seen; from netflow.host_profiles and raw flows; byte sums are numeric, exact beyond bigint';
 
 GRANT SELECT ON netflow.host_profiles TO netflow_reader;
 GRANT EXECUTE ON FUNCTION netflow.host_profile(inet, timestamptz, timestamptz),
@@ -3014,8 +3014,8 @@ CREATE FUNCTION netflow.traffic(from_ts timestamptz, to_ts timestamptz,
 								step interval DEFAULT '1 minute',
 								exporter inet DEFAULT NULL, protocol integer DEFAULT NULL,
 								direction text DEFAULT NULL)
-RETURNS TABLE (bucket timestamptz, flows bigint, packets bigint, bytes bigint,
-			   packets_upscaled bigint, bytes_upscaled bigint)
+RETURNS TABLE (bucket timestamptz, flows bigint, packets numeric, bytes numeric,
+			   packets_upscaled numeric, bytes_upscaled numeric)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1440
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
@@ -3080,10 +3080,10 @@ BEGIN
 			SELECT t.minute, t.flows, t.packets, t.bytes, t.packets_upscaled, t.bytes_upscaled
 			FROM %2$s t WHERE t.minute >= $5 AND t.minute < $3 AND %3$s
 			UNION ALL
-			SELECT pg_catalog.date_bin($8, t.time_start, $10), count(*), coalesce(sum(t.packets), 0)::bigint,
-				   coalesce(sum(t.bytes), 0)::bigint,
-				   coalesce(sum(t.packets * CASE WHEN t.sampling_interval > 0 THEN t.sampling_interval ELSE 1 END), 0)::bigint,
-				   coalesce(sum(t.bytes * CASE WHEN t.sampling_interval > 0 THEN t.sampling_interval ELSE 1 END), 0)::bigint
+			SELECT pg_catalog.date_bin($8, t.time_start, $10), count(*), coalesce(sum(t.packets), 0),
+				   coalesce(sum(t.bytes), 0),
+				   coalesce(sum(t.packets::numeric * CASE WHEN t.sampling_interval > 0 THEN t.sampling_interval ELSE 1 END), 0),
+				   coalesce(sum(t.bytes::numeric * CASE WHEN t.sampling_interval > 0 THEN t.sampling_interval ELSE 1 END), 0)
 			FROM (SELECT f.time_start, f.exporter, f.protocol, f.packets, f.bytes, f.sampling_interval,
 						 %4$s AS direction FROM (
 					SELECT * FROM netflow.flows f WHERE f.time_start >= $6 AND f.time_start < $2
@@ -3100,9 +3100,9 @@ BEGIN
 				   sum(p.packets_upscaled) AS packets_upscaled, sum(p.bytes_upscaled) AS bytes_upscaled
 			FROM parts p GROUP BY 1
 		)
-		SELECT g.b, coalesce(s.flows, 0)::bigint, coalesce(s.packets, 0)::bigint,
-			   coalesce(s.bytes, 0)::bigint, coalesce(s.packets_upscaled, 0)::bigint,
-			   coalesce(s.bytes_upscaled, 0)::bigint
+		SELECT g.b, coalesce(s.flows, 0)::bigint, coalesce(s.packets, 0),
+			   coalesce(s.bytes, 0), coalesce(s.packets_upscaled, 0),
+			   coalesce(s.bytes_upscaled, 0)
 		FROM generate_series(pg_catalog.date_bin($8, $6, $10), $7 - interval '1 microsecond', $8) AS g(b)
 		LEFT JOIN sums s ON s.b = g.b
 		ORDER BY g.b$q$,
@@ -3112,7 +3112,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.traffic(timestamptz, timestamptz, interval, inet, integer, text) IS
-	'Flows, packets and bytes (as exported and upscaled by sampling) per bucket of width step (whole minutes, aligned in UTC from 2000-01-03) over exactly [from_ts, to_ts), every bucket listed; optionally one exporter, protocol or direction (outbound, inbound, internal, other); from the rollups and raw flows';
+	'Flows, packets and bytes (as exported and upscaled by sampling) per bucket of width step (whole minutes, aligned in UTC from 2000-01-03) over exactly [from_ts, to_ts), every bucket listed; optionally one exporter, protocol or direction (outbound, inbound, internal, other); from the rollups and raw flows; packets and bytes are numeric, exact beyond bigint';
 
 GRANT SELECT ON netflow.rollup_state, netflow.rollup_minutes, netflow.rollup_hours,
 	netflow.rollup_traffic_minute, netflow.rollup_traffic_hour,
@@ -3666,13 +3666,13 @@ BEGIN
 			  AND %1$s AND NOT %2$s
 		),
 		win AS MATERIALIZED (
-			SELECT o.b, o.s, sum(o.bytes)::bigint AS bytes, count(*) AS flows,
+			SELECT o.b, o.s, sum(o.bytes) AS bytes, count(*) AS flows,
 				   count(DISTINCT o.d) AS dsts, min(o.t0) AS t0, max(o.t1) AS t1
 			FROM out_flows o GROUP BY o.b, o.s
 			HAVING sum(o.bytes) >= $9
 		),
 		pair AS MATERIALIZED (
-			SELECT o.b, o.s, o.d, sum(o.bytes)::bigint AS bytes, count(*) AS flows,
+			SELECT o.b, o.s, o.d, sum(o.bytes) AS bytes, count(*) AS flows,
 				   min(o.t0) AS t0, max(o.t1) AS t1, mode() WITHIN GROUP (ORDER BY o.p) AS p
 			FROM out_flows o GROUP BY o.b, o.s, o.d
 			HAVING sum(o.bytes) >= $8
@@ -3684,7 +3684,7 @@ BEGIN
 			FROM netflow.host_profiles h
 			WHERE h.hour >= $4 AND h.hour < $5 AND h.addr IN (SELECT s FROM srcs)
 			UNION ALL
-			SELECT f.src_addr, date_bin($3, f.time_start, $1), sum(coalesce(f.bytes, 0))::bigint
+			SELECT f.src_addr, date_bin($3, f.time_start, $1), sum(coalesce(f.bytes, 0))
 			FROM netflow.flows f
 			WHERE f.time_start >= $5 AND f.time_start < $6 AND coalesce(f.flags, 0) & 16 = 0
 			  AND f.src_addr IN (SELECT s FROM srcs) AND %1$s AND NOT %2$s
@@ -5593,8 +5593,8 @@ BEGIN
 	IF to_regclass('pg_temp.rollup_new_traffic') IS NULL THEN
 		CREATE TEMP TABLE rollup_new_traffic (
 			minute timestamptz, exporter inet, input_if bigint, output_if bigint,
-			protocol smallint, direction text, flows bigint, packets bigint, bytes bigint,
-			packets_upscaled bigint, bytes_upscaled bigint) ON COMMIT DROP;
+			protocol smallint, direction text, flows bigint, packets numeric, bytes numeric,
+			packets_upscaled numeric, bytes_upscaled numeric) ON COMMIT DROP;
 		CREATE TEMP TABLE rollup_new_topn (
 			minute timestamptz, dimension text, by_bytes netflow.topn_summary,
 			by_flows netflow.topn_summary) ON COMMIT DROP;
@@ -5748,8 +5748,8 @@ CREATE OR REPLACE FUNCTION netflow.traffic(from_ts timestamptz, to_ts timestampt
 								step interval DEFAULT '1 minute',
 								exporter inet DEFAULT NULL, protocol integer DEFAULT NULL,
 								direction text DEFAULT NULL)
-RETURNS TABLE (bucket timestamptz, flows bigint, packets bigint, bytes bigint,
-			   packets_upscaled bigint, bytes_upscaled bigint)
+RETURNS TABLE (bucket timestamptz, flows bigint, packets numeric, bytes numeric,
+			   packets_upscaled numeric, bytes_upscaled numeric)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1440
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
@@ -5809,9 +5809,9 @@ BEGIN
 			FROM netflow.rollup_minutes m
 			LEFT JOIN (
 				SELECT pg_catalog.date_trunc('minute', f.time_start) AS minute, count(*) AS flows,
-					   coalesce(sum(f.packets), 0)::bigint AS packets, coalesce(sum(f.bytes), 0)::bigint AS bytes,
-					   coalesce(sum(f.packets * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0)::bigint AS packets_upscaled,
-					   coalesce(sum(f.bytes * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0)::bigint AS bytes_upscaled
+					   coalesce(sum(f.packets), 0) AS packets, coalesce(sum(f.bytes), 0) AS bytes,
+					   coalesce(sum(f.packets::numeric * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0) AS packets_upscaled,
+					   coalesce(sum(f.bytes::numeric * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0) AS bytes_upscaled
 				FROM netflow.flows f
 				WHERE f.time_start >= $1 AND f.time_start < $2 AND f.time_received >= $3
 				GROUP BY 1) AS l ON l.minute = m.minute
@@ -5847,10 +5847,10 @@ BEGIN
 			SELECT t.minute, t.flows, t.packets, t.bytes, t.packets_upscaled, t.bytes_upscaled
 			FROM %2$s t WHERE t.minute >= $5 AND t.minute < $3 AND %3$s
 			UNION ALL
-			SELECT pg_catalog.date_bin($8, t.time_start, $10), count(*), coalesce(sum(t.packets), 0)::bigint,
-				   coalesce(sum(t.bytes), 0)::bigint,
-				   coalesce(sum(t.packets * CASE WHEN t.sampling_interval > 0 THEN t.sampling_interval ELSE 1 END), 0)::bigint,
-				   coalesce(sum(t.bytes * CASE WHEN t.sampling_interval > 0 THEN t.sampling_interval ELSE 1 END), 0)::bigint
+			SELECT pg_catalog.date_bin($8, t.time_start, $10), count(*), coalesce(sum(t.packets), 0),
+				   coalesce(sum(t.bytes), 0),
+				   coalesce(sum(t.packets::numeric * CASE WHEN t.sampling_interval > 0 THEN t.sampling_interval ELSE 1 END), 0),
+				   coalesce(sum(t.bytes::numeric * CASE WHEN t.sampling_interval > 0 THEN t.sampling_interval ELSE 1 END), 0)
 			FROM (SELECT f.time_start, f.exporter, f.protocol, f.packets, f.bytes, f.sampling_interval,
 						 %4$s AS direction FROM (
 					SELECT * FROM netflow.flows f WHERE f.time_start >= $6 AND f.time_start < $2
@@ -5867,9 +5867,9 @@ BEGIN
 				   sum(p.packets_upscaled) AS packets_upscaled, sum(p.bytes_upscaled) AS bytes_upscaled
 			FROM parts p GROUP BY 1
 		)
-		SELECT g.b, coalesce(s.flows, 0)::bigint, coalesce(s.packets, 0)::bigint,
-			   coalesce(s.bytes, 0)::bigint, coalesce(s.packets_upscaled, 0)::bigint,
-			   coalesce(s.bytes_upscaled, 0)::bigint
+		SELECT g.b, coalesce(s.flows, 0)::bigint, coalesce(s.packets, 0),
+			   coalesce(s.bytes, 0), coalesce(s.packets_upscaled, 0),
+			   coalesce(s.bytes_upscaled, 0)
 		FROM generate_series(pg_catalog.date_bin($8, $6, $10), $7 - interval '1 microsecond', $8) AS g(b)
 		LEFT JOIN sums s ON s.b = g.b
 		ORDER BY g.b$q$,

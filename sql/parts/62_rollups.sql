@@ -171,10 +171,10 @@ SELECT pg_catalog.pg_extension_config_dump('netflow.rollup_state', '');
 CREATE TABLE netflow.rollup_minutes (
 	minute		timestamptz PRIMARY KEY,
 	flows		bigint NOT NULL,
-	packets		bigint NOT NULL,
-	bytes		bigint NOT NULL,
-	packets_upscaled bigint NOT NULL,
-	bytes_upscaled bigint NOT NULL,
+	packets		numeric NOT NULL,
+	bytes		numeric NOT NULL,
+	packets_upscaled numeric NOT NULL,
+	bytes_upscaled numeric NOT NULL,
 	materialized_at timestamptz NOT NULL,
 	updated_at	timestamptz NOT NULL
 );
@@ -193,10 +193,10 @@ SELECT pg_catalog.pg_extension_config_dump('netflow.rollup_minutes', '');
 CREATE TABLE netflow.rollup_hours (
 	hour		timestamptz PRIMARY KEY,
 	flows		bigint NOT NULL,
-	packets		bigint NOT NULL,
-	bytes		bigint NOT NULL,
-	packets_upscaled bigint NOT NULL,
-	bytes_upscaled bigint NOT NULL,
+	packets		numeric NOT NULL,
+	bytes		numeric NOT NULL,
+	packets_upscaled numeric NOT NULL,
+	bytes_upscaled numeric NOT NULL,
 	materialized_at timestamptz NOT NULL,
 	updated_at	timestamptz NOT NULL
 );
@@ -220,10 +220,10 @@ CREATE TABLE netflow.rollup_traffic_minute (
 	protocol	smallint,
 	direction	text NOT NULL,
 	flows		bigint NOT NULL,
-	packets		bigint NOT NULL,
-	bytes		bigint NOT NULL,
-	packets_upscaled bigint NOT NULL,
-	bytes_upscaled bigint NOT NULL,
+	packets		numeric NOT NULL,
+	bytes		numeric NOT NULL,
+	packets_upscaled numeric NOT NULL,
+	bytes_upscaled numeric NOT NULL,
 	CONSTRAINT rollup_traffic_minute_key
 		UNIQUE NULLS NOT DISTINCT (minute, exporter, input_if, output_if, protocol, direction)
 );
@@ -251,10 +251,10 @@ CREATE TABLE netflow.rollup_traffic_hour (
 	protocol	smallint,
 	direction	text NOT NULL,
 	flows		bigint NOT NULL,
-	packets		bigint NOT NULL,
-	bytes		bigint NOT NULL,
-	packets_upscaled bigint NOT NULL,
-	bytes_upscaled bigint NOT NULL,
+	packets		numeric NOT NULL,
+	bytes		numeric NOT NULL,
+	packets_upscaled numeric NOT NULL,
+	bytes_upscaled numeric NOT NULL,
 	CONSTRAINT rollup_traffic_hour_key
 		UNIQUE NULLS NOT DISTINCT (hour, exporter, input_if, output_if, protocol, direction)
 );
@@ -369,9 +369,9 @@ BEGIN
 		SELECT date_trunc('minute', f.time_start), f.exporter, f.input_if, f.output_if, f.protocol,
 			   CASE WHEN f.si THEN CASE WHEN f.di THEN 'internal' ELSE 'outbound' END
 					WHEN f.di THEN 'inbound' ELSE 'other' END,
-			   count(*), coalesce(sum(f.packets), 0)::bigint, coalesce(sum(f.bytes), 0)::bigint,
-			   coalesce(sum(f.packets * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0)::bigint,
-			   coalesce(sum(f.bytes * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0)::bigint
+			   count(*), coalesce(sum(f.packets), 0), coalesce(sum(f.bytes), 0),
+			   coalesce(sum(f.packets::numeric * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0),
+			   coalesce(sum(f.bytes::numeric * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0)
 		FROM (SELECT f.time_start, f.exporter, f.input_if, f.output_if, f.protocol, f.packets,
 					 f.bytes, f.sampling_interval, %s AS si, %s AS di
 			  FROM netflow.flows f WHERE %s OFFSET 0) AS f
@@ -482,8 +482,8 @@ BEGIN
 	IF to_regclass('pg_temp.rollup_new_traffic') IS NULL THEN
 		CREATE TEMP TABLE rollup_new_traffic (
 			minute timestamptz, exporter inet, input_if bigint, output_if bigint,
-			protocol smallint, direction text, flows bigint, packets bigint, bytes bigint,
-			packets_upscaled bigint, bytes_upscaled bigint) ON COMMIT DROP;
+			protocol smallint, direction text, flows bigint, packets numeric, bytes numeric,
+			packets_upscaled numeric, bytes_upscaled numeric) ON COMMIT DROP;
 		CREATE TEMP TABLE rollup_new_topn (
 			minute timestamptz, dimension text, by_bytes netflow.topn_summary,
 			by_flows netflow.topn_summary) ON COMMIT DROP;

@@ -11,12 +11,12 @@ CREATE TABLE netflow.host_profiles (
 	addr		inet NOT NULL,
 	flows_sent_internal bigint NOT NULL,
 	flows_sent_external bigint NOT NULL,
-	bytes_sent_internal bigint NOT NULL,
-	bytes_sent_external bigint NOT NULL,
+	bytes_sent_internal numeric NOT NULL,
+	bytes_sent_external numeric NOT NULL,
 	flows_received_internal bigint NOT NULL,
 	flows_received_external bigint NOT NULL,
-	bytes_received_internal bigint NOT NULL,
-	bytes_received_external bigint NOT NULL,
+	bytes_received_internal numeric NOT NULL,
+	bytes_received_external numeric NOT NULL,
 	peers		netflow.hll,
 	dst_ports	netflow.hll,
 	first_seen	timestamptz NOT NULL,
@@ -70,12 +70,12 @@ BEGIN
 		SELECT date_trunc('hour', s.time_start) AS hour, s.addr,
 			   count(*) FILTER (WHERE s.sent AND s.peer_internal),
 			   count(*) FILTER (WHERE s.sent AND NOT s.peer_internal),
-			   coalesce(sum(s.bytes) FILTER (WHERE s.sent AND s.peer_internal), 0)::bigint,
-			   coalesce(sum(s.bytes) FILTER (WHERE s.sent AND NOT s.peer_internal), 0)::bigint,
+			   coalesce(sum(s.bytes) FILTER (WHERE s.sent AND s.peer_internal), 0),
+			   coalesce(sum(s.bytes) FILTER (WHERE s.sent AND NOT s.peer_internal), 0),
 			   count(*) FILTER (WHERE NOT s.sent AND s.peer_internal),
 			   count(*) FILTER (WHERE NOT s.sent AND NOT s.peer_internal),
-			   coalesce(sum(s.bytes) FILTER (WHERE NOT s.sent AND s.peer_internal), 0)::bigint,
-			   coalesce(sum(s.bytes) FILTER (WHERE NOT s.sent AND NOT s.peer_internal), 0)::bigint,
+			   coalesce(sum(s.bytes) FILTER (WHERE NOT s.sent AND s.peer_internal), 0),
+			   coalesce(sum(s.bytes) FILTER (WHERE NOT s.sent AND NOT s.peer_internal), 0),
 			   netflow.hll_add_agg(s.peer),
 			   netflow.hll_add_agg(s.dst_port) FILTER (WHERE s.sent),
 			   min(s.time_start), max(s.time_last)
@@ -132,12 +132,12 @@ REVOKE ALL ON FUNCTION netflow.host_profiles_add(text, timestamptz[]) FROM PUBLI
 -- (whole hours): the stored hours, plus raw flows for the hours not rolled
 -- up yet and for late flows not folded in yet.
 CREATE FUNCTION netflow.host_profile(addr inet, from_ts timestamptz, to_ts timestamptz)
-RETURNS TABLE (hour timestamptz, flows_sent bigint, bytes_sent bigint,
-			   flows_received bigint, bytes_received bigint,
+RETURNS TABLE (hour timestamptz, flows_sent bigint, bytes_sent numeric,
+			   flows_received bigint, bytes_received numeric,
 			   flows_sent_internal bigint, flows_sent_external bigint,
-			   bytes_sent_internal bigint, bytes_sent_external bigint,
+			   bytes_sent_internal numeric, bytes_sent_external numeric,
 			   flows_received_internal bigint, flows_received_external bigint,
-			   bytes_received_internal bigint, bytes_received_external bigint,
+			   bytes_received_internal numeric, bytes_received_external numeric,
 			   peers bigint, dst_ports bigint, first_seen timestamptz, last_seen timestamptz)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 24
 SET search_path = pg_catalog, pg_temp
@@ -178,13 +178,13 @@ BEGIN
 		)
 		SELECT x.hour,
 			   sum(x.flows_sent_internal + x.flows_sent_external)::bigint,
-			   sum(x.bytes_sent_internal + x.bytes_sent_external)::bigint,
+			   sum(x.bytes_sent_internal + x.bytes_sent_external),
 			   sum(x.flows_received_internal + x.flows_received_external)::bigint,
-			   sum(x.bytes_received_internal + x.bytes_received_external)::bigint,
+			   sum(x.bytes_received_internal + x.bytes_received_external),
 			   sum(x.flows_sent_internal)::bigint, sum(x.flows_sent_external)::bigint,
-			   sum(x.bytes_sent_internal)::bigint, sum(x.bytes_sent_external)::bigint,
+			   sum(x.bytes_sent_internal), sum(x.bytes_sent_external),
 			   sum(x.flows_received_internal)::bigint, sum(x.flows_received_external)::bigint,
-			   sum(x.bytes_received_internal)::bigint, sum(x.bytes_received_external)::bigint,
+			   sum(x.bytes_received_internal), sum(x.bytes_received_external),
 			   coalesce(netflow.hll_cardinality(netflow.hll_union_agg(x.peers)), 0),
 			   coalesce(netflow.hll_cardinality(netflow.hll_union_agg(x.dst_ports)), 0),
 			   min(x.first_seen), max(x.last_seen)
@@ -199,7 +199,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.host_profile(inet, timestamptz, timestamptz) IS
-	'Hourly profile of an internal address over the whole hours overlapping [from_ts, to_ts): flows and bytes sent and received (in total and by internal/external peer), distinct peers and destination ports (HyperLogLog estimates), first and last seen; from netflow.host_profiles and raw flows';
+	'Hourly profile of an internal address over the whole hours overlapping [from_ts, to_ts): flows and bytes sent and received (in total and by internal/external peer), distinct peers and destination ports (HyperLogLog estimates), first and last seen; from netflow.host_profiles and raw flows; byte sums are numeric, exact beyond bigint';
 
 GRANT SELECT ON netflow.host_profiles TO netflow_reader;
 GRANT EXECUTE ON FUNCTION netflow.host_profile(inet, timestamptz, timestamptz),

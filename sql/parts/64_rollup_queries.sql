@@ -212,8 +212,8 @@ CREATE FUNCTION netflow.traffic(from_ts timestamptz, to_ts timestamptz,
 								step interval DEFAULT '1 minute',
 								exporter inet DEFAULT NULL, protocol integer DEFAULT NULL,
 								direction text DEFAULT NULL)
-RETURNS TABLE (bucket timestamptz, flows bigint, packets bigint, bytes bigint,
-			   packets_upscaled bigint, bytes_upscaled bigint)
+RETURNS TABLE (bucket timestamptz, flows bigint, packets numeric, bytes numeric,
+			   packets_upscaled numeric, bytes_upscaled numeric)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1440
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
@@ -273,9 +273,9 @@ BEGIN
 			FROM netflow.rollup_minutes m
 			LEFT JOIN (
 				SELECT pg_catalog.date_trunc('minute', f.time_start) AS minute, count(*) AS flows,
-					   coalesce(sum(f.packets), 0)::bigint AS packets, coalesce(sum(f.bytes), 0)::bigint AS bytes,
-					   coalesce(sum(f.packets * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0)::bigint AS packets_upscaled,
-					   coalesce(sum(f.bytes * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0)::bigint AS bytes_upscaled
+					   coalesce(sum(f.packets), 0) AS packets, coalesce(sum(f.bytes), 0) AS bytes,
+					   coalesce(sum(f.packets::numeric * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0) AS packets_upscaled,
+					   coalesce(sum(f.bytes::numeric * CASE WHEN f.sampling_interval > 0 THEN f.sampling_interval ELSE 1 END), 0) AS bytes_upscaled
 				FROM netflow.flows f
 				WHERE f.time_start >= $1 AND f.time_start < $2 AND f.time_received >= $3
 				GROUP BY 1) AS l ON l.minute = m.minute
@@ -311,10 +311,10 @@ BEGIN
 			SELECT t.minute, t.flows, t.packets, t.bytes, t.packets_upscaled, t.bytes_upscaled
 			FROM %2$s t WHERE t.minute >= $5 AND t.minute < $3 AND %3$s
 			UNION ALL
-			SELECT pg_catalog.date_bin($8, t.time_start, $10), count(*), coalesce(sum(t.packets), 0)::bigint,
-				   coalesce(sum(t.bytes), 0)::bigint,
-				   coalesce(sum(t.packets * CASE WHEN t.sampling_interval > 0 THEN t.sampling_interval ELSE 1 END), 0)::bigint,
-				   coalesce(sum(t.bytes * CASE WHEN t.sampling_interval > 0 THEN t.sampling_interval ELSE 1 END), 0)::bigint
+			SELECT pg_catalog.date_bin($8, t.time_start, $10), count(*), coalesce(sum(t.packets), 0),
+				   coalesce(sum(t.bytes), 0),
+				   coalesce(sum(t.packets::numeric * CASE WHEN t.sampling_interval > 0 THEN t.sampling_interval ELSE 1 END), 0),
+				   coalesce(sum(t.bytes::numeric * CASE WHEN t.sampling_interval > 0 THEN t.sampling_interval ELSE 1 END), 0)
 			FROM (SELECT f.time_start, f.exporter, f.protocol, f.packets, f.bytes, f.sampling_interval,
 						 %4$s AS direction FROM (
 					SELECT * FROM netflow.flows f WHERE f.time_start >= $6 AND f.time_start < $2
@@ -331,9 +331,9 @@ BEGIN
 				   sum(p.packets_upscaled) AS packets_upscaled, sum(p.bytes_upscaled) AS bytes_upscaled
 			FROM parts p GROUP BY 1
 		)
-		SELECT g.b, coalesce(s.flows, 0)::bigint, coalesce(s.packets, 0)::bigint,
-			   coalesce(s.bytes, 0)::bigint, coalesce(s.packets_upscaled, 0)::bigint,
-			   coalesce(s.bytes_upscaled, 0)::bigint
+		SELECT g.b, coalesce(s.flows, 0)::bigint, coalesce(s.packets, 0),
+			   coalesce(s.bytes, 0), coalesce(s.packets_upscaled, 0),
+			   coalesce(s.bytes_upscaled, 0)
 		FROM generate_series(pg_catalog.date_bin($8, $6, $10), $7 - interval '1 microsecond', $8) AS g(b)
 		LEFT JOIN sums s ON s.b = g.b
 		ORDER BY g.b$q$,
@@ -343,7 +343,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.traffic(timestamptz, timestamptz, interval, inet, integer, text) IS
-	'Flows, packets and bytes (as exported and upscaled by sampling) per bucket of width step (whole minutes, aligned in UTC from 2000-01-03) over exactly [from_ts, to_ts), every bucket listed; optionally one exporter, protocol or direction (outbound, inbound, internal, other); from the rollups and raw flows';
+	'Flows, packets and bytes (as exported and upscaled by sampling) per bucket of width step (whole minutes, aligned in UTC from 2000-01-03) over exactly [from_ts, to_ts), every bucket listed; optionally one exporter, protocol or direction (outbound, inbound, internal, other); from the rollups and raw flows; packets and bytes are numeric, exact beyond bigint';
 
 GRANT SELECT ON netflow.rollup_state, netflow.rollup_minutes, netflow.rollup_hours,
 	netflow.rollup_traffic_minute, netflow.rollup_traffic_hour,

@@ -785,13 +785,13 @@ BEGIN
 			  AND %1$s AND NOT %2$s
 		),
 		win AS MATERIALIZED (
-			SELECT o.b, o.s, sum(o.bytes)::bigint AS bytes, count(*) AS flows,
+			SELECT o.b, o.s, sum(o.bytes) AS bytes, count(*) AS flows,
 				   count(DISTINCT o.d) AS dsts, min(o.t0) AS t0, max(o.t1) AS t1
 			FROM out_flows o GROUP BY o.b, o.s
 			HAVING sum(o.bytes) >= $9
 		),
 		pair AS MATERIALIZED (
-			SELECT o.b, o.s, o.d, sum(o.bytes)::bigint AS bytes, count(*) AS flows,
+			SELECT o.b, o.s, o.d, sum(o.bytes) AS bytes, count(*) AS flows,
 				   min(o.t0) AS t0, max(o.t1) AS t1, mode() WITHIN GROUP (ORDER BY o.p) AS p
 			FROM out_flows o GROUP BY o.b, o.s, o.d
 			HAVING sum(o.bytes) >= $8
@@ -803,7 +803,7 @@ BEGIN
 			FROM netflow.host_profiles h
 			WHERE h.hour >= $4 AND h.hour < $5 AND h.addr IN (SELECT s FROM srcs)
 			UNION ALL
-			SELECT f.src_addr, date_bin($3, f.time_start, $1), sum(coalesce(f.bytes, 0))::bigint
+			SELECT f.src_addr, date_bin($3, f.time_start, $1), sum(coalesce(f.bytes, 0))
 			FROM netflow.flows f
 			WHERE f.time_start >= $5 AND f.time_start < $6 AND coalesce(f.flags, 0) & 16 = 0
 			  AND f.src_addr IN (SELECT s FROM srcs) AND %1$s AND NOT %2$s
