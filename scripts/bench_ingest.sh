@@ -45,19 +45,22 @@ t0=$(date +%s.%N)
 sent=$(test/tools/flowgen -h 127.0.0.1 -p "$UDP" -v 10 -n "$N" -r 0)
 last=-1
 stalled=0
+t1=$t0
 while :; do
 	now=$(inserted)
-	[ "$now" -ge "$N" ] && break
-	if [ "$now" = "$last" ]; then
+	if [ "$now" != "$last" ]; then
+		# the time of the last progress: with loss, the 10 s spent
+		# waiting below to be sure nothing more comes are not ingest time
+		t1=$(date +%s.%N)
+		stalled=0
+	else
 		stalled=$((stalled + 1))
 		[ $stalled -ge 100 ] && break	# 10 s without progress: loss
-	else
-		stalled=0
 	fi
+	[ "$now" -ge "$N" ] && break
 	last=$now
 	sleep 0.1
 done
-t1=$(date +%s.%N)
 got=$(q -c 'SELECT count(*) FROM netflow.flows')
 
 echo "sender: $sent"
