@@ -9,6 +9,9 @@
  * true being the key's exact weight in the input,
  *	  weight - error <= true <= weight
  * and every key it does not hold has true <= bound (bound = 0: exact).
+ * All these sums saturate at PG_INT64_MAX (add_sat): a value there means
+ * "at least that", and only the upper bounds lose their meaning; no input
+ * makes the aggregates raise an error.
  *
  * Rows are counted with the Misra-Gries algorithm in its weighted, batched
  * form (as in Apache DataSketches' frequent-items sketch), which keeps the
@@ -100,22 +103,20 @@ static const ExpandedObjectMethods topn_methods = {
 	topn_flatten_into
 };
 
-/* Raise the error for a counter that would overflow bigint. */
-static void
-topn_overflow(void)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-			 errmsg("topn weight out of range"),
-			 errdetail("A sum of weights exceeds the bigint range.")));
-}
-
-/* Add b to *a, raising an ERROR on overflow. */
+/*
+ * Add b >= 0 to *a >= 0, saturating at PG_INT64_MAX: a counter that
+ * reaches the bigint maximum stays there and means "at least that much"
+ * (docs/analytics.md, "Weights beyond bigint").  Every weight, error,
+ * offset, bound and total of a state is a sum of non-negative weights, so
+ * a saturated value is the minimum of the exact sum and PG_INT64_MAX,
+ * whatever the order of the additions; no input makes the aggregates fail.
+ */
 static inline void
-add_checked(int64 *a, int64 b)
+add_sat(int64 *a, int64 b)
 {
+	Assert(*a >= 0 && b >= 0);
 	if (unlikely(pg_add_s64_overflow(*a, b, a)))
-		topn_overflow();
+		*a = PG_INT64_MAX;
 }
 
 /* Check a capacity argument. */
@@ -275,7 +276,7 @@ topn_purge(TopnState *st)
 		st->scratch[i] = st->kt.entries[i].count;
 	t = select_kth(st->scratch, n, n - st->capacity - 1);
 	kt_purge(&st->kt, t);
-	add_checked(&st->offset, t);
+	add_sat(&st->offset, t);
 	st->bound = Max(st->bound, st->offset);
 	/* a lower bound below 0 says nothing: cap each error at its weight */
 	for (int32 i = 0; i < st->kt.nentries; i++)
@@ -300,7 +301,7 @@ topn_add(TopnState *st, const char *key, uint32 len, uint64 hash, int64 w)
 
 	if (likely(idx >= 0))
 	{
-		add_checked(&st->kt.entries[idx].count, w);
+		add_sat(&st->kt.entries[idx].count, w);
 		return;
 	}
 	if (unlikely(st->kt.nentries >= st->workmax))
@@ -318,7 +319,7 @@ topn_add(TopnState *st, const char *key, uint32 len, uint64 hash, int64 w)
 	 */
 	e->error = st->bound - st->offset;
 	e->count = e->error;
-	add_checked(&e->count, w);
+	add_sat(&e->count, w);
 }
 
 /* Fold the offset into every entry, so that counts are reported weights. */
@@ -331,8 +332,8 @@ topn_normalize(TopnState *st)
 	{
 		KtEntry    *e = &st->kt.entries[i];
 
-		add_checked(&e->count, st->offset);
-		add_checked(&e->error, st->offset);
+		add_sat(&e->count, st->offset);
+		add_sat(&e->error, st->offset);
 	}
 	st->offset = 0;
 }
@@ -353,9 +354,9 @@ topn_state_items(TopnState *st)
 		items[i].key = kt_key(e);
 		items[i].len = e->len;
 		items[i].weight = e->count;
-		add_checked(&items[i].weight, st->offset);
+		add_sat(&items[i].weight, st->offset);
 		items[i].error = e->error;
-		add_checked(&items[i].error, st->offset);
+		add_sat(&items[i].error, st->offset);
 		if (items[i].error > items[i].weight)
 			items[i].error = items[i].weight;
 	}
@@ -478,8 +479,8 @@ topn_merge(TopnState *st, TopnItem *items, int32 n, int64 bound_t,
 								   pnstrdup(items[i].key, items[i].len) :
 								   "(binary)")));
 			e = &st->kt.entries[idx];
-			add_checked(&e->count, items[i].weight);
-			add_checked(&e->error, items[i].error);
+			add_sat(&e->count, items[i].weight);
+			add_sat(&e->error, items[i].error);
 			matched[idx] = true;
 		}
 		else
@@ -487,20 +488,20 @@ topn_merge(TopnState *st, TopnItem *items, int32 n, int64 bound_t,
 			idx = kt_insert_at(&st->kt, slot, hash, items[i].key, items[i].len);
 			e = &st->kt.entries[idx];
 			e->count = items[i].weight;
-			add_checked(&e->count, bound_s);
+			add_sat(&e->count, bound_s);
 			e->error = items[i].error;
-			add_checked(&e->error, bound_s);
+			add_sat(&e->error, bound_s);
 		}
 	}
 	for (int32 i = 0; i < nold; i++)
 		if (!matched[i])
 		{
-			add_checked(&st->kt.entries[i].count, bound_t);
-			add_checked(&st->kt.entries[i].error, bound_t);
+			add_sat(&st->kt.entries[i].count, bound_t);
+			add_sat(&st->kt.entries[i].error, bound_t);
 		}
 	pfree(matched);
-	add_checked(&st->total, total_t);
-	add_checked(&st->bound, bound_t);
+	add_sat(&st->total, total_t);
+	add_sat(&st->bound, bound_t);
 	topn_set_capacity(st, Max(st->capacity, cap_t));
 	if (st->kt.nentries > st->workmax)
 		topn_truncate(st);
@@ -704,7 +705,7 @@ topn_trans(PG_FUNCTION_ARGS)
 				 errdetail("Weight " INT64_FORMAT " was given.", w)));
 	key = key_bytes_of_datum(PG_GETARG_DATUM(1), st->typlen, st->typbyval,
 							 buf, &len);
-	add_checked(&st->total, w);
+	add_sat(&st->total, w);
 	topn_add(st, key, len, kt_hash(key, len), w);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&st->hdr));
 }
@@ -872,8 +873,8 @@ topn_state_summary(TopnState *st)
 			{
 				if (m > 0 && topn_item_key_cmp(&items[m - 1], &items[i]) == 0)
 				{
-					add_checked(&items[m - 1].weight, items[i].weight);
-					add_checked(&items[m - 1].error, items[i].error);
+					add_sat(&items[m - 1].weight, items[i].weight);
+					add_sat(&items[m - 1].error, items[i].error);
 				}
 				else
 					items[m++] = items[i];

@@ -158,6 +158,8 @@ topn_parse_ext(const char *data, Size len, int code, TopnParsed *out,
 
 /*
  * Read the rest of a version 1 summary or state (after the version byte);
+ * the sums of weights checked here saturate at the bigint maximum, as the
+ * aggregates' sums do (a total of PG_INT64_MAX means "at least that");
  * keys of different weights are checked to be distinct only when
  * check_distinct (equal keys of one weight always are: they are adjacent).
  */
@@ -167,7 +169,6 @@ topn_parse_v1(ByteReader *rp, int code, TopnParsed *out, bool check_distinct)
 	ByteReader	r = *rp;
 	int64		lower_sum = 0;
 	int64		weight_sum = 0;
-	bool		weight_sum_overflow = false;
 
 	out->kind = br_u8(&r);
 	if (out->kind != TOPN_KIND_TEXT && out->kind != TOPN_KIND_RAW)
@@ -245,18 +246,18 @@ topn_parse_v1(ByteReader *rp, int code, TopnParsed *out, bool check_distinct)
 				SUMMARY_ERROR(code, "Item %d is out of order (items must be heaviest first, ties by item).",
 							  i + 1);
 		}
+		/* sums saturate at the bigint maximum, as the aggregates' do */
 		if (pg_add_s64_overflow(lower_sum, it->weight - it->error, &lower_sum))
-			SUMMARY_ERROR(code, "The sum of item weights overflows.");
-		if (!weight_sum_overflow &&
-			pg_add_s64_overflow(weight_sum, it->weight, &weight_sum))
-			weight_sum_overflow = true;
+			lower_sum = PG_INT64_MAX;
+		if (pg_add_s64_overflow(weight_sum, it->weight, &weight_sum))
+			weight_sum = PG_INT64_MAX;
 	}
 	if (br_left(&r) != 0)
 		SUMMARY_ERROR(code, "%zu unexpected bytes follow the last item.", br_left(&r));
 	if (lower_sum > out->total)
 		SUMMARY_ERROR(code, "The items' guaranteed weights (" INT64_FORMAT ") exceed the total " INT64_FORMAT ".",
 					  lower_sum, out->total);
-	if (out->bound == 0 && (weight_sum_overflow || weight_sum != out->total))
+	if (out->bound == 0 && weight_sum != out->total)
 		SUMMARY_ERROR(code, "In an exact summary (bound 0) the item weights must add up to the total " INT64_FORMAT ".",
 					  out->total);
 
