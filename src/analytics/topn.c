@@ -78,7 +78,7 @@ PG_FUNCTION_INFO_V1(topn_state_send);
  */
 typedef struct TopnState
 {
-	ExpandedObjectHeader hdr;	/* first: the state is an expanded object */
+	AggExpanded agg;			/* first: the state is an expanded object */
 	KeyTable	kt;
 	int32		capacity;		/* keys a summary keeps */
 	int32		workmax;		/* keys held while aggregating */
@@ -90,17 +90,16 @@ typedef struct TopnState
 	Oid			typoid;			/* raw keys: their type */
 	int16		typlen;
 	bool		typbyval;
-	char	   *flat;			/* flat form (no varlena header), or NULL */
-	Size		flatlen;
 } TopnState;
 
-static Size topn_get_flat_size(ExpandedObjectHeader *eohptr);
-static void topn_flatten_into(ExpandedObjectHeader *eohptr, void *result,
-							  Size allocated_size);
+static void topn_build_flat(AggExpanded *agg);
+static AggExpanded *topn_state_from_bytes(const char *data, Size len, int code,
+										  MemoryContext parent);
 
-static const ExpandedObjectMethods topn_methods = {
-	topn_get_flat_size,
-	topn_flatten_into
+static const AggKind topn_kind = {
+	"topn",
+	topn_build_flat,
+	topn_state_from_bytes
 };
 
 /*
@@ -167,7 +166,7 @@ topn_state_new(MemoryContext parent, int32 capacity, bool textkeys, Oid typoid)
 											  ALLOCSET_START_SMALL_SIZES);
 	TopnState  *st = MemoryContextAllocZero(cxt, sizeof(TopnState));
 
-	EOH_init_header(&st->hdr, &topn_methods, cxt);
+	agg_expanded_init(&st->agg, cxt, &topn_kind);
 
 	topn_set_capacity(st, capacity);
 	st->textkeys = textkeys;
@@ -508,62 +507,24 @@ topn_merge(TopnState *st, TopnItem *items, int32 n, int64 bound_t,
 }
 
 /* Memory context of the running aggregate, or an ERROR outside one. */
-static MemoryContext
+static inline MemoryContext
 topn_aggcontext(FunctionCallInfo fcinfo)
 {
-	MemoryContext aggcxt;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("topn aggregate support function called outside an aggregate")));
-	return aggcxt;
+	return agg_context(fcinfo, &topn_kind);
 }
 
 /* Our state behind a datum (expanded, read-write or not), or NULL. */
 static inline TopnState *
 topn_expanded(Datum d)
 {
-	if (VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)))
-	{
-		ExpandedObjectHeader *eoh = DatumGetEOHP(d);
-
-		if (eoh->eoh_methods == &topn_methods)
-			return (TopnState *) eoh;
-	}
-	return NULL;
-}
-
-/* Our state behind a read-write expanded datum, or NULL. */
-static inline TopnState *
-topn_writable(Datum d)
-{
-	if (likely(VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d))))
-	{
-		ExpandedObjectHeader *eoh = DatumGetEOHP(d);
-
-		if (likely(eoh->eoh_methods == &topn_methods))
-			return (TopnState *) eoh;
-	}
-	return NULL;
-}
-
-/* Forget the cached flat form of a state about to change. */
-static inline void
-topn_touch(TopnState *st)
-{
-	if (unlikely(st->flat != NULL))
-	{
-		pfree(st->flat);
-		st->flat = NULL;
-	}
+	return (TopnState *) agg_expanded(d, &topn_kind);
 }
 
 /*
  * A new state (child of 'parent') holding a serialized state given as
  * bytes, validated (errcode 'code' on any defect).
  */
-static TopnState *
+static AggExpanded *
 topn_state_from_bytes(const char *data, Size len, int code,
 					  MemoryContext parent)
 {
@@ -575,86 +536,46 @@ topn_state_from_bytes(const char *data, Size len, int code,
 						p.typoid);
 	topn_merge(st, p.items, p.nitems, p.bound, p.capacity, p.total);
 	pfree(p.items);
-	return st;
+	return &st->agg;
 }
 
-/*
- * A new state (child of 'parent') equal to the state a datum holds: a flat
- * netflow.topn_state, or an expanded one (flattened first).
- */
-static TopnState *
+/* A new state (child of 'parent') equal to the state a datum holds. */
+static inline TopnState *
 topn_state_from_datum(Datum d, MemoryContext parent)
 {
-	struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
-
-	return topn_state_from_bytes(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v),
-								 ERRCODE_DATA_CORRUPTED, parent);
+	return (TopnState *) agg_from_datum(d, &topn_kind, parent);
 }
 
 /* The writable state of a transition or combine function's argument 0. */
 static inline TopnState *
 topn_arg_state(FunctionCallInfo fcinfo)
 {
-	TopnState  *st;
-
-	if (PG_ARGISNULL(0))
-		return NULL;
-	st = topn_writable(PG_GETARG_DATUM(0));
-	if (unlikely(st == NULL))
-		st = topn_state_from_datum(PG_GETARG_DATUM(0), topn_aggcontext(fcinfo));
-	topn_touch(st);
-	return st;
+	return (TopnState *) agg_arg_state(fcinfo, &topn_kind);
 }
 
 /*
- * Build (once) the flat form of a state: the capacity heaviest keys, in the
+ * Build the flat form of a state (the kind's build_flat: agg_build_flat
+ * calls it once and caches the result): the capacity heaviest keys, in the
  * serialized format of topn_summary.h, as topn_serialize always sent it.
  */
 static void
-topn_build_flat(TopnState *st)
+topn_build_flat(AggExpanded *agg)
 {
+	TopnState  *st = (TopnState *) agg;
 	TopnItem   *items;
 	int64		bound;
 	int32		n;
 	StringInfoData buf;
-	MemoryContext old;
 
-	if (st->flat != NULL)
-		return;
 	items = topn_state_items(st);
 	bound = st->bound;
 	n = topn_keep_heaviest(items, st->kt.nentries, st->capacity, &bound);
-	old = MemoryContextSwitchTo(st->hdr.eoh_context);
-	initStringInfo(&buf);
-	MemoryContextSwitchTo(old);
+	agg_flat_buf_init(agg, &buf);
 	topn_write(&buf, st->textkeys ? TOPN_KIND_TEXT : TOPN_KIND_RAW,
 			   st->capacity, st->total, bound, st->typoid, items, n);
 	pfree(items);
-	st->flat = buf.data;
-	st->flatlen = buf.len;
-}
-
-/* Expanded-object method: size of the flat form, varlena header included. */
-static Size
-topn_get_flat_size(ExpandedObjectHeader *eohptr)
-{
-	TopnState  *st = (TopnState *) eohptr;
-
-	topn_build_flat(st);
-	return VARHDRSZ + st->flatlen;
-}
-
-/* Expanded-object method: write the flat form. */
-static void
-topn_flatten_into(ExpandedObjectHeader *eohptr, void *result,
-				  Size allocated_size)
-{
-	TopnState  *st = (TopnState *) eohptr;
-
-	topn_build_flat(st);
-	Assert(allocated_size == VARHDRSZ + st->flatlen);
-	SET_VARSIZE(result, VARHDRSZ + st->flatlen);
-	memcpy(VARDATA(result), st->flat, st->flatlen);
+	agg->flat = buf.data;
+	agg->flatlen = buf.len;
 }
 
 /*
@@ -696,7 +617,7 @@ topn_trans(PG_FUNCTION_ARGS)
 						   PG_GETARG_INT32(3), st->capacity)));
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		PG_RETURN_DATUM(EOHPGetRWDatum(&st->hdr));
+		PG_RETURN_DATUM(EOHPGetRWDatum(&st->agg.hdr));
 	w = PG_GETARG_INT64(2);
 	if (unlikely(w < 0))
 		ereport(ERROR,
@@ -707,7 +628,7 @@ topn_trans(PG_FUNCTION_ARGS)
 							 buf, &len);
 	add_sat(&st->total, w);
 	topn_add(st, key, len, kt_hash(key, len), w);
-	PG_RETURN_DATUM(EOHPGetRWDatum(&st->hdr));
+	PG_RETURN_DATUM(EOHPGetRWDatum(&st->agg.hdr));
 }
 
 /* topn_union(summary) transition: merge one stored summary. */
@@ -735,7 +656,7 @@ topn_union_trans(PG_FUNCTION_ARGS)
 				 errmsg("cannot merge a summary into a topn state of raw keys")));
 	topn_merge(st, p.items, p.nitems, p.bound, p.capacity, p.total);
 	pfree(p.items);
-	PG_RETURN_DATUM(EOHPGetRWDatum(&st->hdr));
+	PG_RETURN_DATUM(EOHPGetRWDatum(&st->agg.hdr));
 }
 
 /*
@@ -775,37 +696,22 @@ topn_combine(PG_FUNCTION_ARGS)
 			   s2->total);
 	pfree(items);
 	if (s2_temporary)
-		DeleteExpandedObject(EOHPGetRWDatum(&s2->hdr));
-	PG_RETURN_DATUM(EOHPGetRWDatum(&s1->hdr));
+		DeleteExpandedObject(EOHPGetRWDatum(&s2->agg.hdr));
+	PG_RETURN_DATUM(EOHPGetRWDatum(&s1->agg.hdr));
 }
 
 /* Serialize a state (transition type internal) for another process. */
 Datum
 topn_serialize(PG_FUNCTION_ARGS)
 {
-	TopnState  *st = topn_expanded(PG_GETARG_DATUM(0));
-	bytea	   *result;
-
-	if (st == NULL)
-		elog(ERROR, "topn_serialize called without a topn state");
-	topn_build_flat(st);
-	result = palloc(VARHDRSZ + st->flatlen);
-	SET_VARSIZE(result, VARHDRSZ + st->flatlen);
-	memcpy(VARDATA(result), st->flat, st->flatlen);
-	PG_RETURN_BYTEA_P(result);
+	return agg_serialize(fcinfo, &topn_kind);
 }
 
 /* Deserialize a state, validating every length and invariant. */
 Datum
 topn_deserialize(PG_FUNCTION_ARGS)
 {
-	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-	TopnState  *st;
-
-	topn_aggcontext(fcinfo);
-	st = topn_state_from_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
-							   ERRCODE_DATA_CORRUPTED, CurrentMemoryContext);
-	PG_RETURN_DATUM(EOHPGetRWDatum(&st->hdr));
+	return agg_deserialize(fcinfo, &topn_kind);
 }
 
 /*
@@ -1026,26 +932,8 @@ topn_state_out(PG_FUNCTION_ARGS)
 	}
 	else
 		appendStringInfoString(&buf, "null");
-	appendStringInfo(&buf, ", \"capacity\": %d, \"total\": " INT64_FORMAT
-					 ", \"bound\": " INT64_FORMAT ", \"items\": [",
-					 p.capacity, p.total, p.bound);
-	for (int32 i = 0; i < p.nitems; i++)
-	{
-		char	   *k;
-
-		if (p.kind == TOPN_KIND_RAW)
-			k = agg_value_to_text(&io, p.items[i].key, p.items[i].len);
-		else
-			k = pnstrdup(p.items[i].key, p.items[i].len);
-		if (i > 0)
-			appendStringInfoString(&buf, ", ");
-		appendStringInfoString(&buf, "{\"key\": ");
-		escape_json(&buf, k);
-		appendStringInfo(&buf, ", \"weight\": " INT64_FORMAT ", \"error\": " INT64_FORMAT "}",
-						 p.items[i].weight, p.items[i].error);
-		pfree(k);
-	}
-	appendStringInfoString(&buf, "]}");
+	appendStringInfoString(&buf, ", ");
+	topn_json_body(&buf, &p, "key", p.kind == TOPN_KIND_RAW ? &io : NULL);
 	PG_RETURN_CSTRING(buf.data);
 }
 

@@ -16,6 +16,7 @@
 
 #include "topn_summary.h"
 
+#include "agg_state.h"
 #include "byte_reader.h"
 #include "catalog/pg_type.h"
 #include "common/int.h"
@@ -26,7 +27,6 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
-#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -434,6 +434,32 @@ topn_summary_in(PG_FUNCTION_ARGS)
 										 ERRCODE_INVALID_TEXT_REPRESENTATION));
 }
 
+/*
+ * Append the members of a summary's or state's JSON text form that follow
+ * "version" (and "type"), to the closing brace: capacity, total, bound and
+ * the items, heaviest first, each key under 'keymember' in text form (raw
+ * keys converted by io, which is NULL for text keys).
+ */
+void
+topn_json_body(StringInfo buf, const TopnParsed *p, const char *keymember,
+			   AggValueIO *io)
+{
+	appendStringInfo(buf, "\"capacity\": %d, \"total\": " INT64_FORMAT
+					 ", \"bound\": " INT64_FORMAT ", \"items\": [",
+					 p->capacity, p->total, p->bound);
+	for (int32 i = 0; i < p->nitems; i++)
+	{
+		const TopnItem *it = &p->items[i];
+		char	   *k = io != NULL ? agg_value_to_text(io, it->key, it->len) :
+			pnstrdup(it->key, it->len);
+
+		agg_json_item(buf, i, keymember, k, "weight", it->weight,
+					  "error", it->error);
+		pfree(k);
+	}
+	appendStringInfoString(buf, "]}");
+}
+
 /* Text output: a JSON document, heaviest item first. */
 Datum
 topn_summary_out(PG_FUNCTION_ARGS)
@@ -443,23 +469,8 @@ topn_summary_out(PG_FUNCTION_ARGS)
 
 	topn_parse_summary(PG_GETARG_DATUM(0), &p);
 	initStringInfo(&buf);
-	appendStringInfo(&buf,
-					 "{\"version\": %d, \"capacity\": %d, \"total\": " INT64_FORMAT
-					 ", \"bound\": " INT64_FORMAT ", \"items\": [",
-					 TOPN_FORMAT_VERSION, p.capacity, p.total, p.bound);
-	for (int32 i = 0; i < p.nitems; i++)
-	{
-		char	   *k = pnstrdup(p.items[i].key, p.items[i].len);
-
-		if (i > 0)
-			appendStringInfoString(&buf, ", ");
-		appendStringInfoString(&buf, "{\"item\": ");
-		escape_json(&buf, k);
-		appendStringInfo(&buf, ", \"weight\": " INT64_FORMAT ", \"error\": " INT64_FORMAT "}",
-						 p.items[i].weight, p.items[i].error);
-		pfree(k);
-	}
-	appendStringInfoString(&buf, "]}");
+	appendStringInfo(&buf, "{\"version\": %d, ", TOPN_FORMAT_VERSION);
+	topn_json_body(&buf, &p, "item", NULL);
 	PG_RETURN_CSTRING(buf.data);
 }
 
