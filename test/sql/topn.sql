@@ -321,6 +321,14 @@ SELECT netflow.topn_union(s)::text FROM (
 	SELECT netflow.topn(k, 9223372036854775807, 2) FROM (VALUES ('a'), ('a'), ('b')) AS v(k)
 	UNION ALL
 	SELECT netflow.topn(k, 9223372036854775807, 2) FROM (VALUES ('b'), ('c')) AS v(k)) AS u(s);
+-- input checks use the same saturating sums: items adding up past the
+-- maximum make a valid exact summary with a saturated total; a saturated
+-- total still needs an exact summary's items to reach it; guaranteed
+-- weights past the maximum never fit a smaller total
+SELECT '{"version": 1, "capacity": 2, "total": 9223372036854775807, "bound": 0, "items": [{"item": "a", "weight": 9223372036854775807, "error": 0}, {"item": "b", "weight": 5, "error": 0}]}'::netflow.topn_summary::text;
+SELECT '{"version": 1, "capacity": 2, "total": 9223372036854775807, "bound": 0, "items": [{"item": "a", "weight": 5, "error": 0}, {"item": "b", "weight": 5, "error": 0}]}'::netflow.topn_summary;
+SELECT '{"version": 1, "capacity": 2, "total": 9223372036854775806, "bound": 1, "items": [{"item": "a", "weight": 9223372036854775807, "error": 0}, {"item": "b", "weight": 5, "error": 0}]}'::netflow.topn_summary;
+SELECT '{"version": 1, "type": "integer", "capacity": 2, "total": 9223372036854775807, "bound": 0, "items": [{"key": "1", "weight": 9223372036854775807, "error": 0}, {"key": "2", "weight": 9223372036854775807, "error": 0}]}'::netflow.topn_state::text;
 -- the typed overloads' state (netflow.topn_state) and its combine function
 CREATE AGGREGATE sat_topn(integer, bigint, integer) (
     SFUNC = netflow.topn_state_trans, STYPE = netflow.topn_state);
