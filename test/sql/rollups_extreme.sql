@@ -169,4 +169,19 @@ VALUES
 SELECT count(*) FILTER (WHERE action = 'error') AS errors FROM netflow.run_maintenance('2030-01-01 05:05+00');
 SELECT minutes_upto, hours_upto FROM netflow.rollup_state;
 SELECT * FROM netflow.top('src_addr', '2030-01-01 03:00', '2030-01-01 05:00', 10, 'bytes');
+-- A late flow into the saturated minute 03:10 (and its hour and day):
+-- maintenance merges it into the stored summaries with topn_union, also
+-- without an error.
+INSERT INTO netflow.flows (time_start, time_received, exporter, src_addr, dst_addr,
+						   src_port, dst_port, protocol, packets, bytes, sampling_interval)
+VALUES
+	('2030-01-01 03:10:09', '2030-01-01 05:06', '192.0.2.1', '10.0.0.9', '8.8.8.8', 1000, 443, 6,
+	 1, 9223372036854775807, 1);
+SELECT count(*) FILTER (WHERE action = 'error') AS errors FROM netflow.run_maintenance('2030-01-01 05:10+00');
+SELECT late_flows FROM netflow.rollup_state;
+SELECT dimension, netflow.topn_total(by_bytes) AS total, netflow.topn_bound(by_bytes) AS bound,
+	   (SELECT count(*) FROM netflow.topn_items(by_bytes, 10)) AS items
+FROM netflow.rollup_topn_minute
+WHERE minute = '2030-01-01 03:10' AND dimension = 'src_addr';
+SELECT * FROM netflow.top('src_addr', '2030-01-01 03:00', '2030-01-01 04:00', 10, 'bytes');
 ROLLBACK;
