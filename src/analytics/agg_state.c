@@ -87,6 +87,31 @@ agg_from_datum(Datum d, const AggKind *kind, MemoryContext parent)
 }
 
 /*
+ * The state of the kind a datum holds, to be read (a combine function's
+ * second argument, a final function's argument): the expanded object
+ * itself, or, with *temporary set, a new state read from the flat value
+ * into the current memory context, for agg_release to delete.
+ */
+AggExpanded *
+agg_read_state(Datum d, const AggKind *kind, bool *temporary)
+{
+	AggExpanded *agg = agg_expanded(d, kind);
+
+	*temporary = agg == NULL;
+	if (agg == NULL)
+		agg = agg_from_datum(d, kind, CurrentMemoryContext);
+	return agg;
+}
+
+/* Delete a state agg_read_state made for the occasion (when temporary). */
+void
+agg_release(AggExpanded *agg, bool temporary)
+{
+	if (temporary)
+		DeleteExpandedObject(EOHPGetRWDatum(&agg->hdr));
+}
+
+/*
  * Serialize function of an aggregate with transition type internal: the
  * flat form of the state, for another process.
  */

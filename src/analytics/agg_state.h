@@ -82,6 +82,9 @@ extern void agg_flat_buf_init(AggExpanded *agg, StringInfo buf);
 extern MemoryContext agg_context(FunctionCallInfo fcinfo, const AggKind *kind);
 extern AggExpanded *agg_from_datum(Datum d, const AggKind *kind,
 								   MemoryContext parent);
+extern AggExpanded *agg_read_state(Datum d, const AggKind *kind,
+								   bool *temporary);
+extern void agg_release(AggExpanded *agg, bool temporary);
 extern Datum agg_serialize(FunctionCallInfo fcinfo, const AggKind *kind);
 extern Datum agg_deserialize(FunctionCallInfo fcinfo, const AggKind *kind);
 extern Oid	agg_value_type(FunctionCallInfo fcinfo, int argno, const char *what);

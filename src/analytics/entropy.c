@@ -335,14 +335,6 @@ entropy_memory(const EntropyState *st)
 	return kt_memory(&st->kt);
 }
 
-/* Our state behind a datum (expanded, read-write or not), or NULL. */
-static inline EntropyState *
-entropy_expanded(Datum d)
-{
-	return (EntropyState *) agg_expanded(d, &entropy_kind);
-}
-
-
 /* Raise the error for a corrupted serialized state. */
 #define STATE_ERROR(code, ...) \
 	ereport(ERROR, \
@@ -410,13 +402,6 @@ entropy_state_from_bytes(const char *data, Size size, int code,
 					sum, total);
 	st->total = total;
 	return &st->agg;
-}
-
-/* A new state (child of 'parent') equal to the state a datum holds. */
-static inline EntropyState *
-entropy_state_from_datum(Datum d, MemoryContext parent)
-{
-	return (EntropyState *) agg_from_datum(d, &entropy_kind, parent);
 }
 
 /* The writable state of a transition or combine function's argument 0. */
@@ -508,7 +493,7 @@ entropy_combine(PG_FUNCTION_ARGS)
 	MemoryContext aggcxt = entropy_aggcontext(fcinfo);
 	EntropyState *s1;
 	EntropyState *s2;
-	bool		s2_temporary = false;
+	bool		s2_temporary;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -516,12 +501,8 @@ entropy_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	s2 = entropy_expanded(PG_GETARG_DATUM(1));
-	if (s2 == NULL)
-	{
-		s2 = entropy_state_from_datum(PG_GETARG_DATUM(1), CurrentMemoryContext);
-		s2_temporary = true;
-	}
+	s2 = (EntropyState *) agg_read_state(PG_GETARG_DATUM(1), &entropy_kind,
+										 &s2_temporary);
 	s1 = entropy_arg_state(fcinfo);
 	if (s1 == NULL)
 		s1 = entropy_state_new(aggcxt, s2->typoid, Max(entropy_nvalues(s2), 16));
@@ -540,8 +521,7 @@ entropy_combine(PG_FUNCTION_ARGS)
 		while (entropy_next(s2, &pos, &key, &len, &c))
 			entropy_add(s1, key, len, c);
 	}
-	if (s2_temporary)
-		DeleteExpandedObject(EOHPGetRWDatum(&s2->agg.hdr));
+	agg_release(&s2->agg, s2_temporary);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&s1->agg.hdr));
 }
 
@@ -670,13 +650,10 @@ entropy_final_compute(FunctionCallInfo fcinfo, double *bits, int64 *ndistinct)
 
 	if (PG_ARGISNULL(0))
 		return false;
-	st = entropy_expanded(PG_GETARG_DATUM(0));
-	temporary = st == NULL;
-	if (temporary)
-		st = entropy_state_from_datum(PG_GETARG_DATUM(0), CurrentMemoryContext);
+	st = (EntropyState *) agg_read_state(PG_GETARG_DATUM(0), &entropy_kind,
+										 &temporary);
 	ok = entropy_compute(st, bits, ndistinct);
-	if (temporary)
-		DeleteExpandedObject(EOHPGetRWDatum(&st->agg.hdr));
+	agg_release(&st->agg, temporary);
 	return ok;
 }
 

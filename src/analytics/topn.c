@@ -513,13 +513,6 @@ topn_aggcontext(FunctionCallInfo fcinfo)
 	return agg_context(fcinfo, &topn_kind);
 }
 
-/* Our state behind a datum (expanded, read-write or not), or NULL. */
-static inline TopnState *
-topn_expanded(Datum d)
-{
-	return (TopnState *) agg_expanded(d, &topn_kind);
-}
-
 /*
  * A new state (child of 'parent') holding a serialized state given as
  * bytes, validated (errcode 'code' on any defect).
@@ -537,13 +530,6 @@ topn_state_from_bytes(const char *data, Size len, int code,
 	topn_merge(st, p.items, p.nitems, p.bound, p.capacity, p.total);
 	pfree(p.items);
 	return &st->agg;
-}
-
-/* A new state (child of 'parent') equal to the state a datum holds. */
-static inline TopnState *
-topn_state_from_datum(Datum d, MemoryContext parent)
-{
-	return (TopnState *) agg_from_datum(d, &topn_kind, parent);
 }
 
 /* The writable state of a transition or combine function's argument 0. */
@@ -669,7 +655,7 @@ topn_combine(PG_FUNCTION_ARGS)
 	MemoryContext aggcxt = topn_aggcontext(fcinfo);
 	TopnState  *s1;
 	TopnState  *s2;
-	bool		s2_temporary = false;
+	bool		s2_temporary;
 	TopnItem   *items;
 
 	if (PG_ARGISNULL(1))
@@ -678,12 +664,8 @@ topn_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	s2 = topn_expanded(PG_GETARG_DATUM(1));
-	if (s2 == NULL)
-	{
-		s2 = topn_state_from_datum(PG_GETARG_DATUM(1), CurrentMemoryContext);
-		s2_temporary = true;
-	}
+	s2 = (TopnState *) agg_read_state(PG_GETARG_DATUM(1), &topn_kind,
+									  &s2_temporary);
 	s1 = topn_arg_state(fcinfo);
 	if (s1 == NULL)
 		s1 = topn_state_new(aggcxt, s2->capacity, s2->textkeys, s2->typoid);
@@ -695,8 +677,7 @@ topn_combine(PG_FUNCTION_ARGS)
 	topn_merge(s1, items, s2->kt.nentries, s2->bound, s2->capacity,
 			   s2->total);
 	pfree(items);
-	if (s2_temporary)
-		DeleteExpandedObject(EOHPGetRWDatum(&s2->agg.hdr));
+	agg_release(&s2->agg, s2_temporary);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&s1->agg.hdr));
 }
 
@@ -802,13 +783,16 @@ Datum
 topn_final(PG_FUNCTION_ARGS)
 {
 	TopnState  *st;
+	bool		temporary;
+	bytea	   *result;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	st = topn_expanded(PG_GETARG_DATUM(0));
-	if (st == NULL)
-		st = topn_state_from_datum(PG_GETARG_DATUM(0), CurrentMemoryContext);
-	PG_RETURN_BYTEA_P(topn_state_summary(st));
+	st = (TopnState *) agg_read_state(PG_GETARG_DATUM(0), &topn_kind,
+									  &temporary);
+	result = topn_state_summary(st);
+	agg_release(&st->agg, temporary);
+	PG_RETURN_BYTEA_P(result);
 }
 
 /* Raise the error for invalid text input of topn_state. */
