@@ -204,7 +204,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.top(text, timestamptz, timestamptz, integer, text) IS
-	'The n heaviest items of a dimension (netflow.rollup_dimensions) by bytes or flows over exactly [from_ts, to_ts): hourly rollups for whole hours, minute rollups at the edges, raw flows for the rest; weight - error <= true weight <= weight';
+	'The n heaviest items of a dimension (netflow.rollup_dimensions) by bytes or flows over exactly [from_ts, to_ts): hourly rollups for whole hours, minute rollups at the edges, raw flows for the rest; weight - error <= true weight <= weight, except that a weight at the bigint maximum is saturated (at least weight - error)';
 
 -- Traffic per bucket of width step over exactly [from_ts, to_ts), for
 -- dashboards; optionally only one exporter, protocol or direction.

@@ -2,8 +2,10 @@
  *
  * agg_state.c
  *	  Support shared by the aggregates whose transition state is a real SQL
- *	  type (see agg_state.h): value type resolution, JSON members, value
- *	  text conversion, type names and the binary envelope of the text form.
+ *	  type (see agg_state.h): the expanded-object methods and flat form,
+ *	  the aggregate context, value type resolution, JSON members and items,
+ *	  value text conversion, type names and the binary envelope of the text
+ *	  form.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,8 +22,163 @@
 #include "parser/parse_type.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
+
+static Size agg_get_flat_size(ExpandedObjectHeader *eohptr);
+static void agg_flatten_into(ExpandedObjectHeader *eohptr, void *result,
+							 Size allocated_size);
+
+const ExpandedObjectMethods agg_expanded_methods = {
+	agg_get_flat_size,
+	agg_flatten_into
+};
+
+/*
+ * Make the header of a new state: an expanded object living in cxt (a
+ * context of its own, child of the aggregate context, so that nodeAgg
+ * adopts it), of the given kind, without a flat form yet.
+ */
+void
+agg_expanded_init(AggExpanded *agg, MemoryContext cxt, const AggKind *kind)
+{
+	EOH_init_header(&agg->hdr, &agg_expanded_methods, cxt);
+	agg->kind = kind;
+	agg->flat = NULL;
+	agg->flatlen = 0;
+}
+
+/* Build the flat form of a state unless it is cached. */
+void
+agg_build_flat(AggExpanded *agg)
+{
+	if (agg->flat == NULL)
+		agg->kind->build_flat(agg);
+}
+
+/*
+ * Start the buffer of a flat form in the state's memory context (it lives
+ * as long as the state, or until agg_touch); the builder sets flat and
+ * flatlen from it.
+ */
+void
+agg_flat_buf_init(AggExpanded *agg, StringInfo buf)
+{
+	MemoryContext old = MemoryContextSwitchTo(agg->hdr.eoh_context);
+
+	initStringInfo(buf);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * A new state (child of 'parent') equal to the state a datum holds: a flat
+ * state (netflow.topn_state, netflow.entropy_state, or a serialized
+ * internal state), or an expanded one (flattened first); validated.
+ */
+AggExpanded *
+agg_from_datum(Datum d, const AggKind *kind, MemoryContext parent)
+{
+	struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
+
+	return kind->from_bytes(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v),
+							ERRCODE_DATA_CORRUPTED, parent);
+}
+
+/*
+ * The state of the kind a datum holds, to be read (a combine function's
+ * second argument, a final function's argument): the expanded object
+ * itself, or, with *temporary set, a new state read from the flat value
+ * into the current memory context, for agg_release to delete.
+ */
+AggExpanded *
+agg_read_state(Datum d, const AggKind *kind, bool *temporary)
+{
+	AggExpanded *agg = agg_expanded(d, kind);
+
+	*temporary = agg == NULL;
+	if (agg == NULL)
+		agg = agg_from_datum(d, kind, CurrentMemoryContext);
+	return agg;
+}
+
+/* Delete a state agg_read_state made for the occasion (when temporary). */
+void
+agg_release(AggExpanded *agg, bool temporary)
+{
+	if (temporary)
+		DeleteExpandedObject(EOHPGetRWDatum(&agg->hdr));
+}
+
+/*
+ * Serialize function of an aggregate with transition type internal: the
+ * flat form of the state, for another process.
+ */
+Datum
+agg_serialize(FunctionCallInfo fcinfo, const AggKind *kind)
+{
+	AggExpanded *agg = agg_expanded(PG_GETARG_DATUM(0), kind);
+	bytea	   *result;
+
+	if (agg == NULL)
+		elog(ERROR, "%s serialize function called without its state", kind->name);
+	agg_build_flat(agg);
+	result = palloc(VARHDRSZ + agg->flatlen);
+	SET_VARSIZE(result, VARHDRSZ + agg->flatlen);
+	memcpy(VARDATA(result), agg->flat, agg->flatlen);
+	PG_RETURN_BYTEA_P(result);
+}
+
+/* Deserialize function: a state from its flat form, validated. */
+Datum
+agg_deserialize(FunctionCallInfo fcinfo, const AggKind *kind)
+{
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	AggExpanded *agg;
+
+	(void) agg_context(fcinfo, kind);
+	agg = kind->from_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
+						   ERRCODE_DATA_CORRUPTED, CurrentMemoryContext);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&agg->hdr));
+}
+
+/* Expanded-object method: size of the flat form, varlena header included. */
+static Size
+agg_get_flat_size(ExpandedObjectHeader *eohptr)
+{
+	AggExpanded *agg = (AggExpanded *) eohptr;
+
+	agg_build_flat(agg);
+	return VARHDRSZ + agg->flatlen;
+}
+
+/* Expanded-object method: write the flat form. */
+static void
+agg_flatten_into(ExpandedObjectHeader *eohptr, void *result,
+				 Size allocated_size)
+{
+	AggExpanded *agg = (AggExpanded *) eohptr;
+
+	agg_build_flat(agg);
+	Assert(allocated_size == VARHDRSZ + agg->flatlen);
+	SET_VARSIZE(result, VARHDRSZ + agg->flatlen);
+	memcpy(VARDATA(result), agg->flat, agg->flatlen);
+}
+
+/* Memory context of the running aggregate, or an ERROR outside one. */
+MemoryContext
+agg_context(FunctionCallInfo fcinfo, const AggKind *kind)
+{
+	MemoryContext aggcxt;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s aggregate support function called outside an aggregate",
+						kind->name)));
+	return aggcxt;
+}
 
 /*
  * The declared type of argument argno of the aggregate that Citus's
@@ -222,4 +379,24 @@ agg_text_recv(StringInfo buf)
 	int			nbytes;
 
 	return pq_getmsgtext(buf, buf->len - buf->cursor, &nbytes);
+}
+
+/*
+ * Append one item of a state's JSON text form, preceded by ", " unless it
+ * is the first (i = 0): {"keymember": key, "member1": value1} with a
+ * second number member2 unless it is NULL.
+ */
+void
+agg_json_item(StringInfo buf, int32 i, const char *keymember, const char *key,
+			  const char *member1, int64 value1, const char *member2,
+			  int64 value2)
+{
+	if (i > 0)
+		appendStringInfoString(buf, ", ");
+	appendStringInfo(buf, "{\"%s\": ", keymember);
+	escape_json(buf, key);
+	appendStringInfo(buf, ", \"%s\": " INT64_FORMAT, member1, value1);
+	if (member2 != NULL)
+		appendStringInfo(buf, ", \"%s\": " INT64_FORMAT, member2, value2);
+	appendStringInfoChar(buf, '}');
 }

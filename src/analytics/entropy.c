@@ -85,7 +85,7 @@ typedef struct SmallSlot
 
 typedef struct EntropyState
 {
-	ExpandedObjectHeader hdr;	/* first: the state is an expanded object */
+	AggExpanded agg;			/* first: the state is an expanded object */
 	bool		small;			/* values fit SmallSlot: ss is used, not kt */
 	SmallSlot  *ss;				/* open addressing, load factor <= 1/2 */
 	uint32		smask;			/* number of slots - 1 */
@@ -98,17 +98,16 @@ typedef struct EntropyState
 	Oid			typoid;			/* type of the values */
 	int16		typlen;
 	bool		typbyval;
-	char	   *flat;			/* flat form (no varlena header), or NULL */
-	Size		flatlen;
 } EntropyState;
 
-static Size entropy_get_flat_size(ExpandedObjectHeader *eohptr);
-static void entropy_flatten_into(ExpandedObjectHeader *eohptr, void *result,
-								 Size allocated_size);
+static void entropy_build_flat(AggExpanded *agg);
+static AggExpanded *entropy_state_from_bytes(const char *data, Size len,
+											 int code, MemoryContext parent);
 
-static const ExpandedObjectMethods entropy_methods = {
-	entropy_get_flat_size,
-	entropy_flatten_into
+static const AggKind entropy_kind = {
+	"entropy",
+	entropy_build_flat,
+	entropy_state_from_bytes
 };
 
 /* Raise the error for a count that would overflow bigint. */
@@ -122,16 +121,10 @@ entropy_overflow(void)
 }
 
 /* Memory context of the running aggregate, or an ERROR outside one. */
-static MemoryContext
+static inline MemoryContext
 entropy_aggcontext(FunctionCallInfo fcinfo)
 {
-	MemoryContext aggcxt;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("entropy aggregate support function called outside an aggregate")));
-	return aggcxt;
+	return agg_context(fcinfo, &entropy_kind);
 }
 
 /* Allocate an empty compact table with room for n values. */
@@ -159,7 +152,7 @@ entropy_state_new(MemoryContext parent, Oid typoid, int32 expected)
 											  ALLOCSET_START_SMALL_SIZES);
 	EntropyState *st = MemoryContextAllocZero(cxt, sizeof(EntropyState));
 
-	EOH_init_header(&st->hdr, &entropy_methods, cxt);
+	agg_expanded_init(&st->agg, cxt, &entropy_kind);
 	st->typoid = typoid;
 	get_typlenbyval(typoid, &st->typlen, &st->typbyval);
 	st->small = st->typlen > 0 && st->typlen <= 8;
@@ -342,34 +335,6 @@ entropy_memory(const EntropyState *st)
 	return kt_memory(&st->kt);
 }
 
-/* Our state behind a datum (expanded, read-write or not), or NULL. */
-static inline EntropyState *
-entropy_expanded(Datum d)
-{
-	if (VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)))
-	{
-		ExpandedObjectHeader *eoh = DatumGetEOHP(d);
-
-		if (eoh->eoh_methods == &entropy_methods)
-			return (EntropyState *) eoh;
-	}
-	return NULL;
-}
-
-/* Our state behind a read-write expanded datum, or NULL. */
-static inline EntropyState *
-entropy_writable(Datum d)
-{
-	if (likely(VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d))))
-	{
-		ExpandedObjectHeader *eoh = DatumGetEOHP(d);
-
-		if (likely(eoh->eoh_methods == &entropy_methods))
-			return (EntropyState *) eoh;
-	}
-	return NULL;
-}
-
 /* Raise the error for a corrupted serialized state. */
 #define STATE_ERROR(code, ...) \
 	ereport(ERROR, \
@@ -383,7 +348,7 @@ entropy_writable(Datum d)
  * uint8 version, int32 typoid, int64 total, int32 n, then n times int64
  * count, int32 length, bytes (big-endian).
  */
-static EntropyState *
+static AggExpanded *
 entropy_state_from_bytes(const char *data, Size size, int code,
 						 MemoryContext parent)
 {
@@ -436,40 +401,14 @@ entropy_state_from_bytes(const char *data, Size size, int code,
 		STATE_ERROR(code, "The counts add up to " INT64_FORMAT ", not the total " INT64_FORMAT ".",
 					sum, total);
 	st->total = total;
-	return st;
-}
-
-/*
- * A new state (child of 'parent') equal to the state a datum holds: a flat
- * netflow.entropy_state, or an expanded one (flattened first).
- */
-static EntropyState *
-entropy_state_from_datum(Datum d, MemoryContext parent)
-{
-	struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
-
-	return entropy_state_from_bytes(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v),
-									ERRCODE_DATA_CORRUPTED, parent);
+	return &st->agg;
 }
 
 /* The writable state of a transition or combine function's argument 0. */
 static inline EntropyState *
 entropy_arg_state(FunctionCallInfo fcinfo)
 {
-	EntropyState *st;
-
-	if (PG_ARGISNULL(0))
-		return NULL;
-	st = entropy_writable(PG_GETARG_DATUM(0));
-	if (unlikely(st == NULL))
-		st = entropy_state_from_datum(PG_GETARG_DATUM(0),
-									  entropy_aggcontext(fcinfo));
-	if (unlikely(st->flat != NULL))
-	{
-		pfree(st->flat);
-		st->flat = NULL;
-	}
-	return st;
+	return (EntropyState *) agg_arg_state(fcinfo, &entropy_kind);
 }
 
 /* Shared transition: count value (argument 1) with weight w. */
@@ -519,7 +458,7 @@ entropy_trans(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	PG_RETURN_DATUM(EOHPGetRWDatum(&entropy_step(fcinfo, 1)->hdr));
+	PG_RETURN_DATUM(EOHPGetRWDatum(&entropy_step(fcinfo, 1)->agg.hdr));
 }
 
 /* entropy(value, weight) transition: add the weight to the value's count. */
@@ -541,7 +480,7 @@ entropy_weighted_trans(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("entropy weight must not be negative"),
 				 errdetail("Weight " INT64_FORMAT " was given.", w)));
-	PG_RETURN_DATUM(EOHPGetRWDatum(&entropy_step(fcinfo, w)->hdr));
+	PG_RETURN_DATUM(EOHPGetRWDatum(&entropy_step(fcinfo, w)->agg.hdr));
 }
 
 /*
@@ -554,7 +493,7 @@ entropy_combine(PG_FUNCTION_ARGS)
 	MemoryContext aggcxt = entropy_aggcontext(fcinfo);
 	EntropyState *s1;
 	EntropyState *s2;
-	bool		s2_temporary = false;
+	bool		s2_temporary;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -562,12 +501,8 @@ entropy_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	s2 = entropy_expanded(PG_GETARG_DATUM(1));
-	if (s2 == NULL)
-	{
-		s2 = entropy_state_from_datum(PG_GETARG_DATUM(1), CurrentMemoryContext);
-		s2_temporary = true;
-	}
+	s2 = (EntropyState *) agg_read_state(PG_GETARG_DATUM(1), &entropy_kind,
+										 &s2_temporary);
 	s1 = entropy_arg_state(fcinfo);
 	if (s1 == NULL)
 		s1 = entropy_state_new(aggcxt, s2->typoid, Max(entropy_nvalues(s2), 16));
@@ -586,27 +521,22 @@ entropy_combine(PG_FUNCTION_ARGS)
 		while (entropy_next(s2, &pos, &key, &len, &c))
 			entropy_add(s1, key, len, c);
 	}
-	if (s2_temporary)
-		DeleteExpandedObject(EOHPGetRWDatum(&s2->hdr));
-	PG_RETURN_DATUM(EOHPGetRWDatum(&s1->hdr));
+	agg_release(&s2->agg, s2_temporary);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&s1->agg.hdr));
 }
 
 /*
- * Build (once) the flat form of a state, the format entropy_state_from_bytes
- * reads.
+ * Build the flat form of a state, the format entropy_state_from_bytes reads
+ * (the kind's build_flat: agg_build_flat calls it once and caches it).
  */
 static void
-entropy_build_flat(EntropyState *st)
+entropy_build_flat(AggExpanded *agg)
 {
+	EntropyState *st = (EntropyState *) agg;
 	StringInfoData buf;
-	MemoryContext old;
 
-	if (st->flat != NULL)
-		return;
 	entropy_flush(st);
-	old = MemoryContextSwitchTo(st->hdr.eoh_context);
-	initStringInfo(&buf);
-	MemoryContextSwitchTo(old);
+	agg_flat_buf_init(agg, &buf);
 	pq_sendbyte(&buf, ENTROPY_FORMAT_VERSION);
 	pq_sendint32(&buf, st->typoid);
 	pq_sendint64(&buf, st->total);
@@ -629,60 +559,22 @@ entropy_build_flat(EntropyState *st)
 			pq_sendbytes(&buf, key, len);
 		}
 	}
-	st->flat = buf.data;
-	st->flatlen = buf.len;
-}
-
-/* Expanded-object method: size of the flat form, varlena header included. */
-static Size
-entropy_get_flat_size(ExpandedObjectHeader *eohptr)
-{
-	EntropyState *st = (EntropyState *) eohptr;
-
-	entropy_build_flat(st);
-	return VARHDRSZ + st->flatlen;
-}
-
-/* Expanded-object method: write the flat form. */
-static void
-entropy_flatten_into(ExpandedObjectHeader *eohptr, void *result,
-					 Size allocated_size)
-{
-	EntropyState *st = (EntropyState *) eohptr;
-
-	entropy_build_flat(st);
-	Assert(allocated_size == VARHDRSZ + st->flatlen);
-	SET_VARSIZE(result, VARHDRSZ + st->flatlen);
-	memcpy(VARDATA(result), st->flat, st->flatlen);
+	agg->flat = buf.data;
+	agg->flatlen = buf.len;
 }
 
 /* Serialize a state (transition type internal) for another process. */
 Datum
 entropy_serialize(PG_FUNCTION_ARGS)
 {
-	EntropyState *st = entropy_expanded(PG_GETARG_DATUM(0));
-	bytea	   *result;
-
-	if (st == NULL)
-		elog(ERROR, "entropy_serialize called without an entropy state");
-	entropy_build_flat(st);
-	result = palloc(VARHDRSZ + st->flatlen);
-	SET_VARSIZE(result, VARHDRSZ + st->flatlen);
-	memcpy(VARDATA(result), st->flat, st->flatlen);
-	PG_RETURN_BYTEA_P(result);
+	return agg_serialize(fcinfo, &entropy_kind);
 }
 
 /* Deserialize a state, validating every length and count. */
 Datum
 entropy_deserialize(PG_FUNCTION_ARGS)
 {
-	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-	EntropyState *st;
-
-	entropy_aggcontext(fcinfo);
-	st = entropy_state_from_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
-								  ERRCODE_DATA_CORRUPTED, CurrentMemoryContext);
-	PG_RETURN_DATUM(EOHPGetRWDatum(&st->hdr));
+	return agg_deserialize(fcinfo, &entropy_kind);
 }
 
 /*
@@ -745,18 +637,24 @@ entropy_compute(EntropyState *st, double *bits, int64 *ndistinct)
 }
 
 /*
- * The state an argument of a final function holds, with *temporary set
- * when it was built from a flat value (the caller deletes it).
+ * The entropy in bits of a final function's argument 0 and its number of
+ * values with a positive count; false when it is NULL or counted nothing.
+ * A flat argument is read into a temporary state, deleted afterwards.
  */
-static EntropyState *
-entropy_final_state(FunctionCallInfo fcinfo, bool *temporary)
+static bool
+entropy_final_compute(FunctionCallInfo fcinfo, double *bits, int64 *ndistinct)
 {
-	EntropyState *st = entropy_expanded(PG_GETARG_DATUM(0));
+	EntropyState *st;
+	bool		temporary;
+	bool		ok;
 
-	*temporary = st == NULL;
-	if (st == NULL)
-		st = entropy_state_from_datum(PG_GETARG_DATUM(0), CurrentMemoryContext);
-	return st;
+	if (PG_ARGISNULL(0))
+		return false;
+	st = (EntropyState *) agg_read_state(PG_GETARG_DATUM(0), &entropy_kind,
+										 &temporary);
+	ok = entropy_compute(st, bits, ndistinct);
+	agg_release(&st->agg, temporary);
+	return ok;
 }
 
 /* entropy final function: Shannon entropy in bits, NULL for no input. */
@@ -765,17 +663,8 @@ entropy_final(PG_FUNCTION_ARGS)
 {
 	double		h;
 	int64		d;
-	EntropyState *st;
-	bool		temporary;
-	bool		ok;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	st = entropy_final_state(fcinfo, &temporary);
-	ok = entropy_compute(st, &h, &d);
-	if (temporary)
-		DeleteExpandedObject(EOHPGetRWDatum(&st->hdr));
-	if (!ok)
+	if (!entropy_final_compute(fcinfo, &h, &d))
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(h);
 }
@@ -786,17 +675,8 @@ entropy_normalized_final(PG_FUNCTION_ARGS)
 {
 	double		h;
 	int64		d;
-	EntropyState *st;
-	bool		temporary;
-	bool		ok;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	st = entropy_final_state(fcinfo, &temporary);
-	ok = entropy_compute(st, &h, &d);
-	if (temporary)
-		DeleteExpandedObject(EOHPGetRWDatum(&st->hdr));
-	if (!ok)
+	if (!entropy_final_compute(fcinfo, &h, &d))
 		PG_RETURN_NULL();
 	if (d <= 1)
 		PG_RETURN_FLOAT8(0.0);
@@ -830,7 +710,7 @@ entropy_state_in(PG_FUNCTION_ARGS)
 	AggValueIO	io;
 	int32		n;
 	StringInfoData buf;
-	EntropyState *check;
+	AggExpanded *check;
 
 	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(str)));
 	agg_json_check_object(&jb->root, 4, "entropy_state",
@@ -927,11 +807,7 @@ entropy_state_out(PG_FUNCTION_ARGS)
 		key = br_bytes(&r, len);
 		check_key_bytes(key, len, io.typlen, io.typbyval, ERRCODE_DATA_CORRUPTED);
 		text = agg_value_to_text(&io, key, len);
-		if (i > 0)
-			appendStringInfoString(&buf, ", ");
-		appendStringInfoString(&buf, "{\"value\": ");
-		escape_json(&buf, text);
-		appendStringInfo(&buf, ", \"count\": " INT64_FORMAT "}", c);
+		agg_json_item(&buf, i, "value", text, "count", c, NULL, 0);
 		pfree(text);
 	}
 	appendStringInfoString(&buf, "]}");

@@ -9,6 +9,9 @@
  * true being the key's exact weight in the input,
  *	  weight - error <= true <= weight
  * and every key it does not hold has true <= bound (bound = 0: exact).
+ * All these sums saturate at PG_INT64_MAX (add_sat): a value there means
+ * "at least that", and only the upper bounds lose their meaning; no input
+ * makes the aggregates raise an error.
  *
  * Rows are counted with the Misra-Gries algorithm in its weighted, batched
  * form (as in Apache DataSketches' frequent-items sketch), which keeps the
@@ -75,7 +78,7 @@ PG_FUNCTION_INFO_V1(topn_state_send);
  */
 typedef struct TopnState
 {
-	ExpandedObjectHeader hdr;	/* first: the state is an expanded object */
+	AggExpanded agg;			/* first: the state is an expanded object */
 	KeyTable	kt;
 	int32		capacity;		/* keys a summary keeps */
 	int32		workmax;		/* keys held while aggregating */
@@ -87,35 +90,32 @@ typedef struct TopnState
 	Oid			typoid;			/* raw keys: their type */
 	int16		typlen;
 	bool		typbyval;
-	char	   *flat;			/* flat form (no varlena header), or NULL */
-	Size		flatlen;
 } TopnState;
 
-static Size topn_get_flat_size(ExpandedObjectHeader *eohptr);
-static void topn_flatten_into(ExpandedObjectHeader *eohptr, void *result,
-							  Size allocated_size);
+static void topn_build_flat(AggExpanded *agg);
+static AggExpanded *topn_state_from_bytes(const char *data, Size len, int code,
+										  MemoryContext parent);
 
-static const ExpandedObjectMethods topn_methods = {
-	topn_get_flat_size,
-	topn_flatten_into
+static const AggKind topn_kind = {
+	"topn",
+	topn_build_flat,
+	topn_state_from_bytes
 };
 
-/* Raise the error for a counter that would overflow bigint. */
-static void
-topn_overflow(void)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-			 errmsg("topn weight out of range"),
-			 errdetail("A sum of weights exceeds the bigint range.")));
-}
-
-/* Add b to *a, raising an ERROR on overflow. */
+/*
+ * Add b >= 0 to *a >= 0, saturating at PG_INT64_MAX: a counter that
+ * reaches the bigint maximum stays there and means "at least that much"
+ * (docs/analytics.md, "Weights beyond bigint").  Every weight, error,
+ * offset, bound and total of a state is a sum of non-negative weights, so
+ * a saturated value is the minimum of the exact sum and PG_INT64_MAX,
+ * whatever the order of the additions; no input makes the aggregates fail.
+ */
 static inline void
-add_checked(int64 *a, int64 b)
+add_sat(int64 *a, int64 b)
 {
+	Assert(*a >= 0 && b >= 0);
 	if (unlikely(pg_add_s64_overflow(*a, b, a)))
-		topn_overflow();
+		*a = PG_INT64_MAX;
 }
 
 /* Check a capacity argument. */
@@ -166,7 +166,7 @@ topn_state_new(MemoryContext parent, int32 capacity, bool textkeys, Oid typoid)
 											  ALLOCSET_START_SMALL_SIZES);
 	TopnState  *st = MemoryContextAllocZero(cxt, sizeof(TopnState));
 
-	EOH_init_header(&st->hdr, &topn_methods, cxt);
+	agg_expanded_init(&st->agg, cxt, &topn_kind);
 
 	topn_set_capacity(st, capacity);
 	st->textkeys = textkeys;
@@ -275,7 +275,7 @@ topn_purge(TopnState *st)
 		st->scratch[i] = st->kt.entries[i].count;
 	t = select_kth(st->scratch, n, n - st->capacity - 1);
 	kt_purge(&st->kt, t);
-	add_checked(&st->offset, t);
+	add_sat(&st->offset, t);
 	st->bound = Max(st->bound, st->offset);
 	/* a lower bound below 0 says nothing: cap each error at its weight */
 	for (int32 i = 0; i < st->kt.nentries; i++)
@@ -300,7 +300,7 @@ topn_add(TopnState *st, const char *key, uint32 len, uint64 hash, int64 w)
 
 	if (likely(idx >= 0))
 	{
-		add_checked(&st->kt.entries[idx].count, w);
+		add_sat(&st->kt.entries[idx].count, w);
 		return;
 	}
 	if (unlikely(st->kt.nentries >= st->workmax))
@@ -318,7 +318,7 @@ topn_add(TopnState *st, const char *key, uint32 len, uint64 hash, int64 w)
 	 */
 	e->error = st->bound - st->offset;
 	e->count = e->error;
-	add_checked(&e->count, w);
+	add_sat(&e->count, w);
 }
 
 /* Fold the offset into every entry, so that counts are reported weights. */
@@ -331,8 +331,8 @@ topn_normalize(TopnState *st)
 	{
 		KtEntry    *e = &st->kt.entries[i];
 
-		add_checked(&e->count, st->offset);
-		add_checked(&e->error, st->offset);
+		add_sat(&e->count, st->offset);
+		add_sat(&e->error, st->offset);
 	}
 	st->offset = 0;
 }
@@ -353,9 +353,9 @@ topn_state_items(TopnState *st)
 		items[i].key = kt_key(e);
 		items[i].len = e->len;
 		items[i].weight = e->count;
-		add_checked(&items[i].weight, st->offset);
+		add_sat(&items[i].weight, st->offset);
 		items[i].error = e->error;
-		add_checked(&items[i].error, st->offset);
+		add_sat(&items[i].error, st->offset);
 		if (items[i].error > items[i].weight)
 			items[i].error = items[i].weight;
 	}
@@ -478,8 +478,8 @@ topn_merge(TopnState *st, TopnItem *items, int32 n, int64 bound_t,
 								   pnstrdup(items[i].key, items[i].len) :
 								   "(binary)")));
 			e = &st->kt.entries[idx];
-			add_checked(&e->count, items[i].weight);
-			add_checked(&e->error, items[i].error);
+			add_sat(&e->count, items[i].weight);
+			add_sat(&e->error, items[i].error);
 			matched[idx] = true;
 		}
 		else
@@ -487,82 +487,37 @@ topn_merge(TopnState *st, TopnItem *items, int32 n, int64 bound_t,
 			idx = kt_insert_at(&st->kt, slot, hash, items[i].key, items[i].len);
 			e = &st->kt.entries[idx];
 			e->count = items[i].weight;
-			add_checked(&e->count, bound_s);
+			add_sat(&e->count, bound_s);
 			e->error = items[i].error;
-			add_checked(&e->error, bound_s);
+			add_sat(&e->error, bound_s);
 		}
 	}
 	for (int32 i = 0; i < nold; i++)
 		if (!matched[i])
 		{
-			add_checked(&st->kt.entries[i].count, bound_t);
-			add_checked(&st->kt.entries[i].error, bound_t);
+			add_sat(&st->kt.entries[i].count, bound_t);
+			add_sat(&st->kt.entries[i].error, bound_t);
 		}
 	pfree(matched);
-	add_checked(&st->total, total_t);
-	add_checked(&st->bound, bound_t);
+	add_sat(&st->total, total_t);
+	add_sat(&st->bound, bound_t);
 	topn_set_capacity(st, Max(st->capacity, cap_t));
 	if (st->kt.nentries > st->workmax)
 		topn_truncate(st);
 }
 
 /* Memory context of the running aggregate, or an ERROR outside one. */
-static MemoryContext
+static inline MemoryContext
 topn_aggcontext(FunctionCallInfo fcinfo)
 {
-	MemoryContext aggcxt;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("topn aggregate support function called outside an aggregate")));
-	return aggcxt;
-}
-
-/* Our state behind a datum (expanded, read-write or not), or NULL. */
-static inline TopnState *
-topn_expanded(Datum d)
-{
-	if (VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)))
-	{
-		ExpandedObjectHeader *eoh = DatumGetEOHP(d);
-
-		if (eoh->eoh_methods == &topn_methods)
-			return (TopnState *) eoh;
-	}
-	return NULL;
-}
-
-/* Our state behind a read-write expanded datum, or NULL. */
-static inline TopnState *
-topn_writable(Datum d)
-{
-	if (likely(VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d))))
-	{
-		ExpandedObjectHeader *eoh = DatumGetEOHP(d);
-
-		if (likely(eoh->eoh_methods == &topn_methods))
-			return (TopnState *) eoh;
-	}
-	return NULL;
-}
-
-/* Forget the cached flat form of a state about to change. */
-static inline void
-topn_touch(TopnState *st)
-{
-	if (unlikely(st->flat != NULL))
-	{
-		pfree(st->flat);
-		st->flat = NULL;
-	}
+	return agg_context(fcinfo, &topn_kind);
 }
 
 /*
  * A new state (child of 'parent') holding a serialized state given as
  * bytes, validated (errcode 'code' on any defect).
  */
-static TopnState *
+static AggExpanded *
 topn_state_from_bytes(const char *data, Size len, int code,
 					  MemoryContext parent)
 {
@@ -574,86 +529,39 @@ topn_state_from_bytes(const char *data, Size len, int code,
 						p.typoid);
 	topn_merge(st, p.items, p.nitems, p.bound, p.capacity, p.total);
 	pfree(p.items);
-	return st;
-}
-
-/*
- * A new state (child of 'parent') equal to the state a datum holds: a flat
- * netflow.topn_state, or an expanded one (flattened first).
- */
-static TopnState *
-topn_state_from_datum(Datum d, MemoryContext parent)
-{
-	struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
-
-	return topn_state_from_bytes(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v),
-								 ERRCODE_DATA_CORRUPTED, parent);
+	return &st->agg;
 }
 
 /* The writable state of a transition or combine function's argument 0. */
 static inline TopnState *
 topn_arg_state(FunctionCallInfo fcinfo)
 {
-	TopnState  *st;
-
-	if (PG_ARGISNULL(0))
-		return NULL;
-	st = topn_writable(PG_GETARG_DATUM(0));
-	if (unlikely(st == NULL))
-		st = topn_state_from_datum(PG_GETARG_DATUM(0), topn_aggcontext(fcinfo));
-	topn_touch(st);
-	return st;
+	return (TopnState *) agg_arg_state(fcinfo, &topn_kind);
 }
 
 /*
- * Build (once) the flat form of a state: the capacity heaviest keys, in the
+ * Build the flat form of a state (the kind's build_flat: agg_build_flat
+ * calls it once and caches the result): the capacity heaviest keys, in the
  * serialized format of topn_summary.h, as topn_serialize always sent it.
  */
 static void
-topn_build_flat(TopnState *st)
+topn_build_flat(AggExpanded *agg)
 {
+	TopnState  *st = (TopnState *) agg;
 	TopnItem   *items;
 	int64		bound;
 	int32		n;
 	StringInfoData buf;
-	MemoryContext old;
 
-	if (st->flat != NULL)
-		return;
 	items = topn_state_items(st);
 	bound = st->bound;
 	n = topn_keep_heaviest(items, st->kt.nentries, st->capacity, &bound);
-	old = MemoryContextSwitchTo(st->hdr.eoh_context);
-	initStringInfo(&buf);
-	MemoryContextSwitchTo(old);
+	agg_flat_buf_init(agg, &buf);
 	topn_write(&buf, st->textkeys ? TOPN_KIND_TEXT : TOPN_KIND_RAW,
 			   st->capacity, st->total, bound, st->typoid, items, n);
 	pfree(items);
-	st->flat = buf.data;
-	st->flatlen = buf.len;
-}
-
-/* Expanded-object method: size of the flat form, varlena header included. */
-static Size
-topn_get_flat_size(ExpandedObjectHeader *eohptr)
-{
-	TopnState  *st = (TopnState *) eohptr;
-
-	topn_build_flat(st);
-	return VARHDRSZ + st->flatlen;
-}
-
-/* Expanded-object method: write the flat form. */
-static void
-topn_flatten_into(ExpandedObjectHeader *eohptr, void *result,
-				  Size allocated_size)
-{
-	TopnState  *st = (TopnState *) eohptr;
-
-	topn_build_flat(st);
-	Assert(allocated_size == VARHDRSZ + st->flatlen);
-	SET_VARSIZE(result, VARHDRSZ + st->flatlen);
-	memcpy(VARDATA(result), st->flat, st->flatlen);
+	agg->flat = buf.data;
+	agg->flatlen = buf.len;
 }
 
 /*
@@ -695,7 +603,7 @@ topn_trans(PG_FUNCTION_ARGS)
 						   PG_GETARG_INT32(3), st->capacity)));
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		PG_RETURN_DATUM(EOHPGetRWDatum(&st->hdr));
+		PG_RETURN_DATUM(EOHPGetRWDatum(&st->agg.hdr));
 	w = PG_GETARG_INT64(2);
 	if (unlikely(w < 0))
 		ereport(ERROR,
@@ -704,9 +612,9 @@ topn_trans(PG_FUNCTION_ARGS)
 				 errdetail("Weight " INT64_FORMAT " was given.", w)));
 	key = key_bytes_of_datum(PG_GETARG_DATUM(1), st->typlen, st->typbyval,
 							 buf, &len);
-	add_checked(&st->total, w);
+	add_sat(&st->total, w);
 	topn_add(st, key, len, kt_hash(key, len), w);
-	PG_RETURN_DATUM(EOHPGetRWDatum(&st->hdr));
+	PG_RETURN_DATUM(EOHPGetRWDatum(&st->agg.hdr));
 }
 
 /* topn_union(summary) transition: merge one stored summary. */
@@ -734,7 +642,7 @@ topn_union_trans(PG_FUNCTION_ARGS)
 				 errmsg("cannot merge a summary into a topn state of raw keys")));
 	topn_merge(st, p.items, p.nitems, p.bound, p.capacity, p.total);
 	pfree(p.items);
-	PG_RETURN_DATUM(EOHPGetRWDatum(&st->hdr));
+	PG_RETURN_DATUM(EOHPGetRWDatum(&st->agg.hdr));
 }
 
 /*
@@ -747,7 +655,7 @@ topn_combine(PG_FUNCTION_ARGS)
 	MemoryContext aggcxt = topn_aggcontext(fcinfo);
 	TopnState  *s1;
 	TopnState  *s2;
-	bool		s2_temporary = false;
+	bool		s2_temporary;
 	TopnItem   *items;
 
 	if (PG_ARGISNULL(1))
@@ -756,12 +664,8 @@ topn_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	s2 = topn_expanded(PG_GETARG_DATUM(1));
-	if (s2 == NULL)
-	{
-		s2 = topn_state_from_datum(PG_GETARG_DATUM(1), CurrentMemoryContext);
-		s2_temporary = true;
-	}
+	s2 = (TopnState *) agg_read_state(PG_GETARG_DATUM(1), &topn_kind,
+									  &s2_temporary);
 	s1 = topn_arg_state(fcinfo);
 	if (s1 == NULL)
 		s1 = topn_state_new(aggcxt, s2->capacity, s2->textkeys, s2->typoid);
@@ -773,38 +677,22 @@ topn_combine(PG_FUNCTION_ARGS)
 	topn_merge(s1, items, s2->kt.nentries, s2->bound, s2->capacity,
 			   s2->total);
 	pfree(items);
-	if (s2_temporary)
-		DeleteExpandedObject(EOHPGetRWDatum(&s2->hdr));
-	PG_RETURN_DATUM(EOHPGetRWDatum(&s1->hdr));
+	agg_release(&s2->agg, s2_temporary);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&s1->agg.hdr));
 }
 
 /* Serialize a state (transition type internal) for another process. */
 Datum
 topn_serialize(PG_FUNCTION_ARGS)
 {
-	TopnState  *st = topn_expanded(PG_GETARG_DATUM(0));
-	bytea	   *result;
-
-	if (st == NULL)
-		elog(ERROR, "topn_serialize called without a topn state");
-	topn_build_flat(st);
-	result = palloc(VARHDRSZ + st->flatlen);
-	SET_VARSIZE(result, VARHDRSZ + st->flatlen);
-	memcpy(VARDATA(result), st->flat, st->flatlen);
-	PG_RETURN_BYTEA_P(result);
+	return agg_serialize(fcinfo, &topn_kind);
 }
 
 /* Deserialize a state, validating every length and invariant. */
 Datum
 topn_deserialize(PG_FUNCTION_ARGS)
 {
-	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-	TopnState  *st;
-
-	topn_aggcontext(fcinfo);
-	st = topn_state_from_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
-							   ERRCODE_DATA_CORRUPTED, CurrentMemoryContext);
-	PG_RETURN_DATUM(EOHPGetRWDatum(&st->hdr));
+	return agg_deserialize(fcinfo, &topn_kind);
 }
 
 /*
@@ -872,8 +760,8 @@ topn_state_summary(TopnState *st)
 			{
 				if (m > 0 && topn_item_key_cmp(&items[m - 1], &items[i]) == 0)
 				{
-					add_checked(&items[m - 1].weight, items[i].weight);
-					add_checked(&items[m - 1].error, items[i].error);
+					add_sat(&items[m - 1].weight, items[i].weight);
+					add_sat(&items[m - 1].error, items[i].error);
 				}
 				else
 					items[m++] = items[i];
@@ -895,13 +783,16 @@ Datum
 topn_final(PG_FUNCTION_ARGS)
 {
 	TopnState  *st;
+	bool		temporary;
+	bytea	   *result;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	st = topn_expanded(PG_GETARG_DATUM(0));
-	if (st == NULL)
-		st = topn_state_from_datum(PG_GETARG_DATUM(0), CurrentMemoryContext);
-	PG_RETURN_BYTEA_P(topn_state_summary(st));
+	st = (TopnState *) agg_read_state(PG_GETARG_DATUM(0), &topn_kind,
+									  &temporary);
+	result = topn_state_summary(st);
+	agg_release(&st->agg, temporary);
+	PG_RETURN_BYTEA_P(result);
 }
 
 /* Raise the error for invalid text input of topn_state. */
@@ -1025,26 +916,8 @@ topn_state_out(PG_FUNCTION_ARGS)
 	}
 	else
 		appendStringInfoString(&buf, "null");
-	appendStringInfo(&buf, ", \"capacity\": %d, \"total\": " INT64_FORMAT
-					 ", \"bound\": " INT64_FORMAT ", \"items\": [",
-					 p.capacity, p.total, p.bound);
-	for (int32 i = 0; i < p.nitems; i++)
-	{
-		char	   *k;
-
-		if (p.kind == TOPN_KIND_RAW)
-			k = agg_value_to_text(&io, p.items[i].key, p.items[i].len);
-		else
-			k = pnstrdup(p.items[i].key, p.items[i].len);
-		if (i > 0)
-			appendStringInfoString(&buf, ", ");
-		appendStringInfoString(&buf, "{\"key\": ");
-		escape_json(&buf, k);
-		appendStringInfo(&buf, ", \"weight\": " INT64_FORMAT ", \"error\": " INT64_FORMAT "}",
-						 p.items[i].weight, p.items[i].error);
-		pfree(k);
-	}
-	appendStringInfoString(&buf, "]}");
+	appendStringInfoString(&buf, ", ");
+	topn_json_body(&buf, &p, "key", p.kind == TOPN_KIND_RAW ? &io : NULL);
 	PG_RETURN_CSTRING(buf.data);
 }
 

@@ -16,6 +16,7 @@
 
 #include "topn_summary.h"
 
+#include "agg_state.h"
 #include "byte_reader.h"
 #include "catalog/pg_type.h"
 #include "common/int.h"
@@ -26,7 +27,6 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
-#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -158,6 +158,8 @@ topn_parse_ext(const char *data, Size len, int code, TopnParsed *out,
 
 /*
  * Read the rest of a version 1 summary or state (after the version byte);
+ * the sums of weights checked here saturate at the bigint maximum, as the
+ * aggregates' sums do (a total of PG_INT64_MAX means "at least that");
  * keys of different weights are checked to be distinct only when
  * check_distinct (equal keys of one weight always are: they are adjacent).
  */
@@ -167,7 +169,6 @@ topn_parse_v1(ByteReader *rp, int code, TopnParsed *out, bool check_distinct)
 	ByteReader	r = *rp;
 	int64		lower_sum = 0;
 	int64		weight_sum = 0;
-	bool		weight_sum_overflow = false;
 
 	out->kind = br_u8(&r);
 	if (out->kind != TOPN_KIND_TEXT && out->kind != TOPN_KIND_RAW)
@@ -245,18 +246,18 @@ topn_parse_v1(ByteReader *rp, int code, TopnParsed *out, bool check_distinct)
 				SUMMARY_ERROR(code, "Item %d is out of order (items must be heaviest first, ties by item).",
 							  i + 1);
 		}
+		/* sums saturate at the bigint maximum, as the aggregates' do */
 		if (pg_add_s64_overflow(lower_sum, it->weight - it->error, &lower_sum))
-			SUMMARY_ERROR(code, "The sum of item weights overflows.");
-		if (!weight_sum_overflow &&
-			pg_add_s64_overflow(weight_sum, it->weight, &weight_sum))
-			weight_sum_overflow = true;
+			lower_sum = PG_INT64_MAX;
+		if (pg_add_s64_overflow(weight_sum, it->weight, &weight_sum))
+			weight_sum = PG_INT64_MAX;
 	}
 	if (br_left(&r) != 0)
 		SUMMARY_ERROR(code, "%zu unexpected bytes follow the last item.", br_left(&r));
 	if (lower_sum > out->total)
 		SUMMARY_ERROR(code, "The items' guaranteed weights (" INT64_FORMAT ") exceed the total " INT64_FORMAT ".",
 					  lower_sum, out->total);
-	if (out->bound == 0 && (weight_sum_overflow || weight_sum != out->total))
+	if (out->bound == 0 && weight_sum != out->total)
 		SUMMARY_ERROR(code, "In an exact summary (bound 0) the item weights must add up to the total " INT64_FORMAT ".",
 					  out->total);
 
@@ -433,6 +434,32 @@ topn_summary_in(PG_FUNCTION_ARGS)
 										 ERRCODE_INVALID_TEXT_REPRESENTATION));
 }
 
+/*
+ * Append the members of a summary's or state's JSON text form that follow
+ * "version" (and "type"), to the closing brace: capacity, total, bound and
+ * the items, heaviest first, each key under 'keymember' in text form (raw
+ * keys converted by io, which is NULL for text keys).
+ */
+void
+topn_json_body(StringInfo buf, const TopnParsed *p, const char *keymember,
+			   AggValueIO *io)
+{
+	appendStringInfo(buf, "\"capacity\": %d, \"total\": " INT64_FORMAT
+					 ", \"bound\": " INT64_FORMAT ", \"items\": [",
+					 p->capacity, p->total, p->bound);
+	for (int32 i = 0; i < p->nitems; i++)
+	{
+		const TopnItem *it = &p->items[i];
+		char	   *k = io != NULL ? agg_value_to_text(io, it->key, it->len) :
+			pnstrdup(it->key, it->len);
+
+		agg_json_item(buf, i, keymember, k, "weight", it->weight,
+					  "error", it->error);
+		pfree(k);
+	}
+	appendStringInfoString(buf, "]}");
+}
+
 /* Text output: a JSON document, heaviest item first. */
 Datum
 topn_summary_out(PG_FUNCTION_ARGS)
@@ -442,23 +469,8 @@ topn_summary_out(PG_FUNCTION_ARGS)
 
 	topn_parse_summary(PG_GETARG_DATUM(0), &p);
 	initStringInfo(&buf);
-	appendStringInfo(&buf,
-					 "{\"version\": %d, \"capacity\": %d, \"total\": " INT64_FORMAT
-					 ", \"bound\": " INT64_FORMAT ", \"items\": [",
-					 TOPN_FORMAT_VERSION, p.capacity, p.total, p.bound);
-	for (int32 i = 0; i < p.nitems; i++)
-	{
-		char	   *k = pnstrdup(p.items[i].key, p.items[i].len);
-
-		if (i > 0)
-			appendStringInfoString(&buf, ", ");
-		appendStringInfoString(&buf, "{\"item\": ");
-		escape_json(&buf, k);
-		appendStringInfo(&buf, ", \"weight\": " INT64_FORMAT ", \"error\": " INT64_FORMAT "}",
-						 p.items[i].weight, p.items[i].error);
-		pfree(k);
-	}
-	appendStringInfoString(&buf, "]}");
+	appendStringInfo(&buf, "{\"version\": %d, ", TOPN_FORMAT_VERSION);
+	topn_json_body(&buf, &p, "item", NULL);
 	PG_RETURN_CSTRING(buf.data);
 }
 

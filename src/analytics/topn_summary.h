@@ -27,6 +27,7 @@
 
 #include "postgres.h"
 
+#include "agg_state.h"
 #include "lib/stringinfo.h"
 
 /* Format versions: the layout above is version 1; new values get the last. */
@@ -65,5 +66,7 @@ extern void topn_parse(const char *data, Size len, int errcode,
 					   TopnParsed *out);
 extern void topn_parse_summary(Datum d, TopnParsed *out);
 extern void topn_parse_summary_for_merge(Datum d, TopnParsed *out);
+extern void topn_json_body(StringInfo buf, const TopnParsed *p,
+						   const char *keymember, AggValueIO *io);
 
 #endif							/* NETFLOW_TOPN_SUMMARY_H */

@@ -14,15 +14,9 @@ SET client_min_messages = warning;
 \set ON_ERROR_ROLLBACK on
 \set SHOW_CONTEXT never
 BEGIN;
-DO $$
-DECLARE
-	p regclass;
-BEGIN
-	FOR p IN SELECT partition FROM netflow.flows_partitions() LOOP
-		EXECUTE format('DROP TABLE %s', p);
-	END LOOP;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set setup :abs_srcdir '/sql/include/drop_flows_partitions.sql'
+\i :setup
 TRUNCATE netflow.rollup_state, netflow.rollup_minutes, netflow.rollup_hours, netflow.host_profiles,
 	netflow.alerts, netflow.detect_state;
 DELETE FROM netflow.config;

@@ -13,15 +13,9 @@ SET client_min_messages = warning;
 \set ON_ERROR_ROLLBACK on
 \set SHOW_CONTEXT never
 BEGIN;
-DO $$
-DECLARE
-	p regclass;
-BEGIN
-	FOR p IN SELECT partition FROM netflow.flows_partitions() LOOP
-		EXECUTE format('DROP TABLE %s', p);
-	END LOOP;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set setup :abs_srcdir '/sql/include/drop_flows_partitions.sql'
+\i :setup
 TRUNCATE netflow.scan_attempts, netflow.scan_marks;
 DELETE FROM netflow.config;
 SELECT count(*) > 0 AS made FROM netflow.create_partitions('2030-01-01', '2030-01-04');

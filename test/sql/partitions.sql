@@ -8,15 +8,9 @@ SET intervalstyle = 'postgres';
 BEGIN;
 
 -- Start from no partitions at all (other tests may have made some).
-DO $$
-DECLARE
-	p regclass;
-BEGIN
-	FOR p IN SELECT partition FROM netflow.flows_partitions() LOOP
-		EXECUTE format('DROP TABLE %s', p);
-	END LOOP;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set setup :abs_srcdir '/sql/include/drop_flows_partitions.sql'
+\i :setup
 DELETE FROM netflow.config WHERE key IN ('partition_interval', 'premake', 'retention', 'future_tolerance', 'past_tolerance');
 CREATE TEMP TABLE counters_before AS SELECT counter, value FROM netflow.window_counters;
 
@@ -137,15 +131,9 @@ SELECT netflow.partition_name('2026-12-20 00:00+00 BC', '1 day') AS bc_day,
 -- A premake that cannot make a partition it should is an error of the
 -- run (status error), not a notice; the BC day never blocks the AD day.
 BEGIN;
-DO $$
-DECLARE
-	p regclass;
-BEGIN
-	FOR p IN SELECT partition FROM netflow.flows_partitions() LOOP
-		EXECUTE format('DROP TABLE %s', p);
-	END LOOP;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set setup :abs_srcdir '/sql/include/drop_flows_partitions.sql'
+\i :setup
 DELETE FROM netflow.config WHERE key IN ('partition_interval', 'premake', 'retention', 'future_tolerance', 'past_tolerance');
 INSERT INTO netflow.config VALUES ('premake', '1');
 SELECT count(*) FROM netflow.create_partitions('2026-12-20 00:00+00 BC', '2026-12-21 00:00+00 BC');
@@ -160,15 +148,9 @@ ROLLBACK;
 -- a flow whose partition exists goes there whatever its time; the others
 -- go to flows_past (before now) or flows_future, counted.
 BEGIN;
-DO $$
-DECLARE
-	p regclass;
-BEGIN
-	FOR p IN SELECT partition FROM netflow.flows_partitions() LOOP
-		EXECUTE format('DROP TABLE %s', p);
-	END LOOP;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set setup :abs_srcdir '/sql/include/drop_flows_partitions.sql'
+\i :setup
 DELETE FROM netflow.config WHERE key IN ('partition_interval', 'premake', 'retention', 'future_tolerance', 'past_tolerance');
 INSERT INTO netflow.config VALUES ('partition_interval', '1 hour'), ('premake', '0');
 CREATE TEMP TABLE route_counters AS SELECT counter, value FROM netflow.window_counters;

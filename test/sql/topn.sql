@@ -136,7 +136,6 @@ SELECT netflow.topn(x, -1, 5) FROM generate_series(1, 3) AS x;
 SELECT netflow.topn(x, 1, 0) FROM generate_series(1, 3) AS x;
 SELECT netflow.topn(x, 1, NULL) FROM generate_series(1, 3) AS x;
 SELECT netflow.topn(x, 1, 2 + x) FROM generate_series(1, 3) AS x;
-SELECT netflow.topn(x, 9223372036854775807, 5) FROM generate_series(1, 2) AS x, generate_series(1, 2) AS y;
 SELECT * FROM netflow.topn_items((SELECT s FROM sa), -1);
 SELECT netflow.topn(ROW(x, x), 1, 5) FROM generate_series(1, 3) AS x;
 
@@ -287,4 +286,62 @@ SELECT i.* FROM netflow.topn_items((SELECT netflow.topn(k, w, 2) FROM (VALUES (3
 SELECT i.* FROM netflow.topn_items((SELECT netflow.topn(x, 1::bigint, 10) FROM (VALUES ('NaN'::float8), (-'NaN'::float8), (1.5)) AS v(x)), 10) AS i;
 SELECT count(*) AS items FROM netflow.topn_items((SELECT netflow.topn(a, 1::bigint, 100) FROM (VALUES ('10.0.0.1'::inet), ('10.0.0.1/24'), ('::ffff:10.0.0.1'), ('10.0.0.1')) AS v(a)), 10);
 
-DROP TABLE topn_a, topn_b, topn_hourly, topn_part;
+
+-- Weights beyond bigint saturate at its maximum, 9223372036854775807
+-- (weight, error, total and bound alike; such a value means "at least
+-- that"), never an ERROR: an exporter's 64-bit counters must not stop a
+-- rollup.  One key past 2^63 (and the total):
+SELECT netflow.topn_total(s) AS total, netflow.topn_bound(s) AS bound, i.*
+FROM (SELECT netflow.topn(x, 9223372036854775807, 5) AS s
+      FROM generate_series(1, 2) AS x, generate_series(1, 2) AS y) AS q,
+     netflow.topn_items(q.s, 10) AS i;
+-- the total only (each key below 2^63): keys exact, total saturated
+SELECT netflow.topn(k, 4611686018427387905, 5)::text
+FROM (VALUES ('a'), ('b')) AS v(k);
+-- lossy (purges: capacity 1, nine keys), polymorphic key: key 1 weighs
+-- twice the maximum, the eight others 2000 each: a valid summary whose
+-- text and binary forms read back (every check of input holds), key 1
+-- held and saturated, the bound and the error those of the light keys
+CREATE TEMP TABLE topn_sat AS
+SELECT netflow.topn(k::numeric, CASE WHEN k = 1 THEN 9223372036854775807 ELSE 1000 END, 1) AS s
+FROM generate_series(1, 9) AS k, generate_series(1, 2) AS r;
+SELECT s::text, s::text::netflow.topn_summary::text = s::text AS text_roundtrip,
+       s::bytea::netflow.topn_summary::text = s::text AS bytea_roundtrip
+FROM topn_sat;
+-- topn_union: a key and the total past 2^63, then bounds adding past it
+SELECT netflow.topn_union(s)::text FROM (VALUES
+	('{"version": 1, "capacity": 3, "total": 9223372036854775807, "bound": 0, "items": [{"item": "a", "weight": 9223372036854775800, "error": 0}, {"item": "b", "weight": 7, "error": 0}]}'::netflow.topn_summary),
+	('{"version": 1, "capacity": 3, "total": 100, "bound": 0, "items": [{"item": "a", "weight": 100, "error": 0}]}'::netflow.topn_summary)) AS v(s);
+SELECT netflow.topn_union(s)::text FROM (VALUES
+	('{"version": 1, "capacity": 1, "total": 9223372036854775807, "bound": 4611686018427387904, "items": [{"item": "a", "weight": 9223372036854775807, "error": 4611686018427387904}]}'::netflow.topn_summary),
+	('{"version": 1, "capacity": 1, "total": 9223372036854775807, "bound": 4611686018427387904, "items": [{"item": "b", "weight": 9223372036854775807, "error": 4611686018427387904}]}'::netflow.topn_summary),
+	((SELECT s FROM topn_sat))) AS v(s);
+-- a union of saturated summaries merges again (the result is valid input)
+SELECT netflow.topn_union(s)::text FROM (
+	SELECT netflow.topn(k, 9223372036854775807, 2) FROM (VALUES ('a'), ('a'), ('b')) AS v(k)
+	UNION ALL
+	SELECT netflow.topn(k, 9223372036854775807, 2) FROM (VALUES ('b'), ('c')) AS v(k)) AS u(s);
+-- input checks use the same saturating sums: items adding up past the
+-- maximum make a valid exact summary with a saturated total; a saturated
+-- total still needs an exact summary's items to reach it; guaranteed
+-- weights past the maximum never fit a smaller total
+SELECT '{"version": 1, "capacity": 2, "total": 9223372036854775807, "bound": 0, "items": [{"item": "a", "weight": 9223372036854775807, "error": 0}, {"item": "b", "weight": 5, "error": 0}]}'::netflow.topn_summary::text;
+SELECT '{"version": 1, "capacity": 2, "total": 9223372036854775807, "bound": 0, "items": [{"item": "a", "weight": 5, "error": 0}, {"item": "b", "weight": 5, "error": 0}]}'::netflow.topn_summary;
+SELECT '{"version": 1, "capacity": 2, "total": 9223372036854775806, "bound": 1, "items": [{"item": "a", "weight": 9223372036854775807, "error": 0}, {"item": "b", "weight": 5, "error": 0}]}'::netflow.topn_summary;
+SELECT '{"version": 1, "type": "integer", "capacity": 2, "total": 9223372036854775807, "bound": 0, "items": [{"key": "1", "weight": 9223372036854775807, "error": 0}, {"key": "2", "weight": 9223372036854775807, "error": 0}]}'::netflow.topn_state::text;
+-- the typed overloads' state (netflow.topn_state) and its combine function
+CREATE AGGREGATE sat_topn(integer, bigint, integer) (
+    SFUNC = netflow.topn_state_trans, STYPE = netflow.topn_state);
+CREATE AGGREGATE sat_combine_topn(netflow.topn_state) (
+    SFUNC = netflow.topn_state_combine, STYPE = netflow.topn_state,
+    FINALFUNC = netflow.topn_state_final);
+CREATE TEMP TABLE topn_sat_states AS
+SELECT g, sat_topn(k, 9223372036854775807 - g, 3) AS st
+FROM generate_series(0, 2) AS g, (VALUES (1), (1), (2)) AS v(k) GROUP BY g;
+SELECT g, st::text, st::text::netflow.topn_state::text = st::text AS text_roundtrip
+FROM topn_sat_states ORDER BY g;
+SELECT sat_combine_topn(st)::text FROM topn_sat_states;
+SELECT netflow.topn(k, w, 3)::text FROM (VALUES (1, 9223372036854775807), (1, 5), (2, 9223372036854775807)) AS v(k, w);
+DROP AGGREGATE sat_topn(integer, bigint, integer), sat_combine_topn(netflow.topn_state);
+
+DROP TABLE topn_a, topn_b, topn_hourly, topn_part, topn_sat, topn_sat_states;

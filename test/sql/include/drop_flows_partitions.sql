@@ -1,0 +1,11 @@
+-- Shared test setup (\i): drop every partition of netflow.flows, inside the
+-- test's transaction (its ROLLBACK gives them back).
+DO $$
+DECLARE
+	p regclass;
+BEGIN
+	FOR p IN SELECT partition FROM netflow.flows_partitions() LOOP
+		EXECUTE format('DROP TABLE %s', p);
+	END LOOP;
+END
+$$;
