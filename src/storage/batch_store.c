@@ -33,6 +33,34 @@
 #include "batch_codec.h"
 #include "compressed_tam.h"
 
+/* The skipping columns and where compressed_batches keeps their bounds. */
+const NfSkipColumn nf_skip_columns[NF_NSKIP] = {
+	{"time_start", Anum_batch_min_time, Anum_batch_max_time},
+	{"time_end", Anum_batch_min_time_end, Anum_batch_max_time_end},
+	{"time_received", Anum_batch_min_time_received, Anum_batch_max_time_received},
+};
+
+/*
+ * 1-based attribute number of skipping column k in rel (a timestamptz
+ * column of that name), or 0 when rel has none.
+ */
+AttrNumber
+nf_skip_attnum(Relation rel, int k)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	Assert(k >= 0 && k < NF_NSKIP);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && att->atttypid == TIMESTAMPTZOID &&
+			strcmp(NameStr(att->attname), nf_skip_columns[k].attname) == 0)
+			return att->attnum;
+	}
+	return 0;
+}
+
 /* OID of netflow.compressed_batches; InvalidOid when missing and missing_ok. */
 Oid
 nf_batch_table_oid(bool missing_ok)

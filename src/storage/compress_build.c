@@ -64,7 +64,11 @@ typedef struct BatchBuilder
 	int			natts;
 	int			nrows;
 	int32		batch_no;
-	int			time_att;		/* 0-based attribute of time_start, or -1 */
+	int			skip_att[NF_NSKIP]; /* 0-based attribute of each skipping
+									 * column (nf_skip_columns), or -1 */
+	bool		have_bounds[NF_NSKIP];	/* the batch has a non-NULL value */
+	int64		skip_min[NF_NSKIP];
+	int64		skip_max[NF_NSKIP];
 	uint8_t   **isnull;
 	int64_t   **ints;
 	uint8_t   **bytes;			/* 18 bytes per row per byte-string column */
@@ -99,13 +103,13 @@ open_for_conversion(Oid relid)
 
 /* Write the assembled rows as one batch row and start a new batch. */
 static void
-flush_batch(BatchBuilder *b, TimestampTz mintime, TimestampTz maxtime)
+flush_batch(BatchBuilder *b)
 {
 	uint8_t    *buf;
 	size_t		len;
 	bytea	   *data;
-	Datum		args[7];
-	char		nulls[7] = "       ";
+	Datum		args[5 + 2 * NF_NSKIP];
+	char		nulls[5 + 2 * NF_NSKIP + 1];
 	int			rc;
 
 	if (b->nrows == 0)
@@ -119,15 +123,21 @@ flush_batch(BatchBuilder *b, TimestampTz mintime, TimestampTz maxtime)
 	SET_VARSIZE(data, VARHDRSZ + len);
 	memcpy(VARDATA(data), buf, len);
 	free(buf);
+	memset(nulls, ' ', sizeof(nulls));
 	args[0] = ObjectIdGetDatum(RelationGetRelid(b->rel));
 	args[1] = ObjectIdGetDatum(b->rel->rd_node.relNode);
 	args[2] = Int32GetDatum(b->batch_no);
 	args[3] = Int32GetDatum(b->nrows);
-	args[4] = TimestampTzGetDatum(mintime);
-	args[5] = TimestampTzGetDatum(maxtime);
-	args[6] = PointerGetDatum(data);
-	if (b->time_att < 0)
-		nulls[4] = nulls[5] = 'n';
+	args[4] = PointerGetDatum(data);
+	/* the bounds of the skipping columns: NULL when no value */
+	for (int k = 0; k < NF_NSKIP; k++)
+	{
+		args[5 + 2 * k] = TimestampTzGetDatum(b->skip_min[k]);
+		args[6 + 2 * k] = TimestampTzGetDatum(b->skip_max[k]);
+		if (!b->have_bounds[k])
+			nulls[5 + 2 * k] = nulls[6 + 2 * k] = 'n';
+		b->have_bounds[k] = false;
+	}
 	rc = SPI_execute_plan(b->insert, args, nulls, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "inserting a compressed batch failed: %s", SPI_result_code_string(rc));
@@ -153,6 +163,19 @@ add_row(BatchBuilder *b, TupleTableSlot *slot)
 		b->isnull[c][r] = slot->tts_isnull[c] || att->attisdropped;
 		if (b->isnull[c][r])
 			continue;
+		for (int k = 0; k < NF_NSKIP; k++)
+		{
+			TimestampTz t;
+
+			if (b->skip_att[k] != c)
+				continue;
+			t = DatumGetTimestampTz(d);
+			if (!b->have_bounds[k] || t < b->skip_min[k])
+				b->skip_min[k] = t;
+			if (!b->have_bounds[k] || t > b->skip_max[k])
+				b->skip_max[k] = t;
+			b->have_bounds[k] = true;
+		}
 		switch (att->atttypid)
 		{
 			case INT2OID:
@@ -192,14 +215,22 @@ builder_create(Relation rel)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	BatchBuilder *b = palloc0(sizeof(BatchBuilder));
-	Oid			argtypes[7] = {OIDOID, OIDOID, INT4OID, INT4OID, TIMESTAMPTZOID,
-	TIMESTAMPTZOID, BYTEAOID};
+	Oid			argtypes[5 + 2 * NF_NSKIP] = {OIDOID, OIDOID, INT4OID, INT4OID, BYTEAOID};
 	Datum		keys[2];
 	bool		isnull;
 
+	/* the INSERT below names the bounds in nf_skip_columns order */
+	StaticAssertStmt(NF_NSKIP == 3, "compressed_batches keeps the bounds of 3 columns");
+
 	b->rel = rel;
 	b->natts = desc->natts;
-	b->time_att = -1;
+	for (int k = 0; k < NF_NSKIP; k++)
+	{
+		AttrNumber	a = nf_skip_attnum(rel, k);
+
+		b->skip_att[k] = a > 0 ? a - 1 : -1;
+		argtypes[5 + 2 * k] = argtypes[6 + 2 * k] = TIMESTAMPTZOID;
+	}
 	b->isnull = palloc(sizeof(uint8_t *) * b->natts);
 	b->ints = palloc0(sizeof(int64_t *) * b->natts);
 	b->bytes = palloc0(sizeof(uint8_t *) * b->natts);
@@ -229,13 +260,13 @@ builder_create(Relation rel)
 			b->cols[c].bytes = b->ptrs[c];
 			b->cols[c].lens = b->lens[c];
 		}
-		if (!att->attisdropped && att->atttypid == TIMESTAMPTZOID &&
-			strcmp(NameStr(att->attname), "time_start") == 0)
-			b->time_att = c;
 	}
 	b->insert = SPI_prepare("INSERT INTO netflow.compressed_batches "
-							"(relid, relfilenode, batch_no, row_count, min_time, max_time, data) "
-							"VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, argtypes);
+							"(relid, relfilenode, batch_no, row_count, data, "
+							"min_time, max_time, min_time_end, max_time_end, "
+							"min_time_received, max_time_received) "
+							"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+							5 + 2 * NF_NSKIP, argtypes);
 	if (b->insert == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	keys[0] = ObjectIdGetDatum(RelationGetRelid(rel));
@@ -316,8 +347,6 @@ compressed_build(PG_FUNCTION_ARGS)
 				colls[2];
 	bool		nullsfirst[2];
 	BatchBuilder *b;
-	TimestampTz mintime = 0,
-				maxtime = 0;
 	int64		moved = 0;
 	MemoryContext rowcxt;
 
@@ -359,22 +388,13 @@ compressed_build(PG_FUNCTION_ARGS)
 			break;
 		CHECK_FOR_INTERRUPTS();
 		add_row(b, sorted);
-		if (b->time_att >= 0 && !b->isnull[b->time_att][b->nrows - 1])
-		{
-			TimestampTz t = b->ints[b->time_att][b->nrows - 1];
-
-			if (b->nrows == 1 || t < mintime)
-				mintime = t;
-			if (b->nrows == 1 || t > maxtime)
-				maxtime = t;
-		}
 		if (b->nrows == NF_BATCH_ROWS)
 		{
-			flush_batch(b, mintime, maxtime);
+			flush_batch(b);
 			MemoryContextReset(rowcxt);
 		}
 	}
-	flush_batch(b, mintime, maxtime);
+	flush_batch(b);
 	ExecDropSingleTupleTableSlot(sorted);
 	tuplesort_end(ts);
 	SPI_finish();

@@ -4,10 +4,10 @@
  *	  "NetflowCompressedScan", a custom scan of netflow_compressed
  *	  relations that reads less than a sequential scan: it decodes only the
  *	  columns the target list and the quals use, and skips the batches
- *	  whose [min_time, max_time] a qual on time_start excludes
- *	  (time_start >= / > / < / <= / = an expression without Vars or
- *	  volatile functions, hence also BETWEEN and Params, evaluated at each
- *	  (re)scan start).  Every qual is still evaluated on every row returned
+ *	  whose bounds of time_start, time_end or time_received (kept per batch
+ *	  in compressed_batches) a qual on that column excludes (column >= / >
+ *	  / < / <= / = an expression without Vars or volatile functions, hence
+ *	  also BETWEEN and Params, evaluated at each (re)scan start).  Every qual is still evaluated on every row returned
  *	  (the skipping is only an optimization), and the tail is read in full
  *	  by heapam.  Parallel-aware: the shared state is the access method's
  *	  parallel scan (batches handed out by an atomic counter, then the
@@ -74,7 +74,8 @@ typedef struct NfScanState
 	TableScanDesc scan;
 	bool	   *want;			/* natts flags */
 	int			nwant;
-	List	   *bound_strats;	/* per bound: btree strategy on time_start */
+	List	   *bound_cols;		/* per bound: index in nf_skip_columns */
+	List	   *bound_strats;	/* per bound: btree strategy on the column */
 	List	   *bound_states;	/* per bound: ExprState of the other side */
 	bool		range_ready;	/* range computed for the current (re)scan */
 	NfScanShared *shared;		/* parallel: the shared counters */
@@ -123,28 +124,11 @@ static const CustomExecMethods nf_exec_methods = {
 	.ExplainCustomScan = nf_explain,
 };
 
-/* 1-based attribute number of a timestamptz column time_start, or 0. */
-static AttrNumber
-time_start_attnum(Relation rel)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (!att->attisdropped && att->atttypid == TIMESTAMPTZOID &&
-			strcmp(NameStr(att->attname), "time_start") == 0)
-			return att->attnum;
-	}
-	return 0;
-}
-
 /*
- * If clause is "time_start OP expr" or "expr OP time_start" with OP a
- * timestamptz btree comparison and expr free of Vars of this relation and
- * of volatile functions, return expr and the strategy with time_start on the
- * left; else NULL.  expr may use Vars of other relations (a parameterized
+ * If clause is "col OP expr" or "expr OP col", col the timestamptz column
+ * attnum of this relation, OP a timestamptz btree comparison and expr free
+ * of Vars of this relation and of volatile functions, return expr and the
+ * strategy with col on the left; else NULL.  expr may use Vars of other relations (a parameterized
  * path: they become Params) but none of this one.
  */
 static Expr *
@@ -236,22 +220,28 @@ attrs_supported(Bitmapset *attrs)
 	return true;
 }
 
-/* Share of the batches the time quals of rel keep (their selectivity). */
+/*
+ * Share of the batches the quals on skipping columns of rel keep (their
+ * selectivity); skip_att: the attribute numbers of the skipping columns.
+ */
 static Selectivity
-time_selectivity(PlannerInfo *root, RelOptInfo *rel, AttrNumber tattnum)
+time_selectivity(PlannerInfo *root, RelOptInfo *rel, const AttrNumber *skip_att)
 {
 	List	   *tquals = NIL;
 	ListCell   *lc;
 	int			strat;
 
-	if (tattnum == 0)
-		return 1.0;
 	foreach(lc, rel->baserestrictinfo)
 	{
 		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
 
-		if (time_bound(root, ri->clause, rel->relid, tattnum, &strat) != NULL)
-			tquals = lappend(tquals, ri);
+		for (int k = 0; k < NF_NSKIP; k++)
+			if (skip_att[k] != 0 &&
+				time_bound(root, ri->clause, rel->relid, skip_att[k], &strat) != NULL)
+			{
+				tquals = lappend(tquals, ri);
+				break;
+			}
 	}
 	if (tquals == NIL)
 		return 1.0;
@@ -288,7 +278,7 @@ nf_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 {
 	Relation	relation;
 	Oid			am;
-	AttrNumber	tattnum;
+	AttrNumber	skip_att[NF_NSKIP];
 	int			natts;
 	Bitmapset  *attrs = NULL;
 	ListCell   *lc;
@@ -312,7 +302,8 @@ nf_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		relation_close(relation, NoLock);
 		return;
 	}
-	tattnum = time_start_attnum(relation);
+	for (int k = 0; k < NF_NSKIP; k++)
+		skip_att[k] = nf_skip_attnum(relation, k);
 	natts = RelationGetDescr(relation)->natts;
 	relation_close(relation, NoLock);
 
@@ -349,7 +340,7 @@ nf_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	else
 		colshare = natts > 0 ? (double) bms_num_members(attrs) / natts : 1.0;
 	colshare = Min(colshare, 1.0);
-	factor = time_selectivity(root, rel, tattnum) * (0.5 + 0.5 * colshare);
+	factor = time_selectivity(root, rel, skip_att) * (0.5 + 0.5 * colshare);
 	factor = Max(Min(factor, 0.99), 0.001);
 
 	/* made before adding any: add_path may free the paths it beats */
@@ -371,17 +362,19 @@ nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	CustomScan *cscan = makeNode(CustomScan);
 	RangeTblEntry *rte = planner_rt_fetch(rel->relid, root);
 	Relation	relation;
-	AttrNumber	tattnum;
+	AttrNumber	skip_att[NF_NSKIP];
 	int			natts;
 	List	   *quals;
 	Bitmapset  *attrs = NULL;
 	List	   *want = NIL;
+	List	   *cols = NIL;
 	List	   *strats = NIL;
 	List	   *exprs = NIL;
 	ListCell   *lc;
 
 	relation = relation_open(rte->relid, NoLock);
-	tattnum = time_start_attnum(relation);
+	for (int k = 0; k < NF_NSKIP; k++)
+		skip_att[k] = nf_skip_attnum(relation, k);
 	natts = RelationGetDescr(relation)->natts;
 	relation_close(relation, NoLock);
 
@@ -393,17 +386,22 @@ nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 			bms_is_member(a - FirstLowInvalidHeapAttributeNumber, attrs))
 			want = lappend_int(want, a);
 
-	if (tattnum != 0)
+	foreach(lc, quals)
 	{
-		foreach(lc, quals)
+		for (int k = 0; k < NF_NSKIP; k++)
 		{
 			int			strat;
-			Expr	   *other = time_bound(root, lfirst(lc), rel->relid, tattnum, &strat);
+			Expr	   *other;
 
+			if (skip_att[k] == 0)
+				continue;
+			other = time_bound(root, lfirst(lc), rel->relid, skip_att[k], &strat);
 			if (other)
 			{
+				cols = lappend_int(cols, k);
 				strats = lappend_int(strats, strat);
 				exprs = lappend(exprs, copyObject(other));
+				break;
 			}
 		}
 	}
@@ -414,7 +412,7 @@ nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->flags = best_path->flags;
 	cscan->custom_plans = NIL;
 	cscan->custom_exprs = exprs;
-	cscan->custom_private = list_make2(want, strats);
+	cscan->custom_private = list_make3(want, cols, strats);
 	cscan->custom_scan_tlist = NIL;
 	cscan->methods = &nf_scan_methods;
 	return &cscan->scan.plan;
@@ -460,24 +458,28 @@ nf_begin(CustomScanState *node, EState *estate, int eflags)
 		if (a >= 1 && a <= state->nwant)
 			state->want[a - 1] = true;
 	}
-	state->bound_strats = (List *) lsecond(cscan->custom_private);
+	state->bound_cols = (List *) lsecond(cscan->custom_private);
+	state->bound_strats = (List *) lthird(cscan->custom_private);
 	state->bound_states = ExecInitExprList(cscan->custom_exprs, (PlanState *) node);
 }
 
 /*
- * The time range of the current (re)scan, from the bound expressions
- * evaluated now (a NULL bound matches no row: no batch is read).
+ * The ranges of the skipping columns for the current (re)scan, from the
+ * bound expressions evaluated now (a NULL bound matches no row: no batch is
+ * read).
  */
 static void
-compute_range(NfScanState *state, NfTimeRange *range)
+compute_range(NfScanState *state, NfScanRanges *ranges)
 {
 	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
-	ListCell   *ls,
+	ListCell   *lk,
+			   *ls,
 			   *le;
 
-	memset(range, 0, sizeof(*range));
-	forboth(ls, state->bound_strats, le, state->bound_states)
+	memset(ranges, 0, sizeof(*ranges));
+	forthree(lk, state->bound_cols, ls, state->bound_strats, le, state->bound_states)
 	{
+		NfTimeRange *range = &ranges->col[lfirst_int(lk)];
 		int			strat = lfirst_int(ls);
 		bool		isnull;
 		Datum		d;
@@ -523,10 +525,10 @@ compute_range(NfScanState *state, NfTimeRange *range)
 static void
 prepare_scan(NfScanState *state)
 {
-	NfTimeRange range;
+	NfScanRanges ranges;
 
-	compute_range(state, &range);
-	nf_compressed_scan_set_range(state->scan, &range);
+	compute_range(state, &ranges);
+	nf_compressed_scan_set_range(state->scan, &ranges);
 	state->range_ready = true;
 }
 

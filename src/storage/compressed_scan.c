@@ -14,8 +14,9 @@
  *	  heap tuple from them only when something asks for one.
  *
  *	  The custom scan (compressed_customscan.c) narrows a scan before its
- *	  first row: the columns to decode, and a range of time_start that lets
- *	  whole batches be skipped by their min_time/max_time.
+ *	  first row: the columns to decode, and ranges of time_start, time_end
+ *	  and time_received that let whole batches be skipped by the bounds
+ *	  compressed_batches keeps of these columns.
  *
  *-------------------------------------------------------------------------
  */
@@ -57,7 +58,7 @@ typedef struct CompressedScanDescData
 	int			ndec;			/* number of columns decoded */
 	int		   *dec;			/* their 0-based attribute numbers */
 	TupleTableSlot *prepared;	/* slot whose other columns are set NULL */
-	NfTimeRange range;			/* batches outside are skipped */
+	NfScanRanges ranges;		/* batches outside any of them are skipped */
 	uint64		batches_read;
 	uint64		batches_skipped;
 	CompressedParallelScanData *shared;
@@ -155,25 +156,34 @@ range_excludes(const NfTimeRange *range, TimestampTz bmin, TimestampTz bmax)
 	return false;
 }
 
-/* Whether the batch row is excluded by the scan's time range. */
+/* Whether the batch row is excluded by the ranges of the skipping columns. */
 static bool
 batch_excluded(CompressedScanDesc scan, HeapTuple tup)
 {
-	TupleDesc	bdesc;
-	bool		minnull,
-				maxnull;
-	Datum		bmin,
-				bmax;
+	TupleDesc	bdesc = NULL;
 
-	if (!scan->range.active)
-		return false;
-	bdesc = RelationGetDescr(scan->reader->batchrel);
-	bmin = heap_getattr(tup, Anum_batch_min_time, bdesc, &minnull);
-	bmax = heap_getattr(tup, Anum_batch_max_time, bdesc, &maxnull);
-	if (minnull || maxnull)
-		return false;			/* no bounds kept: read it */
-	return range_excludes(&scan->range, DatumGetTimestampTz(bmin),
-						  DatumGetTimestampTz(bmax));
+	for (int k = 0; k < NF_NSKIP; k++)
+	{
+		const NfTimeRange *range = &scan->ranges.col[k];
+		bool		minnull,
+					maxnull;
+		Datum		bmin,
+					bmax;
+
+		if (!range->active)
+			continue;
+		if (range->empty)
+			return true;
+		if (bdesc == NULL)
+			bdesc = RelationGetDescr(scan->reader->batchrel);
+		bmin = heap_getattr(tup, nf_skip_columns[k].anum_min, bdesc, &minnull);
+		bmax = heap_getattr(tup, nf_skip_columns[k].anum_max, bdesc, &maxnull);
+		if (minnull || maxnull)
+			continue;			/* no bounds kept: no value, or an old batch */
+		if (range_excludes(range, DatumGetTimestampTz(bmin), DatumGetTimestampTz(bmax)))
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -313,13 +323,13 @@ nf_compressed_scan_set_columns(TableScanDesc sscan, const bool *want)
 }
 
 /*
- * Skip the batches whose time_start range lies outside range (until the
- * next call; a rescan keeps it).
+ * Skip the batches whose bounds of a skipping column lie outside its range
+ * (until the next call; a rescan keeps them).
  */
 void
-nf_compressed_scan_set_range(TableScanDesc sscan, const NfTimeRange *range)
+nf_compressed_scan_set_range(TableScanDesc sscan, const NfScanRanges *ranges)
 {
-	((CompressedScanDesc) sscan)->range = *range;
+	((CompressedScanDesc) sscan)->ranges = *ranges;
 }
 
 /* Batches decoded and batches skipped by the time range so far. */

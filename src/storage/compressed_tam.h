@@ -37,8 +37,29 @@
 #define Anum_batch_row_count 4
 #define Anum_batch_min_time 5
 #define Anum_batch_max_time 6
-#define Anum_batch_data 7
-#define Natts_batch 7
+#define Anum_batch_min_time_end 7
+#define Anum_batch_max_time_end 8
+#define Anum_batch_min_time_received 9
+#define Anum_batch_max_time_received 10
+#define Anum_batch_data 11
+#define Natts_batch 11
+
+/*
+ * The columns whose per-batch min/max compressed_batches keeps, so that a
+ * scan skips the batches its quals exclude: time_start (min_time,
+ * max_time), time_end and time_received (timestamptz columns of these
+ * names; a table without one has NULL bounds for it).
+ */
+#define NF_NSKIP 3
+
+typedef struct NfSkipColumn
+{
+	const char *attname;		/* column of the partition */
+	AttrNumber	anum_min;		/* its bounds in compressed_batches */
+	AttrNumber	anum_max;
+} NfSkipColumn;
+
+extern const NfSkipColumn nf_skip_columns[NF_NSKIP];
 
 /* An index scan over the batches of one relation, in batch_no order. */
 typedef struct BatchReader
@@ -84,10 +105,11 @@ extern void nf_batch_totals(Relation rel, Snapshot snapshot, double *rows,
 							double *bytes);
 extern void nf_check_supported_columns(Relation rel);
 extern int	nf_column_kind(Oid typid);
+extern AttrNumber nf_skip_attnum(Relation rel, int k);
 
 /*
- * A range of time_start a scan needs (from its quals): batches whose
- * [min_time, max_time] lies outside are not read.
+ * A range of one skipping column a scan needs (from its quals): batches
+ * whose [min, max] of that column lies outside are not read.
  */
 typedef struct NfTimeRange
 {
@@ -101,10 +123,16 @@ typedef struct NfTimeRange
 	TimestampTz hi;
 } NfTimeRange;
 
+/* The ranges of every skipping column (nf_skip_columns order). */
+typedef struct NfScanRanges
+{
+	NfTimeRange col[NF_NSKIP];
+} NfScanRanges;
+
 /* compressed_scan.c */
 extern void nf_compressed_scan_methods(TableAmRoutine *methods);
 extern void nf_compressed_scan_set_columns(TableScanDesc sscan, const bool *want);
-extern void nf_compressed_scan_set_range(TableScanDesc sscan, const NfTimeRange *range);
+extern void nf_compressed_scan_set_range(TableScanDesc sscan, const NfScanRanges *ranges);
 extern void nf_compressed_scan_counts(TableScanDesc sscan, uint64 *read,
 									  uint64 *skipped);
 

@@ -231,6 +231,43 @@ CLOSE cs_cur;
 COMMIT;
 SELECT count(*) FROM cs_ref WHERE time_start >= :'b1_min' AND time_start < '2025-02-02';
 
+-- 6. Batches skipped by time_received and time_end as well (the rollups'
+-- late flows filter a minute of time_received over every partition back to
+-- the rollup retention): EXPLAIN ANALYZE shows the batches removed, and
+-- the rows are the heap copy's.
+SELECT batch_no, min_time_end, max_time_end, min_time_received, max_time_received
+FROM netflow.compressed_batches
+WHERE relid = 'netflow.flows_p20250201'::regclass ORDER BY batch_no;
+SELECT max_time_received AS b1_rmax, max_time_end AS b1_emax
+FROM netflow.compressed_batches
+WHERE relid = 'netflow.flows_p20250201'::regclass AND batch_no = 0 \gset
+SET max_parallel_workers_per_gather = 0;
+-- a minute of time_received on the second day: every batch of the first
+-- day removed
+SELECT cs_explain('SELECT count(*), sum(bytes) FROM netflow.flows WHERE time_received >= ''2025-02-02 15:00'' AND time_received < ''2025-02-02 15:01''');
+-- on the edge of batch 0 of the first day: > its max skips it, >= reads it
+SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_received > %L', :'b1_rmax'));
+SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_received >= %L', :'b1_rmax'));
+SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_end > %L', :'b1_emax'));
+-- the rollups' late-flow condition, bounds from an array Param (generic plan)
+PREPARE cs_late(timestamptz[]) AS
+SELECT count(*), sum(bytes) FROM netflow.flows f
+WHERE f.time_received >= $1[1] AND f.time_received < $1[2] AND f.time_start >= $1[3] AND f.time_start < $1[4];
+SET plan_cache_mode = force_generic_plan;
+EXECUTE cs_late('{2025-02-02 15:00, 2025-02-02 15:01, 2025-01-01, 2025-03-01}');
+SELECT count(*), sum(bytes) FROM cs_ref
+WHERE time_received >= '2025-02-02 15:00' AND time_received < '2025-02-02 15:01';
+SELECT cs_explain('EXECUTE cs_late(''{2025-02-02 15:00, 2025-02-02 15:01, 2025-01-01, 2025-03-01}'')');
+RESET plan_cache_mode;
+DEALLOCATE cs_late;
+RESET max_parallel_workers_per_gather;
+SELECT * FROM cs_check('SELECT time_received, bytes FROM %1$s AS f WHERE time_received >= ''2025-02-02 15:00'' AND time_received < ''2025-02-02 15:01''');
+SELECT * FROM cs_check(format('SELECT time_received, src_addr FROM %%1$s AS f WHERE time_received > %L', :'b1_rmax'));
+SELECT * FROM cs_check(format('SELECT time_received, src_addr FROM %%1$s AS f WHERE time_received >= %L AND time_received <= %L', :'b1_rmax', :'b1_rmax'));
+SELECT * FROM cs_check(format('SELECT time_end, src_addr FROM %%1$s AS f WHERE time_end > %L AND time_end <= ''2025-02-02 01:00''', :'b1_emax'));
+SELECT * FROM cs_check('SELECT * FROM %1$s AS f WHERE time_start >= ''2025-02-01 10:00'' AND time_start < ''2025-02-01 11:00'' AND time_end <= ''2025-02-01 11:00''');
+SELECT * FROM cs_check('SELECT bytes FROM %1$s AS f WHERE time_received < NULL::timestamptz');
+
 -- Clean up.
 DROP TABLE netflow.flows_p20250201, netflow.flows_p20250202;
 SELECT netflow.purge_orphan_batches() > 0 AS purged;
