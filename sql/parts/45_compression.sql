@@ -63,7 +63,7 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'compressed_build'
 LANGUAGE C VOLATILE PARALLEL UNSAFE STRICT;
 COMMENT ON FUNCTION netflow.compressed_build(regclass) IS
-	'Move the heap rows of a table visible to the statement into new compressed batches, sorted by exporter then time_start; returns the rows moved (internal: netflow.compress_partition)';
+	'Move the heap rows of a table visible to the statement into new compressed batches, sorted by hour of time_start, exporter, time_start; returns the rows moved (internal: netflow.compress_partition)';
 REVOKE ALL ON FUNCTION netflow.compressed_build(regclass) FROM PUBLIC;
 
 CREATE FUNCTION netflow.compressed_unbuild(partition regclass)

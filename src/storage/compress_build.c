@@ -6,7 +6,8 @@
  *	  either the old form or the new one:
  *
  *	  netflow.compressed_build(partition) reads the heap rows visible to the
- *	  statement's snapshot, sorts them by exporter then time_start, writes
+ *	  statement's snapshot, sorts them by hour of time_start, exporter and
+ *	  time_start, writes
  *	  them as batches of NF_BATCH_ROWS rows (ordinary heap inserts into
  *	  netflow.compressed_batches) and deletes them from the heap.  Rows
  *	  inserted meanwhile by others are not seen, not deleted: they stay in
@@ -32,6 +33,7 @@
 #include "catalog/indexing.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
@@ -327,7 +329,8 @@ reset_heap_estimate(Oid relid)
 /*
  * netflow.compressed_build(partition regclass) returns bigint: move the
  * heap rows of the partition visible to the statement's snapshot into new
- * batches, sorted by exporter then time_start; returns the rows moved.
+ * batches, sorted by hour of time_start, exporter, time_start; returns the
+ * rows moved.
  */
 Datum
 compressed_build(PG_FUNCTION_ARGS)
@@ -339,18 +342,42 @@ compressed_build(PG_FUNCTION_ARGS)
 	Snapshot	snap = RegisterSnapshot(GetActiveSnapshot());
 	TableScanDesc scan;
 	TupleTableSlot *slot,
+			   *hslot,
 			   *sorted;
 	Tuplesortstate *ts;
+	TupleDesc	sortdesc;
 	int			nkeys = 0;
-	AttrNumber	attnums[2];
-	Oid			ops[2],
-				colls[2];
-	bool		nullsfirst[2];
+	AttrNumber	attnums[3];
+	Oid			ops[3],
+				colls[3];
+	bool		nullsfirst[3];
+	AttrNumber	tatt = nf_skip_attnum(rel, 0);
 	BatchBuilder *b;
 	int64		moved = 0;
 	MemoryContext rowcxt;
 
 	nf_check_supported_columns(rel);
+	/*
+	 * Rows are sorted by the hour of time_start, then exporter, then
+	 * time_start: a batch spans about an hour at most (unless an hour of
+	 * the partition has fewer rows than a batch), so that a filter on an
+	 * hour skips the other batches, while the rows of one exporter stay
+	 * together within the hour (its interfaces, ASes, masks make small
+	 * dictionaries: about 13% smaller than sorting by time alone).  The
+	 * hour is an extra int8 column of the sorted tuples (sortdesc).
+	 */
+	sortdesc = CreateTemplateTupleDesc(desc->natts + 1);
+	for (int c = 0; c < desc->natts; c++)
+		TupleDescCopyEntry(sortdesc, c + 1, desc, c + 1);
+	TupleDescInitEntry(sortdesc, desc->natts + 1, "sort_hour", INT8OID, -1, 0);
+	if (tatt != 0)
+	{
+		attnums[nkeys] = desc->natts + 1;
+		ops[nkeys] = Int8LessOperator;
+		colls[nkeys] = InvalidOid;
+		nullsfirst[nkeys] = false;
+		nkeys++;
+	}
 	add_sort_key(desc, "exporter", &nkeys, attnums, ops, colls, nullsfirst);
 	add_sort_key(desc, "time_start", &nkeys, attnums, ops, colls, nullsfirst);
 
@@ -358,24 +385,42 @@ compressed_build(PG_FUNCTION_ARGS)
 	b = builder_create(rel);
 
 	/* 1. Read the heap rows (the tail, whatever the access method) and delete them. */
-	ts = tuplesort_begin_heap(desc, nkeys, attnums, ops, colls, nullsfirst,
+	ts = tuplesort_begin_heap(sortdesc, nkeys, attnums, ops, colls, nullsfirst,
 							  maintenance_work_mem, NULL, TUPLESORT_NONE);
 	slot = MakeSingleTupleTableSlot(desc, &TTSOpsBufferHeapTuple);
+	hslot = MakeSingleTupleTableSlot(sortdesc, &TTSOpsVirtual);
 	scan = heapam->scan_begin(rel, snap, 0, NULL, NULL,
 							  SO_TYPE_SEQSCAN | SO_ALLOW_STRAT | SO_ALLOW_PAGEMODE);
 	while (heapam->scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
 		CHECK_FOR_INTERRUPTS();
-		tuplesort_puttupleslot(ts, slot);
+		slot_getallattrs(slot);
+		ExecClearTuple(hslot);
+		memcpy(hslot->tts_values, slot->tts_values, sizeof(Datum) * desc->natts);
+		memcpy(hslot->tts_isnull, slot->tts_isnull, sizeof(bool) * desc->natts);
+		hslot->tts_isnull[desc->natts] = tatt == 0 || slot->tts_isnull[tatt - 1];
+		hslot->tts_values[desc->natts] = (Datum) 0;
+		if (!hslot->tts_isnull[desc->natts])
+		{
+			TimestampTz t = DatumGetTimestampTz(slot->tts_values[tatt - 1]);
+			int64		hour = t / USECS_PER_HOUR;
+
+			if (t < 0 && t % USECS_PER_HOUR != 0)
+				hour--;			/* floor */
+			hslot->tts_values[desc->natts] = Int64GetDatum(hour);
+		}
+		ExecStoreVirtualTuple(hslot);
+		tuplesort_puttupleslot(ts, hslot);
 		simple_heap_delete(rel, &slot->tts_tid);
 		moved++;
 	}
 	heapam->scan_end(scan);
 	ExecDropSingleTupleTableSlot(slot);
+	ExecDropSingleTupleTableSlot(hslot);
 	tuplesort_performsort(ts);
 
-	/* 2. Write them as batches, in sorted order. */
-	sorted = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	/* 2. Write them as batches, in sorted order (add_row takes desc's columns). */
+	sorted = MakeSingleTupleTableSlot(sortdesc, &TTSOpsMinimalTuple);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "netflow batch row",
 								   ALLOCSET_DEFAULT_SIZES);
 	for (;;)

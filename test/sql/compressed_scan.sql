@@ -8,8 +8,8 @@ SELECT count(*) FROM netflow.create_partitions('2025-02-01', '2025-02-03');
 
 -- Two days of 20,000 rows each (two batches per day and a part), NULLs in
 -- every nullable column, IPv4 and IPv6, MACs; one exporter for most rows
--- (compression sorts by exporter then time: batch 0 of a day holds its first
--- half of the main exporter's rows, batch 1 the rest and the other exporters).
+-- (compression sorts by hour, exporter, time: batch 0 of a day holds the rows
+-- of 00:00-12:00, batch 1 those of 12:00-24:00).
 CREATE TABLE cs_ref AS
 SELECT ts AS time_start,
 	   CASE WHEN i % 17 = 0 THEN NULL ELSE ts + (i % 600) * interval '1 second' END AS time_end,
@@ -60,12 +60,13 @@ VALUES ('2025-02-01 23:59:59.5', '127.0.0.9', '10.9.9.9', 4242);
 SELECT count(*) AS batches FROM netflow.compressed_batches
 WHERE relid IN ('netflow.flows_p20250201'::regclass, 'netflow.flows_p20250202'::regclass);
 
--- Edges of the batches of the first day, for filters that start or end on them.
+-- Edges of the batches of the first day, for filters that start or end on
+-- them (b1: batch 1, the second half of the day).
 SELECT batch_no, min_time, max_time FROM netflow.compressed_batches
 WHERE relid = 'netflow.flows_p20250201'::regclass ORDER BY batch_no;
 SELECT min_time AS b1_min, max_time AS b1_max
 FROM netflow.compressed_batches
-WHERE relid = 'netflow.flows_p20250201'::regclass AND batch_no = 0 \gset
+WHERE relid = 'netflow.flows_p20250201'::regclass AND batch_no = 1 \gset
 
 -- cs_check(query): the query (%1$s stands for the rows, aliased f) over the
 -- compressed partitions with the custom scan on and off, serial and
@@ -182,7 +183,7 @@ BEGIN
 	END LOOP;
 END
 $$;
--- on the edges of batch 0: > its max skips it, >= its max reads it
+-- on the edges of batch 1: > its max skips it, >= its max reads it
 SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_start > %L', :'b1_max'));
 SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_start >= %L', :'b1_max'));
 SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_start < %L', :'b1_min'));
@@ -214,6 +215,17 @@ SELECT cs_explain('SELECT count(*) FROM netflow.flows_p20250202');
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+-- a scan of fewer batch pages than min_parallel_table_scan_size gets no
+-- parallel plan, even with free parallelism (starting workers costs more
+-- than an hour of a compressed day takes to read)
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF) SELECT sum(bytes) FROM netflow.flows
+WHERE time_start >= '2025-02-01 15:00' AND time_start < '2025-02-01 16:00';
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
 RESET max_parallel_workers_per_gather;
 -- off: a plain sequential scan
 SET netflow.enable_compressed_scan = off;
