@@ -181,14 +181,11 @@ add_row(BatchBuilder *b, TupleTableSlot *slot)
 		switch (att->atttypid)
 		{
 			case INT2OID:
-				b->ints[c][r] = DatumGetInt16(d);
-				break;
 			case INT4OID:
-				b->ints[c][r] = DatumGetInt32(d);
-				break;
 			case INT8OID:
 			case TIMESTAMPTZOID:
-				b->ints[c][r] = DatumGetInt64(d);
+				/* the same conversion as the constants of fast quals */
+				b->ints[c][r] = nf_int_value(d, att->atttypid);
 				break;
 			case MACADDROID:
 				memcpy(b->bytes[c] + r * 18, DatumGetPointer(d), 6);

@@ -56,6 +56,9 @@
 /* netflow.enable_compressed_scan */
 static bool nf_enable_compressed_scan = true;
 
+/* netflow.enable_compressed_early_quals */
+static bool nf_enable_early_quals = true;
+
 static set_rel_pathlist_hook_type prev_set_rel_pathlist_hook = NULL;
 
 /* Counters shared by the participants of a parallel scan, before the AM's state. */
@@ -63,6 +66,7 @@ typedef struct NfScanShared
 {
 	pg_atomic_uint64 batches_read;
 	pg_atomic_uint64 batches_skipped;
+	pg_atomic_uint64 rows_filtered;
 	/* the access method's ParallelTableScanDesc follows, MAXALIGNed */
 } NfScanShared;
 
@@ -79,11 +83,16 @@ typedef struct NfScanState
 	List	   *bound_strats;	/* per bound: btree strategy on the column */
 	List	   *bound_states;	/* per bound: ExprState of the other side */
 	bool		range_ready;	/* range computed for the current (re)scan */
+	int			nfast;			/* fast quals (batch_filter.c) */
+	NfBatchFilter *filter;		/* compiled from them, or NULL */
+	bool	   *fwant;			/* the columns they use */
 	NfScanShared *shared;		/* parallel: the shared counters */
 	uint64		published_read; /* counts already added to shared */
 	uint64		published_skipped;
+	uint64		published_filtered;
 	uint64		total_read;		/* after shutdown: every participant */
 	uint64		total_skipped;
+	uint64		total_filtered;
 	bool		have_totals;
 } NfScanState;
 
@@ -383,9 +392,21 @@ nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	List	   *cols = NIL;
 	List	   *strats = NIL;
 	List	   *exprs = NIL;
+	List	   *fast = NIL;
+	Bitmapset  *fattrs = NULL;
+	List	   *fwant = NIL;
 	ListCell   *lc;
 
 	relation = relation_open(rte->relid, NoLock);
+	/* the quals evaluated on the batches' columns first, and their columns */
+	foreach(lc, extract_actual_clauses(clauses, false))
+		if (nf_enable_early_quals &&
+			nf_fast_qual_supported(lfirst(lc), rel->relid, RelationGetDescr(relation)))
+			fast = lappend(fast, copyObject(lfirst(lc)));
+	pull_varattnos((Node *) fast, rel->relid, &fattrs);
+	for (int a = 1; a <= RelationGetDescr(relation)->natts; a++)
+		if (bms_is_member(a - FirstLowInvalidHeapAttributeNumber, fattrs))
+			fwant = lappend_int(fwant, a);
 	for (int k = 0; k < NF_NSKIP; k++)
 		skip_att[k] = nf_skip_attnum(relation, k);
 	natts = RelationGetDescr(relation)->natts;
@@ -425,7 +446,7 @@ nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->flags = best_path->flags;
 	cscan->custom_plans = NIL;
 	cscan->custom_exprs = exprs;
-	cscan->custom_private = list_make3(want, cols, strats);
+	cscan->custom_private = list_make5(want, cols, strats, fast, fwant);
 	cscan->custom_scan_tlist = NIL;
 	cscan->methods = &nf_scan_methods;
 	return &cscan->scan.plan;
@@ -474,6 +495,22 @@ nf_begin(CustomScanState *node, EState *estate, int eflags)
 	state->bound_cols = (List *) lsecond(cscan->custom_private);
 	state->bound_strats = (List *) lthird(cscan->custom_private);
 	state->bound_states = ExecInitExprList(cscan->custom_exprs, (PlanState *) node);
+
+	/* the fast quals, compiled for this participant */
+	{
+		List	   *fast = (List *) lfourth(cscan->custom_private);
+
+		state->nfast = list_length(fast);
+		state->filter = nf_batch_filter_compile(fast);
+		state->fwant = palloc0(sizeof(bool) * state->nwant);
+		foreach(lc, (List *) list_nth(cscan->custom_private, 4))
+		{
+			int			a = lfirst_int(lc);
+
+			if (a >= 1 && a <= state->nwant)
+				state->fwant[a - 1] = true;
+		}
+	}
 }
 
 /*
@@ -550,15 +587,18 @@ static void
 publish_counts(NfScanState *state)
 {
 	uint64		read,
-				skipped;
+				skipped,
+				filtered;
 
 	if (state->shared == NULL || state->scan == NULL)
 		return;
-	nf_compressed_scan_counts(state->scan, &read, &skipped);
+	nf_compressed_scan_counts(state->scan, &read, &skipped, &filtered);
 	pg_atomic_fetch_add_u64(&state->shared->batches_read, read - state->published_read);
 	pg_atomic_fetch_add_u64(&state->shared->batches_skipped, skipped - state->published_skipped);
+	pg_atomic_fetch_add_u64(&state->shared->rows_filtered, filtered - state->published_filtered);
 	state->published_read = read;
 	state->published_skipped = skipped;
+	state->published_filtered = filtered;
 }
 
 /* The next row of the scan (ExecScan's access method). */
@@ -573,6 +613,7 @@ nf_next(ScanState *ss)
 		state->scan = table_beginscan(ss->ss_currentRelation,
 									  ss->ps.state->es_snapshot, 0, NULL);
 		nf_compressed_scan_set_columns(state->scan, state->want);
+		nf_compressed_scan_set_filter(state->scan, state->filter, state->fwant);
 	}
 	if (!state->range_ready)
 		prepare_scan(state);
@@ -643,10 +684,12 @@ nf_init_dsm(CustomScanState *node, ParallelContext *pcxt, void *coordinate)
 	state->shared = (NfScanShared *) coordinate;
 	pg_atomic_init_u64(&state->shared->batches_read, 0);
 	pg_atomic_init_u64(&state->shared->batches_skipped, 0);
+	pg_atomic_init_u64(&state->shared->rows_filtered, 0);
 	table_parallelscan_initialize(node->ss.ss_currentRelation, pscan,
 								  node->ss.ps.state->es_snapshot);
 	state->scan = table_beginscan_parallel(node->ss.ss_currentRelation, pscan);
 	nf_compressed_scan_set_columns(state->scan, state->want);
+	nf_compressed_scan_set_filter(state->scan, state->filter, state->fwant);
 }
 
 /* ReInitializeDSMCustomScan (leader, before a rescan). */
@@ -670,6 +713,7 @@ nf_init_worker(CustomScanState *node, shm_toc *toc, void *coordinate)
 	state->shared = (NfScanShared *) coordinate;
 	state->scan = table_beginscan_parallel(node->ss.ss_currentRelation, pscan);
 	nf_compressed_scan_set_columns(state->scan, state->want);
+	nf_compressed_scan_set_filter(state->scan, state->filter, state->fwant);
 }
 
 /* ShutdownCustomScan: keep the totals before the shared memory goes. */
@@ -683,6 +727,7 @@ nf_shutdown(CustomScanState *node)
 		publish_counts(state);
 		state->total_read = pg_atomic_read_u64(&state->shared->batches_read);
 		state->total_skipped = pg_atomic_read_u64(&state->shared->batches_skipped);
+		state->total_filtered = pg_atomic_read_u64(&state->shared->rows_filtered);
 		state->have_totals = true;
 		state->shared = NULL;
 	}
@@ -709,31 +754,39 @@ nf_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 						n == 0 ? "none" : n == state->nwant ? "all" : cols.data, es);
 	if (state->bound_strats != NIL)
 		ExplainPropertyInteger("Time Bounds", NULL, list_length(state->bound_strats), es);
+	if (state->nfast > 0)
+		ExplainPropertyInteger("Quals on Batch Columns", NULL, state->nfast, es);
 	if (es->analyze)
 	{
 		uint64		read = 0,
-					skipped = 0;
+					skipped = 0,
+					filtered = 0;
 
 		if (state->have_totals)
 		{
 			read = state->total_read;
 			skipped = state->total_skipped;
+			filtered = state->total_filtered;
 		}
 		else if (state->shared)
 		{
 			publish_counts(state);
 			read = pg_atomic_read_u64(&state->shared->batches_read);
 			skipped = pg_atomic_read_u64(&state->shared->batches_skipped);
+			filtered = pg_atomic_read_u64(&state->shared->rows_filtered);
 		}
 		else if (state->scan)
-			nf_compressed_scan_counts(state->scan, &read, &skipped);
+			nf_compressed_scan_counts(state->scan, &read, &skipped, &filtered);
 		else
 		{
 			read = state->total_read;
 			skipped = state->total_skipped;
+			filtered = state->total_filtered;
 		}
 		ExplainPropertyInteger("Batches Read", NULL, (int64) read, es);
 		ExplainPropertyInteger("Batches Removed by Filter", NULL, (int64) skipped, es);
+		if (state->nfast > 0)
+			ExplainPropertyInteger("Rows Removed by Batch Column Quals", NULL, (int64) filtered, es);
 	}
 }
 
@@ -745,6 +798,14 @@ nf_compressed_customscan_init(void)
 							 "Reads compressed partitions with the custom scan that decodes only the columns used and skips batches by time.",
 							 "Off: compressed partitions are read by sequential scans that decode every column of every batch.",
 							 &nf_enable_compressed_scan,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("netflow.enable_compressed_early_quals",
+							 "Evaluates simple quals of compressed partition scans on the decoded columns they use, before decoding the others and forming rows.",
+							 "Off: every row of every batch read is formed and checked by the plan's quals.",
+							 &nf_enable_early_quals,
 							 true,
 							 PGC_USERSET,
 							 0,

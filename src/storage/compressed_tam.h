@@ -80,6 +80,10 @@ typedef struct DecodedBatch
 	int			natts;
 	Datum	  **values;			/* natts arrays of nrows; NULL: not decoded */
 	bool	  **isnull;			/* natts arrays of nrows; NULL: not decoded */
+	/* inet and macaddr columns decoded: the batch's dictionary */
+	Datum	  **dict;			/* natts arrays of ndict[c] values, or NULL */
+	uint32	   *ndict;
+	const uint32 **idx;			/* natts arrays of nrows indexes in dict */
 	/* private */
 	uint8	   *want;			/* natts flags: columns to decode */
 	struct NfcBatch *codec;		/* codec arrays (malloc'd, freed with cxt) */
@@ -99,12 +103,18 @@ extern void nf_batch_reader_close(BatchReader *reader);
 extern DecodedBatch *nf_batch_decoder_create(Relation rel, const bool *want);
 extern void nf_batch_decode(Relation rel, BatchReader *reader,
 							HeapTuple batchtup, DecodedBatch *db);
+extern struct varlena *nf_batch_data(Relation rel, BatchReader *reader,
+									 HeapTuple batchtup, int32 *batch_no,
+									 int32 *row_count);
+extern void nf_batch_decode_data(Relation rel, int32 batch_no, int32 row_count,
+								 struct varlena *data, DecodedBatch *db);
 extern void nf_batch_decoder_free(DecodedBatch *db);
 extern void nf_batch_purge(Relation rel, Oid relfilenode);
 extern void nf_batch_totals(Relation rel, Snapshot snapshot, double *rows,
 							double *bytes);
 extern void nf_check_supported_columns(Relation rel);
 extern int	nf_column_kind(Oid typid);
+extern int64 nf_int_value(Datum d, Oid typid);
 extern AttrNumber nf_skip_attnum(Relation rel, int k);
 
 /*
@@ -129,12 +139,21 @@ typedef struct NfScanRanges
 	NfTimeRange col[NF_NSKIP];
 } NfScanRanges;
 
+/* batch_filter.c: fast quals evaluated on decoded columns */
+typedef struct NfBatchFilter NfBatchFilter;
+extern bool nf_fast_qual_supported(Node *clause, Index varno, TupleDesc desc);
+extern NfBatchFilter *nf_batch_filter_compile(List *quals);
+extern uint32 nf_batch_filter_eval(NfBatchFilter *f, const DecodedBatch *db,
+								   uint32 *sel);
+
 /* compressed_scan.c */
 extern void nf_compressed_scan_methods(TableAmRoutine *methods);
 extern void nf_compressed_scan_set_columns(TableScanDesc sscan, const bool *want);
+extern void nf_compressed_scan_set_filter(TableScanDesc sscan, NfBatchFilter *filter,
+										  const bool *fwant);
 extern void nf_compressed_scan_set_range(TableScanDesc sscan, const NfScanRanges *ranges);
 extern void nf_compressed_scan_counts(TableScanDesc sscan, uint64 *read,
-									  uint64 *skipped);
+									  uint64 *skipped, uint64 *filtered);
 
 /* compressed_customscan.c */
 extern void nf_compressed_customscan_init(void);
