@@ -28,9 +28,10 @@
 
 #include "access/nbtree.h"
 #include "access/stratnum.h"
-#include "catalog/pg_opfamily.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "fmgr.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -112,12 +113,15 @@ int_type(Oid t)
 
 /*
  * The btree strategy of an integer or timestamptz comparison (with the
- * column on the left), or 0 when op is not one.
+ * column on the left) in the default btree family of the column's type
+ * (not a reverse-order one), or 0 when op is not one.
  */
 static int
-int_strategy(Oid opno, bool var_left)
+int_strategy(Oid opno, Oid coltype, bool var_left)
 {
 	List	   *interp = get_op_btree_interpretation(opno);
+	Oid			opclass = GetDefaultOpClass(coltype, BTREE_AM_OID);
+	Oid			family = OidIsValid(opclass) ? get_opclass_family(opclass) : InvalidOid;
 	ListCell   *lc;
 
 	foreach(lc, interp)
@@ -125,9 +129,9 @@ int_strategy(Oid opno, bool var_left)
 		OpBtreeInterpretation *bi = lfirst(lc);
 		bool		ok;
 
-		ok = (bi->opfamily_id == INTEGER_BTREE_FAM_OID &&
-			  int_type(bi->oplefttype) && int_type(bi->oprighttype)) ||
-			(bi->oplefttype == TIMESTAMPTZOID && bi->oprighttype == TIMESTAMPTZOID);
+		ok = bi->opfamily_id == family &&
+			((int_type(bi->oplefttype) && int_type(bi->oprighttype)) ||
+			 (bi->oplefttype == TIMESTAMPTZOID && bi->oprighttype == TIMESTAMPTZOID));
 		if (!ok)
 			continue;
 		if (bi->strategy == ROWCOMPARE_NE)
@@ -175,7 +179,7 @@ nf_fast_qual_supported(Node *clause, Index varno, TupleDesc desc)
 		switch (nf_column_kind(att->atttypid))
 		{
 			case NFC_KIND_INT:
-				return int_strategy(op->opno, var_left) != 0 &&
+				return int_strategy(op->opno, att->atttypid, var_left) != 0 &&
 					(int_type(cst->consttype) || cst->consttype == TIMESTAMPTZOID);
 			case NFC_KIND_BYTES:
 				fn = get_opcode(op->opno);
@@ -226,7 +230,7 @@ compile_node(Node *clause, NfBatchFilter *f)
 		if (nf_column_kind(var->vartype) == NFC_KIND_INT)
 		{
 			n->kind = NFF_INT;
-			n->strat = int_strategy(op->opno, var_left);
+			n->strat = int_strategy(op->opno, var->vartype, var_left);
 			n->val = nf_int_value(cst->constvalue, cst->consttype);
 		}
 		else

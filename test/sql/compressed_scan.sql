@@ -218,12 +218,15 @@ RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
 -- a scan of fewer batch pages than min_parallel_table_scan_size gets no
 -- parallel plan, even with free parallelism (starting workers costs more
--- than an hour of a compressed day takes to read)
+-- than an hour of a compressed day takes to read; a Parallel Append would
+-- run the serial scan in one worker: not what this checks)
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET max_parallel_workers_per_gather = 2;
+SET enable_parallel_append = off;
 EXPLAIN (COSTS OFF) SELECT sum(bytes) FROM netflow.flows
 WHERE time_start >= '2025-02-01 15:00' AND time_start < '2025-02-01 16:00';
+RESET enable_parallel_append;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET max_parallel_workers_per_gather;
