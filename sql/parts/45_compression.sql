@@ -34,6 +34,10 @@ CREATE TABLE netflow.compressed_batches (
 	row_count	integer NOT NULL CHECK (row_count > 0),
 	min_time	timestamptz,
 	max_time	timestamptz,
+	min_time_end timestamptz,
+	max_time_end timestamptz,
+	min_time_received timestamptz,
+	max_time_received timestamptz,
 	data		bytea NOT NULL,
 	PRIMARY KEY (relid, relfilenode, batch_no)
 );
@@ -45,8 +49,12 @@ COMMENT ON COLUMN netflow.compressed_batches.relid IS 'OID of the partition';
 COMMENT ON COLUMN netflow.compressed_batches.relfilenode IS 'pg_class.relfilenode of the partition when the batch was written: batches of another relfilenode are not read';
 COMMENT ON COLUMN netflow.compressed_batches.batch_no IS 'Order of the batch in the partition, from 0';
 COMMENT ON COLUMN netflow.compressed_batches.row_count IS 'Rows in the batch';
-COMMENT ON COLUMN netflow.compressed_batches.min_time IS 'Smallest time_start in the batch';
+COMMENT ON COLUMN netflow.compressed_batches.min_time IS 'Smallest time_start in the batch (NULL: none); scans skip the batch when a filter on time_start excludes [min_time, max_time]';
 COMMENT ON COLUMN netflow.compressed_batches.max_time IS 'Largest time_start in the batch';
+COMMENT ON COLUMN netflow.compressed_batches.min_time_end IS 'Smallest time_end in the batch (NULL: none); scans skip the batch when a filter on time_end excludes [min_time_end, max_time_end]';
+COMMENT ON COLUMN netflow.compressed_batches.max_time_end IS 'Largest time_end in the batch (NULL: none)';
+COMMENT ON COLUMN netflow.compressed_batches.min_time_received IS 'Smallest time_received in the batch (NULL: none); scans skip the batch when a filter on time_received (the rollups'' late flows) excludes [min_time_received, max_time_received]';
+COMMENT ON COLUMN netflow.compressed_batches.max_time_received IS 'Largest time_received in the batch (NULL: none)';
 COMMENT ON COLUMN netflow.compressed_batches.data IS 'The batch: every column encoded (batch format version 1, docs/formats.md)';
 COMMENT ON INDEX netflow.compressed_batches_pkey IS 'Reads the batches of one partition in order';
 
@@ -55,7 +63,7 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'compressed_build'
 LANGUAGE C VOLATILE PARALLEL UNSAFE STRICT;
 COMMENT ON FUNCTION netflow.compressed_build(regclass) IS
-	'Move the heap rows of a table visible to the statement into new compressed batches, sorted by exporter then time_start; returns the rows moved (internal: netflow.compress_partition)';
+	'Move the heap rows of a table visible to the statement into new compressed batches, sorted by hour of time_start, exporter, time_start; returns the rows moved (internal: netflow.compress_partition)';
 REVOKE ALL ON FUNCTION netflow.compressed_build(regclass) FROM PUBLIC;
 
 CREATE FUNCTION netflow.compressed_unbuild(partition regclass)

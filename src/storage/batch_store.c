@@ -33,6 +33,34 @@
 #include "batch_codec.h"
 #include "compressed_tam.h"
 
+/* The skipping columns and where compressed_batches keeps their bounds. */
+const NfSkipColumn nf_skip_columns[NF_NSKIP] = {
+	{"time_start", Anum_batch_min_time, Anum_batch_max_time},
+	{"time_end", Anum_batch_min_time_end, Anum_batch_max_time_end},
+	{"time_received", Anum_batch_min_time_received, Anum_batch_max_time_received},
+};
+
+/*
+ * 1-based attribute number of skipping column k in rel (a timestamptz
+ * column of that name), or 0 when rel has none.
+ */
+AttrNumber
+nf_skip_attnum(Relation rel, int k)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	Assert(k >= 0 && k < NF_NSKIP);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && att->atttypid == TIMESTAMPTZOID &&
+			strcmp(NameStr(att->attname), nf_skip_columns[k].attname) == 0)
+			return att->attnum;
+	}
+	return 0;
+}
+
 /* OID of netflow.compressed_batches; InvalidOid when missing and missing_ok. */
 Oid
 nf_batch_table_oid(bool missing_ok)
@@ -115,6 +143,29 @@ nf_column_kind(Oid typid)
 	}
 }
 
+/*
+ * The 64-bit integer a batch stores for a non-NULL value of an integer
+ * kind column (smallint, integer, bigint, timestamptz): what compression
+ * encodes, and what the fast quals compare constants as.
+ */
+int64
+nf_int_value(Datum d, Oid typid)
+{
+	switch (typid)
+	{
+		case INT2OID:
+			return DatumGetInt16(d);
+		case INT4OID:
+			return DatumGetInt32(d);
+		case INT8OID:
+		case TIMESTAMPTZOID:
+			return DatumGetInt64(d);
+		default:
+			elog(ERROR, "unsupported type %u", typid);
+			return 0;			/* keep the compiler quiet */
+	}
+}
+
 /* Refuse a relation with a column type batches cannot hold. */
 void
 nf_check_supported_columns(Relation rel)
@@ -179,6 +230,9 @@ bytes_datum(Relation rel, int32 batch_no, Oid typid, const uint8_t *p, int len,
 	}
 }
 
+static void decode_body(Relation rel, int32 batch_no, int32 row_count,
+						struct varlena *data, DecodedBatch *db);
+
 /* Free the codec's malloc'd arrays when the decoder's context goes. */
 static void
 decoder_reset_callback(void *arg)
@@ -210,6 +264,9 @@ nf_batch_decoder_create(Relation rel, const bool *want)
 	db->codec = MemoryContextAllocZero(cxt, sizeof(NfcBatch));
 	db->values = MemoryContextAllocZero(cxt, sizeof(Datum *) * natts);
 	db->isnull = MemoryContextAllocZero(cxt, sizeof(bool *) * natts);
+	db->dict = MemoryContextAllocZero(cxt, sizeof(Datum *) * natts);
+	db->ndict = MemoryContextAllocZero(cxt, sizeof(uint32) * natts);
+	db->idx = MemoryContextAllocZero(cxt, sizeof(uint32 *) * natts);
 	db->own_values = MemoryContextAllocZero(cxt, sizeof(Datum *) * natts);
 	db->own_isnull = MemoryContextAllocZero(cxt, sizeof(bool *) * natts);
 	db->own_cap = MemoryContextAllocZero(cxt, sizeof(uint32) * natts);
@@ -249,6 +306,26 @@ own_arrays(DecodedBatch *db, int c, uint32 nrows)
 }
 
 /*
+ * The batch data of a batch row, detoasted in the current memory context,
+ * with its batch_no and row_count.
+ */
+struct varlena *
+nf_batch_data(Relation rel, BatchReader *reader, HeapTuple batchtup,
+			  int32 *batch_no, int32 *row_count)
+{
+	TupleDesc	bdesc = RelationGetDescr(reader->batchrel);
+	bool		isnull;
+	Datum		d;
+
+	*batch_no = DatumGetInt32(heap_getattr(batchtup, Anum_batch_batch_no, bdesc, &isnull));
+	*row_count = DatumGetInt32(heap_getattr(batchtup, Anum_batch_row_count, bdesc, &isnull));
+	d = heap_getattr(batchtup, Anum_batch_data, bdesc, &isnull);
+	if (isnull)
+		batch_corrupt(rel, *batch_no, "The batch has no data.");
+	return detoast_attr((struct varlena *) DatumGetPointer(d));
+}
+
+/*
  * Decode one batch row of rel into db (the columns it wants), replacing the
  * batch it held.  Any inconsistency is an ERROR (never a crash).
  */
@@ -256,29 +333,42 @@ void
 nf_batch_decode(Relation rel, BatchReader *reader, HeapTuple batchtup,
 				DecodedBatch *db)
 {
-	TupleDesc	bdesc = RelationGetDescr(reader->batchrel);
-	TupleDesc	desc = RelationGetDescr(rel);
-	bool		isnull;
-	Datum		d;
 	int32		batch_no,
 				row_count;
 	struct varlena *data;
+	MemoryContext old;
+
+	MemoryContextReset(db->valcxt);
+	old = MemoryContextSwitchTo(db->valcxt);
+	data = nf_batch_data(rel, reader, batchtup, &batch_no, &row_count);
+	MemoryContextSwitchTo(old);
+	decode_body(rel, batch_no, row_count, data, db);
+}
+
+/*
+ * Decode batch data (nf_batch_data; the caller keeps it while db's values
+ * are used) into db, replacing the batch it held.
+ */
+void
+nf_batch_decode_data(Relation rel, int32 batch_no, int32 row_count,
+					 struct varlena *data, DecodedBatch *db)
+{
+	MemoryContextReset(db->valcxt);
+	decode_body(rel, batch_no, row_count, data, db);
+}
+
+/* Decode data into db (whose value context is reset already). */
+static void
+decode_body(Relation rel, int32 batch_no, int32 row_count, struct varlena *data,
+			DecodedBatch *db)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
 	NfcBatch   *nb = db->codec;
 	char		err[256];
-	MemoryContext old;
 
 	StaticAssertStmt(sizeof(bool) == sizeof(uint8_t), "bool is not one byte");
 	Assert(db->natts == desc->natts);
-	MemoryContextReset(db->valcxt);
 	db->nrows = 0;
-	batch_no = DatumGetInt32(heap_getattr(batchtup, Anum_batch_batch_no, bdesc, &isnull));
-	row_count = DatumGetInt32(heap_getattr(batchtup, Anum_batch_row_count, bdesc, &isnull));
-	d = heap_getattr(batchtup, Anum_batch_data, bdesc, &isnull);
-	if (isnull)
-		batch_corrupt(rel, batch_no, "The batch has no data.");
-	old = MemoryContextSwitchTo(db->valcxt);
-	data = detoast_attr((struct varlena *) DatumGetPointer(d));
-	MemoryContextSwitchTo(old);
 
 	if (nfc_decode_cols((const uint8_t *) VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data),
 						db->want, db->natts, nb, err, sizeof(err)) != 0)
@@ -308,6 +398,9 @@ nf_batch_decode(Relation rel, BatchReader *reader, HeapTuple batchtup,
 
 		db->values[c] = NULL;
 		db->isnull[c] = NULL;
+		db->dict[c] = NULL;
+		db->ndict[c] = 0;
+		db->idx[c] = NULL;
 		if (!db->want[c])
 			continue;
 		if (att->attisdropped)
@@ -379,6 +472,9 @@ nf_batch_decode(Relation rel, BatchReader *reader, HeapTuple batchtup,
 			db->isnull[c] = (bool *) col->isnull;
 			for (uint32 i = 0; i < nb->nrows; i++)
 				v[i] = n[i] ? (Datum) 0 : dict[col->idx[i]];
+			db->dict[c] = dict;
+			db->ndict[c] = col->ndict;
+			db->idx[c] = col->idx;
 		}
 	}
 	db->nrows = nb->nrows;

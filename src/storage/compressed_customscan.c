@@ -4,10 +4,10 @@
  *	  "NetflowCompressedScan", a custom scan of netflow_compressed
  *	  relations that reads less than a sequential scan: it decodes only the
  *	  columns the target list and the quals use, and skips the batches
- *	  whose [min_time, max_time] a qual on time_start excludes
- *	  (time_start >= / > / < / <= / = an expression without Vars or
- *	  volatile functions, hence also BETWEEN and Params, evaluated at each
- *	  (re)scan start).  Every qual is still evaluated on every row returned
+ *	  whose bounds of time_start, time_end or time_received (kept per batch
+ *	  in compressed_batches) a qual on that column excludes (column >= / >
+ *	  / < / <= / = an expression without Vars or volatile functions, hence
+ *	  also BETWEEN and Params, evaluated at each (re)scan start).  Every qual is still evaluated on every row returned
  *	  (the skipping is only an optimization), and the tail is read in full
  *	  by heapam.  Parallel-aware: the shared state is the access method's
  *	  parallel scan (batches handed out by an atomic counter, then the
@@ -39,6 +39,7 @@
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
+#include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/paths.h"
@@ -55,6 +56,9 @@
 /* netflow.enable_compressed_scan */
 static bool nf_enable_compressed_scan = true;
 
+/* netflow.enable_compressed_early_quals */
+static bool nf_enable_early_quals = true;
+
 static set_rel_pathlist_hook_type prev_set_rel_pathlist_hook = NULL;
 
 /* Counters shared by the participants of a parallel scan, before the AM's state. */
@@ -62,6 +66,7 @@ typedef struct NfScanShared
 {
 	pg_atomic_uint64 batches_read;
 	pg_atomic_uint64 batches_skipped;
+	pg_atomic_uint64 rows_filtered;
 	/* the access method's ParallelTableScanDesc follows, MAXALIGNed */
 } NfScanShared;
 
@@ -74,14 +79,20 @@ typedef struct NfScanState
 	TableScanDesc scan;
 	bool	   *want;			/* natts flags */
 	int			nwant;
-	List	   *bound_strats;	/* per bound: btree strategy on time_start */
+	List	   *bound_cols;		/* per bound: index in nf_skip_columns */
+	List	   *bound_strats;	/* per bound: btree strategy on the column */
 	List	   *bound_states;	/* per bound: ExprState of the other side */
 	bool		range_ready;	/* range computed for the current (re)scan */
+	int			nfast;			/* fast quals (batch_filter.c) */
+	NfBatchFilter *filter;		/* compiled from them, or NULL */
+	bool	   *fwant;			/* the columns they use */
 	NfScanShared *shared;		/* parallel: the shared counters */
 	uint64		published_read; /* counts already added to shared */
 	uint64		published_skipped;
+	uint64		published_filtered;
 	uint64		total_read;		/* after shutdown: every participant */
 	uint64		total_skipped;
+	uint64		total_filtered;
 	bool		have_totals;
 } NfScanState;
 
@@ -123,28 +134,11 @@ static const CustomExecMethods nf_exec_methods = {
 	.ExplainCustomScan = nf_explain,
 };
 
-/* 1-based attribute number of a timestamptz column time_start, or 0. */
-static AttrNumber
-time_start_attnum(Relation rel)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (!att->attisdropped && att->atttypid == TIMESTAMPTZOID &&
-			strcmp(NameStr(att->attname), "time_start") == 0)
-			return att->attnum;
-	}
-	return 0;
-}
-
 /*
- * If clause is "time_start OP expr" or "expr OP time_start" with OP a
- * timestamptz btree comparison and expr free of Vars of this relation and
- * of volatile functions, return expr and the strategy with time_start on the
- * left; else NULL.  expr may use Vars of other relations (a parameterized
+ * If clause is "col OP expr" or "expr OP col", col the timestamptz column
+ * attnum of this relation, OP a timestamptz btree comparison and expr free
+ * of Vars of this relation and of volatile functions, return expr and the
+ * strategy with col on the left; else NULL.  expr may use Vars of other relations (a parameterized
  * path: they become Params) but none of this one.
  */
 static Expr *
@@ -236,22 +230,28 @@ attrs_supported(Bitmapset *attrs)
 	return true;
 }
 
-/* Share of the batches the time quals of rel keep (their selectivity). */
+/*
+ * Share of the batches the quals on skipping columns of rel keep (their
+ * selectivity); skip_att: the attribute numbers of the skipping columns.
+ */
 static Selectivity
-time_selectivity(PlannerInfo *root, RelOptInfo *rel, AttrNumber tattnum)
+time_selectivity(PlannerInfo *root, RelOptInfo *rel, const AttrNumber *skip_att)
 {
 	List	   *tquals = NIL;
 	ListCell   *lc;
 	int			strat;
 
-	if (tattnum == 0)
-		return 1.0;
 	foreach(lc, rel->baserestrictinfo)
 	{
 		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
 
-		if (time_bound(root, ri->clause, rel->relid, tattnum, &strat) != NULL)
-			tquals = lappend(tquals, ri);
+		for (int k = 0; k < NF_NSKIP; k++)
+			if (skip_att[k] != 0 &&
+				time_bound(root, ri->clause, rel->relid, skip_att[k], &strat) != NULL)
+			{
+				tquals = lappend(tquals, ri);
+				break;
+			}
 	}
 	if (tquals == NIL)
 		return 1.0;
@@ -288,12 +288,13 @@ nf_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 {
 	Relation	relation;
 	Oid			am;
-	AttrNumber	tattnum;
+	AttrNumber	skip_att[NF_NSKIP];
 	int			natts;
 	Bitmapset  *attrs = NULL;
 	ListCell   *lc;
 	double		colshare,
-				factor;
+				factor,
+				tsel;
 	List	   *seqs = NIL;
 	List	   *pseqs = NIL;
 
@@ -312,7 +313,8 @@ nf_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		relation_close(relation, NoLock);
 		return;
 	}
-	tattnum = time_start_attnum(relation);
+	for (int k = 0; k < NF_NSKIP; k++)
+		skip_att[k] = nf_skip_attnum(relation, k);
 	natts = RelationGetDescr(relation)->natts;
 	relation_close(relation, NoLock);
 
@@ -349,8 +351,19 @@ nf_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	else
 		colshare = natts > 0 ? (double) bms_num_members(attrs) / natts : 1.0;
 	colshare = Min(colshare, 1.0);
-	factor = time_selectivity(root, rel, tattnum) * (0.5 + 0.5 * colshare);
+	tsel = time_selectivity(root, rel, skip_att);
+	factor = tsel * (0.5 + 0.5 * colshare);
 	factor = Max(Min(factor, 0.99), 0.001);
+
+	/*
+	 * No parallel path when the batches read are fewer pages than
+	 * min_parallel_table_scan_size: an hour of a compressed day is too small
+	 * a scan to pay for starting workers (measured: 100 ms slower with 2
+	 * workers on 2 cores).  (The partial sequential scan path of a partition
+	 * is made whatever its size.)
+	 */
+	if (rel->pages * tsel < (double) min_parallel_table_scan_size)
+		pseqs = NIL;
 
 	/* made before adding any: add_path may free the paths it beats */
 	foreach(lc, seqs)
@@ -371,17 +384,31 @@ nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	CustomScan *cscan = makeNode(CustomScan);
 	RangeTblEntry *rte = planner_rt_fetch(rel->relid, root);
 	Relation	relation;
-	AttrNumber	tattnum;
+	AttrNumber	skip_att[NF_NSKIP];
 	int			natts;
 	List	   *quals;
 	Bitmapset  *attrs = NULL;
 	List	   *want = NIL;
+	List	   *cols = NIL;
 	List	   *strats = NIL;
 	List	   *exprs = NIL;
+	List	   *fast = NIL;
+	Bitmapset  *fattrs = NULL;
+	List	   *fwant = NIL;
 	ListCell   *lc;
 
 	relation = relation_open(rte->relid, NoLock);
-	tattnum = time_start_attnum(relation);
+	/* the quals evaluated on the batches' columns first, and their columns */
+	foreach(lc, extract_actual_clauses(clauses, false))
+		if (nf_enable_early_quals &&
+			nf_fast_qual_supported(lfirst(lc), rel->relid, RelationGetDescr(relation)))
+			fast = lappend(fast, copyObject(lfirst(lc)));
+	pull_varattnos((Node *) fast, rel->relid, &fattrs);
+	for (int a = 1; a <= RelationGetDescr(relation)->natts; a++)
+		if (bms_is_member(a - FirstLowInvalidHeapAttributeNumber, fattrs))
+			fwant = lappend_int(fwant, a);
+	for (int k = 0; k < NF_NSKIP; k++)
+		skip_att[k] = nf_skip_attnum(relation, k);
 	natts = RelationGetDescr(relation)->natts;
 	relation_close(relation, NoLock);
 
@@ -393,17 +420,22 @@ nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 			bms_is_member(a - FirstLowInvalidHeapAttributeNumber, attrs))
 			want = lappend_int(want, a);
 
-	if (tattnum != 0)
+	foreach(lc, quals)
 	{
-		foreach(lc, quals)
+		for (int k = 0; k < NF_NSKIP; k++)
 		{
 			int			strat;
-			Expr	   *other = time_bound(root, lfirst(lc), rel->relid, tattnum, &strat);
+			Expr	   *other;
 
+			if (skip_att[k] == 0)
+				continue;
+			other = time_bound(root, lfirst(lc), rel->relid, skip_att[k], &strat);
 			if (other)
 			{
+				cols = lappend_int(cols, k);
 				strats = lappend_int(strats, strat);
 				exprs = lappend(exprs, copyObject(other));
+				break;
 			}
 		}
 	}
@@ -414,7 +446,7 @@ nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->flags = best_path->flags;
 	cscan->custom_plans = NIL;
 	cscan->custom_exprs = exprs;
-	cscan->custom_private = list_make2(want, strats);
+	cscan->custom_private = list_make5(want, cols, strats, fast, fwant);
 	cscan->custom_scan_tlist = NIL;
 	cscan->methods = &nf_scan_methods;
 	return &cscan->scan.plan;
@@ -460,24 +492,44 @@ nf_begin(CustomScanState *node, EState *estate, int eflags)
 		if (a >= 1 && a <= state->nwant)
 			state->want[a - 1] = true;
 	}
-	state->bound_strats = (List *) lsecond(cscan->custom_private);
+	state->bound_cols = (List *) lsecond(cscan->custom_private);
+	state->bound_strats = (List *) lthird(cscan->custom_private);
 	state->bound_states = ExecInitExprList(cscan->custom_exprs, (PlanState *) node);
+
+	/* the fast quals, compiled for this participant */
+	{
+		List	   *fast = (List *) lfourth(cscan->custom_private);
+
+		state->nfast = list_length(fast);
+		state->filter = nf_batch_filter_compile(fast);
+		state->fwant = palloc0(sizeof(bool) * state->nwant);
+		foreach(lc, (List *) list_nth(cscan->custom_private, 4))
+		{
+			int			a = lfirst_int(lc);
+
+			if (a >= 1 && a <= state->nwant)
+				state->fwant[a - 1] = true;
+		}
+	}
 }
 
 /*
- * The time range of the current (re)scan, from the bound expressions
- * evaluated now (a NULL bound matches no row: no batch is read).
+ * The ranges of the skipping columns for the current (re)scan, from the
+ * bound expressions evaluated now (a NULL bound matches no row: no batch is
+ * read).
  */
 static void
-compute_range(NfScanState *state, NfTimeRange *range)
+compute_range(NfScanState *state, NfScanRanges *ranges)
 {
 	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
-	ListCell   *ls,
+	ListCell   *lk,
+			   *ls,
 			   *le;
 
-	memset(range, 0, sizeof(*range));
-	forboth(ls, state->bound_strats, le, state->bound_states)
+	memset(ranges, 0, sizeof(*ranges));
+	forthree(lk, state->bound_cols, ls, state->bound_strats, le, state->bound_states)
 	{
+		NfTimeRange *range = &ranges->col[lfirst_int(lk)];
 		int			strat = lfirst_int(ls);
 		bool		isnull;
 		Datum		d;
@@ -523,10 +575,10 @@ compute_range(NfScanState *state, NfTimeRange *range)
 static void
 prepare_scan(NfScanState *state)
 {
-	NfTimeRange range;
+	NfScanRanges ranges;
 
-	compute_range(state, &range);
-	nf_compressed_scan_set_range(state->scan, &range);
+	compute_range(state, &ranges);
+	nf_compressed_scan_set_range(state->scan, &ranges);
 	state->range_ready = true;
 }
 
@@ -535,15 +587,18 @@ static void
 publish_counts(NfScanState *state)
 {
 	uint64		read,
-				skipped;
+				skipped,
+				filtered;
 
 	if (state->shared == NULL || state->scan == NULL)
 		return;
-	nf_compressed_scan_counts(state->scan, &read, &skipped);
+	nf_compressed_scan_counts(state->scan, &read, &skipped, &filtered);
 	pg_atomic_fetch_add_u64(&state->shared->batches_read, read - state->published_read);
 	pg_atomic_fetch_add_u64(&state->shared->batches_skipped, skipped - state->published_skipped);
+	pg_atomic_fetch_add_u64(&state->shared->rows_filtered, filtered - state->published_filtered);
 	state->published_read = read;
 	state->published_skipped = skipped;
+	state->published_filtered = filtered;
 }
 
 /* The next row of the scan (ExecScan's access method). */
@@ -558,6 +613,7 @@ nf_next(ScanState *ss)
 		state->scan = table_beginscan(ss->ss_currentRelation,
 									  ss->ps.state->es_snapshot, 0, NULL);
 		nf_compressed_scan_set_columns(state->scan, state->want);
+		nf_compressed_scan_set_filter(state->scan, state->filter, state->fwant);
 	}
 	if (!state->range_ready)
 		prepare_scan(state);
@@ -628,10 +684,12 @@ nf_init_dsm(CustomScanState *node, ParallelContext *pcxt, void *coordinate)
 	state->shared = (NfScanShared *) coordinate;
 	pg_atomic_init_u64(&state->shared->batches_read, 0);
 	pg_atomic_init_u64(&state->shared->batches_skipped, 0);
+	pg_atomic_init_u64(&state->shared->rows_filtered, 0);
 	table_parallelscan_initialize(node->ss.ss_currentRelation, pscan,
 								  node->ss.ps.state->es_snapshot);
 	state->scan = table_beginscan_parallel(node->ss.ss_currentRelation, pscan);
 	nf_compressed_scan_set_columns(state->scan, state->want);
+	nf_compressed_scan_set_filter(state->scan, state->filter, state->fwant);
 }
 
 /* ReInitializeDSMCustomScan (leader, before a rescan). */
@@ -655,6 +713,7 @@ nf_init_worker(CustomScanState *node, shm_toc *toc, void *coordinate)
 	state->shared = (NfScanShared *) coordinate;
 	state->scan = table_beginscan_parallel(node->ss.ss_currentRelation, pscan);
 	nf_compressed_scan_set_columns(state->scan, state->want);
+	nf_compressed_scan_set_filter(state->scan, state->filter, state->fwant);
 }
 
 /* ShutdownCustomScan: keep the totals before the shared memory goes. */
@@ -668,6 +727,7 @@ nf_shutdown(CustomScanState *node)
 		publish_counts(state);
 		state->total_read = pg_atomic_read_u64(&state->shared->batches_read);
 		state->total_skipped = pg_atomic_read_u64(&state->shared->batches_skipped);
+		state->total_filtered = pg_atomic_read_u64(&state->shared->rows_filtered);
 		state->have_totals = true;
 		state->shared = NULL;
 	}
@@ -694,31 +754,39 @@ nf_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 						n == 0 ? "none" : n == state->nwant ? "all" : cols.data, es);
 	if (state->bound_strats != NIL)
 		ExplainPropertyInteger("Time Bounds", NULL, list_length(state->bound_strats), es);
+	if (state->nfast > 0)
+		ExplainPropertyInteger("Quals on Batch Columns", NULL, state->nfast, es);
 	if (es->analyze)
 	{
 		uint64		read = 0,
-					skipped = 0;
+					skipped = 0,
+					filtered = 0;
 
 		if (state->have_totals)
 		{
 			read = state->total_read;
 			skipped = state->total_skipped;
+			filtered = state->total_filtered;
 		}
 		else if (state->shared)
 		{
 			publish_counts(state);
 			read = pg_atomic_read_u64(&state->shared->batches_read);
 			skipped = pg_atomic_read_u64(&state->shared->batches_skipped);
+			filtered = pg_atomic_read_u64(&state->shared->rows_filtered);
 		}
 		else if (state->scan)
-			nf_compressed_scan_counts(state->scan, &read, &skipped);
+			nf_compressed_scan_counts(state->scan, &read, &skipped, &filtered);
 		else
 		{
 			read = state->total_read;
 			skipped = state->total_skipped;
+			filtered = state->total_filtered;
 		}
 		ExplainPropertyInteger("Batches Read", NULL, (int64) read, es);
 		ExplainPropertyInteger("Batches Removed by Filter", NULL, (int64) skipped, es);
+		if (state->nfast > 0)
+			ExplainPropertyInteger("Rows Removed by Batch Column Quals", NULL, (int64) filtered, es);
 	}
 }
 
@@ -730,6 +798,14 @@ nf_compressed_customscan_init(void)
 							 "Reads compressed partitions with the custom scan that decodes only the columns used and skips batches by time.",
 							 "Off: compressed partitions are read by sequential scans that decode every column of every batch.",
 							 &nf_enable_compressed_scan,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("netflow.enable_compressed_early_quals",
+							 "Evaluates simple quals of compressed partition scans on the decoded columns they use, before decoding the others and forming rows.",
+							 "Off: every row of every batch read is formed and checked by the plan's quals.",
+							 &nf_enable_early_quals,
 							 true,
 							 PGC_USERSET,
 							 0,

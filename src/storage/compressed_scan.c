@@ -14,8 +14,9 @@
  *	  heap tuple from them only when something asks for one.
  *
  *	  The custom scan (compressed_customscan.c) narrows a scan before its
- *	  first row: the columns to decode, and a range of time_start that lets
- *	  whole batches be skipped by their min_time/max_time.
+ *	  first row: the columns to decode, and ranges of time_start, time_end
+ *	  and time_received that let whole batches be skipped by the bounds
+ *	  compressed_batches keeps of these columns.
  *
  *-------------------------------------------------------------------------
  */
@@ -31,7 +32,21 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "batch_codec.h"
 #include "compressed_tam.h"
+
+/*
+ * With a filter, decode its columns first and the others only for batches
+ * where it selects rows: from batch format 2 on, where each column is its
+ * own zstd frame.  In format 1 one zstd frame holds every column, and a
+ * second decode would inflate it again: all the columns are decoded at
+ * once and the filter only spares forming and checking the rows.
+ */
+#if NFC_VERSION >= 2
+#define NF_SPLIT_DECODE 1
+#else
+#define NF_SPLIT_DECODE 0
+#endif
 
 /* Shared state of a parallel scan: heapam's, then the next batch to hand out. */
 typedef struct CompressedParallelScanData
@@ -50,14 +65,24 @@ typedef struct CompressedScanDescData
 	BatchReader *reader;		/* NULL once every batch was read */
 	uint64		reader_pos;		/* index of the batch the reader returns next */
 	DecodedBatch *cur;			/* the decoder, created at the first batch */
+	DecodedBatch *cur2;			/* with a filter: the decoder of the columns
+								 * the filter does not use, or NULL */
 	bool		have_batch;		/* cur holds a batch being returned */
-	uint32		currow;
+	uint32		currow;			/* next row (index in sel with a filter) */
+	uint32		nout;			/* rows of the batch to return */
+	NfBatchFilter *filter;		/* fast quals, or NULL */
+	bool	   *fwant;			/* columns the filter uses */
+	uint32	   *sel;			/* rows the filter selected */
+	uint32		selcap;
+	MemoryContext batchcxt;		/* the batch data while a batch is read */
+	DecodedBatch **src;			/* per decoded column: its decoder */
+	uint64		rows_filtered;	/* rows the filter removed */
 	MemoryContext scancxt;		/* where the decoder lives */
 	bool	   *want;			/* columns to decode; NULL: all */
 	int			ndec;			/* number of columns decoded */
 	int		   *dec;			/* their 0-based attribute numbers */
 	TupleTableSlot *prepared;	/* slot whose other columns are set NULL */
-	NfTimeRange range;			/* batches outside are skipped */
+	NfScanRanges ranges;		/* batches outside any of them are skipped */
 	uint64		batches_read;
 	uint64		batches_skipped;
 	CompressedParallelScanData *shared;
@@ -116,6 +141,10 @@ compressed_scan_end(TableScanDesc sscan)
 	heapam->scan_end(scan->heap);
 	if (scan->cur)
 		nf_batch_decoder_free(scan->cur);
+	if (scan->cur2)
+		nf_batch_decoder_free(scan->cur2);
+	if (scan->batchcxt)
+		MemoryContextDelete(scan->batchcxt);
 	if (scan->want)
 		pfree(scan->want);
 	if (scan->dec)
@@ -155,33 +184,42 @@ range_excludes(const NfTimeRange *range, TimestampTz bmin, TimestampTz bmax)
 	return false;
 }
 
-/* Whether the batch row is excluded by the scan's time range. */
+/* Whether the batch row is excluded by the ranges of the skipping columns. */
 static bool
 batch_excluded(CompressedScanDesc scan, HeapTuple tup)
 {
-	TupleDesc	bdesc;
-	bool		minnull,
-				maxnull;
-	Datum		bmin,
-				bmax;
+	TupleDesc	bdesc = NULL;
 
-	if (!scan->range.active)
-		return false;
-	bdesc = RelationGetDescr(scan->reader->batchrel);
-	bmin = heap_getattr(tup, Anum_batch_min_time, bdesc, &minnull);
-	bmax = heap_getattr(tup, Anum_batch_max_time, bdesc, &maxnull);
-	if (minnull || maxnull)
-		return false;			/* no bounds kept: read it */
-	return range_excludes(&scan->range, DatumGetTimestampTz(bmin),
-						  DatumGetTimestampTz(bmax));
+	for (int k = 0; k < NF_NSKIP; k++)
+	{
+		const NfTimeRange *range = &scan->ranges.col[k];
+		bool		minnull,
+					maxnull;
+		Datum		bmin,
+					bmax;
+
+		if (!range->active)
+			continue;
+		if (range->empty)
+			return true;
+		if (bdesc == NULL)
+			bdesc = RelationGetDescr(scan->reader->batchrel);
+		bmin = heap_getattr(tup, nf_skip_columns[k].anum_min, bdesc, &minnull);
+		bmax = heap_getattr(tup, nf_skip_columns[k].anum_max, bdesc, &maxnull);
+		if (minnull || maxnull)
+			continue;			/* no bounds kept: no value, or an old batch */
+		if (range_excludes(range, DatumGetTimestampTz(bmin), DatumGetTimestampTz(bmax)))
+			return true;
+	}
+	return false;
 }
 
 /*
- * Decode the next batch this participant should read and that the time
- * range does not exclude; false when no batch is left.
+ * The next batch row this participant should read and that the ranges do
+ * not exclude; NULL when no batch is left.
  */
-static bool
-load_next_batch(CompressedScanDesc scan)
+static HeapTuple
+next_batch_tuple(CompressedScanDesc scan)
 {
 	uint64		target;
 	HeapTuple	tup;
@@ -189,7 +227,7 @@ load_next_batch(CompressedScanDesc scan)
 	if (scan->reader == NULL)
 	{
 		if (scan->reader_pos > 0)
-			return false;		/* read to the end already */
+			return NULL;		/* read to the end already */
 		scan->reader = nf_batch_reader_open(scan->rs_base.rs_rd,
 											scan->rs_base.rs_snapshot,
 											AccessShareLock);
@@ -205,35 +243,128 @@ load_next_batch(CompressedScanDesc scan)
 			{
 				close_reader(scan);
 				scan->reader_pos = PG_UINT64_MAX;
-				return false;
+				return NULL;
 			}
 			if (scan->reader_pos++ == target)
 				break;
 		}
 		if (!batch_excluded(scan, tup))
-			break;
+			return tup;
 		scan->batches_skipped++;
 		CHECK_FOR_INTERRUPTS();
 	}
-	if (scan->cur == NULL)
+}
+
+/*
+ * Create the decoders at the first batch: without a filter (or with batch
+ * format 1), one for every column wanted; with one, one for the filter's
+ * columns (decoded first) and one for the other columns wanted (decoded
+ * only for batches where the filter selects a row).
+ */
+static void
+create_decoders(CompressedScanDesc scan)
+{
+	MemoryContext old = MemoryContextSwitchTo(scan->scancxt);
+	int			natts = RelationGetDescr(scan->rs_base.rs_rd)->natts;
+
+	scan->dec = palloc(sizeof(int) * Max(natts, 1));
+	scan->src = palloc(sizeof(DecodedBatch *) * Max(natts, 1));
+	scan->ndec = 0;
+	if (scan->filter && !NF_SPLIT_DECODE)
+		scan->batchcxt = AllocSetContextCreate(scan->scancxt, "netflow batch data",
+											   ALLOCSET_DEFAULT_SIZES);
+	if (scan->filter == NULL || !NF_SPLIT_DECODE)
 	{
-		MemoryContext old = MemoryContextSwitchTo(scan->scancxt);
-
-		int			natts = RelationGetDescr(scan->rs_base.rs_rd)->natts;
-
 		scan->cur = nf_batch_decoder_create(scan->rs_base.rs_rd, scan->want);
-		scan->dec = palloc(sizeof(int) * Max(natts, 1));
-		scan->ndec = 0;
 		for (int c = 0; c < natts; c++)
 			if (scan->want == NULL || scan->want[c])
+			{
+				scan->src[scan->ndec] = scan->cur;
 				scan->dec[scan->ndec++] = c;
-		MemoryContextSwitchTo(old);
+			}
 	}
-	nf_batch_decode(scan->rs_base.rs_rd, scan->reader, tup, scan->cur);
-	scan->prepared = NULL;
+	else
+	{
+		bool	   *rest = palloc0(sizeof(bool) * natts);
+		bool		any = false;
+
+		for (int c = 0; c < natts; c++)
+		{
+			rest[c] = (scan->want == NULL || scan->want[c]) && !scan->fwant[c];
+			any |= rest[c];
+		}
+		scan->cur = nf_batch_decoder_create(scan->rs_base.rs_rd, scan->fwant);
+		scan->cur2 = any ? nf_batch_decoder_create(scan->rs_base.rs_rd, rest) : NULL;
+		for (int c = 0; c < natts; c++)
+			if (scan->fwant[c] || rest[c])
+			{
+				scan->src[scan->ndec] = scan->fwant[c] ? scan->cur : scan->cur2;
+				scan->dec[scan->ndec++] = c;
+			}
+		scan->batchcxt = AllocSetContextCreate(scan->scancxt, "netflow batch data",
+											   ALLOCSET_DEFAULT_SIZES);
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Decode the next batch this participant should read, that the ranges do
+ * not exclude and where the filter (if any) selects a row; false when no
+ * batch is left.
+ */
+static bool
+load_next_batch(CompressedScanDesc scan)
+{
+	Relation	rel = scan->rs_base.rs_rd;
+	HeapTuple	tup;
+
+	for (;;)
+	{
+		int32		batch_no,
+					row_count;
+		struct varlena *data;
+		MemoryContext old;
+
+		tup = next_batch_tuple(scan);
+		if (tup == NULL)
+			return false;
+		if (scan->cur == NULL)
+			create_decoders(scan);
+		scan->batches_read++;
+		scan->prepared = NULL;
+		scan->currow = 0;
+		if (scan->filter == NULL)
+		{
+			nf_batch_decode(rel, scan->reader, tup, scan->cur);
+			scan->nout = scan->cur->nrows;
+			break;
+		}
+
+		/* the filter's columns, the rows it selects, then the other columns */
+		MemoryContextReset(scan->batchcxt);
+		old = MemoryContextSwitchTo(scan->batchcxt);
+		data = nf_batch_data(rel, scan->reader, tup, &batch_no, &row_count);
+		MemoryContextSwitchTo(old);
+		nf_batch_decode_data(rel, batch_no, row_count, data, scan->cur);
+		if (scan->selcap < scan->cur->nrows)
+		{
+			if (scan->sel)
+				pfree(scan->sel);
+			scan->selcap = scan->cur->nrows;
+			scan->sel = MemoryContextAlloc(scan->scancxt, sizeof(uint32) * scan->selcap);
+		}
+		scan->nout = nf_batch_filter_eval(scan->filter, scan->cur, scan->sel);
+		scan->rows_filtered += scan->cur->nrows - scan->nout;
+		if (scan->nout == 0)
+		{
+			CHECK_FOR_INTERRUPTS();
+			continue;
+		}
+		if (scan->cur2)
+			nf_batch_decode_data(rel, batch_no, row_count, data, scan->cur2);
+		break;
+	}
 	scan->have_batch = true;
-	scan->batches_read++;
-	scan->currow = 0;
 	return true;
 }
 
@@ -251,10 +382,10 @@ compressed_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 						RelationGetRelationName(sscan->rs_rd))));
 	while (!scan->in_tail)
 	{
-		if (scan->have_batch && scan->currow < scan->cur->nrows)
+		if (scan->have_batch && scan->currow < scan->nout)
 		{
 			DecodedBatch *b = scan->cur;
-			uint32		r = scan->currow++;
+			uint32		r = scan->filter ? scan->sel[scan->currow] : scan->currow;
 			Datum	   *values;
 			bool	   *isnull;
 
@@ -278,10 +409,12 @@ compressed_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 			for (int k = 0; k < scan->ndec; k++)
 			{
 				int			c = scan->dec[k];
+				DecodedBatch *d = scan->src[k];
 
-				values[c] = b->values[c][r];
-				isnull[c] = b->isnull[c][r];
+				values[c] = d->values[c][r];
+				isnull[c] = d->isnull[c][r];
 			}
+			scan->currow++;
 			ExecStoreVirtualTuple(slot);
 			ItemPointerSet(&slot->tts_tid, NF_COMPRESSED_BLOCK, 1);
 			slot->tts_tableOid = RelationGetRelid(sscan->rs_rd);
@@ -313,23 +446,50 @@ nf_compressed_scan_set_columns(TableScanDesc sscan, const bool *want)
 }
 
 /*
- * Skip the batches whose time_start range lies outside range (until the
- * next call; a rescan keeps it).
+ * Select the rows of each batch with filter (compiled in a memory context
+ * that outlives the scan; NULL: every row) before decoding the columns it
+ * does not use; fwant: the columns it uses (natts flags).  Before the
+ * scan's first row.
  */
 void
-nf_compressed_scan_set_range(TableScanDesc sscan, const NfTimeRange *range)
+nf_compressed_scan_set_filter(TableScanDesc sscan, NfBatchFilter *filter,
+							  const bool *fwant)
 {
-	((CompressedScanDesc) sscan)->range = *range;
+	CompressedScanDesc scan = (CompressedScanDesc) sscan;
+	int			natts = RelationGetDescr(sscan->rs_rd)->natts;
+
+	Assert(scan->cur == NULL);
+	scan->filter = filter;
+	if (filter)
+	{
+		scan->fwant = MemoryContextAlloc(scan->scancxt, sizeof(bool) * natts);
+		memcpy(scan->fwant, fwant, sizeof(bool) * natts);
+	}
 }
 
-/* Batches decoded and batches skipped by the time range so far. */
+/*
+ * Skip the batches whose bounds of a skipping column lie outside its range
+ * (until the next call; a rescan keeps them).
+ */
 void
-nf_compressed_scan_counts(TableScanDesc sscan, uint64 *read, uint64 *skipped)
+nf_compressed_scan_set_range(TableScanDesc sscan, const NfScanRanges *ranges)
+{
+	((CompressedScanDesc) sscan)->ranges = *ranges;
+}
+
+/*
+ * Batches decoded, batches skipped by the ranges and rows removed by the
+ * filter so far.
+ */
+void
+nf_compressed_scan_counts(TableScanDesc sscan, uint64 *read, uint64 *skipped,
+						  uint64 *filtered)
 {
 	CompressedScanDesc scan = (CompressedScanDesc) sscan;
 
 	*read = scan->batches_read;
 	*skipped = scan->batches_skipped;
+	*filtered = scan->rows_filtered;
 }
 
 /* Size of the shared state of a parallel scan. */

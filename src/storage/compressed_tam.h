@@ -37,8 +37,29 @@
 #define Anum_batch_row_count 4
 #define Anum_batch_min_time 5
 #define Anum_batch_max_time 6
-#define Anum_batch_data 7
-#define Natts_batch 7
+#define Anum_batch_min_time_end 7
+#define Anum_batch_max_time_end 8
+#define Anum_batch_min_time_received 9
+#define Anum_batch_max_time_received 10
+#define Anum_batch_data 11
+#define Natts_batch 11
+
+/*
+ * The columns whose per-batch min/max compressed_batches keeps, so that a
+ * scan skips the batches its quals exclude: time_start (min_time,
+ * max_time), time_end and time_received (timestamptz columns of these
+ * names; a table without one has NULL bounds for it).
+ */
+#define NF_NSKIP 3
+
+typedef struct NfSkipColumn
+{
+	const char *attname;		/* column of the partition */
+	AttrNumber	anum_min;		/* its bounds in compressed_batches */
+	AttrNumber	anum_max;
+} NfSkipColumn;
+
+extern const NfSkipColumn nf_skip_columns[NF_NSKIP];
 
 /* An index scan over the batches of one relation, in batch_no order. */
 typedef struct BatchReader
@@ -59,6 +80,10 @@ typedef struct DecodedBatch
 	int			natts;
 	Datum	  **values;			/* natts arrays of nrows; NULL: not decoded */
 	bool	  **isnull;			/* natts arrays of nrows; NULL: not decoded */
+	/* inet and macaddr columns decoded: the batch's dictionary */
+	Datum	  **dict;			/* natts arrays of ndict[c] values, or NULL */
+	uint32	   *ndict;
+	const uint32 **idx;			/* natts arrays of nrows indexes in dict */
 	/* private */
 	uint8	   *want;			/* natts flags: columns to decode */
 	struct NfcBatch *codec;		/* codec arrays (malloc'd, freed with cxt) */
@@ -78,16 +103,23 @@ extern void nf_batch_reader_close(BatchReader *reader);
 extern DecodedBatch *nf_batch_decoder_create(Relation rel, const bool *want);
 extern void nf_batch_decode(Relation rel, BatchReader *reader,
 							HeapTuple batchtup, DecodedBatch *db);
+extern struct varlena *nf_batch_data(Relation rel, BatchReader *reader,
+									 HeapTuple batchtup, int32 *batch_no,
+									 int32 *row_count);
+extern void nf_batch_decode_data(Relation rel, int32 batch_no, int32 row_count,
+								 struct varlena *data, DecodedBatch *db);
 extern void nf_batch_decoder_free(DecodedBatch *db);
 extern void nf_batch_purge(Relation rel, Oid relfilenode);
 extern void nf_batch_totals(Relation rel, Snapshot snapshot, double *rows,
 							double *bytes);
 extern void nf_check_supported_columns(Relation rel);
 extern int	nf_column_kind(Oid typid);
+extern int64 nf_int_value(Datum d, Oid typid);
+extern AttrNumber nf_skip_attnum(Relation rel, int k);
 
 /*
- * A range of time_start a scan needs (from its quals): batches whose
- * [min_time, max_time] lies outside are not read.
+ * A range of one skipping column a scan needs (from its quals): batches
+ * whose [min, max] of that column lies outside are not read.
  */
 typedef struct NfTimeRange
 {
@@ -101,12 +133,27 @@ typedef struct NfTimeRange
 	TimestampTz hi;
 } NfTimeRange;
 
+/* The ranges of every skipping column (nf_skip_columns order). */
+typedef struct NfScanRanges
+{
+	NfTimeRange col[NF_NSKIP];
+} NfScanRanges;
+
+/* batch_filter.c: fast quals evaluated on decoded columns */
+typedef struct NfBatchFilter NfBatchFilter;
+extern bool nf_fast_qual_supported(Node *clause, Index varno, TupleDesc desc);
+extern NfBatchFilter *nf_batch_filter_compile(List *quals);
+extern uint32 nf_batch_filter_eval(NfBatchFilter *f, const DecodedBatch *db,
+								   uint32 *sel);
+
 /* compressed_scan.c */
 extern void nf_compressed_scan_methods(TableAmRoutine *methods);
 extern void nf_compressed_scan_set_columns(TableScanDesc sscan, const bool *want);
-extern void nf_compressed_scan_set_range(TableScanDesc sscan, const NfTimeRange *range);
+extern void nf_compressed_scan_set_filter(TableScanDesc sscan, NfBatchFilter *filter,
+										  const bool *fwant);
+extern void nf_compressed_scan_set_range(TableScanDesc sscan, const NfScanRanges *ranges);
 extern void nf_compressed_scan_counts(TableScanDesc sscan, uint64 *read,
-									  uint64 *skipped);
+									  uint64 *skipped, uint64 *filtered);
 
 /* compressed_customscan.c */
 extern void nf_compressed_customscan_init(void);

@@ -8,8 +8,8 @@ SELECT count(*) FROM netflow.create_partitions('2025-02-01', '2025-02-03');
 
 -- Two days of 20,000 rows each (two batches per day and a part), NULLs in
 -- every nullable column, IPv4 and IPv6, MACs; one exporter for most rows
--- (compression sorts by exporter then time: batch 0 of a day holds its first
--- half of the main exporter's rows, batch 1 the rest and the other exporters).
+-- (compression sorts by hour, exporter, time: batch 0 of a day holds the rows
+-- of 00:00-12:00, batch 1 those of 12:00-24:00).
 CREATE TABLE cs_ref AS
 SELECT ts AS time_start,
 	   CASE WHEN i % 17 = 0 THEN NULL ELSE ts + (i % 600) * interval '1 second' END AS time_end,
@@ -60,12 +60,13 @@ VALUES ('2025-02-01 23:59:59.5', '127.0.0.9', '10.9.9.9', 4242);
 SELECT count(*) AS batches FROM netflow.compressed_batches
 WHERE relid IN ('netflow.flows_p20250201'::regclass, 'netflow.flows_p20250202'::regclass);
 
--- Edges of the batches of the first day, for filters that start or end on them.
+-- Edges of the batches of the first day, for filters that start or end on
+-- them (b1: batch 1, the second half of the day).
 SELECT batch_no, min_time, max_time FROM netflow.compressed_batches
 WHERE relid = 'netflow.flows_p20250201'::regclass ORDER BY batch_no;
 SELECT min_time AS b1_min, max_time AS b1_max
 FROM netflow.compressed_batches
-WHERE relid = 'netflow.flows_p20250201'::regclass AND batch_no = 0 \gset
+WHERE relid = 'netflow.flows_p20250201'::regclass AND batch_no = 1 \gset
 
 -- cs_check(query): the query (%1$s stands for the rows, aliased f) over the
 -- compressed partitions with the custom scan on and off, serial and
@@ -176,13 +177,13 @@ DECLARE
 	l text;
 BEGIN
 	FOR l IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
-		IF l ~ 'Custom Scan|Batches|Columns|Bounds' THEN
+		IF l ~ 'Custom Scan|Batch|Columns|Bounds' THEN
 			RETURN NEXT regexp_replace(l, ' \(actual.*\)', '');
 		END IF;
 	END LOOP;
 END
 $$;
--- on the edges of batch 0: > its max skips it, >= its max reads it
+-- on the edges of batch 1: > its max skips it, >= its max reads it
 SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_start > %L', :'b1_max'));
 SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_start >= %L', :'b1_max'));
 SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_start < %L', :'b1_min'));
@@ -215,6 +216,20 @@ RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
+-- a scan of fewer batch pages than min_parallel_table_scan_size gets no
+-- parallel plan, even with free parallelism (starting workers costs more
+-- than an hour of a compressed day takes to read; a Parallel Append would
+-- run the serial scan in one worker: not what this checks)
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET max_parallel_workers_per_gather = 2;
+SET enable_parallel_append = off;
+EXPLAIN (COSTS OFF) SELECT sum(bytes) FROM netflow.flows
+WHERE time_start >= '2025-02-01 15:00' AND time_start < '2025-02-01 16:00';
+RESET enable_parallel_append;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET max_parallel_workers_per_gather;
 -- off: a plain sequential scan
 SET netflow.enable_compressed_scan = off;
 EXPLAIN (COSTS OFF) SELECT sum(bytes) FROM netflow.flows_p20250201;
@@ -230,6 +245,88 @@ MOVE FORWARD ALL FROM cs_cur;
 CLOSE cs_cur;
 COMMIT;
 SELECT count(*) FROM cs_ref WHERE time_start >= :'b1_min' AND time_start < '2025-02-02';
+
+-- 6. Batches skipped by time_received and time_end as well (the rollups'
+-- late flows filter a minute of time_received over every partition back to
+-- the rollup retention): EXPLAIN ANALYZE shows the batches removed, and
+-- the rows are the heap copy's.
+SELECT batch_no, min_time_end, max_time_end, min_time_received, max_time_received
+FROM netflow.compressed_batches
+WHERE relid = 'netflow.flows_p20250201'::regclass ORDER BY batch_no;
+SELECT max_time_received AS b1_rmax, max_time_end AS b1_emax
+FROM netflow.compressed_batches
+WHERE relid = 'netflow.flows_p20250201'::regclass AND batch_no = 0 \gset
+SET max_parallel_workers_per_gather = 0;
+-- a minute of time_received on the second day: every batch of the first
+-- day removed
+SELECT cs_explain('SELECT count(*), sum(bytes) FROM netflow.flows WHERE time_received >= ''2025-02-02 15:00'' AND time_received < ''2025-02-02 15:01''');
+-- on the edge of batch 0 of the first day: > its max skips it, >= reads it
+SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_received > %L', :'b1_rmax'));
+SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_received >= %L', :'b1_rmax'));
+SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_end > %L', :'b1_emax'));
+-- the rollups' late-flow condition, bounds from an array Param (generic plan)
+PREPARE cs_late(timestamptz[]) AS
+SELECT count(*), sum(bytes) FROM netflow.flows f
+WHERE f.time_received >= $1[1] AND f.time_received < $1[2] AND f.time_start >= $1[3] AND f.time_start < $1[4];
+SET plan_cache_mode = force_generic_plan;
+EXECUTE cs_late('{2025-02-02 15:00, 2025-02-02 15:01, 2025-01-01, 2025-03-01}');
+SELECT count(*), sum(bytes) FROM cs_ref
+WHERE time_received >= '2025-02-02 15:00' AND time_received < '2025-02-02 15:01';
+SELECT cs_explain('EXECUTE cs_late(''{2025-02-02 15:00, 2025-02-02 15:01, 2025-01-01, 2025-03-01}'')');
+RESET plan_cache_mode;
+DEALLOCATE cs_late;
+RESET max_parallel_workers_per_gather;
+SELECT * FROM cs_check('SELECT time_received, bytes FROM %1$s AS f WHERE time_received >= ''2025-02-02 15:00'' AND time_received < ''2025-02-02 15:01''');
+SELECT * FROM cs_check(format('SELECT time_received, src_addr FROM %%1$s AS f WHERE time_received > %L', :'b1_rmax'));
+SELECT * FROM cs_check(format('SELECT time_received, src_addr FROM %%1$s AS f WHERE time_received >= %L AND time_received <= %L', :'b1_rmax', :'b1_rmax'));
+SELECT * FROM cs_check(format('SELECT time_end, src_addr FROM %%1$s AS f WHERE time_end > %L AND time_end <= ''2025-02-02 01:00''', :'b1_emax'));
+SELECT * FROM cs_check('SELECT * FROM %1$s AS f WHERE time_start >= ''2025-02-01 10:00'' AND time_start < ''2025-02-01 11:00'' AND time_end <= ''2025-02-01 11:00''');
+SELECT * FROM cs_check('SELECT bytes FROM %1$s AS f WHERE time_received < NULL::timestamptz');
+
+-- 7. Late materialization: simple quals (column op constant, AND, OR) are
+-- evaluated on the decoded columns they use before the other columns are
+-- decoded and before rows are formed; ExecQual still checks every row.
+-- Every shape gives the heap copy's rows (NULLs in every column).
+-- integers: =, <>, <, >=, commuted, cross-type (smallint/bigint column,
+-- integer constant), and a NULL constant
+SELECT * FROM cs_check('SELECT src_addr, dst_port FROM %1$s AS f WHERE dst_port = 443');
+SELECT * FROM cs_check('SELECT src_port, protocol FROM %1$s AS f WHERE protocol <> 6');
+SELECT * FROM cs_check('SELECT src_port, bytes FROM %1$s AS f WHERE src_port < 100');
+SELECT * FROM cs_check('SELECT bytes FROM %1$s AS f WHERE bytes >= 30000000');
+SELECT * FROM cs_check('SELECT src_port FROM %1$s AS f WHERE 100 > src_port');
+SELECT * FROM cs_check('SELECT tos, src_as FROM %1$s AS f WHERE tos <= 3 OR src_as > 64900::bigint');
+SELECT * FROM cs_check('SELECT bytes FROM %1$s AS f WHERE src_port = NULL::integer OR dst_port = 22');
+-- timestamptz beside the time bounds
+SELECT * FROM cs_check('SELECT time_end, bytes FROM %1$s AS f WHERE time_end > ''2025-02-01 12:00'' AND packets < 100000');
+-- inet (IPv4, IPv6, range and containment operators) and macaddr
+SELECT * FROM cs_check('SELECT * FROM %1$s AS f WHERE src_addr = ''10.0.1.6''');
+SELECT * FROM cs_check('SELECT time_start, src_addr, dst_addr, bytes FROM %1$s AS f WHERE dst_addr = ''2001:db8:ffff::3''');
+SELECT * FROM cs_check('SELECT * FROM %1$s AS f WHERE src_addr = ''198.51.100.7'' OR dst_addr = ''198.51.100.7''');
+SELECT * FROM cs_check('SELECT src_addr FROM %1$s AS f WHERE src_addr < ''10.0.5.0''');
+SELECT * FROM cs_check('SELECT src_addr, bytes FROM %1$s AS f WHERE src_addr << ''2001:db8::/120''');
+SELECT * FROM cs_check('SELECT src_mac, bytes FROM %1$s AS f WHERE src_mac = ''02:00:00:00:05:00''');
+-- nested AND / OR, mixed with quals the fast path does not take
+SELECT * FROM cs_check('SELECT * FROM %1$s AS f WHERE (dst_port = 443 AND protocol = 6) OR src_addr = ''2001:db8::5''');
+SELECT * FROM cs_check('SELECT src_addr FROM %1$s AS f WHERE bytes IS NULL AND dst_port = 443');
+SELECT * FROM cs_check('SELECT src_addr, src_port FROM %1$s AS f WHERE src_port + 1 = 81 AND dst_port = 53');
+-- quals the fast path does not take at all
+SELECT * FROM cs_check('SELECT src_addr FROM %1$s AS f WHERE host(src_addr) = ''10.0.1.6''');
+SELECT * FROM cs_check('SELECT src_addr FROM %1$s AS f WHERE dst_port = ANY (ARRAY[22, 53])');
+-- no row, every row
+SELECT * FROM cs_check('SELECT * FROM %1$s AS f WHERE src_addr = ''192.0.2.99''');
+SELECT * FROM cs_check('SELECT dst_mac, bytes FROM %1$s AS f WHERE dst_mac = ''ff:ff:ff:ff:ff:ff''');
+-- in a parallel plan (cs_check's diff_par) and in EXPLAIN: the rows removed
+-- before being formed, the same count as the heap copy's rows that fail
+SET max_parallel_workers_per_gather = 0;
+SELECT cs_explain('SELECT count(*) FROM netflow.flows_p20250201 WHERE src_addr = ''198.51.100.7'' OR dst_addr = ''198.51.100.7''');
+SELECT count(*) FILTER (WHERE src_addr = '198.51.100.7' OR dst_addr = '198.51.100.7') AS selected,
+	   count(*) FILTER (WHERE (src_addr = '198.51.100.7' OR dst_addr = '198.51.100.7') IS NOT TRUE) AS removed
+FROM cs_ref WHERE time_start >= '2025-02-01' AND time_start < '2025-02-02' AND exporter IS DISTINCT FROM '127.0.0.9';
+-- a batch where no row matches is not decoded further: no row formed
+SELECT cs_explain('SELECT * FROM netflow.flows_p20250201 WHERE src_addr = ''192.0.2.99''');
+-- the tail row is checked by the plan's quals only
+SELECT cs_explain('SELECT bytes FROM netflow.flows_p20250201 WHERE src_addr = ''10.9.9.9''');
+RESET max_parallel_workers_per_gather;
 
 -- Clean up.
 DROP TABLE netflow.flows_p20250201, netflow.flows_p20250202;

@@ -1,0 +1,421 @@
+/*-------------------------------------------------------------------------
+ *
+ * batch_filter.c
+ *	  Late materialization for the custom scan of compressed partitions:
+ *	  simple quals evaluated on the decoded column arrays of a batch, before
+ *	  the other columns are decoded and before any row is stored in a slot.
+ *
+ *	  Supported quals ("fast quals"): Var op Const, with the Var a column of
+ *	  the scanned relation and
+ *	  - an integer or timestamptz column (smallint, integer, bigint,
+ *	    timestamptz) and op a btree comparison (=, <>, <, <=, >, >=) of the
+ *	    integer family or of timestamptz with timestamptz: compared as the
+ *	    64-bit integers the batches store (the Const converted by
+ *	    nf_int_value, the function compression encodes values with);
+ *	  - an inet or macaddr column (dictionary-encoded in batches) and op any
+ *	    operator whose function is strict, immutable and returns boolean:
+ *	    evaluated once per dictionary entry, then looked up by each row's
+ *	    dictionary index;
+ *	  and AND / OR of fast quals.  A row is selected when the qual is true
+ *	  (a NULL operand or result counts as not true, which AND and OR
+ *	  without NOT keep exact).  The custom scan still evaluates every qual
+ *	  on every row it returns: the selection only drops rows that cannot
+ *	  pass, so correctness never depends on it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/nbtree.h"
+#include "access/stratnum.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "fmgr.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/primnodes.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "batch_codec.h"
+#include "compressed_tam.h"
+
+/* Kinds of filter nodes. */
+#define NFF_INT 1				/* integer column op constant */
+#define NFF_BYTES 2				/* dictionary column op constant */
+#define NFF_AND 3
+#define NFF_OR 4
+#define NFF_FALSE 5				/* never true (a NULL constant) */
+
+/* One node of a compiled filter. */
+typedef struct NfFilterNode
+{
+	int			kind;
+	int			att;			/* 0-based column */
+	int			strat;			/* NFF_INT: btree strategy or ROWCOMPARE_NE */
+	int64		val;			/* NFF_INT: the constant */
+	FmgrInfo	fn;				/* NFF_BYTES: the operator's function */
+	Oid			collid;
+	Datum		cval;			/* NFF_BYTES: the constant */
+	bool		var_left;		/* NFF_BYTES: the column is the left operand */
+	int			nargs;			/* NFF_AND, NFF_OR */
+	struct NfFilterNode **args;
+	bool	   *scratch;		/* NFF_AND, NFF_OR: an argument's result */
+	bool	   *dictres;		/* NFF_BYTES: result per dictionary entry */
+	uint32		dictcap;
+} NfFilterNode;
+
+/* A compiled filter. */
+struct NfBatchFilter
+{
+	NfFilterNode *root;
+	uint32		cap;			/* rows the scratch arrays hold */
+	bool	   *result;
+	List	   *nodes;			/* AND/OR nodes, to grow their scratch arrays */
+};
+
+/* The Var of this relation and the Const of a binary operator, if so. */
+static bool
+var_and_const(OpExpr *op, Var **var, Const **cst, bool *var_left)
+{
+	Node	   *l,
+			   *r;
+
+	if (list_length(op->args) != 2)
+		return false;
+	l = linitial(op->args);
+	r = lsecond(op->args);
+	if (IsA(l, Var) && IsA(r, Const))
+	{
+		*var = (Var *) l;
+		*cst = (Const *) r;
+		*var_left = true;
+	}
+	else if (IsA(r, Var) && IsA(l, Const))
+	{
+		*var = (Var *) r;
+		*cst = (Const *) l;
+		*var_left = false;
+	}
+	else
+		return false;
+	return (*var)->varlevelsup == 0 && (*var)->varattno > 0;
+}
+
+/* Whether t is an integer type compared as int64 (integer_ops). */
+static bool
+int_type(Oid t)
+{
+	return t == INT2OID || t == INT4OID || t == INT8OID;
+}
+
+/*
+ * The btree strategy of an integer or timestamptz comparison (with the
+ * column on the left) in the default btree family of the column's type
+ * (not a reverse-order one), or 0 when op is not one.
+ */
+static int
+int_strategy(Oid opno, Oid coltype, bool var_left)
+{
+	List	   *interp = get_op_btree_interpretation(opno);
+	Oid			opclass = GetDefaultOpClass(coltype, BTREE_AM_OID);
+	Oid			family = OidIsValid(opclass) ? get_opclass_family(opclass) : InvalidOid;
+	ListCell   *lc;
+
+	foreach(lc, interp)
+	{
+		OpBtreeInterpretation *bi = lfirst(lc);
+		bool		ok;
+
+		ok = bi->opfamily_id == family &&
+			((int_type(bi->oplefttype) && int_type(bi->oprighttype)) ||
+			 (bi->oplefttype == TIMESTAMPTZOID && bi->oprighttype == TIMESTAMPTZOID));
+		if (!ok)
+			continue;
+		if (bi->strategy == ROWCOMPARE_NE)
+			return ROWCOMPARE_NE;
+		if (bi->strategy >= BTLessStrategyNumber && bi->strategy <= BTGreaterStrategyNumber)
+			return var_left ? bi->strategy : BTCommuteStrategyNumber(bi->strategy);
+	}
+	return 0;
+}
+
+/* Whether clause is a fast qual over the relation varno of descriptor desc. */
+bool
+nf_fast_qual_supported(Node *clause, Index varno, TupleDesc desc)
+{
+	if (clause == NULL)
+		return false;
+	if (IsA(clause, BoolExpr))
+	{
+		BoolExpr   *b = (BoolExpr *) clause;
+		ListCell   *lc;
+
+		if (b->boolop != AND_EXPR && b->boolop != OR_EXPR)
+			return false;
+		foreach(lc, b->args)
+			if (!nf_fast_qual_supported(lfirst(lc), varno, desc))
+				return false;
+		return true;
+	}
+	if (IsA(clause, OpExpr))
+	{
+		OpExpr	   *op = (OpExpr *) clause;
+		Var		   *var;
+		Const	   *cst;
+		bool		var_left;
+		Form_pg_attribute att;
+		Oid			fn;
+
+		if (op->opresulttype != BOOLOID || op->opretset ||
+			!var_and_const(op, &var, &cst, &var_left) || var->varno != varno ||
+			var->varattno > desc->natts)
+			return false;
+		att = TupleDescAttr(desc, var->varattno - 1);
+		if (att->attisdropped || att->atttypid != var->vartype)
+			return false;
+		switch (nf_column_kind(att->atttypid))
+		{
+			case NFC_KIND_INT:
+				return int_strategy(op->opno, att->atttypid, var_left) != 0 &&
+					(int_type(cst->consttype) || cst->consttype == TIMESTAMPTZOID);
+			case NFC_KIND_BYTES:
+				fn = get_opcode(op->opno);
+				return OidIsValid(fn) && func_strict(fn) &&
+					func_volatile(fn) == PROVOLATILE_IMMUTABLE;
+			default:
+				return false;
+		}
+	}
+	return false;
+}
+
+/* Compile one fast qual (nf_fast_qual_supported) into a node. */
+static NfFilterNode *
+compile_node(Node *clause, NfBatchFilter *f)
+{
+	NfFilterNode *n = palloc0(sizeof(NfFilterNode));
+
+	if (IsA(clause, BoolExpr))
+	{
+		BoolExpr   *b = (BoolExpr *) clause;
+		ListCell   *lc;
+		int			i = 0;
+
+		n->kind = b->boolop == AND_EXPR ? NFF_AND : NFF_OR;
+		n->nargs = list_length(b->args);
+		n->args = palloc(sizeof(NfFilterNode *) * n->nargs);
+		foreach(lc, b->args)
+			n->args[i++] = compile_node(lfirst(lc), f);
+		f->nodes = lappend(f->nodes, n);
+		return n;
+	}
+	else
+	{
+		OpExpr	   *op = castNode(OpExpr, clause);
+		Var		   *var;
+		Const	   *cst;
+		bool		var_left;
+
+		if (!var_and_const(op, &var, &cst, &var_left))
+			elog(ERROR, "unsupported fast qual");
+		n->att = var->varattno - 1;
+		if (cst->constisnull)
+		{
+			n->kind = NFF_FALSE;	/* strict operators: never true */
+			return n;
+		}
+		if (nf_column_kind(var->vartype) == NFC_KIND_INT)
+		{
+			n->kind = NFF_INT;
+			n->strat = int_strategy(op->opno, var->vartype, var_left);
+			n->val = nf_int_value(cst->constvalue, cst->consttype);
+		}
+		else
+		{
+			n->kind = NFF_BYTES;
+			fmgr_info(get_opcode(op->opno), &n->fn);
+			n->collid = op->inputcollid;
+			n->cval = cst->constvalue;
+			n->var_left = var_left;
+		}
+		return n;
+	}
+}
+
+/*
+ * Compile the fast quals (implicitly ANDed) into a filter, in the current
+ * memory context; NULL when quals is empty.  Not supported on builds whose
+ * Datum is narrower than 64 bits (the column arrays are not int64 there).
+ */
+NfBatchFilter *
+nf_batch_filter_compile(List *quals)
+{
+	NfBatchFilter *f;
+
+#if SIZEOF_DATUM != 8
+	return NULL;
+#endif
+	if (quals == NIL)
+		return NULL;
+	f = palloc0(sizeof(NfBatchFilter));
+	if (list_length(quals) == 1)
+		f->root = compile_node(linitial(quals), f);
+	else
+		f->root = compile_node((Node *) makeBoolExpr(AND_EXPR, quals, -1), f);
+	return f;
+}
+
+/* Evaluate an integer comparison on column values into out. */
+static void
+eval_int(const NfFilterNode *n, const DecodedBatch *db, bool *out)
+{
+	const int64 *v = (const int64 *) db->values[n->att];
+	const bool *isnull = db->isnull[n->att];
+	uint32		nrows = db->nrows;
+	int64		c = n->val;
+
+	switch (n->strat)
+	{
+		case BTLessStrategyNumber:
+			for (uint32 r = 0; r < nrows; r++)
+				out[r] = !isnull[r] && v[r] < c;
+			break;
+		case BTLessEqualStrategyNumber:
+			for (uint32 r = 0; r < nrows; r++)
+				out[r] = !isnull[r] && v[r] <= c;
+			break;
+		case BTEqualStrategyNumber:
+			for (uint32 r = 0; r < nrows; r++)
+				out[r] = !isnull[r] && v[r] == c;
+			break;
+		case BTGreaterEqualStrategyNumber:
+			for (uint32 r = 0; r < nrows; r++)
+				out[r] = !isnull[r] && v[r] >= c;
+			break;
+		case BTGreaterStrategyNumber:
+			for (uint32 r = 0; r < nrows; r++)
+				out[r] = !isnull[r] && v[r] > c;
+			break;
+		default:				/* ROWCOMPARE_NE */
+			for (uint32 r = 0; r < nrows; r++)
+				out[r] = !isnull[r] && v[r] != c;
+			break;
+	}
+}
+
+/* The operator applied to one value of the column (true only when true). */
+static bool
+eval_bytes_value(NfFilterNode *n, Datum value)
+{
+	Datum		res;
+
+	res = n->var_left ? FunctionCall2Coll(&n->fn, n->collid, value, n->cval)
+		: FunctionCall2Coll(&n->fn, n->collid, n->cval, value);
+	return DatumGetBool(res);
+}
+
+/*
+ * Evaluate an operator on a dictionary-encoded column into out: once per
+ * dictionary entry, then per row by its index.
+ */
+static void
+eval_bytes(NfFilterNode *n, const DecodedBatch *db, bool *out)
+{
+	int			c = n->att;
+	const bool *isnull = db->isnull[c];
+	uint32		nrows = db->nrows;
+
+	if (db->dict == NULL || db->dict[c] == NULL)
+	{
+		/* no dictionary (a column added after compression): per row */
+		for (uint32 r = 0; r < nrows; r++)
+			out[r] = !isnull[r] && eval_bytes_value(n, db->values[c][r]);
+		return;
+	}
+	if (n->dictcap < db->ndict[c])
+	{
+		n->dictcap = Max(db->ndict[c], 64);
+		n->dictres = n->dictres ? repalloc(n->dictres, n->dictcap)
+			: MemoryContextAlloc(GetMemoryChunkContext(n), n->dictcap);
+	}
+	for (uint32 k = 0; k < db->ndict[c]; k++)
+		n->dictres[k] = eval_bytes_value(n, db->dict[c][k]);
+	for (uint32 r = 0; r < nrows; r++)
+		out[r] = !isnull[r] && n->dictres[db->idx[c][r]];
+}
+
+/* Evaluate node n on the batch into out (nrows flags). */
+static void
+eval_node(NfFilterNode *n, const DecodedBatch *db, bool *out)
+{
+	uint32		nrows = db->nrows;
+
+	switch (n->kind)
+	{
+		case NFF_INT:
+			eval_int(n, db, out);
+			break;
+		case NFF_BYTES:
+			eval_bytes(n, db, out);
+			break;
+		case NFF_FALSE:
+			memset(out, 0, nrows);
+			break;
+		case NFF_AND:
+			eval_node(n->args[0], db, out);
+			for (int i = 1; i < n->nargs; i++)
+			{
+				eval_node(n->args[i], db, n->scratch);
+				for (uint32 r = 0; r < nrows; r++)
+					out[r] = out[r] && n->scratch[r];
+			}
+			break;
+		case NFF_OR:
+			eval_node(n->args[0], db, out);
+			for (int i = 1; i < n->nargs; i++)
+			{
+				eval_node(n->args[i], db, n->scratch);
+				for (uint32 r = 0; r < nrows; r++)
+					out[r] = out[r] || n->scratch[r];
+			}
+			break;
+	}
+}
+
+/*
+ * Evaluate the filter on a batch decoded (at least) in the filter's
+ * columns: the indexes of the rows it selects go to sel (nrows entries),
+ * their number is returned.
+ */
+uint32
+nf_batch_filter_eval(NfBatchFilter *f, const DecodedBatch *db, uint32 *sel)
+{
+	uint32		nsel = 0;
+
+	if (f->cap < db->nrows)
+	{
+		MemoryContext cxt = GetMemoryChunkContext(f);
+		ListCell   *lc;
+
+		f->cap = db->nrows;
+		if (f->result)
+			pfree(f->result);
+		f->result = MemoryContextAlloc(cxt, f->cap);
+		foreach(lc, f->nodes)
+		{
+			NfFilterNode *n = lfirst(lc);
+
+			if (n->scratch)
+				pfree(n->scratch);
+			n->scratch = MemoryContextAlloc(cxt, f->cap);
+		}
+	}
+	eval_node(f->root, db, f->result);
+	for (uint32 r = 0; r < db->nrows; r++)
+		if (f->result[r])
+			sel[nsel++] = r;
+	return nsel;
+}
