@@ -562,8 +562,8 @@ try_ints(Enc *e, const int64_t *v, size_t nn)
 			int64_t		d = (int64_t) ((uint64_t) v[i] - (uint64_t) v[i - 1]);
 
 			/* exact division of the signed delta (dg divides it) */
-			e->u2[i - 1] = zigzag(d < 0 ? -(int64_t) ((-(uint64_t) d) / dg) :
-								  (int64_t) ((uint64_t) d / dg));
+			e->u2[i - 1] = zigzag((int64_t) (d < 0 ? -((-(uint64_t) d) / dg) :
+											 (uint64_t) d / dg));
 			if (e->u2[i - 1] > dmax)
 				dmax = e->u2[i - 1];
 		}
