@@ -2,16 +2,21 @@
  *
  * batch_codec.c
  *	  Encoder and decoder of the column batches of compressed netflow
- *	  partitions (format version 1, docs/formats.md).  Plain C: no
- *	  PostgreSQL header, so test/storage unit-tests it under ASan/UBSan.
+ *	  partitions (format version 2, docs/formats.md).  Plain C: no
+ *	  PostgreSQL header, so test/storage unit-tests it under ASan/UBSan and
+ *	  test/fuzz fuzzes the decoder.
  *
- *	  Per column: a null bitmap (omitted when no value or every value is
- *	  NULL), then the non-null values in the smallest of the encodings that
- *	  apply: integers as frame of reference, dictionary or zigzag deltas,
- *	  all three bit-packed or varint; byte strings (addresses, MACs) as a
- *	  sorted dictionary with bit-packed indexes, or plain.  The whole body
- *	  is then compressed with zstd.  The decoder checks every length and
- *	  index against the buffer before using it.
+ *	  A header, a directory of the columns (kind, null mode, encoding,
+ *	  storage, reference column, raw and stored lengths), then each
+ *	  column's bytes, compressed on its own: a reader inflates only the
+ *	  columns it wants.  Per column a null bitmap (omitted when no value or
+ *	  every value is NULL: then nothing is stored), then the non-null values
+ *	  in the encoding whose stored form is the smallest of those tried:
+ *	  integers as frame of reference, deltas or dictionary, byte strings
+ *	  (addresses, MACs) as a dictionary; values and indexes bit-packed or as
+ *	  byte planes.  The decoder checks every length, offset and index
+ *	  against the buffer before using it; its work is linear in the size of
+ *	  the batch and of its raw columns.
  *
  *-------------------------------------------------------------------------
  */
