@@ -251,6 +251,12 @@ want_mask(void)
 	ok(same_column(&b, 3, n), "the first call's column still reads back after the second call");
 
 	/* a column stored relative to another brings it along */
+	nfc_batch_free(&b);
+	memset(want, 0, sizeof(want));
+	want[1] = 1;
+	ok(nfc_decode_cols(buf, len, want, NCOL, &b, err, sizeof(err)) == 0 &&
+	   same_column(&b, 1, n) && b.cols[0].decoded,
+	   "want time_end alone, into a fresh batch: reads back, time_start decoded too");
 	memset(want, 0, sizeof(want));
 	want[2] = 1;
 	ok(nfc_decode_cols(buf, len, want, NCOL, &b, err, sizeof(err)) == 0 &&
@@ -498,6 +504,23 @@ handmade_payloads(void)
 		nfc_batch_free(&b);
 	len = handmade(buf, NFC_ENC_DICT, 3, pdictbad, sizeof(pdictbad));
 	refused(buf, len, "column 1", "a dictionary index past the entries");
+	{
+		/* a byte-string dictionary: one run of 2 entries of 1 byte, index 2 */
+		static const uint8_t pbytes[] = {0x02, 0x01, 0x02, 'a', 'b', 0x00, 0x02, 0x04};
+
+		len = handmade(buf, NFC_ENC_DICT, 3, pbytes, sizeof(pbytes));
+		buf[NFC_HEADER_SIZE] = NFC_KIND_BYTES;
+		ok(nfc_decode(buf, len, &b, err, sizeof(err)) == 0 && b.cols[0].ndict == 2 &&
+		   b.cols[0].idx[0] == 0 && b.cols[0].idx[1] == 1 && b.cols[0].idx[2] == 0 &&
+		   b.cols[0].dict[1][0] == 'b', "handmade byte-string dictionary decodes to a b a");
+		if (b.cols)
+			nfc_batch_free(&b);
+		buf[len - 1] = 0x24;	/* indexes 0 1 2 */
+		refused(buf, len, "column 1", "a byte-string dictionary index past the entries");
+		buf[len - 1] = 0x04;
+		buf[NFC_HEADER_SIZE + NFC_DIR_ENTRY_SIZE + 2] = 0x03;	/* a run of 3 of 2 entries */
+		refused(buf, len, NULL, "a run of entries longer than the dictionary");
+	}
 	len = handmade(buf, NFC_ENC_FOR, 4, pscale0, sizeof(pscale0));
 	refused(buf, len, NULL, "a scale of 0");
 	len = handmade(buf, NFC_ENC_FOR, 4, pwide, sizeof(pwide));
