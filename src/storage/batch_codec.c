@@ -353,6 +353,37 @@ hash_bytes(const uint8_t *p, uint32_t len)
 }
 
 /*
+ * Scratch arrays of the encoder, kept for the life of the process and grown
+ * as needed (as the zstd context is): allocating them per batch and column
+ * cost page faults (the large ones are mmap'd) that showed in profiles.
+ */
+enum
+{
+	SCR_U1, SCR_U2, SCR_U3, SCR_V, SCR_HKEYS, SCR_HSLOT, SCR_CNT, SCR_PERM,
+	SCR_RANK, SCR_ENT, SCR_BSLOT, SCR_BENT, SCR_BORD, SCR_BRANK, SCR_BEIDX,
+	SCR_BM, SCR_P, SCR_L, SCR_COUNT
+};
+
+/* Scratch array number which of at least bytes bytes; NULL when out of memory. */
+static void *
+scratch_get(int which, size_t bytes)
+{
+	static void *p[SCR_COUNT];
+	static size_t cap[SCR_COUNT];
+
+	if (cap[which] < bytes || p[which] == NULL)
+	{
+		void	   *np = realloc(p[which], bytes ? bytes : 1);
+
+		if (np == NULL)
+			return NULL;
+		p[which] = np;
+		cap[which] = bytes ? bytes : 1;
+	}
+	return p[which];
+}
+
+/*
  * zstd level of the trial compressions that pick a column's encoding: the
  * winner is compressed again at the batch's level.  Level 1 ranks the
  * candidates as level 3 does, at about twice the speed.
@@ -387,6 +418,7 @@ typedef struct Enc
 	int32_t    *hslot;
 	int			best_zstd;		/* best compressed at the trial level */
 	Buf			braw;			/* raw payload of the best candidate */
+	Buf			head;			/* dictionary of a candidate */
 	int			failed;
 } Enc;
 
@@ -587,8 +619,9 @@ try_ints(Enc *e, const int64_t *v, size_t nn)
 			int64_t		d = (int64_t) ((uint64_t) v[i] - (uint64_t) v[i - 1]);
 
 			/* exact division of the signed delta (dg divides it) */
-			e->u2[i - 1] = zigzag((int64_t) (d < 0 ? -((-(uint64_t) d) / dg) :
-											 (uint64_t) d / dg));
+			if (dg > 1)
+				d = (int64_t) (d < 0 ? -((-(uint64_t) d) / dg) : (uint64_t) d / dg);
+			e->u2[i - 1] = zigzag(d);
 			if (e->u2[i - 1] > dmax)
 				dmax = e->u2[i - 1];
 		}
@@ -615,11 +648,11 @@ try_ints(Enc *e, const int64_t *v, size_t nn)
 		if (nd > 1 && nd < nn)
 		{
 			int64_t		dmin = d[0];
-			uint32_t   *cnt = calloc(nd, sizeof(uint32_t));
-			uint32_t   *perm = malloc(nd * sizeof(uint32_t));
-			uint32_t   *rank = malloc(nd * sizeof(uint32_t));
-			uint64_t   *ent = malloc(nd * sizeof(uint64_t));
-			Buf			head = {0};
+			uint32_t   *cnt = scratch_get(SCR_CNT, nd * sizeof(uint32_t));
+			uint32_t   *perm = scratch_get(SCR_PERM, nd * sizeof(uint32_t));
+			uint32_t   *rank = scratch_get(SCR_RANK, nd * sizeof(uint32_t));
+			uint64_t   *ent = scratch_get(SCR_ENT, nd * sizeof(uint64_t));
+			Buf		   *head = &e->head;
 			int			iw = bit_width(nd - 1);
 
 			if (cnt == NULL || perm == NULL || rank == NULL || ent == NULL)
@@ -628,6 +661,7 @@ try_ints(Enc *e, const int64_t *v, size_t nn)
 			{
 				int			ew = bit_width((uint64_t) d[nd - 1] - (uint64_t) dmin);
 
+				memset(cnt, 0, nd * sizeof(uint32_t));
 				for (int order = sorted ? 0 : 1; order < 2 && !e->failed; order++)
 				{
 					if (order == 1)
@@ -645,24 +679,19 @@ try_ints(Enc *e, const int64_t *v, size_t nn)
 					}
 					for (uint32_t k = 0; k < nd; k++)
 						ent[k] = (uint64_t) d[order ? perm[k] : k] - (uint64_t) dmin;
-					head.len = 0;
-					buf_varint(&head, nd);
-					buf_varint(&head, zigzag(dmin));
+					head->len = 0;
+					buf_varint(head, nd);
+					buf_varint(head, zigzag(dmin));
 					if (order == 0)
-						put_uarr_bits(&head, ent, nd, ew);
+						put_uarr_bits(head, ent, nd, ew);
 					else
-						put_uarr_bytes(&head, ent, nd, ew);
-					if (head.failed)
+						put_uarr_bytes(head, ent, nd, ew);
+					if (head->failed)
 						e->failed = 1;
 					else
-						try_uarr(e, NFC_ENC_DICT, head.p, head.len, e->u1, nn, iw);
+						try_uarr(e, NFC_ENC_DICT, head->p, head->len, e->u1, nn, iw);
 				}
 			}
-			free(cnt);
-			free(perm);
-			free(rank);
-			free(ent);
-			free(head.p);
 		}
 	}
 }
@@ -703,18 +732,18 @@ try_bytes(Enc *e, const uint8_t *const *p, const uint32_t *len, size_t nn)
 {
 	int			bits = bit_width(nn * 2);
 	size_t		cap = (size_t) 1 << bits;
-	int32_t    *slot = malloc(cap * sizeof(int32_t));
-	Str		   *ent = malloc(nn * sizeof(Str));
-	Str		  **ord = malloc(nn * sizeof(Str *));
-	uint32_t   *rank = malloc(nn * sizeof(uint32_t));
-	uint32_t   *eidx = malloc(nn * sizeof(uint32_t));
+	int32_t    *slot = scratch_get(SCR_BSLOT, cap * sizeof(int32_t));
+	Str		   *ent = scratch_get(SCR_BENT, nn * sizeof(Str));
+	Str		  **ord = scratch_get(SCR_BORD, nn * sizeof(Str *));
+	uint32_t   *rank = scratch_get(SCR_BRANK, nn * sizeof(uint32_t));
+	uint32_t   *eidx = scratch_get(SCR_BEIDX, nn * sizeof(uint32_t));
 	size_t		nd = 0;
-	Buf			head = {0};
+	Buf		   *head = &e->head;
 
 	if (slot == NULL || ent == NULL || ord == NULL || rank == NULL || eidx == NULL)
 	{
 		e->failed = 1;
-		goto done;
+		return;
 	}
 	memset(slot, -1, cap * sizeof(int32_t));
 	for (size_t i = 0; i < nn; i++)
@@ -749,8 +778,8 @@ try_bytes(Enc *e, const uint8_t *const *p, const uint32_t *len, size_t nn)
 			rank[ord[k] - ent] = (uint32_t) k;
 		for (size_t i = 0; i < nn; i++)
 			e->u1[i] = rank[eidx[i]];
-		head.len = 0;
-		buf_varint(&head, nd);
+		head->len = 0;
+		buf_varint(head, nd);
 		/*
 		 * Runs of entries of one length (one run when every entry has the
 		 * same length), each transposed: byte 0 of every entry of the run,
@@ -763,28 +792,21 @@ try_bytes(Enc *e, const uint8_t *const *p, const uint32_t *len, size_t nn)
 
 			while (k + n < nd && ord[k + n]->len == l)
 				n++;
-			buf_u8(&head, (uint8_t) l);
-			buf_varint(&head, n);
-			if (buf_reserve(&head, n * l))
+			buf_u8(head, (uint8_t) l);
+			buf_varint(head, n);
+			if (buf_reserve(head, n * l))
 			{
 				for (uint32_t j = 0; j < l; j++)
 					for (size_t m = 0; m < n; m++)
-						head.p[head.len++] = ord[k + m]->p[j];
+						head->p[head->len++] = ord[k + m]->p[j];
 			}
 			k += n;
 		}
-		if (head.failed)
+		if (head->failed)
 			e->failed = 1;
 		else
-			try_uarr(e, NFC_ENC_DICT, head.p, head.len, e->u1, nn, bit_width(nd - 1));
+			try_uarr(e, NFC_ENC_DICT, head->p, head->len, e->u1, nn, bit_width(nd - 1));
 	}
-done:
-	free(slot);
-	free(ent);
-	free(ord);
-	free(rank);
-	free(eidx);
-	free(head.p);
 }
 
 /* Write a little-endian u16/u32 at p. */
@@ -822,9 +844,10 @@ encode_column(Enc *e, const NfcColumnIn *cols, int c, int ref, uint32_t nrows,
 	e->bitmap_len = 0;
 	if (nullmode == 2)
 	{
-		bm = calloc((nrows + 7) / 8, 1);
+		bm = scratch_get(SCR_BM, (nrows + 7) / 8);
 		if (bm == NULL)
 			return -1;
+		memset(bm, 0, (nrows + 7) / 8);
 		for (uint32_t i = 0; i < nrows; i++)
 			if (col->isnull[i])
 				bm[i / 8] |= (uint8_t) (1u << (i % 8));
@@ -863,8 +886,8 @@ encode_column(Enc *e, const NfcColumnIn *cols, int c, int ref, uint32_t nrows,
 	}
 	else
 	{
-		const uint8_t **p = malloc(nn * sizeof(uint8_t *));
-		uint32_t   *l = malloc(nn * sizeof(uint32_t));
+		const uint8_t **p = scratch_get(SCR_P, nn * sizeof(uint8_t *));
+		uint32_t   *l = scratch_get(SCR_L, nn * sizeof(uint32_t));
 		size_t		k = 0;
 
 		if (p == NULL || l == NULL)
@@ -881,10 +904,7 @@ encode_column(Enc *e, const NfcColumnIn *cols, int c, int ref, uint32_t nrows,
 			e->cur_ref = -1;
 			try_bytes(e, p, l, nn);
 		}
-		free(p);
-		free(l);
 	}
-	free(bm);
 	if (e->failed || !e->have_best)
 		return -1;
 	/* the winner, compressed again at the level asked for */
@@ -937,6 +957,7 @@ int
 nfc_encode_ref(int ncols, uint32_t nrows, const NfcColumnIn *cols,
 			   const int *ref, int zstd_level, uint8_t **out, size_t *outlen)
 {
+	static Buf	bufs[5];		/* cand, z, best, braw, head: kept */
 	Enc			e = {0};
 	Buf			res = {0};
 	size_t		dirlen;
@@ -954,12 +975,18 @@ nfc_encode_ref(int ncols, uint32_t nrows, const NfcColumnIn *cols,
 	dirlen = (size_t) ncols * NFC_DIR_ENTRY_SIZE;
 	e.level = zstd_level;
 	e.zc = zstd_level > 0 ? shared_cctx() : NULL;
-	e.u1 = malloc(nrows * sizeof(uint64_t));
-	e.u2 = malloc(nrows * sizeof(uint64_t));
-	e.u3 = malloc(nrows * sizeof(uint64_t));
-	e.v = malloc(nrows * sizeof(int64_t));
-	e.hkeys = malloc(sizeof(int64_t) << NFC_DICT_HASH_BITS);
-	e.hslot = malloc(sizeof(int32_t) << NFC_DICT_HASH_BITS);
+	e.u1 = scratch_get(SCR_U1, nrows * sizeof(uint64_t));
+	e.u2 = scratch_get(SCR_U2, nrows * sizeof(uint64_t));
+	e.u3 = scratch_get(SCR_U3, nrows * sizeof(uint64_t));
+	e.v = scratch_get(SCR_V, nrows * sizeof(int64_t));
+	e.hkeys = scratch_get(SCR_HKEYS, sizeof(int64_t) << NFC_DICT_HASH_BITS);
+	e.hslot = scratch_get(SCR_HSLOT, sizeof(int32_t) << NFC_DICT_HASH_BITS);
+	/* the growable buffers, kept from the previous batch */
+	e.cand = bufs[0];
+	e.z = bufs[1];
+	e.best = bufs[2];
+	e.braw = bufs[3];
+	e.head = bufs[4];
 	if ((zstd_level > 0 && e.zc == NULL) || e.u1 == NULL || e.u2 == NULL ||
 		e.u3 == NULL || e.v == NULL || e.hkeys == NULL || e.hslot == NULL ||
 		!buf_reserve(&res, NFC_HEADER_SIZE + dirlen))
@@ -998,16 +1025,16 @@ nfc_encode_ref(int ncols, uint32_t nrows, const NfcColumnIn *cols,
 	res.p = NULL;
 	rc = 0;
 done:
-	free(e.u1);
-	free(e.u2);
-	free(e.u3);
-	free(e.v);
-	free(e.hkeys);
-	free(e.hslot);
-	free(e.cand.p);
-	free(e.z.p);
-	free(e.best.p);
-	free(e.braw.p);
+	bufs[0] = e.cand;
+	bufs[1] = e.z;
+	bufs[2] = e.best;
+	bufs[3] = e.braw;
+	bufs[4] = e.head;
+	for (int k = 0; k < 5; k++)
+	{
+		bufs[k].len = 0;
+		bufs[k].failed = 0;
+	}
 	free(res.p);
 	return rc;
 }
