@@ -99,6 +99,8 @@ typedef struct NfcColumnStat
  * Encode nrows rows (1..NFC_MAX_ROWS) of ncols columns; zstd_level 0 stores
  * every column uncompressed.  On success *out is a malloc'd buffer of
  * *outlen bytes and 0 is returned; -1 on invalid input or out of memory.
+ * The encoder keeps a zstd context and scratch arrays from call to call
+ * (malloc'd, a few MB at most): it is not reentrant nor thread-safe.
  */
 extern int	nfc_encode(int ncols, uint32_t nrows, const NfcColumnIn *cols,
 					   int zstd_level, uint8_t **out, size_t *outlen);
