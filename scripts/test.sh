@@ -8,7 +8,8 @@
 #
 # Usage: bash scripts/test.sh [suite ...]
 #   suites: unit regress pgtap tap fuzz crosscheck package run (default: all)
-#   FUZZ_SECONDS=60 sets the fuzzing time; KEEP=1 keeps the work directory;
+#   FUZZ_SECONDS=60 sets the fuzzing time of the decoders, FUZZ_BATCH_SECONDS=20
+#   that of the batch decoder; KEEP=1 keeps the work directory;
 #   TAP_ONLY=070 runs only the Perl TAP tests whose names start so.
 
 set -u
@@ -184,15 +185,16 @@ if [ -n "$BIN" ] && has_suite tap && ls test/t/*.pl >/dev/null 2>&1; then
 	done
 fi
 
-# --- fuzzing the decoders (libFuzzer, ASan + UBSan), bounded in time --------
+# --- fuzzing the decoders and the batch decoder (libFuzzer, ASan + UBSan) ---
 if has_suite fuzz && [ -f test/fuzz/Makefile ]; then
 	say "fuzzing for ${FUZZ_SECONDS:-60} s"
-	if make -s -C test/fuzz run FUZZ_SECONDS="${FUZZ_SECONDS:-60}" >"$WORK/fuzz.log" 2>&1; then
-		count "fuzz decoders" OK
+	if make -s -C test/fuzz run FUZZ_SECONDS="${FUZZ_SECONDS:-60}" \
+		FUZZ_BATCH_SECONDS="${FUZZ_BATCH_SECONDS:-20}" >"$WORK/fuzz.log" 2>&1; then
+		count "fuzz decoders and batch decoder" OK
 		grep -E '^(#[0-9]+ +DONE|Done [0-9]+ runs)' "$WORK/fuzz.log" >&2
 	else
 		tail -n 60 "$WORK/fuzz.log" >&2
-		count "fuzz decoders" FAIL
+		count "fuzz decoders and batch decoder" FAIL
 	fi
 fi
 

@@ -55,7 +55,7 @@ COMMENT ON COLUMN netflow.compressed_batches.min_time_end IS 'Smallest time_end 
 COMMENT ON COLUMN netflow.compressed_batches.max_time_end IS 'Largest time_end in the batch (NULL: none)';
 COMMENT ON COLUMN netflow.compressed_batches.min_time_received IS 'Smallest time_received in the batch (NULL: none); scans skip the batch when a filter on time_received (the rollups'' late flows) excludes [min_time_received, max_time_received]';
 COMMENT ON COLUMN netflow.compressed_batches.max_time_received IS 'Largest time_received in the batch (NULL: none)';
-COMMENT ON COLUMN netflow.compressed_batches.data IS 'The batch: every column encoded (batch format version 1, docs/formats.md)';
+COMMENT ON COLUMN netflow.compressed_batches.data IS 'The batch: every column encoded and compressed on its own (batch format version 2, docs/formats.md)';
 COMMENT ON INDEX netflow.compressed_batches_pkey IS 'Reads the batches of one partition in order';
 
 CREATE FUNCTION netflow.compressed_build(partition regclass)

@@ -2,16 +2,21 @@
  *
  * batch_codec.c
  *	  Encoder and decoder of the column batches of compressed netflow
- *	  partitions (format version 1, docs/formats.md).  Plain C: no
- *	  PostgreSQL header, so test/storage unit-tests it under ASan/UBSan.
+ *	  partitions (format version 2, docs/formats.md).  Plain C: no
+ *	  PostgreSQL header, so test/storage unit-tests it under ASan/UBSan and
+ *	  test/fuzz fuzzes the decoder.
  *
- *	  Per column: a null bitmap (omitted when no value or every value is
- *	  NULL), then the non-null values in the smallest of the encodings that
- *	  apply: integers as frame of reference, dictionary or zigzag deltas,
- *	  all three bit-packed or varint; byte strings (addresses, MACs) as a
- *	  sorted dictionary with bit-packed indexes, or plain.  The whole body
- *	  is then compressed with zstd.  The decoder checks every length and
- *	  index against the buffer before using it.
+ *	  A header, a directory of the columns (kind, null mode, encoding,
+ *	  storage, reference column, raw and stored lengths), then each
+ *	  column's bytes, compressed on its own: a reader inflates only the
+ *	  columns it wants.  Per column a null bitmap (omitted when no value or
+ *	  every value is NULL: then nothing is stored), then the non-null values
+ *	  in the encoding whose stored form is the smallest of those tried:
+ *	  integers as frame of reference, deltas or dictionary, byte strings
+ *	  (addresses, MACs) as a dictionary; values and indexes bit-packed or as
+ *	  byte planes.  The decoder checks every length, offset and index
+ *	  against the buffer before using it; its work is linear in the size of
+ *	  the batch and of its raw columns.
  *
  *-------------------------------------------------------------------------
  */
@@ -75,15 +80,6 @@ buf_u8(Buf *b, uint8_t v)
 	buf_put(b, &v, 1);
 }
 
-/* Append a little-endian 32-bit integer. */
-static void
-buf_u32(Buf *b, uint32_t v)
-{
-	uint8_t		x[4] = {(uint8_t) v, (uint8_t) (v >> 8), (uint8_t) (v >> 16), (uint8_t) (v >> 24)};
-
-	buf_put(b, x, 4);
-}
-
 /* Append an unsigned LEB128 varint. */
 static void
 buf_varint(Buf *b, uint64_t v)
@@ -98,20 +94,6 @@ buf_varint(Buf *b, uint64_t v)
 	}
 	x[n++] = (uint8_t) v;
 	buf_put(b, x, n);
-}
-
-/* Bytes of the varint of v. */
-static size_t
-varint_size(uint64_t v)
-{
-	size_t		n = 1;
-
-	while (v >= 0x80)
-	{
-		v >>= 7;
-		n++;
-	}
-	return n;
 }
 
 /* Zigzag: small magnitudes of either sign become small unsigned values. */
@@ -155,28 +137,30 @@ buf_pack(Buf *b, const uint64_t *v, size_t n, int width)
 {
 	size_t		bytes = packed_size(n, width);
 	uint8_t    *p;
-	size_t		bit = 0;
+	uint64_t	acc = 0;
+	int			nb = 0;
+	uint64_t	mask = width == 64 ? ~UINT64_C(0) : (UINT64_C(1) << width) - 1;
 
 	if (bytes == 0 || !buf_reserve(b, bytes))
 		return;
 	p = b->p + b->len;
-	memset(p, 0, bytes);
 	for (size_t i = 0; i < n; i++)
 	{
-		uint64_t	x = v[i];
-		int			left = width;
+		uint64_t	x = v[i] & mask;
 
-		while (left > 0)
+		acc |= x << nb;
+		if (nb + width >= 64)
 		{
-			int			off = (int) (bit & 7);
-			int			take = 8 - off < left ? 8 - off : left;
-
-			p[bit >> 3] |= (uint8_t) ((x & ((1u << take) - 1)) << off);
-			x = take == 64 ? 0 : x >> take;
-			bit += take;
-			left -= take;
+			for (int k = 0; k < 8; k++)
+				*p++ = (uint8_t) (acc >> (8 * k));
+			acc = nb ? x >> (64 - nb) : 0;
+			nb = nb + width - 64;
 		}
+		else
+			nb += width;
 	}
+	for (int k = 0; nb > 0; k++, nb -= 8)
+		*p++ = (uint8_t) (acc >> (8 * k));
 	b->len += bytes;
 }
 
@@ -200,6 +184,85 @@ unpack_one(const uint8_t *p, size_t i, int width)
 	return v;
 }
 
+/* Load 8 bytes little-endian. */
+static uint64_t
+load_le64(const uint8_t *p)
+{
+	uint64_t	v = 0;
+
+	for (int k = 7; k >= 0; k--)
+		v = (v << 8) | p[k];
+	return v;
+}
+
+/*
+ * Unpack n values of width bits from p, which holds exactly
+ * packed_size(n, width) bytes.
+ */
+static void
+unpack_all(const uint8_t *p, size_t plen, size_t n, int width, uint64_t *out)
+{
+	uint64_t	mask = width == 64 ? ~UINT64_C(0) : (UINT64_C(1) << width) - 1;
+	size_t		i = 0;
+
+	if (width == 0)
+	{
+		memset(out, 0, n * sizeof(uint64_t));
+		return;
+	}
+	for (; i < n; i++)
+	{
+		size_t		bit = i * (size_t) width;
+		size_t		byte = bit >> 3;
+		int			shift = (int) (bit & 7);
+		uint64_t	v;
+
+		if (byte + 9 > plen)
+			break;
+		v = load_le64(p + byte) >> shift;
+		if (shift + width > 64)
+			v |= (uint64_t) p[byte + 8] << (64 - shift);
+		out[i] = v & mask;
+	}
+	for (; i < n; i++)
+		out[i] = unpack_one(p, i, width);
+}
+
+/* Layouts of an array of unsigned integers ("uarr" in docs/formats.md). */
+#define UARR_BITS 0				/* u8 width, values bit-packed */
+#define UARR_BYTES 1			/* u8 byte count, one byte plane after another */
+
+/* Append n unsigned values as bit-packed uarr of the given width. */
+static void
+put_uarr_bits(Buf *b, const uint64_t *v, size_t n, int width)
+{
+	buf_u8(b, UARR_BITS);
+	buf_u8(b, (uint8_t) width);
+	buf_pack(b, v, n, width);
+}
+
+/*
+ * Append n unsigned values as byte planes: the least significant byte of
+ * every value, then the next byte of every value, ... (zstd then codes each
+ * plane close to its entropy).
+ */
+static void
+put_uarr_bytes(Buf *b, const uint64_t *v, size_t n, int width)
+{
+	int			nbytes = (width + 7) / 8;
+	uint8_t    *p;
+
+	buf_u8(b, UARR_BYTES);
+	buf_u8(b, (uint8_t) nbytes);
+	if (nbytes == 0 || n == 0 || !buf_reserve(b, n * nbytes))
+		return;
+	p = b->p + b->len;
+	for (int k = 0; k < nbytes; k++)
+		for (size_t i = 0; i < n; i++)
+			*p++ = (uint8_t) (v[i] >> (8 * k));
+	b->len += n * nbytes;
+}
+
 /* qsort comparator of int64 values. */
 static int
 cmp_i64(const void *a, const void *b)
@@ -210,29 +273,12 @@ cmp_i64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* A byte string and the row it came from, for sorting into a dictionary. */
-typedef struct BytesRef
-{
-	const uint8_t *p;
-	uint32_t	len;
-	uint32_t	row;
-} BytesRef;
-
-/* qsort comparator of byte strings: by length, then content. */
-static int
-cmp_bytes(const void *a, const void *b)
-{
-	const BytesRef *x = a;
-	const BytesRef *y = b;
-
-	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
-	return memcmp(x->p, y->p, x->len);
-}
-
 /* Most distinct values a dictionary holds: beyond it, bit-packed indexes
  * are rarely smaller than frame of reference or deltas. */
 #define NFC_DICT_MAX 4096
+
+/* Slots of the hash table of int_dictionary: load <= 1/4 at NFC_DICT_MAX. */
+#define NFC_DICT_HASH_BITS 14
 
 /* Hash slot of a 64-bit value in a table of 2^bits slots. */
 static size_t
@@ -244,23 +290,16 @@ hash_i64(int64_t v, int bits)
 /*
  * Distinct values of v (at most NFC_DICT_MAX, else 0), sorted, into d; the
  * dictionary index of each value into idx.  keys/slot are scratch tables of
- * 2^bits entries.  Returns the number of distinct values, 0 when too many.
+ * 2^NFC_DICT_HASH_BITS entries.  Returns the number of distinct values, 0 when too many.
  */
 static size_t
-int_dictionary(const int64_t *v, size_t nn, int64_t *d, uint64_t *idx)
+int_dictionary(const int64_t *v, size_t nn, int64_t *d, uint64_t *idx,
+			   int64_t *keys, int32_t *slot)
 {
-	int			bits = 14;		/* 16384 slots: load <= 1/4 at NFC_DICT_MAX */
+	int			bits = NFC_DICT_HASH_BITS;
 	size_t		cap = (size_t) 1 << bits;
-	int64_t    *keys = malloc(cap * sizeof(int64_t));
-	int32_t    *slot = malloc(cap * sizeof(int32_t));
 	size_t		nd = 0;
 
-	if (keys == NULL || slot == NULL)
-	{
-		free(keys);
-		free(slot);
-		return 0;
-	}
 	memset(slot, -1, cap * sizeof(int32_t));
 	for (size_t i = 0; i < nn; i++)
 	{
@@ -299,86 +338,7 @@ int_dictionary(const int64_t *v, size_t nn, int64_t *d, uint64_t *idx)
 		idx[i] = (uint64_t) slot[h];
 	}
 done:
-	free(keys);
-	free(slot);
 	return nd;
-}
-
-/* Encode the nn non-null integers v of one column; returns the encoding. */
-static int
-encode_ints(Buf *out, const int64_t *v, size_t nn)
-{
-	int64_t		mn = v[0],
-				mx = v[0];
-	size_t		for_size,
-				delta_size,
-				dict_size = SIZE_MAX;
-	int			for_width;
-	int64_t    *d;
-	size_t		nd;
-	int			dict_width = 0;
-	uint64_t   *tmp;
-
-	for (size_t i = 1; i < nn; i++)
-	{
-		if (v[i] < mn)
-			mn = v[i];
-		if (v[i] > mx)
-			mx = v[i];
-	}
-	for_width = bit_width((uint64_t) mx - (uint64_t) mn);
-	for_size = varint_size(zigzag(mn)) + 1 + packed_size(nn, for_width);
-	delta_size = varint_size(zigzag(v[0]));
-	for (size_t i = 1; i < nn; i++)
-		delta_size += varint_size(zigzag((int64_t) ((uint64_t) v[i] - (uint64_t) v[i - 1])));
-
-	d = malloc((nn < NFC_DICT_MAX ? nn : NFC_DICT_MAX) * sizeof(int64_t));
-	tmp = malloc(nn * sizeof(uint64_t));
-	if (d == NULL || tmp == NULL)
-	{
-		free(d);
-		free(tmp);
-		out->failed = 1;
-		return NFC_ENC_NONE;
-	}
-	/* a dictionary can only win when frame of reference needs 2+ bits */
-	nd = for_width >= 2 ? int_dictionary(v, nn, d, tmp) : 0;
-	if (nd > 1)
-	{
-		dict_width = bit_width(nd - 1);
-		dict_size = varint_size(nd) + varint_size(zigzag(d[0])) + 1 + packed_size(nn, dict_width);
-		for (size_t i = 1; i < nd; i++)
-			dict_size += varint_size((uint64_t) d[i] - (uint64_t) d[i - 1]);
-	}
-
-	if (dict_size < for_size && dict_size < delta_size)
-	{
-		buf_varint(out, nd);
-		buf_varint(out, zigzag(d[0]));
-		for (size_t i = 1; i < nd; i++)
-			buf_varint(out, (uint64_t) d[i] - (uint64_t) d[i - 1]);
-		buf_u8(out, (uint8_t) dict_width);
-		buf_pack(out, tmp, nn, dict_width);
-		free(d);
-		free(tmp);
-		return NFC_ENC_DICT;
-	}
-	free(d);
-	if (for_size <= delta_size)
-	{
-		buf_varint(out, zigzag(mn));
-		buf_u8(out, (uint8_t) for_width);
-		for (size_t i = 0; i < nn; i++)
-			tmp[i] = (uint64_t) v[i] - (uint64_t) mn;
-		buf_pack(out, tmp, nn, for_width);
-		free(tmp);
-		return NFC_ENC_FOR;
-	}
-	free(tmp);
-	buf_varint(out, zigzag(v[0]));
-	for (size_t i = 1; i < nn; i++)
-		buf_varint(out, zigzag((int64_t) ((uint64_t) v[i] - (uint64_t) v[i - 1])));
-	return NFC_ENC_DELTA;
 }
 
 /* FNV-1a hash of a byte string. */
@@ -392,155 +352,691 @@ hash_bytes(const uint8_t *p, uint32_t len)
 	return h;
 }
 
-/* Encode the nn non-null byte strings r of one column; returns the encoding. */
+/*
+ * Scratch arrays of the encoder, kept for the life of the process and grown
+ * as needed (as the zstd context is): allocating them per batch and column
+ * cost page faults (the large ones are mmap'd) that showed in profiles.
+ */
+enum
+{
+	SCR_U1, SCR_U2, SCR_U3, SCR_V, SCR_HKEYS, SCR_HSLOT, SCR_CNT, SCR_PERM,
+	SCR_RANK, SCR_ENT, SCR_BSLOT, SCR_BENT, SCR_BORD, SCR_BRANK, SCR_BEIDX,
+	SCR_BM, SCR_P, SCR_L, SCR_COUNT
+};
+
+/* Scratch array number which of at least bytes bytes; NULL when out of memory. */
+static void *
+scratch_get(int which, size_t bytes)
+{
+	static void *p[SCR_COUNT];
+	static size_t cap[SCR_COUNT];
+
+	if (cap[which] < bytes || p[which] == NULL)
+	{
+		void	   *np = realloc(p[which], bytes ? bytes : 1);
+
+		if (np == NULL)
+			return NULL;
+		p[which] = np;
+		cap[which] = bytes ? bytes : 1;
+	}
+	return p[which];
+}
+
+/*
+ * zstd level of the trial compressions that pick a column's encoding: the
+ * winner is compressed again at the batch's level.  Level 1 ranks the
+ * candidates as level 3 does, at about twice the speed.
+ */
+#define NFC_TRIAL_LEVEL 1
+
+/*
+ * The encoder's state for one batch: a zstd context, the candidate payload
+ * being tried for the current column and the smallest stored form found so
+ * far, and scratch arrays of nrows entries.
+ */
+typedef struct Enc
+{
+	ZSTD_CCtx  *zc;
+	int			level;
+	Buf			cand;			/* raw payload of the candidate */
+	Buf			z;				/* its compressed form */
+	Buf			best;			/* stored bytes of the best candidate */
+	int			have_best;
+	int			best_enc;
+	int			best_store;
+	int			best_ref;
+	uint32_t	best_raw;
+	int			cur_ref;		/* reference of the candidates being tried */
+	const uint8_t *bitmap;		/* null bitmap prefix of every payload */
+	size_t		bitmap_len;
+	uint64_t   *u1;				/* scratch, nrows each */
+	uint64_t   *u2;
+	uint64_t   *u3;
+	int64_t    *v;
+	int64_t    *hkeys;			/* hash table of int_dictionary */
+	int32_t    *hslot;
+	int			best_zstd;		/* best compressed at the trial level */
+	Buf			braw;			/* raw payload of the best candidate */
+	Buf			head;			/* dictionary of a candidate */
+	int			failed;
+} Enc;
+
+/* Start a candidate payload: the null bitmap, if any. */
+static void
+cand_start(Enc *e)
+{
+	e->cand.len = 0;
+	buf_put(&e->cand, e->bitmap, e->bitmap_len);
+}
+
+/*
+ * Finish a candidate of encoding enc: compress it, and keep it when its
+ * stored form is the smallest so far.
+ */
+static void
+cand_finish(Enc *e, int enc)
+{
+	const uint8_t *stored = e->cand.p;
+	size_t		storedlen = e->cand.len;
+	int			store = NFC_STORE_RAW;
+
+	if (e->cand.failed || e->cand.len > NFC_MAX_BODY)
+	{
+		e->failed = 1;
+		return;
+	}
+	if (e->level > 0 && e->cand.len > 0)
+	{
+		size_t		bound = ZSTD_compressBound(e->cand.len);
+		size_t		n;
+
+		e->z.len = 0;
+		if (!buf_reserve(&e->z, bound))
+		{
+			e->failed = 1;
+			return;
+		}
+		n = ZSTD_compressCCtx(e->zc, e->z.p, bound, e->cand.p, e->cand.len,
+							  e->level < NFC_TRIAL_LEVEL ? e->level : NFC_TRIAL_LEVEL);
+		if (ZSTD_isError(n))
+		{
+			e->failed = 1;
+			return;
+		}
+		if (n < storedlen)
+		{
+			stored = e->z.p;
+			storedlen = n;
+			store = NFC_STORE_ZSTD;
+		}
+	}
+	if (e->have_best && storedlen >= e->best.len)
+		return;
+	e->best.len = 0;
+	buf_put(&e->best, stored, storedlen);
+	e->braw.len = 0;
+	if (e->level > NFC_TRIAL_LEVEL && store == NFC_STORE_ZSTD)
+		buf_put(&e->braw, e->cand.p, e->cand.len);
+	if (e->braw.failed)
+	{
+		e->failed = 1;
+		return;
+	}
+	if (e->best.failed)
+	{
+		e->failed = 1;
+		return;
+	}
+	e->have_best = 1;
+	e->best_zstd = store == NFC_STORE_ZSTD;
+	e->best_enc = enc;
+	e->best_store = store;
+	e->best_ref = e->cur_ref;
+	e->best_raw = (uint32_t) e->cand.len;
+}
+
+/* Put u[0..n) as uarr in both layouts, one candidate each, after prefix. */
+static void
+try_uarr(Enc *e, int enc, const uint8_t *prefix, size_t prefixlen,
+		 const uint64_t *u, size_t n, int width)
+{
+	cand_start(e);
+	buf_put(&e->cand, prefix, prefixlen);
+	put_uarr_bits(&e->cand, u, n, width);
+	cand_finish(e, enc);
+	if (width == 0)
+		return;
+	cand_start(e);
+	buf_put(&e->cand, prefix, prefixlen);
+	put_uarr_bytes(&e->cand, u, n, width);
+	cand_finish(e, enc);
+}
+
+/* Greatest common divisor of two values (gcd(0, b) = b). */
+static uint64_t
+gcd64(uint64_t a, uint64_t b)
+{
+	while (a)
+	{
+		uint64_t	t = b % a;
+
+		b = a;
+		a = t;
+	}
+	return b;
+}
+
+/*
+ * The largest factor common to u[0..n) (1 when there is none, or every
+ * value is 0).
+ */
+static uint64_t
+common_factor(const uint64_t *u, size_t n)
+{
+	uint64_t	g = 0;
+
+	for (size_t i = 0; i < n && g != 1; i++)
+		g = gcd64(u[i], g);
+	return g ? g : 1;
+}
+
+/* Order of dictionary entries by descending count (then first row). */
+static const uint32_t *sort_counts;
+
+/* qsort comparator: entry indexes by descending sort_counts. */
 static int
-encode_bytes(Buf *out, BytesRef *r, size_t nn)
+cmp_count_desc(const void *a, const void *b)
+{
+	uint32_t	x = *(const uint32_t *) a;
+	uint32_t	y = *(const uint32_t *) b;
+
+	if (sort_counts[x] != sort_counts[y])
+		return sort_counts[x] > sort_counts[y] ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Try the encodings of the nn non-null integers v of one column (after the
+ * subtraction of the reference column, if any).
+ */
+static void
+try_ints(Enc *e, const int64_t *v, size_t nn)
+{
+	int64_t		mn = v[0],
+				mx = v[0];
+	int			for_width;
+	int			sorted = 0;		/* nearly sorted: deltas narrower than values */
+	uint64_t	g;
+	uint8_t		pre[32];
+	Buf			pb = {0};
+
+	for (size_t i = 1; i < nn; i++)
+	{
+		if (v[i] < mn)
+			mn = v[i];
+		if (v[i] > mx)
+			mx = v[i];
+	}
+	for_width = bit_width((uint64_t) mx - (uint64_t) mn);
+
+	/* frame of reference, divided by the values' common factor */
+	for (size_t i = 0; i < nn; i++)
+		e->u1[i] = (uint64_t) v[i] - (uint64_t) mn;
+	g = common_factor(e->u1, nn);
+	if (g > 1)
+	{
+		for (size_t i = 0; i < nn; i++)
+			e->u1[i] /= g;
+		for_width = bit_width(((uint64_t) mx - (uint64_t) mn) / g);
+	}
+	pb.p = pre;
+	pb.cap = sizeof(pre);
+	buf_varint(&pb, zigzag(mn));
+	buf_varint(&pb, g);
+	try_uarr(e, NFC_ENC_FOR, pre, pb.len, e->u1, nn, for_width);
+	if (for_width < 2 || e->failed)
+		return;
+
+	/* deltas, when they are narrower */
+	if (nn >= 2)
+	{
+		uint64_t	dmax = 0;
+		int			dw;
+
+		uint64_t	dg;
+
+		/* the deltas' common factor, on their magnitudes */
+		for (size_t i = 1; i < nn; i++)
+		{
+			int64_t		d = (int64_t) ((uint64_t) v[i] - (uint64_t) v[i - 1]);
+
+			e->u2[i - 1] = d < 0 ? -(uint64_t) d : (uint64_t) d;
+		}
+		dg = common_factor(e->u2, nn - 1);
+		for (size_t i = 1; i < nn; i++)
+		{
+			int64_t		d = (int64_t) ((uint64_t) v[i] - (uint64_t) v[i - 1]);
+
+			/* exact division of the signed delta (dg divides it) */
+			if (dg > 1)
+				d = (int64_t) (d < 0 ? -((-(uint64_t) d) / dg) : (uint64_t) d / dg);
+			e->u2[i - 1] = zigzag(d);
+			if (e->u2[i - 1] > dmax)
+				dmax = e->u2[i - 1];
+		}
+		dw = bit_width(dmax);
+		if (dw < for_width)
+		{
+			sorted = 1;
+			pb.len = 0;
+			buf_varint(&pb, zigzag(v[0]));
+			buf_varint(&pb, dg);
+			try_uarr(e, NFC_ENC_DELTA, pre, pb.len, e->u2, nn - 1, dw);
+		}
+	}
+
+	/*
+	 * dictionary, the most frequent entries first (small indexes); in value
+	 * order too when the values are nearly sorted (the entries' deltas are
+	 * then small and so are those of the indexes)
+	 */
+	{
+		int64_t    *d = (int64_t *) e->u3;
+		size_t		nd = int_dictionary(v, nn, d, e->u1, e->hkeys, e->hslot);
+
+		if (nd > 1 && nd < nn)
+		{
+			int64_t		dmin = d[0];
+			uint32_t   *cnt = scratch_get(SCR_CNT, nd * sizeof(uint32_t));
+			uint32_t   *perm = scratch_get(SCR_PERM, nd * sizeof(uint32_t));
+			uint32_t   *rank = scratch_get(SCR_RANK, nd * sizeof(uint32_t));
+			uint64_t   *ent = scratch_get(SCR_ENT, nd * sizeof(uint64_t));
+			Buf		   *head = &e->head;
+			int			iw = bit_width(nd - 1);
+
+			if (cnt == NULL || perm == NULL || rank == NULL || ent == NULL)
+				e->failed = 1;
+			else
+			{
+				int			ew = bit_width((uint64_t) d[nd - 1] - (uint64_t) dmin);
+
+				memset(cnt, 0, nd * sizeof(uint32_t));
+				for (int order = sorted ? 0 : 1; order < 2 && !e->failed; order++)
+				{
+					if (order == 1)
+					{
+						for (size_t i = 0; i < nn; i++)
+							cnt[e->u1[i]]++;
+						for (uint32_t k = 0; k < nd; k++)
+							perm[k] = k;
+						sort_counts = cnt;
+						qsort(perm, nd, sizeof(uint32_t), cmp_count_desc);
+						for (uint32_t k = 0; k < nd; k++)
+							rank[perm[k]] = k;
+						for (size_t i = 0; i < nn; i++)
+							e->u1[i] = rank[e->u1[i]];
+					}
+					for (uint32_t k = 0; k < nd; k++)
+						ent[k] = (uint64_t) d[order ? perm[k] : k] - (uint64_t) dmin;
+					head->len = 0;
+					buf_varint(head, nd);
+					buf_varint(head, zigzag(dmin));
+					if (order == 0)
+						put_uarr_bits(head, ent, nd, ew);
+					else
+						put_uarr_bytes(head, ent, nd, ew);
+					if (head->failed)
+						e->failed = 1;
+					else
+						try_uarr(e, NFC_ENC_DICT, head->p, head->len, e->u1, nn, iw);
+				}
+			}
+		}
+	}
+}
+
+/* A byte string and the row it came from, for building a dictionary. */
+typedef struct Str
+{
+	const uint8_t *p;
+	uint32_t	len;
+	uint32_t	count;
+} Str;
+
+/*
+ * qsort comparator of dictionary entries: by length (so that entries of one
+ * length form one run), then by descending count (frequent entries get
+ * small indexes), then content.
+ */
+static int
+cmp_str_count(const void *a, const void *b)
+{
+	const Str  *x = *(const Str *const *) a;
+	const Str  *y = *(const Str *const *) b;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return memcmp(x->p, y->p, x->len);
+}
+
+/*
+ * Try the encodings of the nn non-null byte strings (p[i], len[i]) of one
+ * column: a dictionary in value or frequency order, fixed-length entries
+ * stored transposed, indexes in either uarr layout.
+ */
+static void
+try_bytes(Enc *e, const uint8_t *const *p, const uint32_t *len, size_t nn)
 {
 	int			bits = bit_width(nn * 2);
 	size_t		cap = (size_t) 1 << bits;
-	int32_t    *slot = malloc(cap * sizeof(int32_t));
-	uint32_t   *first = malloc(nn * sizeof(uint32_t));	/* entry -> row */
-	uint64_t   *idx = malloc(nn * sizeof(uint64_t));
-	size_t		nd = 0,
-				dict_size = 0,
-				plain_size = 0;
-	int			width;
+	int32_t    *slot = scratch_get(SCR_BSLOT, cap * sizeof(int32_t));
+	Str		   *ent = scratch_get(SCR_BENT, nn * sizeof(Str));
+	Str		  **ord = scratch_get(SCR_BORD, nn * sizeof(Str *));
+	uint32_t   *rank = scratch_get(SCR_BRANK, nn * sizeof(uint32_t));
+	uint32_t   *eidx = scratch_get(SCR_BEIDX, nn * sizeof(uint32_t));
+	size_t		nd = 0;
+	Buf		   *head = &e->head;
 
-	if (slot == NULL || first == NULL || idx == NULL)
+	if (slot == NULL || ent == NULL || ord == NULL || rank == NULL || eidx == NULL)
 	{
-		free(slot);
-		free(first);
-		free(idx);
-		out->failed = 1;
-		return NFC_ENC_NONE;
+		e->failed = 1;
+		return;
 	}
 	memset(slot, -1, cap * sizeof(int32_t));
 	for (size_t i = 0; i < nn; i++)
 	{
-		size_t		h = (size_t) (hash_bytes(r[i].p, r[i].len) & (cap - 1));
+		size_t		h = (size_t) (hash_bytes(p[i], len[i]) & (cap - 1));
 
-		plain_size += 1 + r[i].len;
 		for (;;)
 		{
 			if (slot[h] < 0)
 			{
 				slot[h] = (int32_t) nd;
-				first[nd++] = (uint32_t) i;
-				dict_size += 1 + r[i].len;
+				ent[nd].p = p[i];
+				ent[nd].len = len[i];
+				ent[nd].count = 0;
+				nd++;
 				break;
 			}
-			if (cmp_bytes(&r[first[slot[h]]], &r[i]) == 0)
+			if (ent[slot[h]].len == len[i] &&
+				memcmp(ent[slot[h]].p, p[i], len[i]) == 0)
 				break;
 			h = (h + 1) & (cap - 1);
 		}
-		idx[i] = (uint64_t) slot[h];
+		eidx[i] = (uint32_t) slot[h];
+		ent[slot[h]].count++;
 	}
-	width = bit_width(nd - 1);
-	dict_size += varint_size(nd) + 1 + packed_size(nn, width);
-	if (dict_size < plain_size)
+	/* one candidate order: by length, then the most frequent first */
 	{
-		buf_varint(out, nd);
 		for (size_t k = 0; k < nd; k++)
+			ord[k] = &ent[k];
+		qsort(ord, nd, sizeof(Str *), cmp_str_count);
+		for (size_t k = 0; k < nd; k++)
+			rank[ord[k] - ent] = (uint32_t) k;
+		for (size_t i = 0; i < nn; i++)
+			e->u1[i] = rank[eidx[i]];
+		head->len = 0;
+		buf_varint(head, nd);
+		/*
+		 * Runs of entries of one length (one run when every entry has the
+		 * same length), each transposed: byte 0 of every entry of the run,
+		 * then byte 1, ...
+		 */
+		for (size_t k = 0; k < nd;)
 		{
-			buf_u8(out, (uint8_t) r[first[k]].len);
-			buf_put(out, r[first[k]].p, r[first[k]].len);
+			size_t		n = 1;
+			uint32_t	l = ord[k]->len;
+
+			while (k + n < nd && ord[k + n]->len == l)
+				n++;
+			buf_u8(head, (uint8_t) l);
+			buf_varint(head, n);
+			if (buf_reserve(head, n * l))
+			{
+				for (uint32_t j = 0; j < l; j++)
+					for (size_t m = 0; m < n; m++)
+						head->p[head->len++] = ord[k + m]->p[j];
+			}
+			k += n;
 		}
-		buf_u8(out, (uint8_t) width);
-		buf_pack(out, idx, nn, width);
-		free(slot);
-		free(first);
-		free(idx);
-		return NFC_ENC_DICT;
+		if (head->failed)
+			e->failed = 1;
+		else
+			try_uarr(e, NFC_ENC_DICT, head->p, head->len, e->u1, nn, bit_width(nd - 1));
 	}
-	for (size_t i = 0; i < nn; i++)
-	{
-		buf_u8(out, (uint8_t) r[i].len);
-		buf_put(out, r[i].p, r[i].len);
-	}
-	free(slot);
-	free(first);
-	free(idx);
-	return NFC_ENC_PLAIN;
 }
 
-/* Encode one column into out as kind, encoding, length, payload. */
-static int
-encode_column(Buf *out, const NfcColumnIn *c, uint32_t nrows)
+/* Write a little-endian u16/u32 at p. */
+static void
+put_le(uint8_t *p, uint64_t v, int n)
 {
-	size_t		start,
-				nn = 0;
-	int			enc = NFC_ENC_NONE;
+	for (int k = 0; k < n; k++)
+		p[k] = (uint8_t) (v >> (8 * k));
+}
 
-	if (c->kind != NFC_KIND_INT && c->kind != NFC_KIND_BYTES)
+/*
+ * Encode column c: its directory entry at dir, its stored bytes appended to
+ * data.  0 on success.
+ */
+static int
+encode_column(Enc *e, const NfcColumnIn *cols, int c, int ref, uint32_t nrows,
+			  uint8_t *dir, Buf *data)
+{
+	const NfcColumnIn *col = &cols[c];
+	size_t		nn = 0;
+	int			nullmode;
+	uint8_t    *bm = NULL;
+
+	if (col->kind != NFC_KIND_INT && col->kind != NFC_KIND_BYTES)
 		return -1;
-	buf_u8(out, (uint8_t) c->kind);
-	buf_u8(out, 0);				/* encoding, patched below */
-	buf_u32(out, 0);			/* payload length, patched below */
-	start = out->len;
 	for (uint32_t i = 0; i < nrows; i++)
-		if (!c->isnull[i])
-			nn++;
-	if (nn == nrows)
-		buf_u8(out, 0);
-	else if (nn == 0)
-		buf_u8(out, 1);
-	else
+		nn += !col->isnull[i];
+	nullmode = nn == nrows ? 0 : nn == 0 ? 1 : 2;
+	memset(dir, 0, NFC_DIR_ENTRY_SIZE);
+	dir[0] = (uint8_t) col->kind;
+	dir[1] = (uint8_t) nullmode;
+	if (nn == 0)
+		return 0;				/* encoding none, nothing stored */
+	e->bitmap = NULL;
+	e->bitmap_len = 0;
+	if (nullmode == 2)
 	{
-		size_t		nb = (nrows + 7) / 8;
+		bm = scratch_get(SCR_BM, (nrows + 7) / 8);
+		if (bm == NULL)
+			return -1;
+		memset(bm, 0, (nrows + 7) / 8);
+		for (uint32_t i = 0; i < nrows; i++)
+			if (col->isnull[i])
+				bm[i / 8] |= (uint8_t) (1u << (i % 8));
+		e->bitmap = bm;
+		e->bitmap_len = (nrows + 7) / 8;
+	}
+	e->have_best = 0;
+	if (col->kind == NFC_KIND_INT)
+	{
+		size_t		k = 0;
 
-		buf_u8(out, 2);
-		if (buf_reserve(out, nb))
+		for (uint32_t i = 0; i < nrows; i++)
+			if (!col->isnull[i])
+				e->v[k++] = col->ints[i];
+		e->cur_ref = -1;
+		try_ints(e, e->v, nn);
+		/* relative to the reference column, when it has every row we have */
+		if (ref >= 0 && !e->failed)
 		{
-			memset(out->p + out->len, 0, nb);
-			for (uint32_t i = 0; i < nrows; i++)
-				if (c->isnull[i])
-					out->p[out->len + i / 8] |= (uint8_t) (1u << (i % 8));
-			out->len += nb;
+			const NfcColumnIn *rc = &cols[ref];
+			int			usable = 1;
+
+			for (uint32_t i = 0; i < nrows && usable; i++)
+				if (!col->isnull[i] && rc->isnull[i])
+					usable = 0;
+			if (usable)
+			{
+				k = 0;
+				for (uint32_t i = 0; i < nrows; i++)
+					if (!col->isnull[i])
+						e->v[k++] = (int64_t) ((uint64_t) col->ints[i] - (uint64_t) rc->ints[i]);
+				e->cur_ref = ref;
+				try_ints(e, e->v, nn);
+			}
 		}
 	}
-	if (nn > 0 && c->kind == NFC_KIND_INT)
+	else
 	{
-		int64_t    *v = malloc(nn * sizeof(int64_t));
+		const uint8_t **p = scratch_get(SCR_P, nn * sizeof(uint8_t *));
+		uint32_t   *l = scratch_get(SCR_L, nn * sizeof(uint32_t));
 		size_t		k = 0;
 
-		if (v == NULL)
-			return -1;
-		for (uint32_t i = 0; i < nrows; i++)
-			if (!c->isnull[i])
-				v[k++] = c->ints[i];
-		enc = encode_ints(out, v, nn);
-		free(v);
+		if (p == NULL || l == NULL)
+			e->failed = 1;
+		else
+		{
+			for (uint32_t i = 0; i < nrows; i++)
+				if (!col->isnull[i])
+				{
+					p[k] = col->bytes[i];
+					l[k] = col->lens[i];
+					k++;
+				}
+			e->cur_ref = -1;
+			try_bytes(e, p, l, nn);
+		}
 	}
-	else if (nn > 0)
-	{
-		BytesRef   *r = malloc(nn * sizeof(BytesRef));
-		size_t		k = 0;
-
-		if (r == NULL)
-			return -1;
-		for (uint32_t i = 0; i < nrows; i++)
-			if (!c->isnull[i])
-			{
-				r[k].p = c->bytes[i];
-				r[k].len = c->lens[i];
-				r[k].row = (uint32_t) k;
-				k++;
-			}
-		enc = encode_bytes(out, r, nn);
-		free(r);
-	}
-	if (out->failed)
+	if (e->failed || !e->have_best)
 		return -1;
-	out->p[start - 5] = (uint8_t) enc;
+	/* the winner, compressed again at the level asked for */
+	if (e->level > NFC_TRIAL_LEVEL && e->best_zstd)
 	{
-		uint32_t	plen = (uint32_t) (out->len - start);
+		size_t		bound = ZSTD_compressBound(e->braw.len);
+		size_t		n;
 
-		out->p[start - 4] = (uint8_t) plen;
-		out->p[start - 3] = (uint8_t) (plen >> 8);
-		out->p[start - 2] = (uint8_t) (plen >> 16);
-		out->p[start - 1] = (uint8_t) (plen >> 24);
+		e->z.len = 0;
+		if (!buf_reserve(&e->z, bound))
+			return -1;
+		n = ZSTD_compressCCtx(e->zc, e->z.p, bound, e->braw.p, e->braw.len, e->level);
+		if (ZSTD_isError(n))
+			return -1;
+		if (n < e->best.len)
+		{
+			e->best.len = 0;
+			buf_put(&e->best, e->z.p, n);
+			if (e->best.failed)
+				return -1;
+		}
 	}
-	return 0;
+	dir[2] = (uint8_t) e->best_enc;
+	dir[3] = (uint8_t) e->best_store;
+	put_le(dir + 4, e->best_ref >= 0 ? (uint64_t) e->best_ref + 1 : 0, 2);
+	put_le(dir + 6, e->best_raw, 4);
+	put_le(dir + 10, e->best.len, 4);
+	buf_put(data, e->best.p, e->best.len);
+	return data->failed ? -1 : 0;
+}
+
+/*
+ * The zstd compression context, made once and kept for the life of the
+ * process: creating one per batch cost more than compressing the batch
+ * (its tables are allocated, and page-faulted, anew).  The encoder is not
+ * reentrant (PostgreSQL backends are single-threaded).
+ */
+static ZSTD_CCtx *
+shared_cctx(void)
+{
+	static ZSTD_CCtx *cctx = NULL;
+
+	if (cctx == NULL)
+		cctx = ZSTD_createCCtx();
+	return cctx;
+}
+
+/* Encode a batch with reference columns (see batch_codec.h). */
+int
+nfc_encode_ref(int ncols, uint32_t nrows, const NfcColumnIn *cols,
+			   const int *ref, int zstd_level, uint8_t **out, size_t *outlen)
+{
+	static Buf	bufs[5];		/* cand, z, best, braw, head: kept */
+	Enc			e = {0};
+	Buf			res = {0};
+	size_t		dirlen;
+	uint64_t	rawtotal = 0;
+	int			rc = -1;
+
+	*out = NULL;
+	*outlen = 0;
+	if (ncols < 1 || ncols > NFC_MAX_COLS || nrows < 1 || nrows > NFC_MAX_ROWS)
+		return -1;
+	if (zstd_level < 0)
+		zstd_level = 0;
+	if (zstd_level > ZSTD_maxCLevel())
+		zstd_level = ZSTD_maxCLevel();
+	dirlen = (size_t) ncols * NFC_DIR_ENTRY_SIZE;
+	e.level = zstd_level;
+	e.zc = zstd_level > 0 ? shared_cctx() : NULL;
+	e.u1 = scratch_get(SCR_U1, nrows * sizeof(uint64_t));
+	e.u2 = scratch_get(SCR_U2, nrows * sizeof(uint64_t));
+	e.u3 = scratch_get(SCR_U3, nrows * sizeof(uint64_t));
+	e.v = scratch_get(SCR_V, nrows * sizeof(int64_t));
+	e.hkeys = scratch_get(SCR_HKEYS, sizeof(int64_t) << NFC_DICT_HASH_BITS);
+	e.hslot = scratch_get(SCR_HSLOT, sizeof(int32_t) << NFC_DICT_HASH_BITS);
+	/* the growable buffers, kept from the previous batch */
+	e.cand = bufs[0];
+	e.z = bufs[1];
+	e.best = bufs[2];
+	e.braw = bufs[3];
+	e.head = bufs[4];
+	if ((zstd_level > 0 && e.zc == NULL) || e.u1 == NULL || e.u2 == NULL ||
+		e.u3 == NULL || e.v == NULL || e.hkeys == NULL || e.hslot == NULL ||
+		!buf_reserve(&res, NFC_HEADER_SIZE + dirlen))
+		goto done;
+	memset(res.p, 0, NFC_HEADER_SIZE + dirlen);
+	res.len = NFC_HEADER_SIZE + dirlen;
+	for (int c = 0; c < ncols; c++)
+	{
+		int			r = ref ? ref[c] : -1;
+
+		if (r >= c || cols[c].kind != NFC_KIND_INT ||
+			(r >= 0 && cols[r].kind != NFC_KIND_INT))
+			r = -1;
+		/* the directory is written in place: res.p may move as data grows */
+		{
+			uint8_t		entry[NFC_DIR_ENTRY_SIZE];
+
+			if (encode_column(&e, cols, c, r, nrows, entry, &res) != 0)
+				goto done;
+			memcpy(res.p + NFC_HEADER_SIZE + (size_t) c * NFC_DIR_ENTRY_SIZE,
+				   entry, NFC_DIR_ENTRY_SIZE);
+			rawtotal += (uint32_t) (entry[6] | entry[7] << 8 | entry[8] << 16 |
+									(uint32_t) entry[9] << 24);
+		}
+		if (rawtotal > NFC_MAX_BODY || res.len > NFC_MAX_BODY)
+			goto done;
+	}
+	memcpy(res.p, "NFCB", 4);
+	res.p[4] = NFC_VERSION;
+	res.p[5] = 0;
+	put_le(res.p + 6, (uint64_t) ncols, 2);
+	put_le(res.p + 8, nrows, 4);
+	put_le(res.p + 12, rawtotal, 4);
+	*out = res.p;
+	*outlen = res.len;
+	res.p = NULL;
+	rc = 0;
+done:
+	bufs[0] = e.cand;
+	bufs[1] = e.z;
+	bufs[2] = e.best;
+	bufs[3] = e.braw;
+	bufs[4] = e.head;
+	for (int k = 0; k < 5; k++)
+	{
+		bufs[k].len = 0;
+		bufs[k].failed = 0;
+	}
+	free(res.p);
+	return rc;
 }
 
 /* Encode a batch (see batch_codec.h). */
@@ -548,66 +1044,7 @@ int
 nfc_encode(int ncols, uint32_t nrows, const NfcColumnIn *cols,
 		   int zstd_level, uint8_t **out, size_t *outlen)
 {
-	Buf			body = {0};
-	uint8_t    *res;
-	size_t		cap,
-				n;
-
-	*out = NULL;
-	*outlen = 0;
-	if (ncols < 1 || ncols > NFC_MAX_COLS || nrows < 1 || nrows > NFC_MAX_ROWS)
-		return -1;
-	for (int c = 0; c < ncols; c++)
-		if (encode_column(&body, &cols[c], nrows) != 0)
-		{
-			free(body.p);
-			return -1;
-		}
-	if (body.failed || body.len > NFC_MAX_BODY)
-	{
-		free(body.p);
-		return -1;
-	}
-	cap = NFC_HEADER_SIZE + (zstd_level > 0 ? ZSTD_compressBound(body.len) : body.len);
-	res = malloc(cap);
-	if (res == NULL)
-	{
-		free(body.p);
-		return -1;
-	}
-	memcpy(res, "NFCB", 4);
-	res[4] = NFC_VERSION;
-	res[5] = zstd_level > 0 ? 1 : 0;
-	res[6] = (uint8_t) ncols;
-	res[7] = (uint8_t) (ncols >> 8);
-	res[8] = (uint8_t) nrows;
-	res[9] = (uint8_t) (nrows >> 8);
-	res[10] = (uint8_t) (nrows >> 16);
-	res[11] = (uint8_t) (nrows >> 24);
-	res[12] = (uint8_t) body.len;
-	res[13] = (uint8_t) (body.len >> 8);
-	res[14] = (uint8_t) (body.len >> 16);
-	res[15] = (uint8_t) (body.len >> 24);
-	if (zstd_level > 0)
-	{
-		n = ZSTD_compress(res + NFC_HEADER_SIZE, cap - NFC_HEADER_SIZE,
-						  body.p, body.len, zstd_level);
-		if (ZSTD_isError(n))
-		{
-			free(res);
-			free(body.p);
-			return -1;
-		}
-	}
-	else
-	{
-		memcpy(res + NFC_HEADER_SIZE, body.p, body.len);
-		n = body.len;
-	}
-	free(body.p);
-	*out = res;
-	*outlen = NFC_HEADER_SIZE + n;
-	return 0;
+	return nfc_encode_ref(ncols, nrows, cols, NULL, zstd_level, out, outlen);
 }
 
 /* A bounded reader over a byte range. */
@@ -629,23 +1066,6 @@ rd_u8(Rd *r)
 		return 0;
 	}
 	return r->p[r->pos++];
-}
-
-/* Read a little-endian 32-bit integer. */
-static uint32_t
-rd_u32(Rd *r)
-{
-	uint32_t	v;
-
-	if (r->len - r->pos < 4 || r->pos > r->len)
-	{
-		r->bad = 1;
-		return 0;
-	}
-	v = (uint32_t) r->p[r->pos] | (uint32_t) r->p[r->pos + 1] << 8 |
-		(uint32_t) r->p[r->pos + 2] << 16 | (uint32_t) r->p[r->pos + 3] << 24;
-	r->pos += 4;
-	return v;
 }
 
 /* Read a varint of at most 10 bytes. */
@@ -686,6 +1106,47 @@ rd_take(Rd *r, size_t n)
 	return p;
 }
 
+/* Read a uarr of n values into out; 0 on success. */
+static int
+rd_uarr(Rd *r, size_t n, uint64_t *out)
+{
+	int			layout = rd_u8(r);
+	int			w = rd_u8(r);
+	const uint8_t *p;
+
+	if (r->bad)
+		return -1;
+	if (layout == UARR_BITS)
+	{
+		if (w > 64)
+			return -1;
+		p = rd_take(r, packed_size(n, w));
+		if (r->bad)
+			return -1;
+		unpack_all(p, packed_size(n, w), n, w, out);
+		return 0;
+	}
+	if (layout == UARR_BYTES)
+	{
+		if (w < 1 || w > 8 || (n > 0 && SIZE_MAX / n < (size_t) w))
+			return -1;
+		p = rd_take(r, n * (size_t) w);
+		if (r->bad)
+			return -1;
+		for (size_t i = 0; i < n; i++)
+			out[i] = p[i];
+		for (int k = 1; k < w; k++)
+		{
+			const uint8_t *q = p + (size_t) k * n;
+
+			for (size_t i = 0; i < n; i++)
+				out[i] |= (uint64_t) q[i] << (8 * k);
+		}
+		return 0;
+	}
+	return -1;
+}
+
 /* Set a decode error message; returns -1. */
 static int
 fail(char *err, size_t errlen, const char *msg, int col)
@@ -700,23 +1161,43 @@ fail(char *err, size_t errlen, const char *msg, int col)
 	return -1;
 }
 
-/* Read header fields; 0 when the header is valid. */
+/* Read a little-endian integer of n bytes. */
+static uint32_t
+get_le(const uint8_t *p, int n)
+{
+	uint32_t	v = 0;
+
+	for (int k = n - 1; k >= 0; k--)
+		v = (v << 8) | p[k];
+	return v;
+}
+
+/*
+ * Read and check the header: 0 when it is a valid version 2 header, else
+ * -1 with a message in err.
+ */
 static int
 read_header(const uint8_t *buf, size_t len, int *ncols, uint32_t *nrows,
-			uint32_t *bodylen, int *flags)
+			uint32_t *rawtotal, char *err, size_t errlen)
 {
-	if (buf == NULL || len < NFC_HEADER_SIZE || memcmp(buf, "NFCB", 4) != 0 ||
-		buf[4] != NFC_VERSION || (buf[5] & ~1) != 0)
+	if (buf == NULL || len < NFC_HEADER_SIZE || memcmp(buf, "NFCB", 4) != 0)
+		return fail(err, errlen, "invalid batch header", -1);
+	if (buf[4] != NFC_VERSION)
+	{
+		if (err && errlen)
+			snprintf(err, errlen,
+					 "batch format version %d is not supported (this library reads version %d)",
+					 buf[4], NFC_VERSION);
 		return -1;
-	*flags = buf[5];
-	*ncols = buf[6] | buf[7] << 8;
-	*nrows = (uint32_t) buf[8] | (uint32_t) buf[9] << 8 |
-		(uint32_t) buf[10] << 16 | (uint32_t) buf[11] << 24;
-	*bodylen = (uint32_t) buf[12] | (uint32_t) buf[13] << 8 |
-		(uint32_t) buf[14] << 16 | (uint32_t) buf[15] << 24;
+	}
+	if (buf[5] != 0)
+		return fail(err, errlen, "invalid batch header flags", -1);
+	*ncols = (int) get_le(buf + 6, 2);
+	*nrows = get_le(buf + 8, 4);
+	*rawtotal = get_le(buf + 12, 4);
 	if (*ncols < 1 || *ncols > NFC_MAX_COLS || *nrows < 1 ||
-		*nrows > NFC_MAX_ROWS || *bodylen > NFC_MAX_BODY)
-		return -1;
+		*nrows > NFC_MAX_ROWS || *rawtotal > NFC_MAX_BODY)
+		return fail(err, errlen, "invalid batch header counts", -1);
 	return 0;
 }
 
@@ -724,167 +1205,107 @@ read_header(const uint8_t *buf, size_t len, int *ncols, uint32_t *nrows,
 int
 nfc_peek(const uint8_t *buf, size_t len, int *ncols, uint32_t *nrows)
 {
-	uint32_t	bodylen;
-	int			flags;
+	uint32_t	rawtotal;
 
-	return read_header(buf, len, ncols, nrows, &bodylen, &flags);
+	return read_header(buf, len, ncols, nrows, &rawtotal, NULL, 0);
 }
 
-/* Decode the non-null integers of one column into c->ints. */
+/*
+ * Read and check the header and the directory into st (ncols entries);
+ * offsets of the stored bytes and of each column in the raw body.  0 on
+ * success.
+ */
 static int
-decode_ints(Rd *r, NfcColumn *c, uint32_t nrows, size_t nn)
+read_directory(const uint8_t *buf, size_t len, NfcColumnStat *st, int nst,
+			   int *ncols, uint32_t *nrows, uint32_t *rawtotal,
+			   uint32_t *rawoff, char *err, size_t errlen)
 {
-	uint64_t	prev;
+	size_t		pos;
+	uint64_t	rawsum = 0;
 
-	switch (c->encoding)
-	{
-		case NFC_ENC_FOR:
-			{
-				int64_t		mn = unzigzag(rd_varint(r));
-				int			width = rd_u8(r);
-				const uint8_t *p;
-				size_t		k = 0;
-
-				if (r->bad || width > 64)
-					return -1;
-				p = rd_take(r, packed_size(nn, width));
-				if (r->bad)
-					return -1;
-				for (uint32_t i = 0; i < nrows; i++)
-					if (!c->isnull[i])
-						c->ints[i] = (int64_t) ((uint64_t) mn + unpack_one(p, k++, width));
-				return 0;
-			}
-		case NFC_ENC_DICT:
-			{
-				uint64_t	nd = rd_varint(r);
-				int64_t    *d;
-				int			width;
-				const uint8_t *p;
-				size_t		k = 0;
-
-				if (r->bad || nd < 1 || nd > nn)
-					return -1;
-				d = malloc(nd * sizeof(int64_t));
-				if (d == NULL)
-					return -1;
-				d[0] = unzigzag(rd_varint(r));
-				for (uint64_t i = 1; i < nd; i++)
-					d[i] = (int64_t) ((uint64_t) d[i - 1] + rd_varint(r));
-				width = rd_u8(r);
-				if (r->bad || width > 32)
-				{
-					free(d);
-					return -1;
-				}
-				p = rd_take(r, packed_size(nn, width));
-				if (r->bad)
-				{
-					free(d);
-					return -1;
-				}
-				for (uint32_t i = 0; i < nrows; i++)
-					if (!c->isnull[i])
-					{
-						uint64_t	ix = unpack_one(p, k++, width);
-
-						if (ix >= nd)
-						{
-							free(d);
-							return -1;
-						}
-						c->ints[i] = d[ix];
-					}
-				free(d);
-				return 0;
-			}
-		case NFC_ENC_DELTA:
-			{
-				int			first = 1;
-
-				prev = 0;
-				for (uint32_t i = 0; i < nrows; i++)
-					if (!c->isnull[i])
-					{
-						uint64_t	z = rd_varint(r);
-
-						prev = first ? (uint64_t) unzigzag(z) : prev + (uint64_t) unzigzag(z);
-						first = 0;
-						c->ints[i] = (int64_t) prev;
-						if (r->bad)
-							return -1;
-					}
-				return 0;
-			}
-		default:
-			return -1;
-	}
-}
-
-/* Decode the non-null byte strings of one column into a dictionary. */
-static int
-decode_bytes(Rd *r, NfcColumn *c, uint32_t nrows, size_t nn)
-{
-	uint64_t	nd;
-	size_t		k = 0;
-
-	if (c->encoding == NFC_ENC_DICT)
-	{
-		nd = rd_varint(r);
-		if (r->bad || nd < 1 || nd > nn)
-			return -1;
-	}
-	else if (c->encoding == NFC_ENC_PLAIN)
-		nd = nn;
-	else
+	if (read_header(buf, len, ncols, nrows, rawtotal, err, errlen) != 0)
 		return -1;
-	if (c->dict == NULL || c->dict_cap < nd)
+	if ((len - NFC_HEADER_SIZE) / NFC_DIR_ENTRY_SIZE < (size_t) *ncols)
+		return fail(err, errlen, "truncated column directory", -1);
+	pos = NFC_HEADER_SIZE + (size_t) *ncols * NFC_DIR_ENTRY_SIZE;
+	for (int c = 0; c < *ncols; c++)
 	{
-		free(c->dict);
-		free(c->dictlen);
-		c->dict_cap = 0;
-		c->dict = malloc(nd * sizeof(uint8_t *));
-		c->dictlen = malloc(nd);
-		if (c->dict == NULL || c->dictlen == NULL)
-			return -1;
-		c->dict_cap = (uint32_t) nd;
-	}
-	c->ndict = (uint32_t) nd;
-	for (uint64_t i = 0; i < nd; i++)
-	{
-		c->dictlen[i] = rd_u8(r);
-		c->dict[i] = rd_take(r, c->dictlen[i]);
-		if (r->bad)
-			return -1;
-	}
-	if (c->encoding == NFC_ENC_DICT)
-	{
-		int			width = rd_u8(r);
-		const uint8_t *p;
+		const uint8_t *d = buf + NFC_HEADER_SIZE + (size_t) c * NFC_DIR_ENTRY_SIZE;
+		NfcColumnStat s;
+		uint32_t	r;
 
-		if (r->bad || width > 32)
-			return -1;
-		p = rd_take(r, packed_size(nn, width));
-		if (r->bad)
-			return -1;
-		for (uint32_t i = 0; i < nrows; i++)
-			if (!c->isnull[i])
-			{
-				uint64_t	ix = unpack_one(p, k++, width);
-
-				if (ix >= nd)
-					return -1;
-				c->idx[i] = (uint32_t) ix;
-			}
+		s.kind = d[0];
+		s.nullmode = d[1];
+		s.encoding = d[2];
+		s.storage = d[3];
+		r = get_le(d + 4, 2);
+		s.ref = (int) r - 1;
+		s.rawlen = get_le(d + 6, 4);
+		s.storedlen = get_le(d + 10, 4);
+		if (s.kind != NFC_KIND_INT && s.kind != NFC_KIND_BYTES)
+			return fail(err, errlen, "unknown column kind", c);
+		if (s.nullmode > 2 || s.storage > NFC_STORE_ZSTD)
+			return fail(err, errlen, "invalid column directory entry", c);
+		if (s.nullmode == 1)
+		{
+			if (s.encoding != NFC_ENC_NONE || s.rawlen != 0 || s.storedlen != 0 ||
+				s.storage != NFC_STORE_RAW || s.ref != -1)
+				return fail(err, errlen, "an all-NULL column has data", c);
+		}
+		else if (s.kind == NFC_KIND_INT ?
+				 (s.encoding != NFC_ENC_FOR && s.encoding != NFC_ENC_DICT &&
+				  s.encoding != NFC_ENC_DELTA) :
+				 s.encoding != NFC_ENC_DICT)
+			return fail(err, errlen, "unknown column encoding", c);
+		if (s.ref >= c || (s.ref >= 0 && (s.kind != NFC_KIND_INT ||
+										  buf[NFC_HEADER_SIZE + (size_t) s.ref * NFC_DIR_ENTRY_SIZE] != NFC_KIND_INT)))
+			return fail(err, errlen, "invalid reference column", c);
+		if (s.storage == NFC_STORE_RAW ? s.storedlen != s.rawlen : s.storedlen == 0)
+			return fail(err, errlen, "stored length does not match the raw length", c);
+		if (len - pos < s.storedlen)
+			return fail(err, errlen, "column data runs past the end of the batch", c);
+		s.offset = (uint32_t) pos;
+		pos += s.storedlen;
+		if (rawoff)
+			rawoff[c] = (uint32_t) rawsum;
+		rawsum += s.rawlen;
+		if (rawsum > *rawtotal)
+			return fail(err, errlen, "raw column lengths exceed the header's total", c);
+		if (c < nst)
+			st[c] = s;
 	}
-	else
-	{
-		for (uint32_t i = 0; i < nrows; i++)
-			if (!c->isnull[i])
-				c->idx[i] = (uint32_t) k++;
-	}
+	if (rawsum != *rawtotal)
+		return fail(err, errlen, "raw column lengths do not add up to the header's total", -1);
+	if (pos != len)
+		return fail(err, errlen, "trailing bytes after the last column", -1);
 	return 0;
 }
+
+/* Read the column directory of a batch (see batch_codec.h). */
+int
+nfc_column_stats(const uint8_t *buf, size_t len, NfcColumnStat *st, int nst,
+				 int *ncols, char *err, size_t errlen)
+{
+	uint32_t	nrows,
+				rawtotal;
+
+	return read_directory(buf, len, st, nst, ncols, &nrows, &rawtotal, NULL,
+						  err, errlen);
+}
+
+/* Decoder state kept in NfcBatch.priv between calls. */
+typedef struct DecPriv
+{
+	ZSTD_DCtx  *dctx;
+	NfcColumnStat *st;
+	uint32_t   *rawoff;
+	int			st_cap;
+	uint64_t   *u;				/* scratch of u_cap values */
+	size_t		u_cap;
+	uint8_t    *t;				/* scratch of t_cap bytes */
+	size_t		t_cap;
+	uint8_t    *need;			/* columns to decode, st_cap entries */
+} DecPriv;
 
 /*
  * Make *p hold at least need elements of elsize bytes (contents not kept);
@@ -904,31 +1325,188 @@ ensure_cap(void **p, uint32_t *cap, uint32_t need, size_t elsize)
 	return 0;
 }
 
+/* Make the private scratch hold n values and n bytes; 0 on success. */
+static int
+scratch(DecPriv *dp, size_t n)
+{
+	if (dp->u_cap < n)
+	{
+		free(dp->u);
+		dp->u_cap = 0;
+		dp->u = malloc(n * sizeof(uint64_t));
+		if (dp->u == NULL)
+			return -1;
+		dp->u_cap = n;
+	}
+	return 0;
+}
+
 /*
- * Decode one column from body (positioned at its kind byte), or only step
- * over its payload when want is 0.
+ * Spread the nn compact values at the front of v over the rows that are not
+ * NULL (in place, from the end).
+ */
+static void
+scatter_u64(uint64_t *v, const uint8_t *isnull, uint32_t nrows, size_t nn)
+{
+	size_t		k = nn;
+
+	if (nn == nrows)
+		return;
+	for (uint32_t i = nrows; i-- > 0;)
+	{
+		if (isnull[i])
+			v[i] = 0;
+		else
+			v[i] = v[--k];
+	}
+}
+
+/* Decode the nn non-null integers of column c (payload in r) into c->ints. */
+static int
+decode_ints(Rd *r, NfcColumn *c, DecPriv *dp, uint32_t nrows, size_t nn)
+{
+	uint64_t   *v = (uint64_t *) c->ints;
+
+	switch (c->encoding)
+	{
+		case NFC_ENC_FOR:
+			{
+				uint64_t	mn = (uint64_t) unzigzag(rd_varint(r));
+				uint64_t	scale = rd_varint(r);
+
+				if (r->bad || scale < 1 || rd_uarr(r, nn, v) != 0)
+					return -1;
+				for (size_t i = 0; i < nn; i++)
+					v[i] = mn + v[i] * scale;
+				break;
+			}
+		case NFC_ENC_DELTA:
+			{
+				uint64_t	first = (uint64_t) unzigzag(rd_varint(r));
+				uint64_t	scale = rd_varint(r);
+
+				if (r->bad || scale < 1 || rd_uarr(r, nn - 1, v + 1) != 0)
+					return -1;
+				v[0] = first;
+				for (size_t i = 1; i < nn; i++)
+					v[i] = v[i - 1] + (uint64_t) unzigzag(v[i]) * scale;
+				break;
+			}
+		case NFC_ENC_DICT:
+			{
+				uint64_t	nd = rd_varint(r);
+				uint64_t	dmin;
+
+				if (r->bad || nd < 1 || nd > nn)
+					return -1;
+				dmin = (uint64_t) unzigzag(rd_varint(r));
+				if (r->bad || scratch(dp, nd) != 0 || rd_uarr(r, nd, dp->u) != 0 ||
+					rd_uarr(r, nn, v) != 0)
+					return -1;
+				for (size_t i = 0; i < nn; i++)
+				{
+					if (v[i] >= nd)
+						return -1;
+					v[i] = dmin + dp->u[v[i]];
+				}
+				break;
+			}
+		default:
+			return -1;
+	}
+	scatter_u64(v, c->isnull, nrows, nn);
+	return 0;
+}
+
+/*
+ * Decode the nn non-null byte strings of column c: the dictionary (entries
+ * point into the payload, which is writable: transposed entries are turned
+ * back in place) and the index of each row.
  */
 static int
-decode_column(Rd *body, NfcColumn *c, uint32_t nrows, int want)
+decode_bytes(Rd *r, NfcColumn *c, DecPriv *dp, uint32_t nrows, size_t nn)
 {
-	uint32_t	plen;
+	uint64_t	nd = rd_varint(r);
+	size_t		k;
+
+	if (r->bad || c->encoding != NFC_ENC_DICT || nd < 1 || nd > nn)
+		return -1;
+	if (c->dict == NULL || c->dict_cap < nd)
+	{
+		free(c->dict);
+		free(c->dictlen);
+		c->dict_cap = 0;
+		c->dict = malloc(nd * sizeof(uint8_t *));
+		c->dictlen = malloc(nd);
+		if (c->dict == NULL || c->dictlen == NULL)
+			return -1;
+		c->dict_cap = (uint32_t) nd;
+	}
+	/* runs of entries of one length, transposed: turned back in place */
+	for (k = 0; k < nd;)
+	{
+		int			l = rd_u8(r);
+		uint64_t	n = rd_varint(r);
+		uint8_t    *e;
+
+		if (r->bad || n < 1 || n > nd - k)
+			return -1;
+		e = (uint8_t *) rd_take(r, n * (size_t) l);
+		if (r->bad)
+			return -1;
+		if (l > 1)
+		{
+			if (dp->t_cap < n * (size_t) l)
+			{
+				free(dp->t);
+				dp->t_cap = 0;
+				dp->t = malloc(n * (size_t) l);
+				if (dp->t == NULL)
+					return -1;
+				dp->t_cap = n * (size_t) l;
+			}
+			memcpy(dp->t, e, n * (size_t) l);
+			for (int j = 0; j < l; j++)
+				for (uint64_t i = 0; i < n; i++)
+					e[i * l + j] = dp->t[(size_t) j * n + i];
+		}
+		for (uint64_t i = 0; i < n; i++)
+		{
+			c->dict[k + i] = e + i * l;
+			c->dictlen[k + i] = (uint8_t) l;
+		}
+		k += n;
+	}
+	c->ndict = (uint32_t) nd;
+	if (scratch(dp, nn) != 0 || rd_uarr(r, nn, dp->u) != 0)
+		return -1;
+	k = 0;
+	for (uint32_t i = 0; i < nrows; i++)
+	{
+		if (c->isnull[i])
+		{
+			c->idx[i] = 0;
+			continue;
+		}
+		if (dp->u[k] >= nd)
+			return -1;
+		c->idx[i] = (uint32_t) dp->u[k++];
+	}
+	return 0;
+}
+
+/*
+ * Decode column c of b from its raw payload (at body + rawoff), then add
+ * its reference column, decoded before it.
+ */
+static int
+decode_column(NfcBatch *b, DecPriv *dp, int ci, uint32_t nrows)
+{
+	NfcColumn  *c = &b->cols[ci];
+	const NfcColumnStat *s = &dp->st[ci];
 	Rd			r;
-	int			nullmode;
 	size_t		nn = 0;
 
-	c->decoded = 0;
-	c->ndict = 0;
-	c->kind = rd_u8(body);
-	c->encoding = rd_u8(body);
-	plen = rd_u32(body);
-	r.p = rd_take(body, plen);
-	if (body->bad || (c->kind != NFC_KIND_INT && c->kind != NFC_KIND_BYTES))
-		return -1;
-	if (!want)
-		return 0;
-	r.len = plen;
-	r.pos = 0;
-	r.bad = 0;
 	if (ensure_cap((void **) &c->isnull, &c->null_cap, nrows, 1) != 0)
 		return -1;
 	if (c->kind == NFC_KIND_INT)
@@ -938,15 +1516,26 @@ decode_column(Rd *body, NfcColumn *c, uint32_t nrows, int want)
 	}
 	else if (ensure_cap((void **) &c->idx, &c->idx_cap, nrows, sizeof(uint32_t)) != 0)
 		return -1;
-	nullmode = rd_u8(&r);
-	if (nullmode == 0)
+	r.p = b->body + dp->rawoff[ci];
+	r.len = s->rawlen;
+	r.pos = 0;
+	r.bad = 0;
+	if (s->nullmode == 1)
+	{
+		memset(c->isnull, 1, nrows);
+		if (c->kind == NFC_KIND_INT)
+			memset(c->ints, 0, nrows * sizeof(int64_t));
+		else
+			memset(c->idx, 0, nrows * sizeof(uint32_t));
+		c->decoded = 1;
+		return 0;
+	}
+	if (s->nullmode == 0)
 	{
 		memset(c->isnull, 0, nrows);
 		nn = nrows;
 	}
-	else if (nullmode == 1)
-		memset(c->isnull, 1, nrows);
-	else if (nullmode == 2)
+	else
 	{
 		const uint8_t *bm = rd_take(&r, (nrows + 7) / 8);
 
@@ -957,74 +1546,80 @@ decode_column(Rd *body, NfcColumn *c, uint32_t nrows, int want)
 			c->isnull[i] = (bm[i / 8] >> (i % 8)) & 1;
 			nn += !c->isnull[i];
 		}
-	}
-	else
-		return -1;
-	if (r.bad)
-		return -1;
-	if (nn == 0)
-	{
-		if (c->encoding != NFC_ENC_NONE)
+		/* bits past the last row are 0, and some row is not NULL */
+		if ((nrows % 8) && (bm[nrows / 8] >> (nrows % 8)) != 0)
+			return -1;
+		if (nn == 0)
 			return -1;
 	}
-	else if (c->kind == NFC_KIND_INT)
-	{
-		if (decode_ints(&r, c, nrows, nn) != 0)
-			return -1;
-	}
-	else if (decode_bytes(&r, c, nrows, nn) != 0)
+	if (c->kind == NFC_KIND_INT ? decode_ints(&r, c, dp, nrows, nn) :
+		decode_bytes(&r, c, dp, nrows, nn))
 		return -1;
 	/* the payload must be consumed exactly */
 	if (r.bad || r.pos != r.len)
 		return -1;
+	if (c->ref >= 0)
+	{
+		const NfcColumn *rc = &b->cols[c->ref];
+
+		for (uint32_t i = 0; i < nrows; i++)
+			if (!c->isnull[i])
+			{
+				if (rc->isnull[i])
+					return -1;
+				c->ints[i] = (int64_t) ((uint64_t) c->ints[i] + (uint64_t) rc->ints[i]);
+			}
+	}
 	c->decoded = 1;
 	return 0;
 }
 
 /*
- * Decode a batch into out, reusing its arrays; on failure out keeps its
- * allocations (freeable and reusable).
+ * Decode the wanted columns of a batch into out, reusing its arrays; on
+ * failure out keeps its allocations (freeable and reusable).
  */
 static int
 decode_batch(const uint8_t *buf, size_t len, const uint8_t *want, int nwant,
 			 NfcBatch *out, char *err, size_t errlen)
 {
-	int			ncols,
-				flags;
+	int			ncols;
 	uint32_t	nrows,
-				bodylen;
-	Rd			body;
+				rawtotal;
+	DecPriv    *dp = out->priv;
 
 	out->ncols = 0;
 	out->nrows = 0;
-	if (read_header(buf, len, &ncols, &nrows, &bodylen, &flags) != 0)
-		return fail(err, errlen, "invalid batch header", -1);
-	if (out->body == NULL || out->body_cap < (bodylen ? bodylen : 1))
+	if (dp == NULL)
+	{
+		dp = calloc(1, sizeof(DecPriv));
+		if (dp == NULL)
+			return fail(err, errlen, "out of memory", -1);
+		out->priv = dp;
+	}
+	if (nfc_peek(buf, len, &ncols, &nrows) == 0 && dp->st_cap < ncols)
+	{
+		free(dp->st);
+		free(dp->rawoff);
+		free(dp->need);
+		dp->st_cap = 0;
+		dp->st = malloc(ncols * sizeof(NfcColumnStat));
+		dp->rawoff = malloc(ncols * sizeof(uint32_t));
+		dp->need = malloc(ncols);
+		if (dp->st == NULL || dp->rawoff == NULL || dp->need == NULL)
+			return fail(err, errlen, "out of memory", -1);
+		dp->st_cap = ncols;
+	}
+	if (read_directory(buf, len, dp->st, dp->st_cap, &ncols, &nrows, &rawtotal,
+					   dp->rawoff, err, errlen) != 0)
+		return -1;
+	if (out->body == NULL || out->body_cap < (rawtotal ? rawtotal : 1))
 	{
 		free(out->body);
 		out->body_cap = 0;
-		out->body = malloc(bodylen ? bodylen : 1);
+		out->body = malloc(rawtotal ? rawtotal : 1);
 		if (out->body == NULL)
 			return fail(err, errlen, "out of memory", -1);
-		out->body_cap = bodylen ? bodylen : 1;
-	}
-	if (flags & 1)
-	{
-		unsigned long long fsize = ZSTD_getFrameContentSize(buf + NFC_HEADER_SIZE,
-															len - NFC_HEADER_SIZE);
-		size_t		n;
-
-		if (fsize != bodylen)
-			return fail(err, errlen, "compressed body size does not match the header", -1);
-		n = ZSTD_decompress(out->body, bodylen, buf + NFC_HEADER_SIZE, len - NFC_HEADER_SIZE);
-		if (ZSTD_isError(n) || n != bodylen)
-			return fail(err, errlen, "compressed body is corrupt", -1);
-	}
-	else
-	{
-		if (len - NFC_HEADER_SIZE != bodylen)
-			return fail(err, errlen, "body length does not match the header", -1);
-		memcpy(out->body, buf + NFC_HEADER_SIZE, bodylen);
+		out->body_cap = rawtotal ? rawtotal : 1;
 	}
 	if (out->cols == NULL || out->cols_cap < ncols)
 	{
@@ -1040,18 +1635,44 @@ decode_batch(const uint8_t *buf, size_t len, const uint8_t *want, int nwant,
 		out->cols = nc;
 		out->cols_cap = ncols;
 	}
+	/* the wanted columns and, from the last back, those they refer to */
+	for (int c = 0; c < ncols; c++)
+		dp->need[c] = want == NULL || (c < nwant && want[c]);
+	for (int c = ncols - 1; c >= 0; c--)
+		if (dp->need[c] && dp->st[c].ref >= 0)
+			dp->need[dp->st[c].ref] = 1;
+	for (int c = 0; c < ncols; c++)
+	{
+		NfcColumn  *col = &out->cols[c];
+		const NfcColumnStat *s = &dp->st[c];
+
+		col->kind = s->kind;
+		col->encoding = s->encoding;
+		col->ref = s->ref;
+		col->decoded = 0;
+		if (!dp->need[c])
+			continue;
+		col->ndict = 0;
+		if (s->storage == NFC_STORE_ZSTD)
+		{
+			size_t		n;
+
+			if (ZSTD_getFrameContentSize(buf + s->offset, s->storedlen) != s->rawlen)
+				return fail(err, errlen, "compressed size does not match the directory", c);
+			if (dp->dctx == NULL && (dp->dctx = ZSTD_createDCtx()) == NULL)
+				return fail(err, errlen, "out of memory", -1);
+			n = ZSTD_decompressDCtx(dp->dctx, out->body + dp->rawoff[c], s->rawlen,
+									buf + s->offset, s->storedlen);
+			if (ZSTD_isError(n) || n != s->rawlen)
+				return fail(err, errlen, "compressed column data is corrupt", c);
+		}
+		else if (s->rawlen > 0)
+			memcpy(out->body + dp->rawoff[c], buf + s->offset, s->rawlen);
+		if (decode_column(out, dp, c, nrows) != 0)
+			return fail(err, errlen, "invalid column data", c);
+	}
 	out->ncols = ncols;
 	out->nrows = nrows;
-	body.p = out->body;
-	body.len = bodylen;
-	body.pos = 0;
-	body.bad = 0;
-	for (int c = 0; c < ncols; c++)
-		if (decode_column(&body, &out->cols[c], nrows,
-						  want == NULL || (c < nwant && want[c])) != 0)
-			return fail(err, errlen, "invalid column data", c);
-	if (body.pos != body.len)
-		return fail(err, errlen, "trailing bytes after the last column", -1);
 	return 0;
 }
 
@@ -1081,6 +1702,8 @@ nfc_decode_cols(const uint8_t *buf, size_t len, const uint8_t *want, int nwant,
 void
 nfc_batch_free(NfcBatch *b)
 {
+	DecPriv    *dp = b->priv;
+
 	if (b->cols)
 	{
 		for (int c = 0; c < b->cols_cap; c++)
@@ -1092,6 +1715,16 @@ nfc_batch_free(NfcBatch *b)
 			free(b->cols[c].dictlen);
 		}
 		free(b->cols);
+	}
+	if (dp)
+	{
+		ZSTD_freeDCtx(dp->dctx);
+		free(dp->st);
+		free(dp->rawoff);
+		free(dp->need);
+		free(dp->u);
+		free(dp->t);
+		free(dp);
 	}
 	free(b->body);
 	memset(b, 0, sizeof(*b));

@@ -4,8 +4,9 @@
  *	  Column batch format of compressed netflow partitions (plain C, no
  *	  PostgreSQL header): encode up to NFC_MAX_ROWS rows of integer and
  *	  short byte-string columns into one self-describing buffer, and decode
- *	  it back, validating every length.  docs/formats.md describes the
- *	  format (version 1).
+ *	  it back, validating every length.  Each column is compressed on its
+ *	  own, so that a reader decompresses only the columns it needs.
+ *	  docs/formats.md describes the format (version 2).
  *
  *-------------------------------------------------------------------------
  */
@@ -15,8 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NFC_VERSION 1
+#define NFC_VERSION 2
 #define NFC_HEADER_SIZE 16
+#define NFC_DIR_ENTRY_SIZE 14	/* bytes of one column's directory entry */
 /* Bounds the decoder accepts (the encoder never writes more). */
 #define NFC_MAX_ROWS 65536
 #define NFC_MAX_COLS 1600
@@ -29,10 +31,14 @@
 
 /* Value encodings (one per column of a batch). */
 #define NFC_ENC_NONE 0			/* no non-null value */
-#define NFC_ENC_FOR 1			/* frame of reference, bit-packed */
-#define NFC_ENC_DICT 2			/* sorted dictionary, bit-packed indexes */
-#define NFC_ENC_DELTA 3			/* zigzag varint deltas */
-#define NFC_ENC_PLAIN 4			/* length-prefixed byte strings */
+#define NFC_ENC_FOR 1			/* frame of reference */
+#define NFC_ENC_DICT 2			/* dictionary and indexes */
+#define NFC_ENC_DELTA 3			/* zigzag deltas to the previous value */
+#define NFC_ENC_PLAIN 4			/* version 1 only: never written, refused */
+
+/* How a column's bytes are stored in the batch. */
+#define NFC_STORE_RAW 0
+#define NFC_STORE_ZSTD 1
 
 /* One column handed to the encoder: nrows entries of each array used. */
 typedef struct NfcColumnIn
@@ -56,6 +62,7 @@ typedef struct NfcColumn
 	const uint8_t **dict;		/* ndict pointers into the batch body */
 	uint8_t    *dictlen;		/* ndict lengths */
 	int			decoded;		/* 0: skipped by nfc_decode_cols, arrays stale */
+	int			ref;			/* column this one is stored relative to, or -1 */
 	/* capacities of the arrays above, kept for reuse by nfc_decode_cols */
 	uint32_t	null_cap;
 	uint32_t	ints_cap;
@@ -72,15 +79,41 @@ typedef struct NfcBatch
 	NfcColumn  *cols;
 	size_t		body_cap;		/* capacities, kept for reuse */
 	int			cols_cap;
+	void	   *priv;			/* decoder state (zstd context, scratch) */
 } NfcBatch;
+
+/* Where and how one column of a batch is stored (nfc_column_stats). */
+typedef struct NfcColumnStat
+{
+	int			kind;
+	int			encoding;
+	int			nullmode;		/* 0 no NULL, 1 all NULL, 2 bitmap */
+	int			storage;		/* NFC_STORE_RAW or NFC_STORE_ZSTD */
+	int			ref;			/* reference column, or -1 */
+	uint32_t	rawlen;			/* bytes before compression */
+	uint32_t	storedlen;		/* bytes in the batch */
+	uint32_t	offset;			/* of the stored bytes, from the batch start */
+} NfcColumnStat;
 
 /*
  * Encode nrows rows (1..NFC_MAX_ROWS) of ncols columns; zstd_level 0 stores
- * the body uncompressed.  On success *out is a malloc'd buffer of *outlen
- * bytes and 0 is returned; -1 on invalid input or out of memory.
+ * every column uncompressed.  On success *out is a malloc'd buffer of
+ * *outlen bytes and 0 is returned; -1 on invalid input or out of memory.
+ * The encoder keeps a zstd context and scratch arrays from call to call
+ * (malloc'd, a few MB at most): it is not reentrant nor thread-safe.
  */
 extern int	nfc_encode(int ncols, uint32_t nrows, const NfcColumnIn *cols,
 					   int zstd_level, uint8_t **out, size_t *outlen);
+
+/*
+ * nfc_encode, with a reference column per column: ref[c] (< c, an integer
+ * column, or -1 for none) is a column whose value in the same row is
+ * subtracted before encoding when that pays (e.g. time_end relative to
+ * time_start).  ref NULL: no reference.
+ */
+extern int	nfc_encode_ref(int ncols, uint32_t nrows, const NfcColumnIn *cols,
+						   const int *ref, int zstd_level, uint8_t **out,
+						   size_t *outlen);
 
 /*
  * Decode a batch.  0 on success (free *out with nfc_batch_free); -1 when the
@@ -92,10 +125,14 @@ extern int	nfc_decode(const uint8_t *buf, size_t len, NfcBatch *out,
 /*
  * Decode a batch into b, reusing the arrays b holds from an earlier call
  * (b must start zeroed; free it with nfc_batch_free).  Only the columns c
- * with c < nwant and want[c] != 0 are decoded (want NULL: every column);
- * the others have decoded = 0 and stale arrays.  0 on success; -1 when the
- * buffer is not a valid batch, with a message in err (b stays freeable and
- * reusable).
+ * with c < nwant and want[c] != 0 are decompressed and decoded (want NULL:
+ * every column), plus the columns they are stored relative to; the others
+ * have decoded = 0 and stale arrays.  Decoding other columns of the same
+ * batch by a second call leaves the arrays (and dictionary pointers) of
+ * the columns decoded by the first intact, so a caller may decode its
+ * filter columns first and the rest only for the batches that pass.  0 on
+ * success; -1 when the buffer is not a valid batch, with a message in err
+ * (b stays freeable and reusable).
  */
 extern int	nfc_decode_cols(const uint8_t *buf, size_t len, const uint8_t *want,
 							int nwant, NfcBatch *b, char *err, size_t errlen);
@@ -105,5 +142,13 @@ extern void nfc_batch_free(NfcBatch *b);
 
 /* Read the header only: 0 and the counts, or -1 for a bad header. */
 extern int	nfc_peek(const uint8_t *buf, size_t len, int *ncols, uint32_t *nrows);
+
+/*
+ * Read the header and column directory of a batch into st (up to nst
+ * entries): 0 and the column count in *ncols, or -1 (message in err) when
+ * they are not valid.  For diagnostics: bytes per column.
+ */
+extern int	nfc_column_stats(const uint8_t *buf, size_t len, NfcColumnStat *st,
+							 int nst, int *ncols, char *err, size_t errlen);
 
 #endif							/* NETFLOW_BATCH_CODEC_H */

@@ -77,6 +77,7 @@ typedef struct BatchBuilder
 	uint8_t   **lens;
 	const uint8_t ***ptrs;
 	NfcColumnIn *cols;
+	int		   *ref;			/* per column: its reference column, or -1 */
 	SPIPlanPtr	insert;
 	int64		rows_written;
 } BatchBuilder;
@@ -116,7 +117,8 @@ flush_batch(BatchBuilder *b)
 
 	if (b->nrows == 0)
 		return;
-	if (nfc_encode(b->natts, (uint32_t) b->nrows, b->cols, NF_ZSTD_LEVEL, &buf, &len) != 0)
+	if (nfc_encode_ref(b->natts, (uint32_t) b->nrows, b->cols, b->ref,
+					   NF_ZSTD_LEVEL, &buf, &len) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("could not encode a compressed batch of \"%s\"",
@@ -208,6 +210,33 @@ add_row(BatchBuilder *b, TupleTableSlot *slot)
 	}
 }
 
+/* Attribute index of the live timestamptz column named name, or -1. */
+static int
+timestamp_att(TupleDesc desc, const char *name)
+{
+	for (int c = 0; c < desc->natts; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, c);
+
+		if (!att->attisdropped && att->atttypid == TIMESTAMPTZOID &&
+			strcmp(NameStr(att->attname), name) == 0)
+			return c;
+	}
+	return -1;
+}
+
+/* Let column name be encoded relative to column refname (an earlier one). */
+static void
+set_reference(BatchBuilder *b, TupleDesc desc, const char *name,
+			  const char *refname)
+{
+	int			c = timestamp_att(desc, name);
+	int			r = timestamp_att(desc, refname);
+
+	if (c >= 0 && r >= 0 && r < c)
+		b->ref[c] = r;
+}
+
 /* Set up a builder for rel, continuing after its existing batches. */
 static BatchBuilder *
 builder_create(Relation rel)
@@ -236,6 +265,9 @@ builder_create(Relation rel)
 	b->lens = palloc0(sizeof(uint8_t *) * b->natts);
 	b->ptrs = palloc0(sizeof(uint8_t **) * b->natts);
 	b->cols = palloc0(sizeof(NfcColumnIn) * b->natts);
+	b->ref = palloc(sizeof(int) * b->natts);
+	for (int c = 0; c < b->natts; c++)
+		b->ref[c] = -1;
 	for (int c = 0; c < b->natts; c++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, c);
@@ -260,6 +292,13 @@ builder_create(Relation rel)
 			b->cols[c].lens = b->lens[c];
 		}
 	}
+	/*
+	 * time_end is stored relative to time_start of the same row, and
+	 * time_received relative to time_end, when that is smaller (the encoder
+	 * decides per batch): flows last seconds and are exported soon after.
+	 */
+	set_reference(b, desc, "time_end", "time_start");
+	set_reference(b, desc, "time_received", "time_end");
 	b->insert = SPI_prepare("INSERT INTO netflow.compressed_batches "
 							"(relid, relfilenode, batch_no, row_count, data, "
 							"min_time, max_time, min_time_end, max_time_end, "
