@@ -138,6 +138,12 @@ echo "check: top 10 against exact sums over the raw flows (bounds hold, same ite
 		   AND (SELECT array_agg(item ORDER BY item) FROM r)
 			   = (SELECT array_agg(item ORDER BY item) FROM (SELECT item FROM t ORDER BY w DESC LIMIT 10) x)
 	FROM r JOIN t USING (item)")"
+# Both sides run with the session's settings (the cluster's defaults: jit
+# on); netflow.traffic is inlined into the query, and its raw parts run
+# in netflow.traffic_parts with jit = off.  Say whether each plan would be
+# JIT-compiled.
+jit_of() { q -c "EXPLAIN $1" | grep -q '^JIT:' && echo yes || echo no; }
+echo "JIT (jit = $(q -c 'SHOW jit'), jit_above_cost = $(q -c 'SHOW jit_above_cost')): traffic query compiled: $(jit_of "$TRAFFIC"); raw GROUP BY compiled: $(jit_of "$TRAFFIC_RAW")"
 read -r a b < <(best_pair "$TRAFFIC" "$TRAFFIC_RAW")
 echo "traffic($DAYS days, 1 minute): $a ms  raw GROUP BY minute: $b ms  speedup $(ratio "$a" "$b")"
 echo "check: per-minute traffic equal to raw: $(cmp -s "$OUT.1" "$OUT.2" && echo t || echo f) ($(wc -l <"$OUT.1") buckets)"
