@@ -35,9 +35,10 @@
  * netflow.saved_counters periodically and at exit (saved_counters.c), so a
  * restart does not hide what was lost.
  *
- * The inserter also runs partition maintenance (netflow_maintenance_tick,
- * src/partitions/maintenance.c) between flushes: one process connected to the
- * database that holds the extension.
+ * The inserter also keeps the maintenance schedule (netflow_maintenance_tick,
+ * src/partitions/maintenance.c): between flushes it starts the short-lived
+ * "netflow maintenance" worker that runs netflow.run_maintenance(), and the
+ * "netflow compressor" after it; it never waits for either.
  *
  *-------------------------------------------------------------------------
  */
@@ -1100,9 +1101,8 @@ nf_inserter_main(Datum main_arg)
 		}
 
 		/*
-		 * Partition maintenance (premake, retention) runs here, between
-		 * flushes and outside any transaction; the receivers keep queueing
-		 * meanwhile.
+		 * Maintenance runs in a worker of its own, started from here when
+		 * due (outside any transaction); ingest goes on meanwhile.
 		 */
 		maintenance_ms = netflow_maintenance_tick();
 		now = nf_now_us();
