@@ -63,6 +63,7 @@ static const struct
 	[NFW_MAINTENANCE_STARTED] = {"maintenance_runs", NFW_FOR_INSERTER},
 	[NFW_MAINTENANCE_OVERLAPPED] = {"maintenance_overlapped", NFW_FOR_INSERTER},
 	[NFW_MAINTENANCE_NO_WORKER] = {"maintenance_no_worker", NFW_FOR_INSERTER},
+	[NFW_DROP_SAMPLING_UNSAVED] = {"drop_sampling_unsaved", NFW_FOR_INSERTER},
 };
 
 /* Name of a worker counter. */

@@ -68,6 +68,8 @@ typedef enum NfWorkerCounter
 								 * one still ran, not started */
 	NFW_MAINTENANCE_NO_WORKER,	/* inserter: runs not started, no free
 								 * background worker slot */
+	NFW_DROP_SAMPLING_UNSAVED,	/* inserter: sampling-rate changes not
+								 * saved, the pending table was full */
 	NFW__COUNT
 } NfWorkerCounter;
 
