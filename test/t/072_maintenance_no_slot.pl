@@ -2,7 +2,8 @@
 # the netflow maintenance worker, the run is not started: logged, counted
 # (maintenance_no_worker) and tried again when the next one is due; the
 # collector keeps inserting meanwhile (flows without a premade partition get
-# one on demand, within the window); with a slot, maintenance runs again.
+# one on demand, within the window, with its time_received index); with a
+# slot, maintenance runs again.
 use strict;
 use warnings;
 
@@ -37,6 +38,17 @@ ok(wait_for_flows($node, 1), 'a flow sent now is inserted without any maintenanc
 is( $node->safe_psql('postgres',
 		q{SELECT value FROM netflow.window_counters WHERE counter = 'partitions_on_demand'}),
 	'1', 'its partition was made on demand');
+# The rollups' index on time_received comes with the partition, so that no
+# maintenance run has to build it (holding SHARE) while the collector
+# inserts into it.
+is( $node->safe_psql('postgres', q{
+		SELECT count(*) FROM netflow.flows_partitions() p
+		WHERE now() >= p.lower AND now() < p.upper
+		  AND EXISTS (SELECT 1 FROM pg_index i
+					  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+					  WHERE i.indrelid = p.partition AND i.indnatts = 1
+						AND a.attname = 'time_received')}),
+	'1', 'the on-demand partition has its time_received index without any maintenance run');
 
 # With room for it, the schedule runs.
 $node->append_conf('postgresql.conf', "max_worker_processes = 16\n");
