@@ -85,7 +85,8 @@ SELECT w.worker_type, w.worker_id, w.pid, w.started_at,
 	max(c.value) FILTER (WHERE c.counter = 'drop_mixed_family') AS drop_mixed_family,
 	max(c.value) FILTER (WHERE c.counter = 'drop_invalid_record') AS drop_invalid_record,
 	max(c.value) FILTER (WHERE c.counter = 'sampling_lost') AS sampling_lost,
-	max(c.value) FILTER (WHERE c.counter = 'state_not_loaded') AS state_not_loaded
+	max(c.value) FILTER (WHERE c.counter = 'state_not_loaded') AS state_not_loaded,
+	max(c.value) FILTER (WHERE c.counter = 'drop_sampling_unsaved') AS drop_sampling_unsaved
 FROM netflow.collector_workers() w
 LEFT JOIN netflow.collector_counters() c
 	ON c.worker_type = w.worker_type AND c.worker_id = w.worker_id
@@ -329,6 +330,14 @@ BEGIN
 		-- full, so time filters skip ranges while ingest goes on.
 		EXECUTE format('CREATE INDEX %I ON %s USING brin (time_start) WITH (autosummarize = on)',
 					   pname || '_time_start_brin', created);
+		-- The rollups find the flows received since their last run by
+		-- time_received (62_rollups.sql): its index is made here, on the
+		-- empty table, so that maintenance never has to build it on a
+		-- partition taking inserts (CREATE INDEX holds SHARE on it, which
+		-- blocks the collector's inserts, until the run commits).
+		EXECUTE format('CREATE INDEX %I ON %s USING brin (time_received)',
+					   left(pname, 63 - length('_time_received_brin')) || '_time_received_brin',
+					   created);
 		EXECUTE format('ALTER TABLE netflow.flows ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)',
 					   created, los[i], his[i]);
 		-- The constraint is redundant now and would be evaluated for every
@@ -342,7 +351,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.create_partitions(timestamptz, timestamptz) IS
-	'Create the missing netflow.flows partitions covering [from_ts, to_ts) with the configured partition_interval (at most 1000 per call), each with a BRIN index on time_start (autosummarize on), by CREATE TABLE and ATTACH PARTITION (SHARE UPDATE EXCLUSIVE on netflow.flows); the parts of a range that existing partitions leave uncovered get partitions of their own; returns the partitions created';
+	'Create the missing netflow.flows partitions covering [from_ts, to_ts) with the configured partition_interval (at most 1000 per call), each with a BRIN index on time_start (autosummarize on) and one on time_received, by CREATE TABLE and ATTACH PARTITION (SHARE UPDATE EXCLUSIVE on netflow.flows); the parts of a range that existing partitions leave uncovered get partitions of their own; returns the partitions created';
 
 -- Existing partitions made by create_partitions get autosummarize too.
 DO $$
@@ -1283,12 +1292,14 @@ BEGIN
 	-- truncated partitions, then the oldest partition older than
 	-- compress_after, one per run, before retention (whose drop keeps
 	-- netflow.flows locked until commit).
-	-- In the collector's inserter the "netflow compressor" worker does it
-	-- (netflow.compress_due(), src/storage/compressor.c): a conversion there
-	-- would stop ingest for its whole length.
+	-- On the collector's schedule (the "netflow maintenance" worker; the
+	-- inserter of earlier builds) the "netflow compressor" worker does it
+	-- (netflow.compress_due(), src/storage/compressor.c), started after the
+	-- run: a conversion takes minutes, and the next run waits for this one.
 	BEGIN
 		IF coalesce((SELECT a.backend_type FROM pg_stat_activity a
-					 WHERE a.pid = pg_backend_pid()), '') <> 'netflow inserter'
+					 WHERE a.pid = pg_backend_pid()), '')
+			   NOT IN ('netflow inserter', 'netflow maintenance')
 		   AND pg_try_advisory_xact_lock(1852142703, 2) THEN
 			n := netflow.purge_orphan_batches();
 			IF n > 0 THEN
@@ -1427,6 +1438,8 @@ COMMENT ON COLUMN netflow.collector_stats.sampling_lost IS
 	'Inserter: v9/IPFIX streams evicted at a state bound while they knew sampling rates (their records are stored with sampling unknown, 0, until the rate is announced again)';
 COMMENT ON COLUMN netflow.collector_stats.state_not_loaded IS
 	'Inserter: saved templates, sampling rates and sequence states refused at start because a bound (per address or in total) was reached';
+COMMENT ON COLUMN netflow.collector_stats.drop_sampling_unsaved IS
+	'Inserter: sampling-rate changes not saved to netflow.sampling because 65,536 were waiting for the next insert already (the decoder still applies them; a restart before the exporter announces the rate again forgets it)';
 
 -- The 0.1 routing ensure_partitions_for(times, now) takes a time: a role
 -- granted it could create partitions around any time it chose.  The

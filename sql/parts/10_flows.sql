@@ -506,6 +506,14 @@ BEGIN
 		-- full, so time filters skip ranges while ingest goes on.
 		EXECUTE format('CREATE INDEX %I ON %s USING brin (time_start) WITH (autosummarize = on)',
 					   pname || '_time_start_brin', created);
+		-- The rollups find the flows received since their last run by
+		-- time_received (62_rollups.sql): its index is made here, on the
+		-- empty table, so that maintenance never has to build it on a
+		-- partition taking inserts (CREATE INDEX holds SHARE on it, which
+		-- blocks the collector's inserts, until the run commits).
+		EXECUTE format('CREATE INDEX %I ON %s USING brin (time_received)',
+					   left(pname, 63 - length('_time_received_brin')) || '_time_received_brin',
+					   created);
 		EXECUTE format('ALTER TABLE netflow.flows ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)',
 					   created, los[i], his[i]);
 		-- The constraint is redundant now and would be evaluated for every
@@ -519,4 +527,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION netflow.create_partitions(timestamptz, timestamptz) IS
-	'Create the missing netflow.flows partitions covering [from_ts, to_ts) with the configured partition_interval (at most 1000 per call), each with a BRIN index on time_start (autosummarize on), by CREATE TABLE and ATTACH PARTITION (SHARE UPDATE EXCLUSIVE on netflow.flows); the parts of a range that existing partitions leave uncovered get partitions of their own; returns the partitions created';
+	'Create the missing netflow.flows partitions covering [from_ts, to_ts) with the configured partition_interval (at most 1000 per call), each with a BRIN index on time_start (autosummarize on) and one on time_received, by CREATE TABLE and ATTACH PARTITION (SHARE UPDATE EXCLUSIVE on netflow.flows); the parts of a range that existing partitions leave uncovered get partitions of their own; returns the partitions created';

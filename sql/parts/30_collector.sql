@@ -221,7 +221,8 @@ SELECT w.worker_type, w.worker_id, w.pid, w.started_at,
 	max(c.value) FILTER (WHERE c.counter = 'drop_mixed_family') AS drop_mixed_family,
 	max(c.value) FILTER (WHERE c.counter = 'drop_invalid_record') AS drop_invalid_record,
 	max(c.value) FILTER (WHERE c.counter = 'sampling_lost') AS sampling_lost,
-	max(c.value) FILTER (WHERE c.counter = 'state_not_loaded') AS state_not_loaded
+	max(c.value) FILTER (WHERE c.counter = 'state_not_loaded') AS state_not_loaded,
+	max(c.value) FILTER (WHERE c.counter = 'drop_sampling_unsaved') AS drop_sampling_unsaved
 FROM netflow.collector_workers() w
 LEFT JOIN netflow.collector_counters() c
 	ON c.worker_type = w.worker_type AND c.worker_id = w.worker_id
@@ -353,6 +354,8 @@ COMMENT ON COLUMN netflow.collector_stats.sampling_lost IS
 	'Inserter: v9/IPFIX streams evicted at a state bound while they knew sampling rates (their records are stored with sampling unknown, 0, until the rate is announced again)';
 COMMENT ON COLUMN netflow.collector_stats.state_not_loaded IS
 	'Inserter: saved templates, sampling rates and sequence states refused at start because a bound (per address or in total) was reached';
+COMMENT ON COLUMN netflow.collector_stats.drop_sampling_unsaved IS
+	'Inserter: sampling-rate changes not saved to netflow.sampling because 65,536 were waiting for the next insert already (the decoder still applies them; a restart before the exporter announces the rate again forgets it)';
 
 CREATE VIEW netflow.drop_counters AS
 SELECT coalesce(l.counter, s.counter) AS reason,

@@ -907,12 +907,14 @@ BEGIN
 	-- truncated partitions, then the oldest partition older than
 	-- compress_after, one per run, before retention (whose drop keeps
 	-- netflow.flows locked until commit).
-	-- In the collector's inserter the "netflow compressor" worker does it
-	-- (netflow.compress_due(), src/storage/compressor.c): a conversion there
-	-- would stop ingest for its whole length.
+	-- On the collector's schedule (the "netflow maintenance" worker; the
+	-- inserter of earlier builds) the "netflow compressor" worker does it
+	-- (netflow.compress_due(), src/storage/compressor.c), started after the
+	-- run: a conversion takes minutes, and the next run waits for this one.
 	BEGIN
 		IF coalesce((SELECT a.backend_type FROM pg_stat_activity a
-					 WHERE a.pid = pg_backend_pid()), '') <> 'netflow inserter'
+					 WHERE a.pid = pg_backend_pid()), '')
+			   NOT IN ('netflow inserter', 'netflow maintenance')
 		   AND pg_try_advisory_xact_lock(1852142703, 2) THEN
 			n := netflow.purge_orphan_batches();
 			IF n > 0 THEN

@@ -60,6 +60,10 @@ static const struct
 	[NFW_FLOWS_PAST] = {"flows_past", NFW_FOR_INSERTER},
 	[NFW_FLOWS_DIVERTED] = {"flows_diverted", NFW_FOR_INSERTER},
 	[NFW_DROP_FAILED] = {"drop_failed", NFW_FOR_INSERTER},
+	[NFW_MAINTENANCE_STARTED] = {"maintenance_runs", NFW_FOR_INSERTER},
+	[NFW_MAINTENANCE_OVERLAPPED] = {"maintenance_overlapped", NFW_FOR_INSERTER},
+	[NFW_MAINTENANCE_NO_WORKER] = {"maintenance_no_worker", NFW_FOR_INSERTER},
+	[NFW_DROP_SAMPLING_UNSAVED] = {"drop_sampling_unsaved", NFW_FOR_INSERTER},
 };
 
 /* Name of a worker counter. */

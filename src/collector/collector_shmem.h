@@ -63,6 +63,13 @@ typedef enum NfWorkerCounter
 								 * stored in flows_past/flows_future */
 	NFW_DROP_FAILED,			/* inserter: rows no table could take (not a
 								 * data error) */
+	NFW_MAINTENANCE_STARTED,	/* inserter: maintenance workers started */
+	NFW_MAINTENANCE_OVERLAPPED, /* inserter: runs due while the previous
+								 * one still ran, not started */
+	NFW_MAINTENANCE_NO_WORKER,	/* inserter: runs not started, no free
+								 * background worker slot */
+	NFW_DROP_SAMPLING_UNSAVED,	/* inserter: sampling-rate changes not
+								 * saved, the pending table was full */
 	NFW__COUNT
 } NfWorkerCounter;
 

@@ -677,9 +677,17 @@ nf_state_sampling_event(void *arg, const nf_sampling_event *ev)
 	p = hash_search(pending_sampling, &key, HASH_FIND, NULL);
 	if (p == NULL)
 	{
-		/* bounded; when full the exporter's next change is saved instead */
+		/*
+		 * Bounded: when full, this change is not saved (counted); the
+		 * decoder still applies it, and the exporter's next change is saved
+		 * once a flush has emptied the table.
+		 */
 		if (hash_get_num_entries(pending_sampling) >= NF_MAX_PENDING_SAMPLING)
+		{
+			if (nf_shared != NULL)
+				nf_count(NF_INSERTER_SLOT, NFW_DROP_SAMPLING_UNSAVED, 1);
 			return;
+		}
 		p = hash_search(pending_sampling, &key, HASH_ENTER, &found);
 	}
 	p->interval = ev->interval;

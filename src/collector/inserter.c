@@ -35,9 +35,10 @@
  * netflow.saved_counters periodically and at exit (saved_counters.c), so a
  * restart does not hide what was lost.
  *
- * The inserter also runs partition maintenance (netflow_maintenance_tick,
- * src/partitions/maintenance.c) between flushes: one process connected to the
- * database that holds the extension.
+ * The inserter also keeps the maintenance schedule (netflow_maintenance_tick,
+ * src/partitions/maintenance.c): between flushes it starts the short-lived
+ * "netflow maintenance" worker that runs netflow.run_maintenance(), and the
+ * "netflow compressor" after it; it never waits for either.
  *
  *-------------------------------------------------------------------------
  */
@@ -114,18 +115,26 @@ static uint64 decoder_base[NF_CTR__COUNT];
 /* datagrams decoded since the sequence state was last saved */
 static bool sequences_dirty = false;
 
+/*
+ * Rate limit of a kind of failure report: at most one per NF_ERROR_LOG_MS,
+ * the others counted (log_throttle_allow).
+ */
+typedef struct NfLogThrottle
+{
+	int64		last_us;		/* last report; 0: none since the reset */
+	int			not_logged;		/* failures not reported since then */
+} NfLogThrottle;
+
 /* retry state */
 static int	backoff_ms = 0;
 static int64 retry_at_us = 0;
-static int64 last_error_log_us = 0;
-static int	errors_not_logged = 0;
+static NfLogThrottle flush_errors_log = {0, 0};
 static int	data_failures = 0;	/* consecutive non-transient failures */
 static char last_rejection[NF_LAST_ERROR_LEN];
 static Oid	extension_oid = InvalidOid;
 
 /* errors raised while decoding: report rate limit */
-static int64 last_decode_error_log_us = 0;
-static int	decode_errors_not_logged = 0;
+static NfLogThrottle decode_errors_log = {0, 0};
 
 /* Milliseconds from now until 'us' (at least 0). */
 static long
@@ -134,6 +143,25 @@ ms_until(int64 us, int64 now)
 	if (us <= now)
 		return 0;
 	return (long) ((us - now + 999) / 1000);
+}
+
+/*
+ * May a failure be reported now?  True at most once per NF_ERROR_LOG_MS,
+ * with *not_logged set to the failures not reported since the previous
+ * report; otherwise the failure is counted as not reported.
+ */
+static bool
+log_throttle_allow(NfLogThrottle *t, int64 now, int *not_logged)
+{
+	if (t->last_us == 0 || now - t->last_us >= NF_ERROR_LOG_MS * INT64CONST(1000))
+	{
+		*not_logged = t->not_logged;
+		t->last_us = now;
+		t->not_logged = 0;
+		return true;
+	}
+	t->not_logged++;
+	return false;
 }
 
 /*
@@ -200,25 +228,18 @@ static void
 report_decode_error(void)
 {
 	ErrorData  *edata = CopyErrorData();
-	int64		now = nf_now_us();
 	const char *msg = edata->message ? edata->message : "unknown error";
+	int			not_logged;
 
 	FlushErrorState();
 	nf_set_last_error(NF_INSERTER_SLOT, msg);
-	if (last_decode_error_log_us == 0 ||
-		now - last_decode_error_log_us >= NF_ERROR_LOG_MS * INT64CONST(1000))
-	{
+	if (log_throttle_allow(&decode_errors_log, nf_now_us(), &not_logged))
 		ereport(LOG,
 				(errmsg("netflow inserter dropped a datagram whose decoding failed: %s", msg),
-				 decode_errors_not_logged > 0 ?
+				 not_logged > 0 ?
 				 errdetail("%d similar failures were not logged; all are counted as drop_decode_error.",
-						   decode_errors_not_logged) :
+						   not_logged) :
 				 errdetail("It is counted as drop_decode_error.")));
-		last_decode_error_log_us = now;
-		decode_errors_not_logged = 0;
-	}
-	else
-		decode_errors_not_logged++;
 	FreeErrorData(edata);
 }
 
@@ -396,9 +417,9 @@ static int
 report_flush_error(MemoryContext cxt)
 {
 	ErrorData  *edata;
-	int64		now = nf_now_us();
 	char		msg[NF_LAST_ERROR_LEN];
 	int			code;
+	int			not_logged;
 
 	MemoryContextSwitchTo(cxt);
 	edata = CopyErrorData();
@@ -406,20 +427,16 @@ report_flush_error(MemoryContext cxt)
 	snprintf(msg, sizeof(msg), "%s", edata->message ? edata->message : "unknown error");
 	nf_set_last_error(NF_INSERTER_SLOT, msg);
 
-	if (last_error_log_us == 0 || now - last_error_log_us >= NF_ERROR_LOG_MS * INT64CONST(1000))
+	if (log_throttle_allow(&flush_errors_log, nf_now_us(), &not_logged))
 	{
 		/* log the original report, then what we do about it */
 		EmitErrorReport();
 		ereport(LOG,
 				(errmsg("netflow inserter keeps %d flows and retries the insert",
 						batch.n),
-				 errors_not_logged > 0 ?
-				 errdetail("%d similar failures were not logged.", errors_not_logged) : 0));
-		last_error_log_us = now;
-		errors_not_logged = 0;
+				 not_logged > 0 ?
+				 errdetail("%d similar failures were not logged.", not_logged) : 0));
 	}
-	else
-		errors_not_logged++;
 	FreeErrorData(edata);
 	FlushErrorState();
 	return code;
@@ -831,14 +848,15 @@ flush_batch(void)
 		backoff_ms = 0;
 		retry_at_us = 0;
 		report_flush_stats();
-		if (errors_not_logged > 0 || last_error_log_us != 0)
+		if (flush_errors_log.last_us != 0)
 		{
 			ereport(LOG,
 					(errmsg("netflow inserter recovered: insert succeeded"),
-					 errors_not_logged > 0 ?
-					 errdetail("%d failures were not logged.", errors_not_logged) : 0));
-			errors_not_logged = 0;
-			last_error_log_us = 0;
+					 flush_errors_log.not_logged > 0 ?
+					 errdetail("%d failures were not logged.",
+							   flush_errors_log.not_logged) : 0));
+			flush_errors_log.last_us = 0;
+			flush_errors_log.not_logged = 0;
 		}
 	}
 	else
@@ -1100,9 +1118,8 @@ nf_inserter_main(Datum main_arg)
 		}
 
 		/*
-		 * Partition maintenance (premake, retention) runs here, between
-		 * flushes and outside any transaction; the receivers keep queueing
-		 * meanwhile.
+		 * Maintenance runs in a worker of its own, started from here when
+		 * due (outside any transaction); ingest goes on meanwhile.
 		 */
 		maintenance_ms = netflow_maintenance_tick();
 		now = nf_now_us();

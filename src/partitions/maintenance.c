@@ -1,10 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * maintenance.c
- *	  Runs netflow.run_maintenance() from a background worker: in its own
- *	  transaction through SPI, on the netflow.maintenance_interval schedule,
- *	  catching every error so that a failed run never takes the worker
- *	  down.
+ *	  The collector's maintenance schedule: the inserter calls
+ *	  netflow_maintenance_tick() between flushes; when
+ *	  netflow.maintenance_interval has passed it starts the short-lived
+ *	  "netflow maintenance" background worker (at most one at a time), which
+ *	  runs netflow.run_maintenance() once in its own transaction through SPI,
+ *	  catching every error, and exits.  A run (rollups, detections, DDL) can
+ *	  take seconds to minutes: run in the inserter, nothing would drain the
+ *	  shared queue meanwhile.  When a run has ended, the inserter starts the
+ *	  "netflow compressor" worker (compressor.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -12,12 +17,19 @@
 
 #include "access/xact.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/ipc.h"
+#include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "collector_settings.h"
+#include "collector_shmem.h"
 #include "compressor.h"
 #include "flow_insert.h"
 #include "maintenance.h"
@@ -25,11 +37,26 @@
 
 #define MAINTENANCE_QUERY "SELECT action FROM netflow.run_maintenance()"
 
+/*
+ * lock_timeout of the maintenance worker's session: the one the inserter's
+ * session had when it ran maintenance itself (steps that take locks on
+ * netflow.flows set netflow.maintenance_lock_timeout for themselves).
+ */
+#define NF_MAINTENANCE_LOCK_TIMEOUT "1s"
+
+PGDLLEXPORT void nf_maintenance_main(Datum arg);
+
 /* Start of the last scheduled run in this process; 0 before the first. */
 static TimestampTz last_run = 0;
 
 /* Whether "skipped on a Citus worker" was logged already. */
 static bool citus_worker_logged = false;
+
+/* The maintenance worker started last by this process, while it may run. */
+static BackgroundWorkerHandle *maintenance_worker = NULL;
+
+/* Whether a run falling due while the current one runs was logged. */
+static bool overlap_logged = false;
 
 /*
  * How a failed run is recorded: through netflow.log_maintenance_failure()
@@ -192,12 +219,103 @@ netflow_run_maintenance_in_worker(void)
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
-/* Run maintenance when due; milliseconds until the next run, -1 if disabled. */
+/*
+ * Is the maintenance worker started by this process still starting or
+ * running?  Forgets it once it has exited.
+ */
+static bool
+maintenance_worker_running(void)
+{
+	pid_t		pid;
+	BgwHandleStatus st;
+
+	if (maintenance_worker == NULL)
+		return false;
+	st = GetBackgroundWorkerPid(maintenance_worker, &pid);
+	if (st == BGWH_STARTED || st == BGWH_NOT_YET_STARTED)
+		return true;
+	pfree(maintenance_worker);
+	maintenance_worker = NULL;
+	return false;
+}
+
+/*
+ * Is this node a Citus worker, whose coordinator maintains the distributed
+ * tables?  Asked in a short transaction of its own; an error counts as no.
+ */
+static bool
+on_citus_worker_node(void)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile bool result = false;
+
+	PG_TRY();
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		result = nf_citus_worker_node();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		FlushErrorState();
+		AbortCurrentTransaction();
+		result = false;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	return result;
+}
+
+/* Start the maintenance worker; counted, logged when no slot is free. */
+static void
+maintenance_worker_launch(void)
+{
+	BackgroundWorker w;
+
+	memset(&w, 0, sizeof(w));
+	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	w.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(w.bgw_library_name, BGW_MAXLEN, "netflow");
+	snprintf(w.bgw_function_name, BGW_MAXLEN, "nf_maintenance_main");
+	snprintf(w.bgw_name, BGW_MAXLEN, "netflow maintenance");
+	snprintf(w.bgw_type, BGW_MAXLEN, "netflow maintenance");
+	/* the postmaster signals us when it starts and when it exits */
+	w.bgw_notify_pid = MyProcPid;
+	if (!RegisterDynamicBackgroundWorker(&w, &maintenance_worker))
+	{
+		maintenance_worker = NULL;
+		nf_count(NF_INSERTER_SLOT, NFW_MAINTENANCE_NO_WORKER, 1);
+		ereport(LOG,
+				(errmsg("netflow maintenance not started: no free background worker slot"),
+				 errdetail("It is counted as maintenance_no_worker and retried when the next run is due."),
+				 errhint("Raise max_worker_processes: the collector needs netflow.workers + 3 (see docs/operations.md).")));
+		return;
+	}
+	nf_count(NF_INSERTER_SLOT, NFW_MAINTENANCE_STARTED, 1);
+	overlap_logged = false;
+}
+
+/*
+ * The scheduled runs, for the inserter's main loop (outside any
+ * transaction): start the maintenance worker when a run is due (at once
+ * on the first call) unless the previous one still runs, and the
+ * compressor once a run has ended.  Never waits for a run.  Returns the
+ * milliseconds until the next run is due, -1 if the schedule is disabled.
+ */
 long
 netflow_maintenance_tick(void)
 {
 	TimestampTz now;
 	TimestampTz next;
+
+	/* a run that ended: compression follows it, in a worker of its own */
+	if (maintenance_worker != NULL && !maintenance_worker_running())
+		nf_compressor_launch();
 
 	if (netflow_maintenance_interval <= 0)
 		return -1;
@@ -208,12 +326,54 @@ netflow_maintenance_tick(void)
 								   netflow_maintenance_interval * 1000))
 	{
 		last_run = now;
-		netflow_run_maintenance_in_worker();
-		/* compression in a worker of its own: it may take minutes */
-		nf_compressor_launch();
+		if (maintenance_worker_running())
+		{
+			/* never two at once: this run is left out, counted */
+			nf_count(NF_INSERTER_SLOT, NFW_MAINTENANCE_OVERLAPPED, 1);
+			if (!overlap_logged)
+				ereport(LOG,
+						(errmsg("netflow maintenance: a run is due but the previous one is still in progress"),
+						 errdetail("Runs left out this way are counted as maintenance_overlapped; the next one starts when a run is due after it ended.")));
+			overlap_logged = true;
+		}
+		else if (on_citus_worker_node())
+		{
+			/* the coordinator maintains the distributed tables */
+			if (!citus_worker_logged)
+				ereport(LOG,
+						(errmsg("netflow maintenance skipped: this node is a Citus worker"),
+						 errdetail("The coordinator runs netflow.run_maintenance() for the distributed netflow.flows.")));
+			citus_worker_logged = true;
+			nf_compressor_launch();
+		}
+		else
+			maintenance_worker_launch();
 	}
 
 	next = TimestampTzPlusMilliseconds(last_run,
 									   (int64) netflow_maintenance_interval * 1000);
 	return TimestampDifferenceMilliseconds(GetCurrentTimestamp(), next);
+}
+
+/*
+ * Entry point of the "netflow maintenance" worker: one run of
+ * netflow.run_maintenance() (errors caught and recorded), then exit.
+ * SIGTERM (server shutdown, pg_terminate_backend) interrupts the run at the
+ * next CHECK_FOR_INTERRUPTS: its transaction rolls back and the next run
+ * does the work.
+ */
+void
+nf_maintenance_main(Datum arg)
+{
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(nf_database,
+										 (nf_role && nf_role[0]) ? nf_role : NULL,
+										 0);
+	SetConfigOption("lock_timeout", NF_MAINTENANCE_LOCK_TIMEOUT,
+					PGC_USERSET, PGC_S_SESSION);
+	SetConfigOption("application_name", "netflow maintenance",
+					PGC_USERSET, PGC_S_SESSION);
+	netflow_run_maintenance_in_worker();
+	proc_exit(0);
 }

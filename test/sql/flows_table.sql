@@ -123,7 +123,7 @@ SELECT partition, lower, upper
 FROM netflow.flows_partitions()
 WHERE lower >= '2031-01-01' AND upper <= '2032-01-01'
 ORDER BY lower;
--- each has its BRIN index on time_start, and a comment
+-- each has its BRIN indexes on time_start and time_received, and a comment
 SELECT c.oid::regclass AS partition, pg_get_indexdef(i.indexrelid) AS index,
        obj_description(c.oid, 'pg_class') AS comment
 FROM pg_class c

@@ -1,6 +1,7 @@
 # 055_maintenance_role.pl -- partition maintenance in the documented
 # least-privilege setup (docs/collector.md, "Security"): the inserter runs as
 # a LOGIN role granted only netflow_collector, and its scheduled maintenance
+# (in the netflow maintenance worker, connected as the same role)
 # premakes partitions, drops them by retention and logs every run, a failed
 # one as a failure.  And a role granted run_maintenance cannot choose the
 # time it runs as of (only the clock decides what is old).
@@ -33,6 +34,12 @@ ok( $node->poll_query_until('postgres',
 		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'netflow inserter' AND usename = 'collector_login'"
 	),
 	'the inserter runs as collector_login, a non-superuser');
+# Runs are short: poll until one is seen in progress (the schedule starts
+# one every second); it connects as the inserter's role.
+ok( $node->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'netflow maintenance' AND usename = 'collector_login'"
+	),
+	'the netflow maintenance worker runs as collector_login too');
 
 # --- premake, retention and the log, as the collector's role ---------------
 ok( $node->poll_query_until('postgres',

@@ -67,7 +67,8 @@ my %q = (
 				  FROM netflow.maintenance_settings()},
 	partitions => q{SELECT string_agg(partition::text || ' [' || lower || ', ' || upper || ')', E'\n' ORDER BY lower)
 					FROM netflow.flows_partitions()},
-	brin => q{SELECT string_agg(c.relname || ' ' || pg_get_indexdef(i.indexrelid), E'\n' ORDER BY c.relname)
+	brin => q{SELECT string_agg(c.relname || ' ' || pg_get_indexdef(i.indexrelid), E'\n'
+							   ORDER BY c.relname, pg_get_indexdef(i.indexrelid))
 			  FROM netflow.flows_partitions() p
 			  JOIN pg_class c ON c.oid = p.partition
 			  JOIN pg_index i ON i.indrelid = p.partition},
@@ -110,7 +111,7 @@ my %after = map { $_ => $node->safe_psql('dst', $q{$_}) } keys %q;
 is($after{config}, $before{config}, 'config overrides restored');
 is($after{settings}, $before{settings}, 'effective maintenance settings equal');
 is($after{partitions}, $before{partitions}, 'partition list and ranges equal');
-is($after{brin}, $before{brin}, 'every restored partition has its BRIN index on time_start');
+is($after{brin}, $before{brin}, 'every restored partition has its BRIN indexes on time_start and time_received');
 is($after{flows_count}, $before{flows_count}, 'flow count equal');
 is($after{flows_sum}, $before{flows_sum}, 'flows checksum equal');
 is($after{flows_per_partition}, $before{flows_per_partition}, 'flows are in the same partitions');

@@ -1,5 +1,5 @@
-# 070_maintenance_ingest.pl -- partition maintenance runs by itself in the
-# collector's inserter, and runs (creating and dropping partitions) while
+# 070_maintenance_ingest.pl -- partition maintenance runs by itself on the
+# collector's schedule (the netflow maintenance worker), and runs (creating and dropping partitions) while
 # the collector ingests a steady stream and a long analyst transaction
 # holds netflow.flows: no flow is lost, ingest goes on while maintenance
 # keeps deferring the drop, and the drop happens once the analyst is gone.

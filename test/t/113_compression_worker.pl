@@ -1,8 +1,9 @@
 # 113_compression_worker.pl -- the collector's schedule compresses
 # partitions older than compress_after (issue 11) in the "netflow
-# compressor" worker, not in the inserter: the inserter's own maintenance
-# run skips the step, the worker compresses the oldest due partition, one
-# per run, every row exactly once, and the collector keeps inserting.
+# compressor" worker, not in the inserter or the maintenance worker: the
+# scheduled maintenance run skips the step, the compressor compresses the
+# oldest due partition, one per run, every row exactly once, and the
+# collector keeps inserting.
 use strict;
 use warnings;
 
@@ -45,7 +46,7 @@ is( $node->safe_psql('postgres', q{
 
 my $log = slurp_file($node->logfile);
 like($log, qr/netflow compression: compressed netflow\.flows_p/, 'the compressor worker logged its work');
-unlike($log, qr/netflow maintenance: compressed/, 'the inserter\'s own maintenance runs did not compress');
+unlike($log, qr/netflow maintenance: compressed/, 'the scheduled maintenance runs did not compress');
 is( $node->safe_psql('postgres',
 		q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'netflow inserter'}),
 	'1', 'the inserter is running');
