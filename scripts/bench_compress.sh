@@ -138,7 +138,7 @@ fi
 cluster_start "$BIN" "$DATA" "$PORT" \
 	"shared_preload_libraries = '$PRELOAD'" "netflow.listen = ''" \
 	"shared_buffers = '1GB'" "max_parallel_workers_per_gather = 2" \
-	"max_wal_size = '8GB'" "timezone = 'UTC'" || { cat "$DATA/server.log"; exit 1; }
+	"max_wal_size = '8GB'" "timezone = 'UTC'" "autovacuum = off" || { cat "$DATA/server.log"; exit 1; }
 trap 'cluster_stop "$BIN" "$DATA"' EXIT
 q() { "$BIN/psql" -X -q -tA -v ON_ERROR_STOP=1 -h "$DATA" -p "$PORT" -U postgres -d postgres "$@"; }
 q -c 'CREATE EXTENSION netflow' >/dev/null || exit 1
@@ -365,6 +365,13 @@ if [ "$(q -c "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pr
 	echo "== compressed partitions: netflow.compress_partition of every partition: $conv s = $(awk -v n="$PG_FLOWS" -v s="$conv" 'BEGIN { printf "%.0f", n / s }') flows/s"
 	echo "check: same flows, packets and bytes after compression: $([ "$c_flows $c_packets $c_bytes" = "$PG_FLOWS $PG_PACKETS $PG_BYTES" ] && echo true || echo "false ($c_flows $c_packets $c_bytes)")"
 	size_line "compressed partitions (database size delta)" "$CMP_BYTES"
+	# The same from netflow.partitions (each partition with its share of
+	# netflow.compressed_batches), and what is left in the heap tails: a
+	# cross-check of the delta, which anything else written meanwhile
+	# would inflate (autovacuum is off in this cluster for that reason).
+	read -r PART_BYTES TAIL_BYTES < <(q -F ' ' -c "SELECT sum(p.total_bytes), sum(pg_relation_size(p.partition)) FROM netflow.partitions p")
+	size_line "compressed partitions (netflow.partitions)" "$PART_BYTES"
+	echo "  (of which heap tails left after VACUUM: $TAIL_BYTES bytes)"
 	[ $HAVE_CITUS = 1 ] && echo "compressed / Citus columnar: $(ratio "$CMP_BYTES" "$COL_BYTES") (target at most 0.80x)"
 	timings "compressed partitions" netflow.flows
 else
