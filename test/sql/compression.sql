@@ -211,15 +211,9 @@ SELECT count(*) FROM netflow.compression_candidates('2025-01-10');
 DELETE FROM netflow.config WHERE key IN ('compress_after', 'rollups', 'detect_alerts');
 
 -- Clean up: the partitions, their batches, the maintenance log.
-DO $$
-DECLARE
-	p regclass;
-BEGIN
-	FOR p IN SELECT partition FROM netflow.flows_partitions() LOOP
-		EXECUTE format('DROP TABLE %s', p);
-	END LOOP;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set setup :abs_srcdir '/sql/include/drop_flows_partitions.sql'
+\i :setup
 SELECT netflow.purge_orphan_batches() > 0 AS purged;
 SELECT count(*) FROM netflow.compressed_batches;
 DELETE FROM netflow.maintenance_log;

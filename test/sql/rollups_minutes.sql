@@ -9,15 +9,9 @@
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 BEGIN;
-DO $$
-DECLARE
-	p regclass;
-BEGIN
-	FOR p IN SELECT partition FROM netflow.flows_partitions() LOOP
-		EXECUTE format('DROP TABLE %s', p);
-	END LOOP;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set setup :abs_srcdir '/sql/include/drop_flows_partitions.sql'
+\i :setup
 TRUNCATE netflow.rollup_state, netflow.rollup_minutes, netflow.rollup_hours,
 	netflow.rollup_traffic_minute, netflow.rollup_traffic_hour,
 	netflow.rollup_topn_minute, netflow.rollup_topn_hour, netflow.rollup_topn_day,

@@ -1,5 +1,5 @@
--- Shared test setup (\i): drop every partition of netflow.flows, inside the
--- test's transaction (its ROLLBACK gives them back).
+-- Shared test step (\i): drop every partition of netflow.flows (inside a
+-- transaction of the test, its ROLLBACK gives them back).
 DO $$
 DECLARE
 	p regclass;
