@@ -17,10 +17,12 @@
 #include "access/detoast.h"
 #include "access/genam.h"
 #include "access/heapam.h"
+#include "access/heaptoast.h"
 #include "access/htup_details.h"
 #include "access/skey.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
@@ -231,7 +233,7 @@ bytes_datum(Relation rel, int32 batch_no, Oid typid, const uint8_t *p, int len,
 }
 
 static void decode_body(Relation rel, int32 batch_no, int32 row_count,
-						struct varlena *data, DecodedBatch *db);
+						const uint8_t *data, uint32 len, DecodedBatch *db);
 
 /* Free the codec's malloc'd arrays when the decoder's context goes. */
 static void
@@ -283,6 +285,8 @@ nf_batch_decoder_create(Relation rel, const bool *want)
 void
 nf_batch_decoder_free(DecodedBatch *db)
 {
+	if (db->bytes)
+		nf_batch_bytes_free(db->bytes);
 	MemoryContextDelete(db->cxt);
 }
 
@@ -305,24 +309,231 @@ own_arrays(DecodedBatch *db, int c, uint32 nrows)
 	db->isnull[c] = db->own_isnull[c];
 }
 
+/* Fetches of adjacent wanted columns closer than this are made one. */
+#define NF_SLICE_MERGE_GAP (4 * TOAST_MAX_CHUNK_SIZE)
+
+/* A reader of batch bytes, in the current memory context. */
+BatchBytes *
+nf_batch_bytes_create(void)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "netflow batch bytes",
+											  ALLOCSET_DEFAULT_SIZES);
+	BatchBytes *bb = MemoryContextAllocZero(cxt, sizeof(BatchBytes));
+
+	bb->cxt = cxt;
+	return bb;
+}
+
+/* Close what a reader of batch bytes opened and free it. */
+void
+nf_batch_bytes_free(BatchBytes *bb)
+{
+	if (bb->toastrel)
+		table_close(bb->toastrel, NoLock);
+	MemoryContextDelete(bb->cxt);
+}
+
+/* Make buf (and the slice scratch) hold len bytes. */
+static void
+bytes_reserve(BatchBytes *bb, uint32 len)
+{
+	uint32		cap = Max(bb->cap, 64 * 1024);
+
+	if (bb->buf != NULL && bb->cap >= len)
+		return;
+	while (cap < len)
+		cap = cap > MaxAllocSize / 4 ? MaxAllocSize - VARHDRSZ : cap * 2;
+	if (bb->buf)
+	{
+		pfree(bb->buf);
+		pfree(bb->slice);
+	}
+	bb->buf = MemoryContextAlloc(bb->cxt, cap);
+	bb->slice = MemoryContextAlloc(bb->cxt, (Size) cap + VARHDRSZ);
+	bb->cap = cap;
+}
+
 /*
- * The batch data of a batch row, detoasted in the current memory context,
- * with its batch_no and row_count.
+ * Take the batch of a batch row: its number, row count and where its bytes
+ * are.  A batch kept out of line without compression is read later, by
+ * column ranges (nf_batch_decode_bytes); any other is detoasted whole now.
  */
-struct varlena *
-nf_batch_data(Relation rel, BatchReader *reader, HeapTuple batchtup,
-			  int32 *batch_no, int32 *row_count)
+void
+nf_batch_bytes_load(BatchReader *reader, HeapTuple batchtup, BatchBytes *bb)
 {
 	TupleDesc	bdesc = RelationGetDescr(reader->batchrel);
 	bool		isnull;
 	Datum		d;
+	struct varlena *v;
 
-	*batch_no = DatumGetInt32(heap_getattr(batchtup, Anum_batch_batch_no, bdesc, &isnull));
-	*row_count = DatumGetInt32(heap_getattr(batchtup, Anum_batch_row_count, bdesc, &isnull));
+	bb->batch_no = DatumGetInt32(heap_getattr(batchtup, Anum_batch_batch_no, bdesc, &isnull));
+	bb->row_count = DatumGetInt32(heap_getattr(batchtup, Anum_batch_row_count, bdesc, &isnull));
+	bb->ncols = 0;
+	bb->prefix = 0;
+	bb->complete = false;
 	d = heap_getattr(batchtup, Anum_batch_data, bdesc, &isnull);
 	if (isnull)
-		batch_corrupt(rel, *batch_no, "The batch has no data.");
-	return detoast_attr((struct varlena *) DatumGetPointer(d));
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("compressed batch %d has no data", bb->batch_no),
+				 errdetail("Every row of netflow.compressed_batches holds a batch.")));
+	v = (struct varlena *) DatumGetPointer(d);
+	if (VARATT_IS_EXTERNAL_ONDISK(v))
+	{
+		VARATT_EXTERNAL_GET_POINTER(bb->toast, v);
+		if (!VARATT_EXTERNAL_IS_COMPRESSED(bb->toast))
+		{
+			bb->toastrelid = reader->batchrel->rd_rel->reltoastrelid;
+			if (bb->toast.va_toastrelid != bb->toastrelid)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("compressed batch %d points to another TOAST table",
+								bb->batch_no),
+						 errdetail("The batch row refers to relation %u, the TOAST table of netflow.compressed_batches is %u.",
+								   bb->toast.va_toastrelid, bb->toastrelid)));
+			bb->len = VARATT_EXTERNAL_GET_EXTSIZE(bb->toast);
+			bytes_reserve(bb, bb->len);
+			bb->bytes_total += bb->len;
+			return;
+		}
+	}
+	/* inline, or compressed by TOAST (written by hand): all at once */
+	{
+		MemoryContext old = MemoryContextSwitchTo(bb->cxt);
+		struct varlena *full = detoast_attr(v);
+
+		MemoryContextSwitchTo(old);
+		bb->len = VARSIZE_ANY_EXHDR(full);
+		bytes_reserve(bb, bb->len);
+		memcpy(bb->buf, VARDATA_ANY(full), bb->len);
+		if (full != v)
+			pfree(full);
+	}
+	bb->complete = true;
+	bb->bytes_total += bb->len;
+	bb->bytes_read += bb->len;
+}
+
+/* Read bytes [off, off + n) of the batch from its TOAST table into buf. */
+static void
+bytes_read(BatchBytes *bb, uint32 off, uint32 n)
+{
+	Assert(!bb->complete && off <= bb->len && n <= bb->len - off);
+	if (n == 0)
+		return;
+	if (bb->toastrel == NULL)
+		bb->toastrel = table_open(bb->toastrelid, AccessShareLock);
+	SET_VARSIZE(bb->slice, n + VARHDRSZ);
+	table_relation_fetch_toast_slice(bb->toastrel, bb->toast.va_valueid,
+									 (int32) bb->len, (int32) off, (int32) n,
+									 bb->slice);
+	memcpy(bb->buf + off, VARDATA(bb->slice), n);
+	bb->bytes_read += n;
+}
+
+/* Read the header and column directory of the batch (at its first fetch). */
+static void
+bytes_directory(Relation rel, BatchBytes *bb)
+{
+	uint32		first = Min(bb->len, (uint32) TOAST_MAX_CHUNK_SIZE);
+	uint32		dirlen;
+	int			ncols;
+	uint32		nrows;
+	char		err[256];
+
+	bytes_read(bb, 0, first);
+	bb->prefix = first;
+	if (nfc_peek((const uint8_t *) bb->buf, bb->prefix, &ncols, &nrows) != 0)
+		batch_corrupt(rel, bb->batch_no, "The batch header is not valid.");
+	dirlen = NFC_HEADER_SIZE + (uint32) ncols * NFC_DIR_ENTRY_SIZE;
+	if (dirlen > bb->len)
+		batch_corrupt(rel, bb->batch_no, "The column directory runs past the end of the batch.");
+	if (dirlen > bb->prefix)
+	{
+		bytes_read(bb, bb->prefix, dirlen - bb->prefix);
+		bb->prefix = dirlen;
+	}
+	if (bb->st_cap < ncols)
+	{
+		if (bb->st)
+		{
+			pfree(bb->st);
+			pfree(bb->have);
+			pfree(bb->need);
+		}
+		bb->st = MemoryContextAlloc(bb->cxt, sizeof(NfcColumnStat) * ncols);
+		bb->have = MemoryContextAlloc(bb->cxt, ncols);
+		bb->need = MemoryContextAlloc(bb->cxt, ncols);
+		bb->st_cap = ncols;
+	}
+	if (nfc_column_stats((const uint8_t *) bb->buf, bb->len, bb->st, ncols,
+						 &ncols, err, sizeof(err)) != 0)
+		batch_corrupt(rel, bb->batch_no, err);
+	bb->ncols = ncols;
+	for (int c = 0; c < ncols; c++)
+		bb->have[c] = bb->st[c].offset + bb->st[c].storedlen <= bb->prefix;
+}
+
+/*
+ * Make the bytes of the columns flagged in want (nwant flags; NULL: all)
+ * and of the columns they are stored relative to valid in buf, reading
+ * each run of them (gaps under NF_SLICE_MERGE_GAP included) as one slice.
+ */
+static void
+bytes_fetch(Relation rel, BatchBytes *bb, const uint8 *want, int nwant)
+{
+	int			c;
+
+	if (bb->complete)
+		return;
+	if (want == NULL || bb->len <= NF_SLICE_MERGE_GAP)
+	{
+		bytes_read(bb, bb->prefix, bb->len - bb->prefix);
+		bb->prefix = bb->len;
+		bb->complete = true;
+		return;
+	}
+	if (bb->ncols == 0)
+		bytes_directory(rel, bb);
+	for (c = 0; c < bb->ncols; c++)
+		bb->need[c] = c < nwant && want[c] && !bb->have[c];
+	for (c = bb->ncols - 1; c >= 0; c--)
+		if ((bb->need[c] || (c < nwant && want[c])) && bb->st[c].ref >= 0 &&
+			!bb->have[bb->st[c].ref])
+			bb->need[bb->st[c].ref] = 1;
+	c = 0;
+	while (c < bb->ncols)
+	{
+		uint32		start,
+					end;
+		int			last;
+
+		if (!bb->need[c])
+		{
+			c++;
+			continue;
+		}
+		/* columns are stored in column order: extend over the next needed */
+		start = bb->st[c].offset;
+		end = start + bb->st[c].storedlen;
+		last = c;
+		for (int n = c + 1; n < bb->ncols; n++)
+		{
+			if (!bb->need[n])
+				continue;
+			if (bb->st[n].offset - end > NF_SLICE_MERGE_GAP)
+				break;
+			end = bb->st[n].offset + bb->st[n].storedlen;
+			last = n;
+		}
+		/* bytes [0, prefix) were read with the directory */
+		start = Max(start, Min(bb->prefix, end));
+		bytes_read(bb, start, end - start);
+		for (int n = c; n <= last; n++)
+			bb->have[n] = 1;
+		c = last + 1;
+	}
 }
 
 /*
@@ -333,34 +544,43 @@ void
 nf_batch_decode(Relation rel, BatchReader *reader, HeapTuple batchtup,
 				DecodedBatch *db)
 {
-	int32		batch_no,
-				row_count;
-	struct varlena *data;
-	MemoryContext old;
+	if (db->bytes == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(db->cxt);
 
-	MemoryContextReset(db->valcxt);
-	old = MemoryContextSwitchTo(db->valcxt);
-	data = nf_batch_data(rel, reader, batchtup, &batch_no, &row_count);
-	MemoryContextSwitchTo(old);
-	decode_body(rel, batch_no, row_count, data, db);
+		db->bytes = nf_batch_bytes_create();
+		MemoryContextSwitchTo(old);
+	}
+	nf_batch_bytes_load(reader, batchtup, db->bytes);
+	nf_batch_decode_bytes(rel, db->bytes, db);
 }
 
 /*
- * Decode batch data (nf_batch_data; the caller keeps it while db's values
- * are used) into db, replacing the batch it held.
+ * Decode the batch bb holds (nf_batch_bytes_load; bb stays unchanged while
+ * db's values are used) into db, replacing the batch it held: the bytes of
+ * the columns db wants are read first.  Several decoders may decode the
+ * same bb, each its own columns.
  */
 void
-nf_batch_decode_data(Relation rel, int32 batch_no, int32 row_count,
-					 struct varlena *data, DecodedBatch *db)
+nf_batch_decode_bytes(Relation rel, BatchBytes *bb, DecodedBatch *db)
 {
+	bool		all = true;
+
+	for (int c = 0; c < db->natts; c++)
+		all &= db->want[c] != 0;
+	bytes_fetch(rel, bb, all ? NULL : db->want, db->natts);
 	MemoryContextReset(db->valcxt);
-	decode_body(rel, batch_no, row_count, data, db);
+	decode_body(rel, bb->batch_no, bb->row_count, (const uint8_t *) bb->buf,
+				bb->len, db);
 }
 
-/* Decode data into db (whose value context is reset already). */
+/*
+ * Decode the len bytes of a batch at data (valid at least in the columns
+ * db wants) into db, whose value context is reset already.
+ */
 static void
-decode_body(Relation rel, int32 batch_no, int32 row_count, struct varlena *data,
-			DecodedBatch *db)
+decode_body(Relation rel, int32 batch_no, int32 row_count, const uint8_t *data,
+			uint32 len, DecodedBatch *db)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	NfcBatch   *nb = db->codec;
@@ -370,8 +590,7 @@ decode_body(Relation rel, int32 batch_no, int32 row_count, struct varlena *data,
 	Assert(db->natts == desc->natts);
 	db->nrows = 0;
 
-	if (nfc_decode_cols((const uint8_t *) VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data),
-						db->want, db->natts, nb, err, sizeof(err)) != 0)
+	if (nfc_decode_cols(data, len, db->want, db->natts, nb, err, sizeof(err)) != 0)
 		batch_corrupt(rel, batch_no, err);
 	if ((int32) nb->nrows != row_count)
 		batch_corrupt(rel, batch_no,

@@ -64,9 +64,7 @@ static set_rel_pathlist_hook_type prev_set_rel_pathlist_hook = NULL;
 /* Counters shared by the participants of a parallel scan, before the AM's state. */
 typedef struct NfScanShared
 {
-	pg_atomic_uint64 batches_read;
-	pg_atomic_uint64 batches_skipped;
-	pg_atomic_uint64 rows_filtered;
+	pg_atomic_uint64 counts[NF_NCOUNTS];
 	/* the access method's ParallelTableScanDesc follows, MAXALIGNed */
 } NfScanShared;
 
@@ -87,12 +85,8 @@ typedef struct NfScanState
 	NfBatchFilter *filter;		/* compiled from them, or NULL */
 	bool	   *fwant;			/* the columns they use */
 	NfScanShared *shared;		/* parallel: the shared counters */
-	uint64		published_read; /* counts already added to shared */
-	uint64		published_skipped;
-	uint64		published_filtered;
-	uint64		total_read;		/* after shutdown: every participant */
-	uint64		total_skipped;
-	uint64		total_filtered;
+	uint64		published[NF_NCOUNTS];	/* counts already added to shared */
+	uint64		totals[NF_NCOUNTS]; /* after shutdown: every participant */
 	bool		have_totals;
 } NfScanState;
 
@@ -586,19 +580,16 @@ prepare_scan(NfScanState *state)
 static void
 publish_counts(NfScanState *state)
 {
-	uint64		read,
-				skipped,
-				filtered;
+	uint64		counts[NF_NCOUNTS];
 
 	if (state->shared == NULL || state->scan == NULL)
 		return;
-	nf_compressed_scan_counts(state->scan, &read, &skipped, &filtered);
-	pg_atomic_fetch_add_u64(&state->shared->batches_read, read - state->published_read);
-	pg_atomic_fetch_add_u64(&state->shared->batches_skipped, skipped - state->published_skipped);
-	pg_atomic_fetch_add_u64(&state->shared->rows_filtered, filtered - state->published_filtered);
-	state->published_read = read;
-	state->published_skipped = skipped;
-	state->published_filtered = filtered;
+	nf_compressed_scan_counts(state->scan, counts);
+	for (int i = 0; i < NF_NCOUNTS; i++)
+	{
+		pg_atomic_fetch_add_u64(&state->shared->counts[i], counts[i] - state->published[i]);
+		state->published[i] = counts[i];
+	}
 }
 
 /* The next row of the scan (ExecScan's access method). */
@@ -647,6 +638,11 @@ nf_end(CustomScanState *node)
 	if (state->scan)
 	{
 		publish_counts(state);
+		if (state->shared == NULL && !state->have_totals)
+		{
+			nf_compressed_scan_counts(state->scan, state->totals);
+			state->have_totals = true;
+		}
 		table_endscan(state->scan);
 		state->scan = NULL;
 	}
@@ -682,9 +678,8 @@ nf_init_dsm(CustomScanState *node, ParallelContext *pcxt, void *coordinate)
 		(ParallelTableScanDesc) ((char *) coordinate + NF_SHARED_HEADER);
 
 	state->shared = (NfScanShared *) coordinate;
-	pg_atomic_init_u64(&state->shared->batches_read, 0);
-	pg_atomic_init_u64(&state->shared->batches_skipped, 0);
-	pg_atomic_init_u64(&state->shared->rows_filtered, 0);
+	for (int i = 0; i < NF_NCOUNTS; i++)
+		pg_atomic_init_u64(&state->shared->counts[i], 0);
 	table_parallelscan_initialize(node->ss.ss_currentRelation, pscan,
 								  node->ss.ps.state->es_snapshot);
 	state->scan = table_beginscan_parallel(node->ss.ss_currentRelation, pscan);
@@ -725,15 +720,17 @@ nf_shutdown(CustomScanState *node)
 	if (state->shared)
 	{
 		publish_counts(state);
-		state->total_read = pg_atomic_read_u64(&state->shared->batches_read);
-		state->total_skipped = pg_atomic_read_u64(&state->shared->batches_skipped);
-		state->total_filtered = pg_atomic_read_u64(&state->shared->rows_filtered);
+		for (int i = 0; i < NF_NCOUNTS; i++)
+			state->totals[i] = pg_atomic_read_u64(&state->shared->counts[i]);
 		state->have_totals = true;
 		state->shared = NULL;
 	}
 }
 
-/* ExplainCustomScan: columns decoded; with ANALYZE, batches read and skipped. */
+/*
+ * ExplainCustomScan: columns decoded; with ANALYZE, batches read and
+ * skipped, and with VERBOSE too the bytes of them fetched.
+ */
 static void
 nf_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 {
@@ -758,35 +755,37 @@ nf_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyInteger("Quals on Batch Columns", NULL, state->nfast, es);
 	if (es->analyze)
 	{
-		uint64		read = 0,
-					skipped = 0,
-					filtered = 0;
+		uint64		c[NF_NCOUNTS] = {0};
 
 		if (state->have_totals)
-		{
-			read = state->total_read;
-			skipped = state->total_skipped;
-			filtered = state->total_filtered;
-		}
+			memcpy(c, state->totals, sizeof(c));
 		else if (state->shared)
 		{
 			publish_counts(state);
-			read = pg_atomic_read_u64(&state->shared->batches_read);
-			skipped = pg_atomic_read_u64(&state->shared->batches_skipped);
-			filtered = pg_atomic_read_u64(&state->shared->rows_filtered);
+			for (int i = 0; i < NF_NCOUNTS; i++)
+				c[i] = pg_atomic_read_u64(&state->shared->counts[i]);
 		}
 		else if (state->scan)
-			nf_compressed_scan_counts(state->scan, &read, &skipped, &filtered);
-		else
-		{
-			read = state->total_read;
-			skipped = state->total_skipped;
-			filtered = state->total_filtered;
-		}
-		ExplainPropertyInteger("Batches Read", NULL, (int64) read, es);
-		ExplainPropertyInteger("Batches Removed by Filter", NULL, (int64) skipped, es);
+			nf_compressed_scan_counts(state->scan, c);
+		ExplainPropertyInteger("Batches Read", NULL, (int64) c[NF_COUNT_BATCHES_READ], es);
+		ExplainPropertyInteger("Batches Removed by Filter", NULL,
+							   (int64) c[NF_COUNT_BATCHES_SKIPPED], es);
 		if (state->nfast > 0)
-			ExplainPropertyInteger("Rows Removed by Batch Column Quals", NULL, (int64) filtered, es);
+			ExplainPropertyInteger("Rows Removed by Batch Column Quals", NULL,
+								   (int64) c[NF_COUNT_ROWS_FILTERED], es);
+		/* VERBOSE: how much of the batches read was fetched (sizes vary) */
+		if (es->verbose && es->format == EXPLAIN_FORMAT_TEXT)
+			ExplainPropertyText("Batch Bytes Fetched",
+								psprintf(UINT64_FORMAT " of " UINT64_FORMAT,
+										 c[NF_COUNT_BYTES_FETCHED],
+										 c[NF_COUNT_BYTES_STORED]), es);
+		else if (es->verbose)
+		{
+			ExplainPropertyInteger("Batch Bytes Fetched", NULL,
+								   (int64) c[NF_COUNT_BYTES_FETCHED], es);
+			ExplainPropertyInteger("Batch Bytes Stored", NULL,
+								   (int64) c[NF_COUNT_BYTES_STORED], es);
+		}
 	}
 }
 

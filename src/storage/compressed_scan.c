@@ -35,19 +35,6 @@
 #include "batch_codec.h"
 #include "compressed_tam.h"
 
-/*
- * With a filter, decode its columns first and the others only for batches
- * where it selects rows: from batch format 2 on, where each column is its
- * own zstd frame.  In format 1 one zstd frame holds every column, and a
- * second decode would inflate it again: all the columns are decoded at
- * once and the filter only spares forming and checking the rows.
- */
-#if NFC_VERSION >= 2
-#define NF_SPLIT_DECODE 1
-#else
-#define NF_SPLIT_DECODE 0
-#endif
-
 /* Shared state of a parallel scan: heapam's, then the next batch to hand out. */
 typedef struct CompressedParallelScanData
 {
@@ -74,7 +61,7 @@ typedef struct CompressedScanDescData
 	bool	   *fwant;			/* columns the filter uses */
 	uint32	   *sel;			/* rows the filter selected */
 	uint32		selcap;
-	MemoryContext batchcxt;		/* the batch data while a batch is read */
+	BatchBytes *bytes;			/* the stored bytes of the current batch */
 	DecodedBatch **src;			/* per decoded column: its decoder */
 	uint64		rows_filtered;	/* rows the filter removed */
 	MemoryContext scancxt;		/* where the decoder lives */
@@ -143,8 +130,8 @@ compressed_scan_end(TableScanDesc sscan)
 		nf_batch_decoder_free(scan->cur);
 	if (scan->cur2)
 		nf_batch_decoder_free(scan->cur2);
-	if (scan->batchcxt)
-		MemoryContextDelete(scan->batchcxt);
+	if (scan->bytes)
+		nf_batch_bytes_free(scan->bytes);
 	if (scan->want)
 		pfree(scan->want);
 	if (scan->dec)
@@ -256,10 +243,11 @@ next_batch_tuple(CompressedScanDesc scan)
 }
 
 /*
- * Create the decoders at the first batch: without a filter (or with batch
- * format 1), one for every column wanted; with one, one for the filter's
- * columns (decoded first) and one for the other columns wanted (decoded
- * only for batches where the filter selects a row).
+ * Create the decoders at the first batch: without a filter, one for every
+ * column wanted; with one, one for the filter's columns (decoded first)
+ * and one for the other columns wanted (decoded only for batches where the
+ * filter selects a row).  Both read the batch from one BatchBytes, which
+ * fetches the bytes of each decoder's columns when it decodes.
  */
 static void
 create_decoders(CompressedScanDesc scan)
@@ -270,10 +258,8 @@ create_decoders(CompressedScanDesc scan)
 	scan->dec = palloc(sizeof(int) * Max(natts, 1));
 	scan->src = palloc(sizeof(DecodedBatch *) * Max(natts, 1));
 	scan->ndec = 0;
-	if (scan->filter && !NF_SPLIT_DECODE)
-		scan->batchcxt = AllocSetContextCreate(scan->scancxt, "netflow batch data",
-											   ALLOCSET_DEFAULT_SIZES);
-	if (scan->filter == NULL || !NF_SPLIT_DECODE)
+	scan->bytes = nf_batch_bytes_create();
+	if (scan->filter == NULL)
 	{
 		scan->cur = nf_batch_decoder_create(scan->rs_base.rs_rd, scan->want);
 		for (int c = 0; c < natts; c++)
@@ -301,8 +287,6 @@ create_decoders(CompressedScanDesc scan)
 				scan->src[scan->ndec] = scan->fwant[c] ? scan->cur : scan->cur2;
 				scan->dec[scan->ndec++] = c;
 			}
-		scan->batchcxt = AllocSetContextCreate(scan->scancxt, "netflow batch data",
-											   ALLOCSET_DEFAULT_SIZES);
 	}
 	MemoryContextSwitchTo(old);
 }
@@ -320,11 +304,6 @@ load_next_batch(CompressedScanDesc scan)
 
 	for (;;)
 	{
-		int32		batch_no,
-					row_count;
-		struct varlena *data;
-		MemoryContext old;
-
 		tup = next_batch_tuple(scan);
 		if (tup == NULL)
 			return false;
@@ -333,19 +312,15 @@ load_next_batch(CompressedScanDesc scan)
 		scan->batches_read++;
 		scan->prepared = NULL;
 		scan->currow = 0;
+		nf_batch_bytes_load(scan->reader, tup, scan->bytes);
+		nf_batch_decode_bytes(rel, scan->bytes, scan->cur);
 		if (scan->filter == NULL)
 		{
-			nf_batch_decode(rel, scan->reader, tup, scan->cur);
 			scan->nout = scan->cur->nrows;
 			break;
 		}
 
-		/* the filter's columns, the rows it selects, then the other columns */
-		MemoryContextReset(scan->batchcxt);
-		old = MemoryContextSwitchTo(scan->batchcxt);
-		data = nf_batch_data(rel, scan->reader, tup, &batch_no, &row_count);
-		MemoryContextSwitchTo(old);
-		nf_batch_decode_data(rel, batch_no, row_count, data, scan->cur);
+		/* the rows the filter selects, then the other columns */
 		if (scan->selcap < scan->cur->nrows)
 		{
 			if (scan->sel)
@@ -361,7 +336,7 @@ load_next_batch(CompressedScanDesc scan)
 			continue;
 		}
 		if (scan->cur2)
-			nf_batch_decode_data(rel, batch_no, row_count, data, scan->cur2);
+			nf_batch_decode_bytes(rel, scan->bytes, scan->cur2);
 		break;
 	}
 	scan->have_batch = true;
@@ -482,14 +457,15 @@ nf_compressed_scan_set_range(TableScanDesc sscan, const NfScanRanges *ranges)
  * filter so far.
  */
 void
-nf_compressed_scan_counts(TableScanDesc sscan, uint64 *read, uint64 *skipped,
-						  uint64 *filtered)
+nf_compressed_scan_counts(TableScanDesc sscan, uint64 *counts)
 {
 	CompressedScanDesc scan = (CompressedScanDesc) sscan;
 
-	*read = scan->batches_read;
-	*skipped = scan->batches_skipped;
-	*filtered = scan->rows_filtered;
+	counts[NF_COUNT_BATCHES_READ] = scan->batches_read;
+	counts[NF_COUNT_BATCHES_SKIPPED] = scan->batches_skipped;
+	counts[NF_COUNT_ROWS_FILTERED] = scan->rows_filtered;
+	counts[NF_COUNT_BYTES_FETCHED] = scan->bytes ? scan->bytes->bytes_read : 0;
+	counts[NF_COUNT_BYTES_STORED] = scan->bytes ? scan->bytes->bytes_total : 0;
 }
 
 /* Size of the shared state of a parallel scan. */

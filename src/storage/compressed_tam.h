@@ -92,7 +92,39 @@ typedef struct DecodedBatch
 	uint32	   *own_cap;
 	MemoryContext cxt;			/* the decoder and its arrays */
 	MemoryContext valcxt;		/* inet/macaddr values of the current batch */
+	struct BatchBytes *bytes;	/* of nf_batch_decode, created at its first call */
 } DecodedBatch;
+
+/*
+ * The stored bytes of one batch, read column by column.  A batch is kept
+ * TOASTed without compression (compressed_batches.data has STORAGE
+ * EXTERNAL, the codec compresses), so the byte ranges of the columns a
+ * decoder wants can be read alone from the TOAST table: a query that uses
+ * four columns of thirty reads about their share of the batch.  The
+ * buffers are reused from batch to batch.
+ */
+typedef struct BatchBytes
+{
+	int32		batch_no;
+	int32		row_count;
+	uint32		len;			/* bytes of the batch */
+	char	   *buf;			/* len bytes; only the fetched ranges valid */
+	struct varlena *slice;		/* scratch of one TOAST slice */
+	uint32		cap;			/* capacity of buf and of slice's data */
+	bool		complete;		/* every byte of buf is valid */
+	struct varatt_external toast;	/* where the bytes are when !complete */
+	Oid			toastrelid;		/* the batch table's TOAST table */
+	Relation	toastrel;		/* opened at the first slice, or NULL */
+	int			ncols;			/* batch columns; 0: directory not read yet */
+	uint32		prefix;			/* bytes [0, prefix) are valid */
+	uint8	   *have;			/* per batch column: its bytes are valid */
+	uint8	   *need;			/* scratch: columns to fetch */
+	struct NfcColumnStat *st;	/* the directory */
+	int			st_cap;
+	MemoryContext cxt;
+	uint64		bytes_read;		/* of all batches: bytes fetched */
+	uint64		bytes_total;	/* of all batches: bytes stored */
+} BatchBytes;
 
 /* batch_store.c */
 extern Oid	nf_batch_table_oid(bool missing_ok);
@@ -100,14 +132,15 @@ extern BatchReader *nf_batch_reader_open(Relation rel, Snapshot snapshot,
 										 LOCKMODE lockmode);
 extern HeapTuple nf_batch_reader_next(BatchReader *reader);
 extern void nf_batch_reader_close(BatchReader *reader);
+extern BatchBytes *nf_batch_bytes_create(void);
+extern void nf_batch_bytes_load(BatchReader *reader, HeapTuple batchtup,
+								BatchBytes *bb);
+extern void nf_batch_bytes_free(BatchBytes *bb);
 extern DecodedBatch *nf_batch_decoder_create(Relation rel, const bool *want);
 extern void nf_batch_decode(Relation rel, BatchReader *reader,
 							HeapTuple batchtup, DecodedBatch *db);
-extern struct varlena *nf_batch_data(Relation rel, BatchReader *reader,
-									 HeapTuple batchtup, int32 *batch_no,
-									 int32 *row_count);
-extern void nf_batch_decode_data(Relation rel, int32 batch_no, int32 row_count,
-								 struct varlena *data, DecodedBatch *db);
+extern void nf_batch_decode_bytes(Relation rel, BatchBytes *bb,
+								  DecodedBatch *db);
 extern void nf_batch_decoder_free(DecodedBatch *db);
 extern void nf_batch_purge(Relation rel, Oid relfilenode);
 extern void nf_batch_totals(Relation rel, Snapshot snapshot, double *rows,
@@ -152,8 +185,14 @@ extern void nf_compressed_scan_set_columns(TableScanDesc sscan, const bool *want
 extern void nf_compressed_scan_set_filter(TableScanDesc sscan, NfBatchFilter *filter,
 										  const bool *fwant);
 extern void nf_compressed_scan_set_range(TableScanDesc sscan, const NfScanRanges *ranges);
-extern void nf_compressed_scan_counts(TableScanDesc sscan, uint64 *read,
-									  uint64 *skipped, uint64 *filtered);
+/* What a scan counts for EXPLAIN ANALYZE (nf_compressed_scan_counts). */
+#define NF_COUNT_BATCHES_READ 0
+#define NF_COUNT_BATCHES_SKIPPED 1
+#define NF_COUNT_ROWS_FILTERED 2
+#define NF_COUNT_BYTES_FETCHED 3	/* of the batches read: bytes fetched */
+#define NF_COUNT_BYTES_STORED 4 /* of the batches read: bytes stored */
+#define NF_NCOUNTS 5
+extern void nf_compressed_scan_counts(TableScanDesc sscan, uint64 *counts);
 
 /* compressed_customscan.c */
 extern void nf_compressed_customscan_init(void);

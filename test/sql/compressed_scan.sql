@@ -134,6 +134,12 @@ SELECT * FROM cs_check('SELECT count(*) AS n FROM %1$s AS f');
 SELECT * FROM cs_check('SELECT exporter, count(*) AS n, sum(bytes) AS b, count(packets) AS p FROM %1$s AS f GROUP BY exporter');
 SELECT * FROM cs_check('SELECT src_addr FROM %1$s AS f WHERE bytes IS NULL AND dst_port = 443');
 SELECT * FROM cs_check('SELECT f::text AS t FROM %1$s AS f WHERE src_port < 100');
+-- columns stored relative to another (time_end, time_received: their
+-- reference column's bytes are fetched too), far apart in the batch, and
+-- the filter's columns first, then the others from the same batch bytes
+SELECT * FROM cs_check('SELECT time_received FROM %1$s AS f');
+SELECT * FROM cs_check('SELECT time_end, icmp_code FROM %1$s AS f');
+SELECT * FROM cs_check('SELECT src_mac, time_end, flags FROM %1$s AS f WHERE dst_port = 443');
 
 -- 2. Time filters on the edges of a batch, BETWEEN, equality, NULL bounds.
 SELECT * FROM cs_check(format('SELECT time_start, src_addr FROM %%1$s AS f WHERE time_start >= %L', :'b1_min'));
@@ -189,6 +195,24 @@ SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE tim
 SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_start < %L', :'b1_min'));
 SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_start <= %L', :'b1_min'));
 EXPLAIN (COSTS OFF) SELECT sum(bytes) FROM netflow.flows_p20250201;
+-- only the bytes of the columns used are read from the batches (VERBOSE
+-- shows how many; their sizes depend on zstd, so only shares are checked):
+-- one narrow column, a small share; every column, all of it
+CREATE FUNCTION cs_fetched(q text) RETURNS numeric LANGUAGE plpgsql AS $$
+DECLARE
+	j jsonb;
+BEGIN
+	EXECUTE 'EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON) ' || q INTO j;
+	RETURN jsonb_path_query_first(j, 'strict $.**."Batch Bytes Fetched"')::numeric
+		/ jsonb_path_query_first(j, 'strict $.**."Batch Bytes Stored"')::numeric;
+END
+$$;
+SELECT cs_fetched('SELECT sum(tcp_flags) FROM netflow.flows_p20250201') < 0.2 AS one_column,
+	   cs_fetched('SELECT * FROM netflow.flows_p20250201') = 1 AS every_column;
+-- with a filter: its column first, the others only for batches where it
+-- selects a row (none here; some rows in every batch there)
+SELECT cs_fetched('SELECT * FROM netflow.flows_p20250201 WHERE dst_port = 4444') < 0.2 AS no_row_selected,
+	   cs_fetched('SELECT * FROM netflow.flows_p20250201 WHERE dst_port = 443') BETWEEN 1 AND 1.1 AS rows_selected;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT sum(bytes) FROM netflow.flows_p20250201
 WHERE time_start >= '2025-02-01 15:00' AND time_start < '2025-02-01 16:00';
@@ -333,4 +357,5 @@ DROP TABLE netflow.flows_p20250201, netflow.flows_p20250202;
 SELECT netflow.purge_orphan_batches() > 0 AS purged;
 DROP FUNCTION cs_check(text);
 DROP FUNCTION cs_explain(text);
+DROP FUNCTION cs_fetched(text);
 DROP TABLE cs_ref;
