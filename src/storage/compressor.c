@@ -20,6 +20,7 @@
 #include "utils/snapmgr.h"
 
 #include "collector_settings.h"
+#include "collector_shmem.h"
 #include "compressor.h"
 #include "worker_launch.h"
 
@@ -33,7 +34,7 @@ static BackgroundWorkerHandle *compressor = NULL;
 
 /*
  * Start the compressor unless one started by this process still runs;
- * logged when no slot is free.
+ * counted and logged when no slot is free.
  */
 void
 nf_compressor_launch(void)
@@ -42,9 +43,13 @@ nf_compressor_launch(void)
 		return;
 	if (!nf_worker_launch("netflow compressor", "nf_compressor_main",
 						  &compressor))
+	{
+		nf_count(NF_INSERTER_SLOT, NFW_COMPRESSOR_NO_WORKER, 1);
 		ereport(LOG,
 				(errmsg("netflow compressor not started: no free background worker slot"),
-				 errhint("Raise max_worker_processes; compression is retried at the next maintenance run.")));
+				 errdetail("It is counted as compressor_no_worker and retried after the next maintenance run."),
+				 errhint("Raise max_worker_processes: the collector needs netflow.workers + 3 (see docs/operations.md).")));
+	}
 }
 
 /* Worker entry point: one call of netflow.compress_due(), then exit. */
