@@ -27,30 +27,27 @@
 #include "collector_shmem.h"
 #include "compressed_tam.h"
 #include "partition_settings.h"
+#include "worker_launch.h"
 
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
-/* Register one collector worker with the postmaster. */
+/*
+ * Register one collector worker with the postmaster: restarted 5 s after
+ * it exits; index >= 0 numbers its name (receivers), -1 does not.
+ */
 static void
 register_worker(const char *type, const char *function, int index)
 {
 	BackgroundWorker w;
+	char		name[BGW_MAXLEN];
 
-	memset(&w, 0, sizeof(w));
-	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	w.bgw_restart_time = 5;
-	snprintf(w.bgw_library_name, BGW_MAXLEN, "netflow");
-	snprintf(w.bgw_function_name, BGW_MAXLEN, "%s", function);
 	if (index >= 0)
-		snprintf(w.bgw_name, BGW_MAXLEN, "%s %d", type, index + 1);
+		snprintf(name, BGW_MAXLEN, "%s %d", type, index + 1);
 	else
-		snprintf(w.bgw_name, BGW_MAXLEN, "%s", type);
-	snprintf(w.bgw_type, BGW_MAXLEN, "%s", type);
-	w.bgw_main_arg = Int32GetDatum(index);
-	w.bgw_notify_pid = 0;
+		snprintf(name, BGW_MAXLEN, "%s", type);
+	nf_worker_fill(&w, type, name, function, Int32GetDatum(index), 5, 0);
 	RegisterBackgroundWorker(&w);
 }
 

@@ -64,6 +64,7 @@ static const struct
 	[NFW_MAINTENANCE_OVERLAPPED] = {"maintenance_overlapped", NFW_FOR_INSERTER},
 	[NFW_MAINTENANCE_NO_WORKER] = {"maintenance_no_worker", NFW_FOR_INSERTER},
 	[NFW_DROP_SAMPLING_UNSAVED] = {"drop_sampling_unsaved", NFW_FOR_INSERTER},
+	[NFW_COMPRESSOR_NO_WORKER] = {"compressor_no_worker", NFW_FOR_INSERTER},
 };
 
 /* Name of a worker counter. */

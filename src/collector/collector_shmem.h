@@ -70,6 +70,8 @@ typedef enum NfWorkerCounter
 								 * background worker slot */
 	NFW_DROP_SAMPLING_UNSAVED,	/* inserter: sampling-rate changes not
 								 * saved, the pending table was full */
+	NFW_COMPRESSOR_NO_WORKER,	/* inserter: compression runs not started,
+								 * no free background worker slot */
 	NFW__COUNT
 } NfWorkerCounter;
 

@@ -34,6 +34,7 @@
 #include "flow_insert.h"
 #include "maintenance.h"
 #include "partition_settings.h"
+#include "worker_launch.h"
 
 #define MAINTENANCE_QUERY "SELECT action FROM netflow.run_maintenance()"
 
@@ -220,26 +221,6 @@ netflow_run_maintenance_in_worker(void)
 }
 
 /*
- * Is the maintenance worker started by this process still starting or
- * running?  Forgets it once it has exited.
- */
-static bool
-maintenance_worker_running(void)
-{
-	pid_t		pid;
-	BgwHandleStatus st;
-
-	if (maintenance_worker == NULL)
-		return false;
-	st = GetBackgroundWorkerPid(maintenance_worker, &pid);
-	if (st == BGWH_STARTED || st == BGWH_NOT_YET_STARTED)
-		return true;
-	pfree(maintenance_worker);
-	maintenance_worker = NULL;
-	return false;
-}
-
-/*
  * Is this node a Citus worker, whose coordinator maintains the distributed
  * tables?  Asked in a short transaction of its own; an error counts as no.
  */
@@ -274,21 +255,10 @@ on_citus_worker_node(void)
 static void
 maintenance_worker_launch(void)
 {
-	BackgroundWorker w;
-
-	memset(&w, 0, sizeof(w));
-	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	w.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(w.bgw_library_name, BGW_MAXLEN, "netflow");
-	snprintf(w.bgw_function_name, BGW_MAXLEN, "nf_maintenance_main");
-	snprintf(w.bgw_name, BGW_MAXLEN, "netflow maintenance");
-	snprintf(w.bgw_type, BGW_MAXLEN, "netflow maintenance");
 	/* the postmaster signals us when it starts and when it exits */
-	w.bgw_notify_pid = MyProcPid;
-	if (!RegisterDynamicBackgroundWorker(&w, &maintenance_worker))
+	if (!nf_worker_launch("netflow maintenance", "nf_maintenance_main",
+						  &maintenance_worker))
 	{
-		maintenance_worker = NULL;
 		nf_count(NF_INSERTER_SLOT, NFW_MAINTENANCE_NO_WORKER, 1);
 		ereport(LOG,
 				(errmsg("netflow maintenance not started: no free background worker slot"),
@@ -314,7 +284,7 @@ netflow_maintenance_tick(void)
 	TimestampTz next;
 
 	/* a run that ended: compression follows it, in a worker of its own */
-	if (maintenance_worker != NULL && !maintenance_worker_running())
+	if (maintenance_worker != NULL && !nf_worker_running(&maintenance_worker))
 		nf_compressor_launch();
 
 	if (netflow_maintenance_interval <= 0)
@@ -326,7 +296,7 @@ netflow_maintenance_tick(void)
 								   netflow_maintenance_interval * 1000))
 	{
 		last_run = now;
-		if (maintenance_worker_running())
+		if (nf_worker_running(&maintenance_worker))
 		{
 			/* never two at once: this run is left out, counted */
 			nf_count(NF_INSERTER_SLOT, NFW_MAINTENANCE_OVERLAPPED, 1);

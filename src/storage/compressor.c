@@ -20,7 +20,9 @@
 #include "utils/snapmgr.h"
 
 #include "collector_settings.h"
+#include "collector_shmem.h"
 #include "compressor.h"
+#include "worker_launch.h"
 
 #define COMPRESS_QUERY "SELECT netflow.compress_due()"
 #define COMPRESS_LOOKUP "SELECT to_regprocedure('netflow.compress_due()') IS NOT NULL"
@@ -30,37 +32,23 @@ PGDLLEXPORT void nf_compressor_main(Datum arg);
 /* The worker started last by this process (the inserter), if any. */
 static BackgroundWorkerHandle *compressor = NULL;
 
-/* Start the compressor unless one started by this process still runs. */
+/*
+ * Start the compressor unless one started by this process still runs;
+ * counted and logged when no slot is free.
+ */
 void
 nf_compressor_launch(void)
 {
-	BackgroundWorker w;
-	pid_t		pid;
-
-	if (compressor != NULL)
+	if (nf_worker_running(&compressor))
+		return;
+	if (!nf_worker_launch("netflow compressor", "nf_compressor_main",
+						  &compressor))
 	{
-		BgwHandleStatus st = GetBackgroundWorkerPid(compressor, &pid);
-
-		if (st == BGWH_STARTED || st == BGWH_NOT_YET_STARTED)
-			return;
-		pfree(compressor);
-		compressor = NULL;
-	}
-	memset(&w, 0, sizeof(w));
-	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	w.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(w.bgw_library_name, BGW_MAXLEN, "netflow");
-	snprintf(w.bgw_function_name, BGW_MAXLEN, "nf_compressor_main");
-	snprintf(w.bgw_name, BGW_MAXLEN, "netflow compressor");
-	snprintf(w.bgw_type, BGW_MAXLEN, "netflow compressor");
-	w.bgw_notify_pid = MyProcPid;
-	if (!RegisterDynamicBackgroundWorker(&w, &compressor))
-	{
-		compressor = NULL;
+		nf_count(NF_INSERTER_SLOT, NFW_COMPRESSOR_NO_WORKER, 1);
 		ereport(LOG,
 				(errmsg("netflow compressor not started: no free background worker slot"),
-				 errhint("Raise max_worker_processes; compression is retried at the next maintenance run.")));
+				 errdetail("It is counted as compressor_no_worker and retried after the next maintenance run."),
+				 errhint("Raise max_worker_processes: the collector needs netflow.workers + 3 (see docs/operations.md).")));
 	}
 }
 
