@@ -5,15 +5,8 @@
 # happens; stopping the server while a run is in progress is clean (the run
 # is interrupted, not waited for).
 #
-# Test-only hook: a slow or failing run is made by replacing the internal
-# function netflow.detect_maintenance(timestamptz, boolean), which
-# run_maintenance() calls in its detection step, with one that reads the
-# table public.maint_hook: mode 'sleep' sleeps that many seconds once (the
-# row is deleted by the run that sleeps; a run interrupted by a shutdown
-# rolls the delete back), mode 'fail' raises query_canceled (an error no
-# step of run_maintenance catches, so the run fails as a whole) in every
-# run that starts before the row's "until".  A row applies only in the
-# server start it was written for.
+# A slow or failing run is made by the test-only hook of CollectorTest.pm
+# (install_maintenance_hook: rows of public.maint_hook).
 use strict;
 use warnings;
 
@@ -28,31 +21,8 @@ use CollectorTest;
 my ($node, $port) = collector_node('maint_worker', flush_interval => '100ms',
 	conf => "netflow.maintenance_interval = 1\n");
 my $start_time = $node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()');
-$node->safe_psql('postgres', q{
-	CREATE EXTENSION netflow;
-	CREATE TABLE public.maint_hook (mode text, seconds float8, started timestamptz,
-									until timestamptz);
-	CREATE OR REPLACE FUNCTION netflow.detect_maintenance(now timestamptz, scheduled boolean DEFAULT false)
-	RETURNS integer LANGUAGE plpgsql AS $$
-	DECLARE
-		h record;
-	BEGIN
-		IF EXISTS (SELECT 1 FROM public.maint_hook m
-				   WHERE m.mode = 'fail' AND m.started = pg_postmaster_start_time()
-					 AND m.until > now()) THEN
-			RAISE EXCEPTION 'maintenance test hook: run failed on purpose'
-				USING ERRCODE = 'query_canceled';
-		END IF;
-		DELETE FROM public.maint_hook m
-		WHERE m.mode = 'sleep' AND m.started = pg_postmaster_start_time()
-		RETURNING m.seconds INTO h;
-		IF FOUND THEN
-			PERFORM pg_sleep(h.seconds);
-		END IF;
-		RETURN 0;
-	END
-	$$;
-});
+$node->safe_psql('postgres', 'CREATE EXTENSION netflow');
+install_maintenance_hook($node);
 
 ok( $node->poll_query_until('postgres',
 		q{SELECT count(*) >= 1 FROM netflow.maintenance_log WHERE status = 'ok' AND created >= 1}),

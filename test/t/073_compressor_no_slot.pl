@@ -7,9 +7,9 @@
 # The compressor is started by the inserter as soon as it sees the
 # maintenance worker gone, and that worker's exit frees a slot, so the slot
 # is taken in between on purpose: the inserter is stopped (SIGSTOP) while a
-# run sleeps in the test hook (netflow.detect_maintenance replaced, as in
-# 071), the run ends, pg_prewarm's autoprewarm leader takes the freed slot,
-# and only then is the inserter continued (SIGCONT).
+# run sleeps in the test hook (install_maintenance_hook of CollectorTest.pm),
+# the run ends, pg_prewarm's autoprewarm leader takes the freed slot, and
+# only then is the inserter continued (SIGCONT).
 use strict;
 use warnings;
 
@@ -24,23 +24,8 @@ use CollectorTest;
 # and the inserter leave one slot, for maintenance or the compressor.
 my ($node, $port) = collector_node('compressor_no_slot',
 	conf => "netflow.maintenance_interval = 1\nmax_worker_processes = 4\n");
-$node->safe_psql('postgres', q{
-	CREATE EXTENSION netflow;
-	CREATE EXTENSION pg_prewarm;
-	CREATE TABLE public.maint_hook (seconds float8);
-	CREATE OR REPLACE FUNCTION netflow.detect_maintenance(now timestamptz, scheduled boolean DEFAULT false)
-	RETURNS integer LANGUAGE plpgsql AS $$
-	DECLARE
-		h record;
-	BEGIN
-		DELETE FROM public.maint_hook RETURNING seconds INTO h;
-		IF FOUND THEN
-			PERFORM pg_sleep(h.seconds);
-		END IF;
-		RETURN 0;
-	END
-	$$;
-});
+$node->safe_psql('postgres', 'CREATE EXTENSION netflow; CREATE EXTENSION pg_prewarm');
+install_maintenance_hook($node);
 
 ok( $node->poll_query_until('postgres',
 		q{SELECT count(*) >= 1 FROM netflow.maintenance_log WHERE status = 'ok'}),
@@ -50,7 +35,8 @@ is( $node->safe_psql('postgres',
 	'0', 'compressor_no_worker is shown, zero while the compressor finds its slot');
 
 # A run that sleeps; the inserter is stopped meanwhile.
-$node->safe_psql('postgres', q{INSERT INTO public.maint_hook VALUES (5)});
+$node->safe_psql('postgres',
+	q{INSERT INTO public.maint_hook VALUES ('sleep', 5, pg_postmaster_start_time(), NULL)});
 ok( $node->poll_query_until('postgres',
 		q{SELECT count(*) = 1 FROM pg_stat_activity
 		  WHERE backend_type = 'netflow maintenance' AND wait_event = 'PgSleep'}),

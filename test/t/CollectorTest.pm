@@ -16,7 +16,7 @@ use Test::More;
 
 our @EXPORT = qw(free_udp_port collector_node flowgen flowgen_bin send_udp
   assert_no_crash stat_value wait_for_flows ipfix_at query_or_error
-  $CREATE_EXTENSION);
+  install_maintenance_hook $CREATE_EXTENSION);
 
 # CREATE EXTENSION for the tests that send flows dated long ago (fixed times
 # in 2025 and 2026): the window in which the collector makes partitions on
@@ -181,6 +181,46 @@ sub assert_no_crash
 		"$what: no crash restart");
 	is($node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()'),
 		$start_time, "$what: postmaster start time unchanged");
+}
+
+# Test-only hook for slow or failing maintenance runs: replaces the
+# internal function netflow.detect_maintenance(timestamptz, boolean), which
+# run_maintenance() calls in its detection step, with one that reads the
+# table public.maint_hook (mode, seconds, started, until): mode 'sleep'
+# sleeps that many seconds once (the row is deleted by the run that
+# sleeps; a run interrupted by a shutdown rolls the delete back), mode
+# 'fail' raises query_canceled (an error no step of run_maintenance
+# catches, so the run fails as a whole) in every run that starts before the
+# row's "until".  A row applies only in the server start it was written
+# for (started = pg_postmaster_start_time()).
+sub install_maintenance_hook
+{
+	my ($node) = @_;
+	$node->safe_psql('postgres', q{
+	CREATE TABLE public.maint_hook (mode text, seconds float8, started timestamptz,
+									until timestamptz);
+	CREATE OR REPLACE FUNCTION netflow.detect_maintenance(now timestamptz, scheduled boolean DEFAULT false)
+	RETURNS integer LANGUAGE plpgsql AS $$
+	DECLARE
+		h record;
+	BEGIN
+		IF EXISTS (SELECT 1 FROM public.maint_hook m
+				   WHERE m.mode = 'fail' AND m.started = pg_postmaster_start_time()
+					 AND m.until > now()) THEN
+			RAISE EXCEPTION 'maintenance test hook: run failed on purpose'
+				USING ERRCODE = 'query_canceled';
+		END IF;
+		DELETE FROM public.maint_hook m
+		WHERE m.mode = 'sleep' AND m.started = pg_postmaster_start_time()
+		RETURNING m.seconds INTO h;
+		IF FOUND THEN
+			PERFORM pg_sleep(h.seconds);
+		END IF;
+		RETURN 0;
+	END
+	$$;
+	});
+	return;
 }
 
 1;
