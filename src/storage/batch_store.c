@@ -432,7 +432,10 @@ bytes_read(BatchBytes *bb, uint32 off, uint32 n)
 	bb->bytes_read += n;
 }
 
-/* Read the header and column directory of the batch (at its first fetch). */
+/*
+ * Read the header and column directory of the batch (at its first fetch,
+ * or when asked about a column's NULLs).
+ */
 static void
 bytes_directory(Relation rel, BatchBytes *bb)
 {
@@ -442,7 +445,10 @@ bytes_directory(Relation rel, BatchBytes *bb)
 	uint32		nrows;
 	char		err[256];
 
-	bytes_read(bb, 0, first);
+	if (bb->complete)
+		first = bb->len;		/* all there: no fetch */
+	else
+		bytes_read(bb, 0, first);
 	bb->prefix = first;
 	if (nfc_peek((const uint8_t *) bb->buf, bb->prefix, &ncols, &nrows) != 0)
 		batch_corrupt(rel, bb->batch_no, "The batch header is not valid.");
@@ -451,6 +457,7 @@ bytes_directory(Relation rel, BatchBytes *bb)
 		batch_corrupt(rel, bb->batch_no, "The column directory runs past the end of the batch.");
 	if (dirlen > bb->prefix)
 	{
+		Assert(!bb->complete);
 		bytes_read(bb, bb->prefix, dirlen - bb->prefix);
 		bb->prefix = dirlen;
 	}
@@ -473,6 +480,19 @@ bytes_directory(Relation rel, BatchBytes *bb)
 	bb->ncols = ncols;
 	for (int c = 0; c < ncols; c++)
 		bb->have[c] = bb->st[c].offset + bb->st[c].storedlen <= bb->prefix;
+}
+
+/*
+ * Whether column col (0-based attribute number) of the batch bb holds has
+ * no NULL, from its column directory (read now if it was not).  A column
+ * the batch lacks (added after compression) counts as having NULLs.
+ */
+bool
+nf_batch_bytes_null_free(Relation rel, BatchBytes *bb, int col)
+{
+	if (bb->ncols == 0)
+		bytes_directory(rel, bb);
+	return col >= 0 && col < bb->ncols && bb->st[col].nullmode == 0;
 }
 
 /*

@@ -84,6 +84,8 @@ typedef struct NfScanState
 	int			nfast;			/* fast quals (batch_filter.c) */
 	NfBatchFilter *filter;		/* compiled from them, or NULL */
 	bool	   *fwant;			/* the columns they use */
+	bool	   *owant;			/* every qual a time range: the target
+								 * list's columns (natts flags); else NULL */
 	NfScanShared *shared;		/* parallel: the shared counters */
 	uint64		published[NF_NCOUNTS];	/* counts already added to shared */
 	uint64		totals[NF_NCOUNTS]; /* after shutdown: every participant */
@@ -389,6 +391,8 @@ nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	List	   *fast = NIL;
 	Bitmapset  *fattrs = NULL;
 	List	   *fwant = NIL;
+	List	   *owant = NIL;
+	bool		inside = false;
 	ListCell   *lc;
 
 	relation = relation_open(rte->relid, NoLock);
@@ -434,6 +438,22 @@ nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		}
 	}
 
+	/*
+	 * Every qual a time bound: the rows of a batch inside every range need
+	 * neither the quals nor the columns only they use (the target list's
+	 * columns are decoded).
+	 */
+	if (quals != NIL && list_length(cols) == list_length(quals))
+	{
+		Bitmapset  *tattrs = used_attrs((Node *) tlist, rel->relid, NULL);
+
+		for (int a = 1; a <= natts; a++)
+			if (bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, tattrs) ||
+				bms_is_member(a - FirstLowInvalidHeapAttributeNumber, tattrs))
+				owant = lappend_int(owant, a);
+		inside = true;
+	}
+
 	cscan->scan.plan.targetlist = tlist;
 	cscan->scan.plan.qual = quals;
 	cscan->scan.scanrelid = rel->relid;
@@ -441,6 +461,9 @@ nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->custom_plans = NIL;
 	cscan->custom_exprs = exprs;
 	cscan->custom_private = list_make5(want, cols, strats, fast, fwant);
+	cscan->custom_private = lappend(cscan->custom_private,
+									list_make2_int(inside, list_length(owant)));
+	cscan->custom_private = lappend(cscan->custom_private, owant);
 	cscan->custom_scan_tlist = NIL;
 	cscan->methods = &nf_scan_methods;
 	return &cscan->scan.plan;
@@ -489,6 +512,19 @@ nf_begin(CustomScanState *node, EState *estate, int eflags)
 	state->bound_cols = (List *) lsecond(cscan->custom_private);
 	state->bound_strats = (List *) lthird(cscan->custom_private);
 	state->bound_states = ExecInitExprList(cscan->custom_exprs, (PlanState *) node);
+
+	/* batches inside the time ranges: the target list's columns */
+	if (linitial_int((List *) list_nth(cscan->custom_private, 5)))
+	{
+		state->owant = palloc0(sizeof(bool) * state->nwant);
+		foreach(lc, (List *) list_nth(cscan->custom_private, 6))
+		{
+			int			a = lfirst_int(lc);
+
+			if (a >= 1 && a <= state->nwant)
+				state->owant[a - 1] = true;
+		}
+	}
 
 	/* the fast quals, compiled for this participant */
 	{
@@ -576,6 +612,16 @@ prepare_scan(NfScanState *state)
 	state->range_ready = true;
 }
 
+/* Tell a scan just begun what to decode, filter and take whole. */
+static void
+configure_scan(NfScanState *state)
+{
+	nf_compressed_scan_set_columns(state->scan, state->want);
+	nf_compressed_scan_set_filter(state->scan, state->filter, state->fwant);
+	if (state->owant)
+		nf_compressed_scan_set_inside(state->scan, state->owant);
+}
+
 /* Add this participant's counts not yet published to the shared counters. */
 static void
 publish_counts(NfScanState *state)
@@ -603,8 +649,7 @@ nf_next(ScanState *ss)
 	{
 		state->scan = table_beginscan(ss->ss_currentRelation,
 									  ss->ps.state->es_snapshot, 0, NULL);
-		nf_compressed_scan_set_columns(state->scan, state->want);
-		nf_compressed_scan_set_filter(state->scan, state->filter, state->fwant);
+		configure_scan(state);
 	}
 	if (!state->range_ready)
 		prepare_scan(state);
@@ -621,12 +666,37 @@ nf_recheck(ScanState *ss, TupleTableSlot *slot)
 	return true;
 }
 
-/* ExecCustomScan. */
+/*
+ * ExecCustomScan: ExecScan, except that when every qual is a time range
+ * the rows of a batch inside the ranges are returned without evaluating
+ * the quals (the scan read the batch's bounds and NULLs: they all pass).
+ */
 static TupleTableSlot *
 nf_exec(CustomScanState *node)
 {
-	return ExecScan(&node->ss, (ExecScanAccessMtd) nf_next,
-					(ExecScanRecheckMtd) nf_recheck);
+	NfScanState *state = (NfScanState *) node;
+	ExprState  *qual = node->ss.ps.qual;
+	ProjectionInfo *proj = node->ss.ps.ps_ProjInfo;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+
+	if (state->owant == NULL || qual == NULL ||
+		node->ss.ps.state->es_epq_active != NULL)
+		return ExecScan(&node->ss, (ExecScanAccessMtd) nf_next,
+						(ExecScanRecheckMtd) nf_recheck);
+	for (;;)
+	{
+		TupleTableSlot *slot;
+
+		CHECK_FOR_INTERRUPTS();
+		ResetExprContext(econtext);
+		slot = nf_next(&node->ss);
+		if (TupIsNull(slot))
+			return proj ? ExecClearTuple(proj->pi_state.resultslot) : slot;
+		econtext->ecxt_scantuple = slot;
+		if (nf_compressed_scan_row_inside(state->scan) || ExecQual(qual, econtext))
+			return proj ? ExecProject(proj) : slot;
+		InstrCountFiltered1(node, 1);
+	}
 }
 
 /* EndCustomScan. */
@@ -683,8 +753,7 @@ nf_init_dsm(CustomScanState *node, ParallelContext *pcxt, void *coordinate)
 	table_parallelscan_initialize(node->ss.ss_currentRelation, pscan,
 								  node->ss.ps.state->es_snapshot);
 	state->scan = table_beginscan_parallel(node->ss.ss_currentRelation, pscan);
-	nf_compressed_scan_set_columns(state->scan, state->want);
-	nf_compressed_scan_set_filter(state->scan, state->filter, state->fwant);
+	configure_scan(state);
 }
 
 /* ReInitializeDSMCustomScan (leader, before a rescan). */
@@ -707,8 +776,7 @@ nf_init_worker(CustomScanState *node, shm_toc *toc, void *coordinate)
 
 	state->shared = (NfScanShared *) coordinate;
 	state->scan = table_beginscan_parallel(node->ss.ss_currentRelation, pscan);
-	nf_compressed_scan_set_columns(state->scan, state->want);
-	nf_compressed_scan_set_filter(state->scan, state->filter, state->fwant);
+	configure_scan(state);
 }
 
 /* ShutdownCustomScan: keep the totals before the shared memory goes. */
@@ -773,6 +841,9 @@ nf_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 		if (state->nfast > 0)
 			ExplainPropertyInteger("Rows Removed by Batch Column Quals", NULL,
 								   (int64) c[NF_COUNT_ROWS_FILTERED], es);
+		if (state->owant)
+			ExplainPropertyInteger("Batches Inside Time Bounds", NULL,
+								   (int64) c[NF_COUNT_BATCHES_INSIDE], es);
 		/* VERBOSE: how much of the batches read was fetched (sizes vary) */
 		if (es->verbose && es->format == EXPLAIN_FORMAT_TEXT)
 			ExplainPropertyText("Batch Bytes Fetched",

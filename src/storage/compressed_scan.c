@@ -70,6 +70,16 @@ typedef struct CompressedScanDescData
 	int		   *dec;			/* their 0-based attribute numbers */
 	TupleTableSlot *prepared;	/* slot whose other columns are set NULL */
 	NfScanRanges ranges;		/* batches outside any of them are skipped */
+	bool	   *owant;			/* set: every qual is a range of a skipping
+								 * column, and these are the columns the rows
+								 * must carry (the target list's) */
+	AttrNumber	skip_att[NF_NSKIP]; /* 1-based attnums of the skipping columns */
+	DecodedBatch *curo;			/* decoder of owant, for batches inside the ranges */
+	int			ndeco;			/* its columns (0-based attnums) */
+	int		   *deco;
+	bool		batch_inside;	/* the current batch lies inside every range */
+	bool		row_inside;		/* the row last returned is of such a batch */
+	uint64		batches_inside;
 	uint64		batches_read;
 	uint64		batches_skipped;
 	CompressedParallelScanData *shared;
@@ -130,6 +140,8 @@ compressed_scan_end(TableScanDesc sscan)
 		nf_batch_decoder_free(scan->cur);
 	if (scan->cur2)
 		nf_batch_decoder_free(scan->cur2);
+	if (scan->curo)
+		nf_batch_decoder_free(scan->curo);
 	if (scan->bytes)
 		nf_batch_bytes_free(scan->bytes);
 	if (scan->want)
@@ -201,6 +213,55 @@ batch_excluded(CompressedScanDesc scan, HeapTuple tup)
 	return false;
 }
 
+/* Whether [bmin, bmax] lies inside the range (every value satisfies it). */
+static bool
+range_contains(const NfTimeRange *range, TimestampTz bmin, TimestampTz bmax)
+{
+	if (range->empty)
+		return false;
+	if (range->has_lo && (bmin < range->lo || (bmin == range->lo && !range->lo_incl)))
+		return false;
+	if (range->has_hi && (bmax > range->hi || (bmax == range->hi && !range->hi_incl)))
+		return false;
+	return true;
+}
+
+/*
+ * Whether every row of the batch satisfies every range: each active
+ * range's column has bounds inside it and no NULL in the batch (a NULL
+ * fails a comparison; the bounds ignore NULLs).  Reads the batch's column
+ * directory (bb loaded).
+ */
+static bool
+batch_inside(CompressedScanDesc scan, HeapTuple tup)
+{
+	TupleDesc	bdesc = RelationGetDescr(scan->reader->batchrel);
+	bool		any = false;
+
+	for (int k = 0; k < NF_NSKIP; k++)
+	{
+		const NfTimeRange *range = &scan->ranges.col[k];
+		bool		minnull,
+					maxnull;
+		Datum		bmin,
+					bmax;
+
+		if (!range->active)
+			continue;
+		if (scan->skip_att[k] == 0)
+			return false;
+		bmin = heap_getattr(tup, nf_skip_columns[k].anum_min, bdesc, &minnull);
+		bmax = heap_getattr(tup, nf_skip_columns[k].anum_max, bdesc, &maxnull);
+		if (minnull || maxnull ||
+			!range_contains(range, DatumGetTimestampTz(bmin), DatumGetTimestampTz(bmax)) ||
+			!nf_batch_bytes_null_free(scan->rs_base.rs_rd, scan->bytes,
+									  scan->skip_att[k] - 1))
+			return false;
+		any = true;
+	}
+	return any;
+}
+
 /*
  * The next batch row this participant should read and that the ranges do
  * not exclude; NULL when no batch is left.
@@ -259,6 +320,15 @@ create_decoders(CompressedScanDesc scan)
 	scan->src = palloc(sizeof(DecodedBatch *) * Max(natts, 1));
 	scan->ndec = 0;
 	scan->bytes = nf_batch_bytes_create();
+	if (scan->owant)
+	{
+		scan->curo = nf_batch_decoder_create(scan->rs_base.rs_rd, scan->owant);
+		scan->deco = palloc(sizeof(int) * Max(natts, 1));
+		scan->ndeco = 0;
+		for (int c = 0; c < natts; c++)
+			if (scan->owant[c])
+				scan->deco[scan->ndeco++] = c;
+	}
 	if (scan->filter == NULL)
 	{
 		scan->cur = nf_batch_decoder_create(scan->rs_base.rs_rd, scan->want);
@@ -313,6 +383,15 @@ load_next_batch(CompressedScanDesc scan)
 		scan->prepared = NULL;
 		scan->currow = 0;
 		nf_batch_bytes_load(scan->reader, tup, scan->bytes);
+		scan->batch_inside = scan->owant != NULL && batch_inside(scan, tup);
+		if (scan->batch_inside)
+		{
+			/* every row passes every qual: no filter, the target list's columns */
+			nf_batch_decode_bytes(rel, scan->bytes, scan->curo);
+			scan->nout = scan->curo->nrows;
+			scan->batches_inside++;
+			break;
+		}
 		nf_batch_decode_bytes(rel, scan->bytes, scan->cur);
 		if (scan->filter == NULL)
 		{
@@ -357,6 +436,37 @@ compressed_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 						RelationGetRelationName(sscan->rs_rd))));
 	while (!scan->in_tail)
 	{
+		if (scan->have_batch && scan->currow < scan->nout && scan->batch_inside)
+		{
+			DecodedBatch *b = scan->curo;
+			uint32		r = scan->currow;
+
+			ExecClearTuple(slot);
+			if (scan->prepared != slot)
+			{
+				/* as below: the columns not decoded are NULL */
+				for (int c = 0; c < b->natts; c++)
+				{
+					slot->tts_values[c] = (Datum) 0;
+					slot->tts_isnull[c] = true;
+				}
+				scan->prepared = slot;
+			}
+			for (int k = 0; k < scan->ndeco; k++)
+			{
+				int			c = scan->deco[k];
+
+				slot->tts_values[c] = b->values[c][r];
+				slot->tts_isnull[c] = b->isnull[c][r];
+			}
+			scan->currow++;
+			scan->row_inside = true;
+			ExecStoreVirtualTuple(slot);
+			ItemPointerSet(&slot->tts_tid, NF_COMPRESSED_BLOCK, 1);
+			slot->tts_tableOid = RelationGetRelid(sscan->rs_rd);
+			pgstat_count_heap_getnext(sscan->rs_rd);
+			return true;
+		}
 		if (scan->have_batch && scan->currow < scan->nout)
 		{
 			DecodedBatch *b = scan->cur;
@@ -390,6 +500,7 @@ compressed_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 				isnull[c] = d->isnull[c][r];
 			}
 			scan->currow++;
+			scan->row_inside = false;
 			ExecStoreVirtualTuple(slot);
 			ItemPointerSet(&slot->tts_tid, NF_COMPRESSED_BLOCK, 1);
 			slot->tts_tableOid = RelationGetRelid(sscan->rs_rd);
@@ -402,6 +513,7 @@ compressed_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 			scan->in_tail = true;
 		}
 	}
+	scan->row_inside = false;
 	return heapam->scan_getnextslot(scan->heap, direction, slot);
 }
 
@@ -443,6 +555,35 @@ nf_compressed_scan_set_filter(TableScanDesc sscan, NfBatchFilter *filter,
 }
 
 /*
+ * Every qual of the scan is a range of a skipping column: a batch whose
+ * bounds lie inside every range (and whose range columns have no NULL)
+ * returns all of its rows without filter, decoded only in the columns
+ * flagged in owant (before the first row).
+ */
+void
+nf_compressed_scan_set_inside(TableScanDesc sscan, const bool *owant)
+{
+	CompressedScanDesc scan = (CompressedScanDesc) sscan;
+	int			natts = RelationGetDescr(sscan->rs_rd)->natts;
+
+	Assert(scan->cur == NULL);
+	scan->owant = MemoryContextAlloc(scan->scancxt, sizeof(bool) * natts);
+	memcpy(scan->owant, owant, sizeof(bool) * natts);
+	for (int k = 0; k < NF_NSKIP; k++)
+		scan->skip_att[k] = nf_skip_attnum(sscan->rs_rd, k);
+}
+
+/*
+ * Whether the row the scan returned last is of a batch inside every range
+ * (nf_compressed_scan_set_inside): it satisfies every qual.
+ */
+bool
+nf_compressed_scan_row_inside(TableScanDesc sscan)
+{
+	return ((CompressedScanDesc) sscan)->row_inside;
+}
+
+/*
  * Skip the batches whose bounds of a skipping column lie outside its range
  * (until the next call; a rescan keeps them).
  */
@@ -464,6 +605,7 @@ nf_compressed_scan_counts(TableScanDesc sscan, uint64 *counts)
 	counts[NF_COUNT_BATCHES_READ] = scan->batches_read;
 	counts[NF_COUNT_BATCHES_SKIPPED] = scan->batches_skipped;
 	counts[NF_COUNT_ROWS_FILTERED] = scan->rows_filtered;
+	counts[NF_COUNT_BATCHES_INSIDE] = scan->batches_inside;
 	counts[NF_COUNT_BYTES_FETCHED] = scan->bytes ? scan->bytes->bytes_read : 0;
 	counts[NF_COUNT_BYTES_STORED] = scan->bytes ? scan->bytes->bytes_total : 0;
 }

@@ -136,6 +136,7 @@ extern BatchBytes *nf_batch_bytes_create(void);
 extern void nf_batch_bytes_load(BatchReader *reader, HeapTuple batchtup,
 								BatchBytes *bb);
 extern void nf_batch_bytes_free(BatchBytes *bb);
+extern bool nf_batch_bytes_null_free(Relation rel, BatchBytes *bb, int col);
 extern DecodedBatch *nf_batch_decoder_create(Relation rel, const bool *want);
 extern void nf_batch_decode(Relation rel, BatchReader *reader,
 							HeapTuple batchtup, DecodedBatch *db);
@@ -185,13 +186,16 @@ extern void nf_compressed_scan_set_columns(TableScanDesc sscan, const bool *want
 extern void nf_compressed_scan_set_filter(TableScanDesc sscan, NfBatchFilter *filter,
 										  const bool *fwant);
 extern void nf_compressed_scan_set_range(TableScanDesc sscan, const NfScanRanges *ranges);
+extern void nf_compressed_scan_set_inside(TableScanDesc sscan, const bool *owant);
+extern bool nf_compressed_scan_row_inside(TableScanDesc sscan);
 /* What a scan counts for EXPLAIN ANALYZE (nf_compressed_scan_counts). */
 #define NF_COUNT_BATCHES_READ 0
 #define NF_COUNT_BATCHES_SKIPPED 1
 #define NF_COUNT_ROWS_FILTERED 2
 #define NF_COUNT_BYTES_FETCHED 3	/* of the batches read: bytes fetched */
 #define NF_COUNT_BYTES_STORED 4 /* of the batches read: bytes stored */
-#define NF_NCOUNTS 5
+#define NF_COUNT_BATCHES_INSIDE 5	/* batches inside every range */
+#define NF_NCOUNTS 6
 extern void nf_compressed_scan_counts(TableScanDesc sscan, uint64 *counts);
 
 /* compressed_customscan.c */

@@ -152,6 +152,14 @@ SELECT * FROM cs_check(format('SELECT time_start, bytes FROM %%1$s AS f WHERE %L
 SELECT * FROM cs_check('SELECT * FROM %1$s AS f WHERE time_start >= ''2025-02-01 10:00'' AND time_start < ''2025-02-01 11:00''');
 SELECT * FROM cs_check('SELECT bytes FROM %1$s AS f WHERE time_start >= NULL::timestamptz');
 SELECT * FROM cs_check('SELECT bytes FROM %1$s AS f WHERE time_start > ''2025-02-02 12:00'' AND time_start < ''2025-02-02 06:00''');
+-- every qual a time bound: batches inside every range return all their
+-- rows unchecked, decoded only in the columns selected (time_start has no
+-- NULL; time_end has some in every batch, so a bound on it never takes a
+-- batch whole)
+SELECT * FROM cs_check('SELECT count(*) AS n FROM %1$s AS f WHERE time_start >= ''2025-02-01'' AND time_start < ''2025-02-02''');
+SELECT * FROM cs_check('SELECT src_addr, bytes, time_end FROM %1$s AS f WHERE time_start >= ''2025-02-01 06:00'' AND time_start <= ''2025-02-02 18:00''');
+SELECT * FROM cs_check('SELECT time_start, src_mac FROM %1$s AS f WHERE time_start > ''2025-02-01'' AND time_end <= ''2025-02-02 12:00''');
+SELECT * FROM cs_check('SELECT f::text AS t FROM %1$s AS f WHERE time_start BETWEEN ''2025-02-01'' AND ''2025-02-03''');
 -- the tail row, after every batch: every batch skipped, the row found
 SELECT * FROM cs_check('SELECT exporter, bytes FROM %1$s AS f WHERE time_start >= ''2025-02-01 23:59:59.2'' AND time_start < ''2025-02-02''');
 -- a bound computed at run time (stable function) and a cross-type bound (not used to skip)
@@ -194,6 +202,9 @@ SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE tim
 SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_start >= %L', :'b1_max'));
 SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_start < %L', :'b1_min'));
 SELECT cs_explain(format('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_start <= %L', :'b1_min'));
+-- the whole day: both batches inside, none of their rows checked (the late
+-- row of the tail is)
+SELECT cs_explain('SELECT count(*) FROM netflow.flows_p20250201 WHERE time_start >= ''2025-02-01'' AND time_start < ''2025-02-02''');
 EXPLAIN (COSTS OFF) SELECT sum(bytes) FROM netflow.flows_p20250201;
 -- only the bytes of the columns used are read from the batches (VERBOSE
 -- shows how many; their sizes depend on zstd, so only shares are checked):
