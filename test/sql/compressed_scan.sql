@@ -140,7 +140,7 @@ SELECT * FROM cs_check('SELECT f::text AS t FROM %1$s AS f WHERE src_port < 100'
 SELECT * FROM cs_check('SELECT time_received FROM %1$s AS f');
 SELECT * FROM cs_check('SELECT time_end, icmp_code FROM %1$s AS f');
 SELECT * FROM cs_check('SELECT src_mac, time_end, flags FROM %1$s AS f WHERE dst_port = 443');
--- filters that select few rows of each batch (at most one in 8): the other
+-- filters that select few rows of each batch (at most one in 4): the other
 -- columns are decoded at the selected rows only; every column, with
 -- NULLs, the columns stored relative to another, inet and macaddr
 SELECT * FROM cs_check('SELECT * FROM %1$s AS f WHERE src_port = 7');
