@@ -184,14 +184,22 @@ unpack_one(const uint8_t *p, size_t i, int width)
 	return v;
 }
 
-/* Load 8 bytes little-endian. */
-static uint64_t
+/*
+ * Load 8 bytes little-endian: one unaligned load on a little-endian CPU
+ * (the byte loop was not merged into one by the compiler and cost most of
+ * the unpacking of bit-packed arrays).
+ */
+static inline uint64_t
 load_le64(const uint8_t *p)
 {
 	uint64_t	v = 0;
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(&v, p, sizeof(v));
+#else
 	for (int k = 7; k >= 0; k--)
 		v = (v << 8) | p[k];
+#endif
 	return v;
 }
 
@@ -1147,6 +1155,82 @@ rd_uarr(Rd *r, size_t n, uint64_t *out)
 	return -1;
 }
 
+/*
+ * A uarr read for random access: the same checks as rd_uarr and the same
+ * bytes consumed, the values read one at a time by uarr_get.
+ */
+typedef struct UarrView
+{
+	int			layout;
+	int			w;				/* bits (UARR_BITS) or bytes per value */
+	const uint8_t *p;			/* the packed values or the planes */
+	size_t		n;				/* values */
+	size_t		plen;			/* bytes at p */
+} UarrView;
+
+/* Take a uarr of n values as a view; 0 on success. */
+static int
+rd_uarr_view(Rd *r, size_t n, UarrView *v)
+{
+	int			layout = rd_u8(r);
+	int			w = rd_u8(r);
+
+	if (r->bad)
+		return -1;
+	v->layout = layout;
+	v->w = w;
+	v->n = n;
+	if (layout == UARR_BITS)
+	{
+		if (w > 64)
+			return -1;
+		v->plen = packed_size(n, w);
+	}
+	else if (layout == UARR_BYTES)
+	{
+		if (w < 1 || w > 8 || (n > 0 && SIZE_MAX / n < (size_t) w))
+			return -1;
+		v->plen = n * (size_t) w;
+	}
+	else
+		return -1;
+	v->p = rd_take(r, v->plen);
+	return r->bad ? -1 : 0;
+}
+
+/* Value i (< v->n) of a uarr view. */
+static inline uint64_t
+uarr_get(const UarrView *v, size_t i)
+{
+	if (v->layout == UARR_BITS)
+	{
+		size_t		bit,
+					byte;
+		int			shift;
+		uint64_t	x;
+
+		if (v->w == 0)
+			return 0;
+		bit = i * (size_t) v->w;
+		byte = bit >> 3;
+		shift = (int) (bit & 7);
+		if (byte + 9 > v->plen)
+			return unpack_one(v->p, i, v->w);
+		x = load_le64(v->p + byte) >> shift;
+		if (shift + v->w > 64)
+			x |= (uint64_t) v->p[byte + 8] << (64 - shift);
+		return v->w == 64 ? x : x & ((UINT64_C(1) << v->w) - 1);
+	}
+	else
+	{
+		uint64_t	x = 0;
+
+		for (int k = v->w - 1; k >= 0; k--)
+			x = (x << 8) | v->p[(size_t) k * v->n + i];
+		return x;
+	}
+}
+
 /* Set a decode error message; returns -1. */
 static int
 fail(char *err, size_t errlen, const char *msg, int col)
@@ -1305,6 +1389,9 @@ typedef struct DecPriv
 	uint8_t    *t;				/* scratch of t_cap bytes */
 	size_t		t_cap;
 	uint8_t    *need;			/* columns to decode, st_cap entries */
+	uint32_t   *rank;			/* selective decode: per selected row, its
+								 * rank among the non-null rows */
+	uint32_t	rank_cap;
 } DecPriv;
 
 /*
@@ -1419,12 +1506,12 @@ decode_ints(Rd *r, NfcColumn *c, DecPriv *dp, uint32_t nrows, size_t nn)
 }
 
 /*
- * Decode the nn non-null byte strings of column c: the dictionary (entries
- * point into the payload, which is writable: transposed entries are turned
- * back in place) and the index of each row.
+ * Decode the dictionary of the nn non-null byte strings of column c into
+ * c->dict, c->dictlen and c->ndict (entries point into the payload, which
+ * is writable: transposed entries are turned back in place).
  */
 static int
-decode_bytes(Rd *r, NfcColumn *c, DecPriv *dp, uint32_t nrows, size_t nn)
+decode_bytes_dict(Rd *r, NfcColumn *c, DecPriv *dp, size_t nn)
 {
 	uint64_t	nd = rd_varint(r);
 	size_t		k;
@@ -1478,6 +1565,23 @@ decode_bytes(Rd *r, NfcColumn *c, DecPriv *dp, uint32_t nrows, size_t nn)
 		k += n;
 	}
 	c->ndict = (uint32_t) nd;
+	return 0;
+}
+
+
+/*
+ * Decode the nn non-null byte strings of column c: the dictionary and the
+ * index of each row.
+ */
+static int
+decode_bytes(Rd *r, NfcColumn *c, DecPriv *dp, uint32_t nrows, size_t nn)
+{
+	size_t		k;
+	uint64_t	nd;
+
+	if (decode_bytes_dict(r, c, dp, nn) != 0)
+		return -1;
+	nd = c->ndict;
 	if (scratch(dp, nn) != 0 || rd_uarr(r, nn, dp->u) != 0)
 		return -1;
 	k = 0;
@@ -1574,13 +1678,250 @@ decode_column(NfcBatch *b, DecPriv *dp, int ci, uint32_t nrows)
 	return 0;
 }
 
+/* Load word w (64 rows) of a null bitmap of bmlen bytes, zero past its end. */
+static uint64_t
+bitmap_word(const uint8_t *bm, size_t bmlen, size_t w)
+{
+	size_t		off = w * 8;
+	uint64_t	v = 0;
+
+	if (off + 8 <= bmlen)
+		return load_le64(bm + off);
+	for (size_t k = bmlen; k-- > off;)
+		v = (v << 8) | bm[k];
+	return v;
+}
+
+/*
+ * Decode the nn non-null integers of column c at the nsel selected rows
+ * (sel[k] not NULL has rank[k] among the non-null rows).
+ */
+static int
+decode_ints_sel(Rd *r, NfcColumn *c, DecPriv *dp, size_t nn,
+				const uint32_t *sel, uint32_t nsel, const uint32_t *rank)
+{
+	int64_t    *out = c->ints;
+	UarrView	uv;
+
+	switch (c->encoding)
+	{
+		case NFC_ENC_FOR:
+			{
+				uint64_t	mn = (uint64_t) unzigzag(rd_varint(r));
+				uint64_t	scale = rd_varint(r);
+
+				if (r->bad || scale < 1 || rd_uarr_view(r, nn, &uv) != 0)
+					return -1;
+				for (uint32_t k = 0; k < nsel; k++)
+					if (!c->isnull[sel[k]])
+						out[sel[k]] = (int64_t) (mn + uarr_get(&uv, rank[k]) * scale);
+				return 0;
+			}
+		case NFC_ENC_DELTA:
+			{
+				/* prefix sums: every value up to the last selected one */
+				uint64_t	first = (uint64_t) unzigzag(rd_varint(r));
+				uint64_t	scale = rd_varint(r);
+				uint64_t   *v;
+				size_t		upto = 0;
+
+				if (r->bad || scale < 1 || scratch(dp, nn) != 0 ||
+					rd_uarr(r, nn - 1, dp->u + 1) != 0)
+					return -1;
+				v = dp->u;
+				for (uint32_t k = nsel; k-- > 0;)
+					if (!c->isnull[sel[k]])
+					{
+						upto = (size_t) rank[k] + 1;
+						break;
+					}
+				v[0] = first;
+				for (size_t i = 1; i < upto; i++)
+					v[i] = v[i - 1] + (uint64_t) unzigzag(v[i]) * scale;
+				for (uint32_t k = 0; k < nsel; k++)
+					if (!c->isnull[sel[k]])
+						out[sel[k]] = (int64_t) v[rank[k]];
+				return 0;
+			}
+		case NFC_ENC_DICT:
+			{
+				uint64_t	nd = rd_varint(r);
+				uint64_t	dmin;
+
+				if (r->bad || nd < 1 || nd > nn)
+					return -1;
+				dmin = (uint64_t) unzigzag(rd_varint(r));
+				if (r->bad || scratch(dp, nd) != 0 || rd_uarr(r, nd, dp->u) != 0 ||
+					rd_uarr_view(r, nn, &uv) != 0)
+					return -1;
+				for (uint32_t k = 0; k < nsel; k++)
+					if (!c->isnull[sel[k]])
+					{
+						uint64_t	x = uarr_get(&uv, rank[k]);
+
+						if (x >= nd)
+							return -1;
+						out[sel[k]] = (int64_t) (dmin + dp->u[x]);
+					}
+				return 0;
+			}
+		default:
+			return -1;
+	}
+}
+
+/*
+ * Decode the dictionary of the nn non-null byte strings of column c, and
+ * the index of the nsel selected rows (see decode_ints_sel).
+ */
+static int
+decode_bytes_sel(Rd *r, NfcColumn *c, DecPriv *dp, size_t nn,
+				 const uint32_t *sel, uint32_t nsel, const uint32_t *rank)
+{
+	UarrView	uv;
+
+	if (decode_bytes_dict(r, c, dp, nn) != 0 || rd_uarr_view(r, nn, &uv) != 0)
+		return -1;
+	for (uint32_t k = 0; k < nsel; k++)
+	{
+		uint32_t	i = sel[k];
+		uint64_t	x;
+
+		if (c->isnull[i])
+		{
+			c->idx[i] = 0;
+			continue;
+		}
+		x = uarr_get(&uv, rank[k]);
+		if (x >= c->ndict)
+			return -1;
+		c->idx[i] = (uint32_t) x;
+	}
+	return 0;
+}
+
+/*
+ * decode_column at the nsel rows of sel only (valid: ascending, each <
+ * nrows): the null flags of those rows and their rank among the non-null
+ * rows from the bitmap (counted a word at a time), then the values.
+ */
+static int
+decode_column_sel(NfcBatch *b, DecPriv *dp, int ci, uint32_t nrows,
+				  const uint32_t *sel, uint32_t nsel)
+{
+	NfcColumn  *c = &b->cols[ci];
+	const NfcColumnStat *s = &dp->st[ci];
+	Rd			r;
+	size_t		nn = 0;
+
+	if (ensure_cap((void **) &c->isnull, &c->null_cap, nrows, 1) != 0)
+		return -1;
+	if (c->kind == NFC_KIND_INT)
+	{
+		if (ensure_cap((void **) &c->ints, &c->ints_cap, nrows, sizeof(int64_t)) != 0)
+			return -1;
+	}
+	else if (ensure_cap((void **) &c->idx, &c->idx_cap, nrows, sizeof(uint32_t)) != 0)
+		return -1;
+	if (ensure_cap((void **) &dp->rank, &dp->rank_cap, nsel, sizeof(uint32_t)) != 0)
+		return -1;
+	r.p = b->body + dp->rawoff[ci];
+	r.len = s->rawlen;
+	r.pos = 0;
+	r.bad = 0;
+	if (s->nullmode == 1)
+	{
+		for (uint32_t k = 0; k < nsel; k++)
+		{
+			c->isnull[sel[k]] = 1;
+			if (c->kind == NFC_KIND_INT)
+				c->ints[sel[k]] = 0;
+			else
+				c->idx[sel[k]] = 0;
+		}
+		c->decoded = 1;
+		return 0;
+	}
+	if (s->nullmode == 0)
+	{
+		nn = nrows;
+		for (uint32_t k = 0; k < nsel; k++)
+		{
+			c->isnull[sel[k]] = 0;
+			dp->rank[k] = sel[k];
+		}
+	}
+	else
+	{
+		size_t		bmlen = (nrows + 7) / 8;
+		const uint8_t *bm = rd_take(&r, bmlen);
+		size_t		nulls = 0,
+					before = 0,
+					cw = 0;
+		uint64_t	word;
+
+		if (r.bad)
+			return -1;
+		for (size_t w = 0; w * 8 < bmlen; w++)
+			nulls += (size_t) __builtin_popcountll(bitmap_word(bm, bmlen, w));
+		/* bits past the last row are 0, and some row is not NULL */
+		if ((nrows % 8) && (bm[nrows / 8] >> (nrows % 8)) != 0)
+			return -1;
+		nn = nrows - nulls;
+		if (nn == 0)
+			return -1;
+		/* rank of row i = i - NULL rows before it, from running word counts */
+		word = bitmap_word(bm, bmlen, 0);
+		for (uint32_t k = 0; k < nsel; k++)
+		{
+			uint32_t	i = sel[k];
+			uint64_t	below;
+
+			while (cw < i / 64)
+			{
+				before += (size_t) __builtin_popcountll(word);
+				word = bitmap_word(bm, bmlen, ++cw);
+			}
+			below = word & ((UINT64_C(1) << (i % 64)) - 1);
+			c->isnull[i] = (word >> (i % 64)) & 1;
+			dp->rank[k] = (uint32_t) (i - before - (size_t) __builtin_popcountll(below));
+		}
+	}
+	if (c->kind == NFC_KIND_INT ?
+		decode_ints_sel(&r, c, dp, nn, sel, nsel, dp->rank) :
+		decode_bytes_sel(&r, c, dp, nn, sel, nsel, dp->rank))
+		return -1;
+	/* the payload must be consumed exactly */
+	if (r.bad || r.pos != r.len)
+		return -1;
+	if (c->ref >= 0)
+	{
+		const NfcColumn *rc = &b->cols[c->ref];
+
+		for (uint32_t k = 0; k < nsel; k++)
+		{
+			uint32_t	i = sel[k];
+
+			if (!c->isnull[i])
+			{
+				if (rc->isnull[i])
+					return -1;
+				c->ints[i] = (int64_t) ((uint64_t) c->ints[i] + (uint64_t) rc->ints[i]);
+			}
+		}
+	}
+	c->decoded = 1;
+	return 0;
+}
+
 /*
  * Decode the wanted columns of a batch into out, reusing its arrays; on
  * failure out keeps its allocations (freeable and reusable).
  */
 static int
 decode_batch(const uint8_t *buf, size_t len, const uint8_t *want, int nwant,
-			 NfcBatch *out, char *err, size_t errlen)
+			 const uint32_t *sel, uint32_t nsel, NfcBatch *out, char *err,
+			 size_t errlen)
 {
 	int			ncols;
 	uint32_t	nrows,
@@ -1612,6 +1953,11 @@ decode_batch(const uint8_t *buf, size_t len, const uint8_t *want, int nwant,
 	if (read_directory(buf, len, dp->st, dp->st_cap, &ncols, &nrows, &rawtotal,
 					   dp->rawoff, err, errlen) != 0)
 		return -1;
+	/* a selection: ascending row numbers, each < nrows */
+	if (sel != NULL)
+		for (uint32_t k = 0; k < nsel; k++)
+			if (sel[k] >= nrows || (k > 0 && sel[k] <= sel[k - 1]))
+				return fail(err, errlen, "invalid row selection", -1);
 	if (out->body == NULL || out->body_cap < (rawtotal ? rawtotal : 1))
 	{
 		free(out->body);
@@ -1668,7 +2014,8 @@ decode_batch(const uint8_t *buf, size_t len, const uint8_t *want, int nwant,
 		}
 		else if (s->rawlen > 0)
 			memcpy(out->body + dp->rawoff[c], buf + s->offset, s->rawlen);
-		if (decode_column(out, dp, c, nrows) != 0)
+		if (sel == NULL ? decode_column(out, dp, c, nrows) :
+			decode_column_sel(out, dp, c, nrows, sel, nsel))
 			return fail(err, errlen, "invalid column data", c);
 	}
 	out->ncols = ncols;
@@ -1682,7 +2029,7 @@ nfc_decode(const uint8_t *buf, size_t len, NfcBatch *out,
 		   char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
-	if (decode_batch(buf, len, NULL, 0, out, err, errlen) != 0)
+	if (decode_batch(buf, len, NULL, 0, NULL, 0, out, err, errlen) != 0)
 	{
 		nfc_batch_free(out);
 		return -1;
@@ -1695,7 +2042,16 @@ int
 nfc_decode_cols(const uint8_t *buf, size_t len, const uint8_t *want, int nwant,
 				NfcBatch *b, char *err, size_t errlen)
 {
-	return decode_batch(buf, len, want, nwant, b, err, errlen);
+	return decode_batch(buf, len, want, nwant, NULL, 0, b, err, errlen);
+}
+
+/* Decode some columns at some rows of a batch (see batch_codec.h). */
+int
+nfc_decode_cols_sel(const uint8_t *buf, size_t len, const uint8_t *want,
+					int nwant, const uint32_t *sel, uint32_t nsel, NfcBatch *b,
+					char *err, size_t errlen)
+{
+	return decode_batch(buf, len, want, nwant, sel, nsel, b, err, errlen);
 }
 
 /* Free a decoded batch. */
@@ -1722,6 +2078,7 @@ nfc_batch_free(NfcBatch *b)
 		free(dp->st);
 		free(dp->rawoff);
 		free(dp->need);
+		free(dp->rank);
 		free(dp->u);
 		free(dp->t);
 		free(dp);

@@ -137,6 +137,24 @@ extern int	nfc_decode(const uint8_t *buf, size_t len, NfcBatch *out,
 extern int	nfc_decode_cols(const uint8_t *buf, size_t len, const uint8_t *want,
 							int nwant, NfcBatch *b, char *err, size_t errlen);
 
+/*
+ * nfc_decode_cols for a few rows: the columns decoded (as nfc_decode_cols
+ * chooses them) have valid isnull, ints and idx entries only at the nsel
+ * rows listed in sel (ascending, no duplicate, each < the batch's row
+ * count; else -1 with a message); the entries of the other rows are
+ * stale.  Dictionaries (ndict, dict, dictlen) are decoded whole.  sel NULL:
+ * every row, exactly nfc_decode_cols.  Every check that keeps a read in
+ * bounds is made as in a full decode, but checks of values only the rows
+ * not selected hold (e.g. a dictionary index) are not, so a corrupt batch
+ * may decode here and be refused by a full decode.  A column's validity
+ * is that of the call that decoded it last (a column brought along as the
+ * reference of a wanted one is decoded with this selection too).
+ */
+extern int	nfc_decode_cols_sel(const uint8_t *buf, size_t len,
+								const uint8_t *want, int nwant,
+								const uint32_t *sel, uint32_t nsel,
+								NfcBatch *b, char *err, size_t errlen);
+
 /* Free what nfc_decode allocated (safe on a zeroed or failed batch). */
 extern void nfc_batch_free(NfcBatch *b);
 

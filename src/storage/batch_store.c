@@ -233,7 +233,8 @@ bytes_datum(Relation rel, int32 batch_no, Oid typid, const uint8_t *p, int len,
 }
 
 static void decode_body(Relation rel, int32 batch_no, int32 row_count,
-						const uint8_t *data, uint32 len, DecodedBatch *db);
+						const uint8_t *data, uint32 len, DecodedBatch *db,
+						const uint32 *sel, uint32 nsel);
 
 /* Free the codec's malloc'd arrays when the decoder's context goes. */
 static void
@@ -584,6 +585,19 @@ nf_batch_decode(Relation rel, BatchReader *reader, HeapTuple batchtup,
 void
 nf_batch_decode_bytes(Relation rel, BatchBytes *bb, DecodedBatch *db)
 {
+	nf_batch_decode_bytes_sel(rel, bb, db, NULL, 0);
+}
+
+/*
+ * nf_batch_decode_bytes for the nsel rows listed in sel (ascending, each
+ * below the batch's row count; sel NULL: every row): db's values and null
+ * flags are valid at those rows only, and its dict and idx arrays are not
+ * set (the filter reads them: it needs a full decode).
+ */
+void
+nf_batch_decode_bytes_sel(Relation rel, BatchBytes *bb, DecodedBatch *db,
+						  const uint32 *sel, uint32 nsel)
+{
 	bool		all = true;
 
 	for (int c = 0; c < db->natts; c++)
@@ -591,16 +605,17 @@ nf_batch_decode_bytes(Relation rel, BatchBytes *bb, DecodedBatch *db)
 	bytes_fetch(rel, bb, all ? NULL : db->want, db->natts);
 	MemoryContextReset(db->valcxt);
 	decode_body(rel, bb->batch_no, bb->row_count, (const uint8_t *) bb->buf,
-				bb->len, db);
+				bb->len, db, sel, nsel);
 }
 
 /*
  * Decode the len bytes of a batch at data (valid at least in the columns
- * db wants) into db, whose value context is reset already.
+ * db wants) into db, whose value context is reset already: every row, or
+ * (sel not NULL) the nsel rows of sel only.
  */
 static void
 decode_body(Relation rel, int32 batch_no, int32 row_count, const uint8_t *data,
-			uint32 len, DecodedBatch *db)
+			uint32 len, DecodedBatch *db, const uint32 *sel, uint32 nsel)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	NfcBatch   *nb = db->codec;
@@ -610,7 +625,8 @@ decode_body(Relation rel, int32 batch_no, int32 row_count, const uint8_t *data,
 	Assert(db->natts == desc->natts);
 	db->nrows = 0;
 
-	if (nfc_decode_cols(data, len, db->want, db->natts, nb, err, sizeof(err)) != 0)
+	if (nfc_decode_cols_sel(data, len, db->want, db->natts, sel, nsel, nb,
+							err, sizeof(err)) != 0)
 		batch_corrupt(rel, batch_no, err);
 	if ((int32) nb->nrows != row_count)
 		batch_corrupt(rel, batch_no,
@@ -677,8 +693,10 @@ decode_body(Relation rel, int32 batch_no, int32 row_count, const uint8_t *data,
 #else
 			own_arrays(db, c, nb->nrows);
 			memcpy(db->isnull[c], col->isnull, nb->nrows);
-			for (uint32 i = 0; i < nb->nrows; i++)
+			for (uint32 k = 0; k < (sel ? nsel : nb->nrows); k++)
 			{
+				uint32		i = sel ? sel[k] : k;
+
 				switch (att->atttypid)
 				{
 					case INT2OID:
@@ -693,6 +711,43 @@ decode_body(Relation rel, int32 batch_no, int32 row_count, const uint8_t *data,
 				}
 			}
 #endif
+		}
+		else if (sel != NULL)
+		{
+			/*
+			 * A few rows: only the dictionary entries they use become
+			 * values, each once (done[k]).
+			 */
+			Size		elsize = MAXALIGN(att->atttypid == MACADDROID ? sizeof(macaddr) : sizeof(inet));
+			char	   *store = MemoryContextAlloc(db->valcxt, elsize * (col->ndict + 1));
+			Datum	   *dict = MemoryContextAlloc(db->valcxt, sizeof(Datum) * (col->ndict + 1));
+			bool	   *done = MemoryContextAllocZero(db->valcxt, col->ndict + 1);
+			Datum	   *v;
+			const bool *n = (const bool *) col->isnull;
+
+			own_arrays(db, c, nb->nrows);
+			v = db->values[c];
+			db->isnull[c] = (bool *) col->isnull;
+			for (uint32 k = 0; k < nsel; k++)
+			{
+				uint32		i = sel[k];
+				uint32		e = col->idx[i];
+
+				if (n[i])
+				{
+					v[i] = (Datum) 0;
+					continue;
+				}
+				Assert(e < col->ndict);
+				if (!done[e])
+				{
+					dict[e] = bytes_datum(rel, batch_no, att->atttypid,
+										  col->dict[e], col->dictlen[e],
+										  store + e * elsize);
+					done[e] = true;
+				}
+				v[i] = dict[e];
+			}
 		}
 		else
 		{

@@ -72,7 +72,9 @@ typedef struct BatchReader
  * A decoder of batches and the batch it decoded last: column-major values
  * ready to be stored in a slot.  Its arrays are reused from batch to batch
  * (nothing is allocated per row, little per batch); the values of the
- * last batch stay valid until the next nf_batch_decode.
+ * last batch stay valid until the next nf_batch_decode.  A batch decoded
+ * for some rows only (nf_batch_decode_bytes_sel) has valid values and null
+ * flags at those rows only, and no dict or idx arrays.
  */
 typedef struct DecodedBatch
 {
@@ -142,6 +144,9 @@ extern void nf_batch_decode(Relation rel, BatchReader *reader,
 							HeapTuple batchtup, DecodedBatch *db);
 extern void nf_batch_decode_bytes(Relation rel, BatchBytes *bb,
 								  DecodedBatch *db);
+extern void nf_batch_decode_bytes_sel(Relation rel, BatchBytes *bb,
+									  DecodedBatch *db, const uint32 *sel,
+									  uint32 nsel);
 extern void nf_batch_decoder_free(DecodedBatch *db);
 extern void nf_batch_purge(Relation rel, Oid relfilenode);
 extern void nf_batch_totals(Relation rel, Snapshot snapshot, double *rows,

@@ -16,6 +16,14 @@
  * dictionary entry within the batch's body, and the decoded values
  * re-encoded must decode to the same values.
  *
+ * The row-selective decoder (nfc_decode_cols_sel) runs too, with a
+ * selection derived from byte 0 and the batch's length (every stride-th
+ * row from a start): into a second reused NfcBatch for every column, and
+ * into the first for the wanted columns.  When the full decode succeeds,
+ * the selective one must succeed too and give the same values at the
+ * selected rows; when it succeeds, its selected rows must hold indexes
+ * within their dictionaries.
+ *
  *-------------------------------------------------------------------------
  */
 #include <stdint.h>
@@ -63,6 +71,57 @@ check_batch(const NfcBatch *b, size_t rawmax)
 				CHECK(col->dict[k] >= b->body &&
 					  col->dict[k] + col->dictlen[k] <= b->body + rawmax,
 					  "dictionary entry %u outside the body", k);
+	}
+}
+
+/* Check the selected rows of a successful selective decode. */
+static void
+check_selected(const NfcBatch *b, const uint32_t *sel, uint32_t nsel)
+{
+	CHECK(b->nrows >= 1 && b->nrows <= NFC_MAX_ROWS, "nrows %u", b->nrows);
+	for (int c = 0; c < b->ncols; c++)
+	{
+		const NfcColumn *col = &b->cols[c];
+
+		if (!col->decoded)
+			continue;
+		for (uint32_t k = 0; k < nsel; k++)
+		{
+			uint32_t	i = sel[k];
+
+			CHECK(i < b->nrows, "selected row %u of %u", i, b->nrows);
+			CHECK(col->isnull[i] <= 1, "null flag %d", col->isnull[i]);
+			if (col->kind == NFC_KIND_BYTES && !col->isnull[i])
+				CHECK(col->idx[i] < col->ndict, "index %u of %u", col->idx[i], col->ndict);
+		}
+	}
+}
+
+/* The selective decode s equals the full decode f at the selected rows. */
+static void
+same_selected(const NfcBatch *f, const NfcBatch *s, const uint32_t *sel, uint32_t nsel)
+{
+	CHECK(f->nrows == s->nrows && f->ncols == s->ncols, "counts differ");
+	for (int c = 0; c < f->ncols; c++)
+	{
+		const NfcColumn *x = &f->cols[c],
+				   *y = &s->cols[c];
+
+		CHECK(x->decoded && y->decoded, "column %d not decoded", c);
+		for (uint32_t k = 0; k < nsel; k++)
+		{
+			uint32_t	i = sel[k];
+
+			CHECK(x->isnull[i] == y->isnull[i], "null flag of column %d row %u", c, i);
+			if (x->isnull[i])
+				continue;
+			if (x->kind == NFC_KIND_INT)
+				CHECK(x->ints[i] == y->ints[i], "value of column %d row %u", c, i);
+			else
+				CHECK(x->dictlen[x->idx[i]] == y->dictlen[y->idx[i]] &&
+					  memcmp(x->dict[x->idx[i]], y->dict[y->idx[i]], x->dictlen[x->idx[i]]) == 0,
+					  "bytes of column %d row %u", c, i);
+		}
 	}
 }
 
@@ -137,7 +196,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t    *buf;
 	size_t		len;
 	uint8_t		want[NFC_MAX_COLS];
-	NfcBatch	b;
+	NfcBatch	b,
+				sb;
+	static uint32_t sel[NFC_MAX_ROWS];
+	uint32_t	nsel = 0;
+	int			full_ok,
+				sel_ok;
 	NfcColumnStat st[64];
 	char		err[256];
 	int			ncols;
@@ -152,14 +216,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int c = 0; c < NFC_MAX_COLS; c++)
 		want[c] = (data[0] >> (c % 8)) & 1;
 	memset(&b, 0, sizeof(b));
-	(void) nfc_peek(buf, len, &ncols, &nrows);
+	memset(&sb, 0, sizeof(sb));
+	if (nfc_peek(buf, len, &ncols, &nrows) == 0)
+	{
+		uint32_t	stride = 1 + (uint32_t) ((data[0] * 7u + len) % 97);
+
+		for (uint32_t i = data[0] % stride; i < nrows; i += stride)
+			sel[nsel++] = i;
+	}
 	(void) nfc_column_stats(buf, len, st, 64, &ncols, err, sizeof(err));
 	if (nfc_decode_cols(buf, len, want, NFC_MAX_COLS, &b, err, sizeof(err)) == 0)
 		check_batch(&b, b.body_cap);
 	else
 		CHECK(err[0] != 0, "refused without a message");
-	if (nfc_decode_cols(buf, len, NULL, 0, &b, err, sizeof(err)) == 0)
+	sel_ok = nfc_decode_cols_sel(buf, len, NULL, 0, sel, nsel, &sb, err, sizeof(err)) == 0;
+	if (sel_ok)
+		check_selected(&sb, sel, nsel);
+	else
+		CHECK(err[0] != 0, "selective decode refused without a message");
+	full_ok = nfc_decode_cols(buf, len, NULL, 0, &b, err, sizeof(err)) == 0;
+	if (full_ok)
 	{
+		CHECK(sel_ok, "the full decode succeeds, the selective one does not");
+		same_selected(&b, &sb, sel, nsel);
 		check_batch(&b, b.body_cap);
 		/* bounded: re-encoding costs more than decoding */
 		if ((uint64_t) b.nrows * (uint64_t) b.ncols <= 200000)
@@ -167,7 +246,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (nfc_decode_cols(buf, len, want, NFC_MAX_COLS, &b, err, sizeof(err)) == 0)
 		check_batch(&b, b.body_cap);
+	if (nfc_decode_cols_sel(buf, len, want, NFC_MAX_COLS, sel, nsel, &b, err, sizeof(err)) == 0)
+		check_selected(&b, sel, nsel);
 	nfc_batch_free(&b);
+	nfc_batch_free(&sb);
 	free(buf);
 	return 0;
 }

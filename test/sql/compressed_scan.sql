@@ -140,6 +140,18 @@ SELECT * FROM cs_check('SELECT f::text AS t FROM %1$s AS f WHERE src_port < 100'
 SELECT * FROM cs_check('SELECT time_received FROM %1$s AS f');
 SELECT * FROM cs_check('SELECT time_end, icmp_code FROM %1$s AS f');
 SELECT * FROM cs_check('SELECT src_mac, time_end, flags FROM %1$s AS f WHERE dst_port = 443');
+-- filters that select few rows of each batch (at most one in 4): the other
+-- columns are decoded at the selected rows only; every column, with
+-- NULLs, the columns stored relative to another, inet and macaddr
+SELECT * FROM cs_check('SELECT * FROM %1$s AS f WHERE src_port = 7');
+SELECT * FROM cs_check('SELECT * FROM %1$s AS f WHERE tcp_flags = 7');
+SELECT * FROM cs_check('SELECT * FROM %1$s AS f WHERE src_mask = 7 OR src_vlan = 7');
+SELECT * FROM cs_check('SELECT * FROM %1$s AS f WHERE dst_addr = ''198.51.100.7''');
+SELECT * FROM cs_check('SELECT * FROM %1$s AS f WHERE src_addr = ''10.0.3.7'' OR dst_addr = ''10.0.3.7'' OR dst_addr = ''2001:db8:ffff::3''');
+SELECT * FROM cs_check('SELECT time_end, time_received, src_mac, bytes FROM %1$s AS f WHERE icmp_type = 200');
+SELECT * FROM cs_check('SELECT time_end, time_received, dst_addr FROM %1$s AS f WHERE time_start >= ''2025-02-01 13:00'' AND time_start < ''2025-02-01 13:01''');
+-- one row of two batches, and the first and last row of a day
+SELECT * FROM cs_check('SELECT * FROM %1$s AS f WHERE bytes = 1500 * 19999 OR bytes = 1500 * 20000 OR bytes = 1500 * 39999 OR bytes = 1500');
 
 -- 2. Time filters on the edges of a batch, BETWEEN, equality, NULL bounds.
 SELECT * FROM cs_check(format('SELECT time_start, src_addr FROM %%1$s AS f WHERE time_start >= %L', :'b1_min'));
