@@ -389,6 +389,16 @@ if [ "$(q -c "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pr
 	echo "  (of which heap tails left after VACUUM: $TAIL_BYTES bytes)"
 	[ $HAVE_CITUS = 1 ] && echo "compressed / Citus columnar: $(ratio "$CMP_BYTES" "$COL_BYTES") (target at most 0.80x)"
 	timings "compressed partitions" netflow.flows
+	# What the hour and its day read of the batches (EXPLAIN ANALYZE VERBOSE,
+	# serial): the batches' time bounds at work, whatever the time spent.
+	read_of() {
+		q -c "SET max_parallel_workers_per_gather = 0" -c "CREATE TEMP TABLE x (j jsonb)" \
+		  -c "DO \$\$ DECLARE j jsonb; BEGIN EXECUTE 'EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON) ' || \$q\$$1\$q\$ INTO j; INSERT INTO x VALUES (j); END \$\$" \
+		  -F ' ' -c "SELECT (SELECT sum(v::bigint) FROM x, jsonb_path_query(j, 'strict \$.**.\"Batches Read\"') v), (SELECT sum(v::bigint) FROM x, jsonb_path_query(j, 'strict \$.**.\"Batch Bytes Fetched\"') v)"
+	}
+	read -r hb hbytes < <(read_of "$(q_topn netflow.flows "$W_HOUR")")
+	read -r db dbytes < <(read_of "$(q_topn netflow.flows "$W_DAY")")
+	echo "  read by the hour: $hb batches, $hbytes bytes; by its day: $db batches, $dbytes bytes ($(ratio "$db" "$hb") the batches, $(ratio "$dbytes" "$hbytes") the bytes)"
 else
 	echo "== compressed: not available in this build (no netflow.compress_partition)"
 fi
