@@ -261,8 +261,6 @@ nf_batch_decoder_create(Relation rel, const bool *want)
 	MemoryContextCallback *cb = MemoryContextAllocZero(cxt, sizeof(MemoryContextCallback));
 
 	db->cxt = cxt;
-	db->valcxt = AllocSetContextCreate(cxt, "netflow batch values",
-									   ALLOCSET_DEFAULT_SIZES);
 	db->natts = natts;
 	db->codec = MemoryContextAllocZero(cxt, sizeof(NfcBatch));
 	db->values = MemoryContextAllocZero(cxt, sizeof(Datum *) * natts);
@@ -273,6 +271,10 @@ nf_batch_decoder_create(Relation rel, const bool *want)
 	db->own_values = MemoryContextAllocZero(cxt, sizeof(Datum *) * natts);
 	db->own_isnull = MemoryContextAllocZero(cxt, sizeof(bool *) * natts);
 	db->own_cap = MemoryContextAllocZero(cxt, sizeof(uint32) * natts);
+	db->dict_store = MemoryContextAllocZero(cxt, sizeof(char *) * natts);
+	db->dict_vals = MemoryContextAllocZero(cxt, sizeof(Datum *) * natts);
+	db->dict_done = MemoryContextAllocZero(cxt, sizeof(bool *) * natts);
+	db->dict_cap = MemoryContextAllocZero(cxt, sizeof(uint32) * natts);
 	db->want = MemoryContextAlloc(cxt, natts);
 	for (int c = 0; c < natts; c++)
 		db->want[c] = want == NULL || want[c];
@@ -308,6 +310,29 @@ own_arrays(DecodedBatch *db, int c, uint32 nrows)
 	}
 	db->values[c] = db->own_values[c];
 	db->isnull[c] = db->own_isnull[c];
+}
+
+/*
+ * Make the dictionary arrays of column c hold n entries of elsize bytes
+ * each, kept in the decoder's context from batch to batch (a new
+ * allocation per batch would cost its page faults each time).
+ */
+static void
+dict_arrays(DecodedBatch *db, int c, uint32 n, Size elsize)
+{
+	if (db->dict_store[c] != NULL && db->dict_cap[c] >= n)
+		return;
+	if (db->dict_store[c])
+	{
+		pfree(db->dict_store[c]);
+		pfree(db->dict_vals[c]);
+		pfree(db->dict_done[c]);
+	}
+	n = Max(n, 64);
+	db->dict_store[c] = MemoryContextAlloc(db->cxt, elsize * n);
+	db->dict_vals[c] = MemoryContextAlloc(db->cxt, sizeof(Datum) * n);
+	db->dict_done[c] = MemoryContextAlloc(db->cxt, n);
+	db->dict_cap[c] = n;
 }
 
 /* Fetches of adjacent wanted columns closer than this are made one. */
@@ -603,14 +628,13 @@ nf_batch_decode_bytes_sel(Relation rel, BatchBytes *bb, DecodedBatch *db,
 	for (int c = 0; c < db->natts; c++)
 		all &= db->want[c] != 0;
 	bytes_fetch(rel, bb, all ? NULL : db->want, db->natts);
-	MemoryContextReset(db->valcxt);
 	decode_body(rel, bb->batch_no, bb->row_count, (const uint8_t *) bb->buf,
 				bb->len, db, sel, nsel);
 }
 
 /*
  * Decode the len bytes of a batch at data (valid at least in the columns
- * db wants) into db, whose value context is reset already: every row, or
+ * db wants) into db, replacing its values: every row, or
  * (sel not NULL) the nsel rows of sel only.
  */
 static void
@@ -719,12 +743,17 @@ decode_body(Relation rel, int32 batch_no, int32 row_count, const uint8_t *data,
 			 * values, each once (done[k]).
 			 */
 			Size		elsize = MAXALIGN(att->atttypid == MACADDROID ? sizeof(macaddr) : sizeof(inet));
-			char	   *store = MemoryContextAlloc(db->valcxt, elsize * (col->ndict + 1));
-			Datum	   *dict = MemoryContextAlloc(db->valcxt, sizeof(Datum) * (col->ndict + 1));
-			bool	   *done = MemoryContextAllocZero(db->valcxt, col->ndict + 1);
+			char	   *store;
+			Datum	   *dict;
+			bool	   *done;
 			Datum	   *v;
 			const bool *n = (const bool *) col->isnull;
 
+			dict_arrays(db, c, col->ndict + 1, elsize);
+			store = db->dict_store[c];
+			dict = db->dict_vals[c];
+			done = db->dict_done[c];
+			memset(done, 0, col->ndict + 1);
 			own_arrays(db, c, nb->nrows);
 			v = db->values[c];
 			db->isnull[c] = (bool *) col->isnull;
@@ -752,11 +781,14 @@ decode_body(Relation rel, int32 batch_no, int32 row_count, const uint8_t *data,
 		else
 		{
 			Size		elsize = MAXALIGN(att->atttypid == MACADDROID ? sizeof(macaddr) : sizeof(inet));
-			char	   *store = MemoryContextAlloc(db->valcxt, elsize * (col->ndict + 1));
-			Datum	   *dict = MemoryContextAlloc(db->valcxt, sizeof(Datum) * (col->ndict + 1));
+			char	   *store;
+			Datum	   *dict;
 			Datum	   *v;
 			const bool *n = (const bool *) col->isnull;
 
+			dict_arrays(db, c, col->ndict + 1, elsize);
+			store = db->dict_store[c];
+			dict = db->dict_vals[c];
 			for (uint32 k = 0; k < col->ndict; k++)
 				dict[k] = bytes_datum(rel, batch_no, att->atttypid,
 									  col->dict[k], col->dictlen[k],

@@ -92,8 +92,12 @@ typedef struct DecodedBatch
 	Datum	  **own_values;		/* per column, for values the codec lacks */
 	bool	  **own_isnull;
 	uint32	   *own_cap;
+	/* per inet/macaddr column, reused from batch to batch: */
+	char	  **dict_store;		/* the dictionary's values */
+	Datum	  **dict_vals;		/* Datums pointing into dict_store */
+	bool	  **dict_done;		/* selective decode: entry converted */
+	uint32	   *dict_cap;		/* entries the three arrays hold */
 	MemoryContext cxt;			/* the decoder and its arrays */
-	MemoryContext valcxt;		/* inet/macaddr values of the current batch */
 	struct BatchBytes *bytes;	/* of nf_batch_decode, created at its first call */
 } DecodedBatch;
 
