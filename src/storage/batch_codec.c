@@ -1600,6 +1600,54 @@ decode_bytes(Rd *r, NfcColumn *c, DecPriv *dp, uint32_t nrows, size_t nn)
 }
 
 /*
+ * Make the arrays of column ci of b hold nrows rows and point r at the
+ * column's raw payload; -1 when out of memory.
+ */
+static int
+column_begin(NfcBatch *b, DecPriv *dp, int ci, uint32_t nrows, Rd *r)
+{
+	NfcColumn  *c = &b->cols[ci];
+
+	if (ensure_cap((void **) &c->isnull, &c->null_cap, nrows, 1) != 0)
+		return -1;
+	if (c->kind == NFC_KIND_INT)
+	{
+		if (ensure_cap((void **) &c->ints, &c->ints_cap, nrows, sizeof(int64_t)) != 0)
+			return -1;
+	}
+	else if (ensure_cap((void **) &c->idx, &c->idx_cap, nrows, sizeof(uint32_t)) != 0)
+		return -1;
+	r->p = b->body + dp->rawoff[ci];
+	r->len = dp->st[ci].rawlen;
+	r->pos = 0;
+	r->bad = 0;
+	return 0;
+}
+
+/*
+ * Add the value of c's reference column to each non-NULL value of c at
+ * the n rows of sel (rows 0 .. n - 1 when sel is NULL); -1 when the
+ * reference is NULL at such a row.
+ */
+static int
+add_reference(const NfcBatch *b, NfcColumn *c, const uint32_t *sel, uint32_t n)
+{
+	const NfcColumn *rc = &b->cols[c->ref];
+
+	for (uint32_t k = 0; k < n; k++)
+	{
+		uint32_t	i = sel ? sel[k] : k;
+
+		if (c->isnull[i])
+			continue;
+		if (rc->isnull[i])
+			return -1;
+		c->ints[i] = (int64_t) ((uint64_t) c->ints[i] + (uint64_t) rc->ints[i]);
+	}
+	return 0;
+}
+
+/*
  * Decode column c of b from its raw payload (at body + rawoff), then add
  * its reference column, decoded before it.
  */
@@ -1611,19 +1659,8 @@ decode_column(NfcBatch *b, DecPriv *dp, int ci, uint32_t nrows)
 	Rd			r;
 	size_t		nn = 0;
 
-	if (ensure_cap((void **) &c->isnull, &c->null_cap, nrows, 1) != 0)
+	if (column_begin(b, dp, ci, nrows, &r) != 0)
 		return -1;
-	if (c->kind == NFC_KIND_INT)
-	{
-		if (ensure_cap((void **) &c->ints, &c->ints_cap, nrows, sizeof(int64_t)) != 0)
-			return -1;
-	}
-	else if (ensure_cap((void **) &c->idx, &c->idx_cap, nrows, sizeof(uint32_t)) != 0)
-		return -1;
-	r.p = b->body + dp->rawoff[ci];
-	r.len = s->rawlen;
-	r.pos = 0;
-	r.bad = 0;
 	if (s->nullmode == 1)
 	{
 		memset(c->isnull, 1, nrows);
@@ -1662,18 +1699,8 @@ decode_column(NfcBatch *b, DecPriv *dp, int ci, uint32_t nrows)
 	/* the payload must be consumed exactly */
 	if (r.bad || r.pos != r.len)
 		return -1;
-	if (c->ref >= 0)
-	{
-		const NfcColumn *rc = &b->cols[c->ref];
-
-		for (uint32_t i = 0; i < nrows; i++)
-			if (!c->isnull[i])
-			{
-				if (rc->isnull[i])
-					return -1;
-				c->ints[i] = (int64_t) ((uint64_t) c->ints[i] + (uint64_t) rc->ints[i]);
-			}
-	}
+	if (c->ref >= 0 && add_reference(b, c, NULL, nrows) != 0)
+		return -1;
 	c->decoded = 1;
 	return 0;
 }
@@ -1814,21 +1841,9 @@ decode_column_sel(NfcBatch *b, DecPriv *dp, int ci, uint32_t nrows,
 	Rd			r;
 	size_t		nn = 0;
 
-	if (ensure_cap((void **) &c->isnull, &c->null_cap, nrows, 1) != 0)
+	if (column_begin(b, dp, ci, nrows, &r) != 0 ||
+		ensure_cap((void **) &dp->rank, &dp->rank_cap, nsel, sizeof(uint32_t)) != 0)
 		return -1;
-	if (c->kind == NFC_KIND_INT)
-	{
-		if (ensure_cap((void **) &c->ints, &c->ints_cap, nrows, sizeof(int64_t)) != 0)
-			return -1;
-	}
-	else if (ensure_cap((void **) &c->idx, &c->idx_cap, nrows, sizeof(uint32_t)) != 0)
-		return -1;
-	if (ensure_cap((void **) &dp->rank, &dp->rank_cap, nsel, sizeof(uint32_t)) != 0)
-		return -1;
-	r.p = b->body + dp->rawoff[ci];
-	r.len = s->rawlen;
-	r.pos = 0;
-	r.bad = 0;
 	if (s->nullmode == 1)
 	{
 		for (uint32_t k = 0; k < nsel; k++)
@@ -1894,22 +1909,8 @@ decode_column_sel(NfcBatch *b, DecPriv *dp, int ci, uint32_t nrows,
 	/* the payload must be consumed exactly */
 	if (r.bad || r.pos != r.len)
 		return -1;
-	if (c->ref >= 0)
-	{
-		const NfcColumn *rc = &b->cols[c->ref];
-
-		for (uint32_t k = 0; k < nsel; k++)
-		{
-			uint32_t	i = sel[k];
-
-			if (!c->isnull[i])
-			{
-				if (rc->isnull[i])
-					return -1;
-				c->ints[i] = (int64_t) ((uint64_t) c->ints[i] + (uint64_t) rc->ints[i]);
-			}
-		}
-	}
+	if (c->ref >= 0 && add_reference(b, c, sel, nsel) != 0)
+		return -1;
 	c->decoded = 1;
 	return 0;
 }

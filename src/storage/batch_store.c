@@ -736,30 +736,43 @@ decode_body(Relation rel, int32 batch_no, int32 row_count, const uint8_t *data,
 			}
 #endif
 		}
-		else if (sel != NULL)
+		else
 		{
 			/*
-			 * A few rows: only the dictionary entries they use become
-			 * values, each once (done[k]).
+			 * The dictionary's entries become values: every one for all the
+			 * rows (the filter evaluates its operator on each entry), or,
+			 * for a few rows, only those they use, each once (done[e]).
 			 */
 			Size		elsize = MAXALIGN(att->atttypid == MACADDROID ? sizeof(macaddr) : sizeof(inet));
+			uint32		nout = sel ? nsel : nb->nrows;
+			const bool *n = (const bool *) col->isnull;
 			char	   *store;
 			Datum	   *dict;
 			bool	   *done;
 			Datum	   *v;
-			const bool *n = (const bool *) col->isnull;
 
 			dict_arrays(db, c, col->ndict + 1, elsize);
 			store = db->dict_store[c];
 			dict = db->dict_vals[c];
 			done = db->dict_done[c];
-			memset(done, 0, col->ndict + 1);
+			memset(done, false, col->ndict + 1);
+			if (sel == NULL)
+			{
+				for (uint32 k = 0; k < col->ndict; k++)
+					dict[k] = bytes_datum(rel, batch_no, att->atttypid,
+										  col->dict[k], col->dictlen[k],
+										  store + k * elsize);
+				memset(done, true, col->ndict);
+				db->dict[c] = dict;
+				db->ndict[c] = col->ndict;
+				db->idx[c] = col->idx;
+			}
 			own_arrays(db, c, nb->nrows);
 			v = db->values[c];
 			db->isnull[c] = (bool *) col->isnull;
-			for (uint32 k = 0; k < nsel; k++)
+			for (uint32 k = 0; k < nout; k++)
 			{
-				uint32		i = sel[k];
+				uint32		i = sel ? sel[k] : k;
 				uint32		e = col->idx[i];
 
 				if (n[i])
@@ -777,30 +790,6 @@ decode_body(Relation rel, int32 batch_no, int32 row_count, const uint8_t *data,
 				}
 				v[i] = dict[e];
 			}
-		}
-		else
-		{
-			Size		elsize = MAXALIGN(att->atttypid == MACADDROID ? sizeof(macaddr) : sizeof(inet));
-			char	   *store;
-			Datum	   *dict;
-			Datum	   *v;
-			const bool *n = (const bool *) col->isnull;
-
-			dict_arrays(db, c, col->ndict + 1, elsize);
-			store = db->dict_store[c];
-			dict = db->dict_vals[c];
-			for (uint32 k = 0; k < col->ndict; k++)
-				dict[k] = bytes_datum(rel, batch_no, att->atttypid,
-									  col->dict[k], col->dictlen[k],
-									  store + k * elsize);
-			own_arrays(db, c, nb->nrows);
-			v = db->values[c];
-			db->isnull[c] = (bool *) col->isnull;
-			for (uint32 i = 0; i < nb->nrows; i++)
-				v[i] = n[i] ? (Datum) 0 : dict[col->idx[i]];
-			db->dict[c] = dict;
-			db->ndict[c] = col->ndict;
-			db->idx[c] = col->idx;
 		}
 	}
 	db->nrows = nb->nrows;

@@ -183,60 +183,71 @@ compressed_scan_rescan(TableScanDesc sscan, struct ScanKeyData *key,
 	scan->rs_base.rs_flags = scan->heap->rs_flags;
 }
 
-/* Whether the range excludes a batch whose time_start spans [bmin, bmax]. */
-static bool
-range_excludes(const NfTimeRange *range, TimestampTz bmin, TimestampTz bmax)
+/* How the values [bmin, bmax] of a batch's column lie against a range. */
+typedef enum NfBoundsFit
+{
+	NF_BOUNDS_OUTSIDE,			/* no value can satisfy the range */
+	NF_BOUNDS_OVERLAP,			/* some may */
+	NF_BOUNDS_INSIDE			/* every (non-NULL) value does */
+} NfBoundsFit;
+
+/* Where [bmin, bmax] lies against the range. */
+static NfBoundsFit
+range_fit(const NfTimeRange *range, TimestampTz bmin, TimestampTz bmax)
 {
 	if (range->empty)
-		return true;
+		return NF_BOUNDS_OUTSIDE;
 	if (range->has_lo && (bmax < range->lo || (bmax == range->lo && !range->lo_incl)))
-		return true;
+		return NF_BOUNDS_OUTSIDE;
 	if (range->has_hi && (bmin > range->hi || (bmin == range->hi && !range->hi_incl)))
-		return true;
-	return false;
+		return NF_BOUNDS_OUTSIDE;
+	if (range->has_lo && (bmin < range->lo || (bmin == range->lo && !range->lo_incl)))
+		return NF_BOUNDS_OVERLAP;
+	if (range->has_hi && (bmax > range->hi || (bmax == range->hi && !range->hi_incl)))
+		return NF_BOUNDS_OVERLAP;
+	return NF_BOUNDS_INSIDE;
+}
+
+/*
+ * The bounds compressed_batches keeps of skipping column k for the batch
+ * row; false when it keeps none (no value, or a batch of an old version).
+ */
+static bool
+batch_bounds(CompressedScanDesc scan, HeapTuple tup, int k,
+			 TimestampTz *bmin, TimestampTz *bmax)
+{
+	TupleDesc	bdesc = RelationGetDescr(scan->reader->batchrel);
+	bool		minnull,
+				maxnull;
+	Datum		lo = heap_getattr(tup, nf_skip_columns[k].anum_min, bdesc, &minnull);
+	Datum		hi = heap_getattr(tup, nf_skip_columns[k].anum_max, bdesc, &maxnull);
+
+	if (minnull || maxnull)
+		return false;
+	*bmin = DatumGetTimestampTz(lo);
+	*bmax = DatumGetTimestampTz(hi);
+	return true;
 }
 
 /* Whether the batch row is excluded by the ranges of the skipping columns. */
 static bool
 batch_excluded(CompressedScanDesc scan, HeapTuple tup)
 {
-	TupleDesc	bdesc = NULL;
-
 	for (int k = 0; k < NF_NSKIP; k++)
 	{
 		const NfTimeRange *range = &scan->ranges.col[k];
-		bool		minnull,
-					maxnull;
-		Datum		bmin,
+		TimestampTz bmin,
 					bmax;
 
 		if (!range->active)
 			continue;
 		if (range->empty)
 			return true;
-		if (bdesc == NULL)
-			bdesc = RelationGetDescr(scan->reader->batchrel);
-		bmin = heap_getattr(tup, nf_skip_columns[k].anum_min, bdesc, &minnull);
-		bmax = heap_getattr(tup, nf_skip_columns[k].anum_max, bdesc, &maxnull);
-		if (minnull || maxnull)
-			continue;			/* no bounds kept: no value, or an old batch */
-		if (range_excludes(range, DatumGetTimestampTz(bmin), DatumGetTimestampTz(bmax)))
+		if (batch_bounds(scan, tup, k, &bmin, &bmax) &&
+			range_fit(range, bmin, bmax) == NF_BOUNDS_OUTSIDE)
 			return true;
 	}
 	return false;
-}
-
-/* Whether [bmin, bmax] lies inside the range (every value satisfies it). */
-static bool
-range_contains(const NfTimeRange *range, TimestampTz bmin, TimestampTz bmax)
-{
-	if (range->empty)
-		return false;
-	if (range->has_lo && (bmin < range->lo || (bmin == range->lo && !range->lo_incl)))
-		return false;
-	if (range->has_hi && (bmax > range->hi || (bmax == range->hi && !range->hi_incl)))
-		return false;
-	return true;
 }
 
 /*
@@ -248,25 +259,19 @@ range_contains(const NfTimeRange *range, TimestampTz bmin, TimestampTz bmax)
 static bool
 batch_inside(CompressedScanDesc scan, HeapTuple tup)
 {
-	TupleDesc	bdesc = RelationGetDescr(scan->reader->batchrel);
 	bool		any = false;
 
 	for (int k = 0; k < NF_NSKIP; k++)
 	{
 		const NfTimeRange *range = &scan->ranges.col[k];
-		bool		minnull,
-					maxnull;
-		Datum		bmin,
+		TimestampTz bmin,
 					bmax;
 
 		if (!range->active)
 			continue;
-		if (scan->skip_att[k] == 0)
-			return false;
-		bmin = heap_getattr(tup, nf_skip_columns[k].anum_min, bdesc, &minnull);
-		bmax = heap_getattr(tup, nf_skip_columns[k].anum_max, bdesc, &maxnull);
-		if (minnull || maxnull ||
-			!range_contains(range, DatumGetTimestampTz(bmin), DatumGetTimestampTz(bmax)) ||
+		if (scan->skip_att[k] == 0 ||
+			!batch_bounds(scan, tup, k, &bmin, &bmax) ||
+			range_fit(range, bmin, bmax) != NF_BOUNDS_INSIDE ||
 			!nf_batch_bytes_null_free(scan->rs_base.rs_rd, scan->bytes,
 									  scan->skip_att[k] - 1))
 			return false;
@@ -540,6 +545,17 @@ compressed_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 	return heapam->scan_getnextslot(scan->heap, direction, slot);
 }
 
+/* A copy of natts column flags, in the scan's memory context. */
+static bool *
+copy_flags(CompressedScanDesc scan, const bool *flags)
+{
+	int			natts = RelationGetDescr(scan->rs_base.rs_rd)->natts;
+	bool	   *copy = MemoryContextAlloc(scan->scancxt, sizeof(bool) * Max(natts, 1));
+
+	memcpy(copy, flags, sizeof(bool) * natts);
+	return copy;
+}
+
 /*
  * Decode only the columns whose flag is set (natts flags); before the
  * scan's first row.
@@ -548,11 +564,9 @@ void
 nf_compressed_scan_set_columns(TableScanDesc sscan, const bool *want)
 {
 	CompressedScanDesc scan = (CompressedScanDesc) sscan;
-	int			natts = RelationGetDescr(sscan->rs_rd)->natts;
 
 	Assert(scan->cur == NULL);
-	scan->want = MemoryContextAlloc(scan->scancxt, sizeof(bool) * natts);
-	memcpy(scan->want, want, sizeof(bool) * natts);
+	scan->want = copy_flags(scan, want);
 }
 
 /*
@@ -566,15 +580,11 @@ nf_compressed_scan_set_filter(TableScanDesc sscan, NfBatchFilter *filter,
 							  const bool *fwant)
 {
 	CompressedScanDesc scan = (CompressedScanDesc) sscan;
-	int			natts = RelationGetDescr(sscan->rs_rd)->natts;
 
 	Assert(scan->cur == NULL);
 	scan->filter = filter;
 	if (filter)
-	{
-		scan->fwant = MemoryContextAlloc(scan->scancxt, sizeof(bool) * natts);
-		memcpy(scan->fwant, fwant, sizeof(bool) * natts);
-	}
+		scan->fwant = copy_flags(scan, fwant);
 }
 
 /*
@@ -587,11 +597,9 @@ void
 nf_compressed_scan_set_inside(TableScanDesc sscan, const bool *owant)
 {
 	CompressedScanDesc scan = (CompressedScanDesc) sscan;
-	int			natts = RelationGetDescr(sscan->rs_rd)->natts;
 
 	Assert(scan->cur == NULL);
-	scan->owant = MemoryContextAlloc(scan->scancxt, sizeof(bool) * natts);
-	memcpy(scan->owant, owant, sizeof(bool) * natts);
+	scan->owant = copy_flags(scan, owant);
 	for (int k = 0; k < NF_NSKIP; k++)
 		scan->skip_att[k] = nf_skip_attnum(sscan->rs_rd, k);
 }

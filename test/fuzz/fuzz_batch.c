@@ -97,6 +97,21 @@ check_selected(const NfcBatch *b, const uint32_t *sel, uint32_t nsel)
 	}
 }
 
+/* Check that row i of column c holds the same in both decodes. */
+static void
+same_row(const NfcColumn *x, const NfcColumn *y, int c, uint32_t i)
+{
+	CHECK(x->isnull[i] == y->isnull[i], "null flag of column %d row %u", c, i);
+	if (x->isnull[i])
+		return;
+	if (x->kind == NFC_KIND_INT)
+		CHECK(x->ints[i] == y->ints[i], "value of column %d row %u", c, i);
+	else
+		CHECK(x->dictlen[x->idx[i]] == y->dictlen[y->idx[i]] &&
+			  memcmp(x->dict[x->idx[i]], y->dict[y->idx[i]], x->dictlen[x->idx[i]]) == 0,
+			  "bytes of column %d row %u", c, i);
+}
+
 /* The selective decode s equals the full decode f at the selected rows. */
 static void
 same_selected(const NfcBatch *f, const NfcBatch *s, const uint32_t *sel, uint32_t nsel)
@@ -109,19 +124,7 @@ same_selected(const NfcBatch *f, const NfcBatch *s, const uint32_t *sel, uint32_
 
 		CHECK(x->decoded && y->decoded, "column %d not decoded", c);
 		for (uint32_t k = 0; k < nsel; k++)
-		{
-			uint32_t	i = sel[k];
-
-			CHECK(x->isnull[i] == y->isnull[i], "null flag of column %d row %u", c, i);
-			if (x->isnull[i])
-				continue;
-			if (x->kind == NFC_KIND_INT)
-				CHECK(x->ints[i] == y->ints[i], "value of column %d row %u", c, i);
-			else
-				CHECK(x->dictlen[x->idx[i]] == y->dictlen[y->idx[i]] &&
-					  memcmp(x->dict[x->idx[i]], y->dict[y->idx[i]], x->dictlen[x->idx[i]]) == 0,
-					  "bytes of column %d row %u", c, i);
-		}
+			same_row(x, y, c, sel[k]);
 	}
 }
 
@@ -163,20 +166,7 @@ round_trip(const NfcBatch *b)
 	CHECK(nfc_decode(buf, len, &b2, err, sizeof(err)) == 0, "re-encoded batch refused: %s", err);
 	for (int c = 0; c < b->ncols; c++)
 		for (uint32_t i = 0; i < b->nrows; i++)
-		{
-			const NfcColumn *x = &b->cols[c],
-					   *y = &b2.cols[c];
-
-			CHECK(x->isnull[i] == y->isnull[i], "null flag of column %d row %u", c, i);
-			if (x->isnull[i])
-				continue;
-			if (x->kind == NFC_KIND_INT)
-				CHECK(x->ints[i] == y->ints[i], "value of column %d row %u", c, i);
-			else
-				CHECK(x->dictlen[x->idx[i]] == y->dictlen[y->idx[i]] &&
-					  memcmp(x->dict[x->idx[i]], y->dict[y->idx[i]], x->dictlen[x->idx[i]]) == 0,
-					  "bytes of column %d row %u", c, i);
-		}
+			same_row(&b->cols[c], &b2.cols[c], c, i);
 	nfc_batch_free(&b2);
 	free(buf);
 	for (int c = 0; c < b->ncols; c++)

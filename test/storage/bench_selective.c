@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "batch_codec.h"
+#include "xorshift64.h"
 
 #define NROWS 10000
 #define NCOLS 30
@@ -33,14 +34,11 @@ static uint32_t sel[NROWS];
 
 static uint64_t rng = 0x2545F4914F6CDD1DULL;
 
-/* xorshift64: deterministic pseudo-random numbers. */
+/* Deterministic pseudo-random numbers (xorshift64.h). */
 static uint64_t
 rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return xorshift64(&rng);
 }
 
 /* An inet value into column c, row i: IPv4 from a pool of pool addresses. */

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "batch_codec.h"
+#include "xorshift64.h"
 #include "tap.h"
 
 #define NR 3000
@@ -21,14 +22,11 @@
 
 static uint64_t rng = 88172645463325252ULL;
 
-/* xorshift64: deterministic pseudo-random numbers. */
+/* Deterministic pseudo-random numbers (xorshift64.h). */
 static uint64_t
 next_rand(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return xorshift64(&rng);
 }
 
 static uint8_t nulls[NC][NR];

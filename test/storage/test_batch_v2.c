@@ -23,6 +23,7 @@
 #include <zstd.h>
 
 #include "batch_codec.h"
+#include "xorshift64.h"
 #include "tap.h"
 
 #define MAXR NFC_MAX_ROWS
@@ -41,14 +42,11 @@ static const uint8_t *sp[NCOL][MAXR];
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
 
-/* xorshift64: deterministic pseudo-random numbers. */
+/* Deterministic pseudo-random numbers (xorshift64.h). */
 static uint64_t
 rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return xorshift64(&rng);
 }
 
 /* Fill n rows of flow-like data; null_pct of NULLs in the nullable columns. */
