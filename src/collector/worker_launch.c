@@ -9,8 +9,8 @@
  *
  * A short-lived worker is started with a handle kept by the process that
  * started it (the inserter), never restarted, and reports to that process
- * when it starts and exits.  Whoever starts one counts and logs a start
- * that found no free slot: each has a counter of its own.
+ * when it starts and exits.  A start that finds no free slot is logged
+ * and counted, in the counter each kind of worker has of its own.
  *
  *-------------------------------------------------------------------------
  */
@@ -19,6 +19,7 @@
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
 
+#include "collector_shmem.h"
 #include "worker_launch.h"
 
 /*
@@ -44,24 +45,31 @@ nf_worker_fill(BackgroundWorker *w, const char *type, const char *name,
 }
 
 /*
- * Start a short-lived worker (named as its type, never restarted, the
- * postmaster signals this process when it starts and exits) and set
- * *handle.  Returns false, with *handle NULL, when no slot is free.
+ * Start a short-lived worker of the inserter (named as its type, never
+ * restarted, the postmaster signals this process when it starts and exits)
+ * and set *handle.  When no slot is free: false, *handle NULL, the
+ * inserter's counter no_slot counted and a LOG line saying when it is
+ * tried again (retry, e.g. "when the next run is due").
  */
 bool
 nf_worker_launch(const char *type, const char *function,
-				 BackgroundWorkerHandle **handle)
+				 BackgroundWorkerHandle **handle, NfWorkerCounter no_slot,
+				 const char *retry)
 {
 	BackgroundWorker w;
 
 	nf_worker_fill(&w, type, NULL, function, (Datum) 0, BGW_NEVER_RESTART,
 				   MyProcPid);
-	if (!RegisterDynamicBackgroundWorker(&w, handle))
-	{
-		*handle = NULL;
-		return false;
-	}
-	return true;
+	if (RegisterDynamicBackgroundWorker(&w, handle))
+		return true;
+	*handle = NULL;
+	nf_count(NF_INSERTER_SLOT, no_slot, 1);
+	ereport(LOG,
+			(errmsg("%s not started: no free background worker slot", type),
+			 errdetail("It is counted as %s and retried %s.",
+					   nf_worker_counter_name(no_slot), retry),
+			 errhint("Raise max_worker_processes: the collector needs netflow.workers + 3 (see docs/operations.md).")));
+	return false;
 }
 
 /*

@@ -257,15 +257,9 @@ maintenance_worker_launch(void)
 {
 	/* the postmaster signals us when it starts and when it exits */
 	if (!nf_worker_launch("netflow maintenance", "nf_maintenance_main",
-						  &maintenance_worker))
-	{
-		nf_count(NF_INSERTER_SLOT, NFW_MAINTENANCE_NO_WORKER, 1);
-		ereport(LOG,
-				(errmsg("netflow maintenance not started: no free background worker slot"),
-				 errdetail("It is counted as maintenance_no_worker and retried when the next run is due."),
-				 errhint("Raise max_worker_processes: the collector needs netflow.workers + 3 (see docs/operations.md).")));
+						  &maintenance_worker, NFW_MAINTENANCE_NO_WORKER,
+						  "when the next run is due"))
 		return;
-	}
 	nf_count(NF_INSERTER_SLOT, NFW_MAINTENANCE_STARTED, 1);
 	overlap_logged = false;
 }

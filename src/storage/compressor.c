@@ -41,15 +41,9 @@ nf_compressor_launch(void)
 {
 	if (nf_worker_running(&compressor))
 		return;
-	if (!nf_worker_launch("netflow compressor", "nf_compressor_main",
-						  &compressor))
-	{
-		nf_count(NF_INSERTER_SLOT, NFW_COMPRESSOR_NO_WORKER, 1);
-		ereport(LOG,
-				(errmsg("netflow compressor not started: no free background worker slot"),
-				 errdetail("It is counted as compressor_no_worker and retried after the next maintenance run."),
-				 errhint("Raise max_worker_processes: the collector needs netflow.workers + 3 (see docs/operations.md).")));
-	}
+	(void) nf_worker_launch("netflow compressor", "nf_compressor_main",
+							&compressor, NFW_COMPRESSOR_NO_WORKER,
+							"after the next maintenance run");
 }
 
 /* Worker entry point: one call of netflow.compress_due(), then exit. */
