@@ -204,6 +204,30 @@ load_le64(const uint8_t *p)
 }
 
 /*
+ * Value i of width (1..64) bits from p by one unaligned load, unmasked:
+ * the 9 bytes from the value's first byte must be readable.
+ */
+static inline uint64_t
+unpack_word(const uint8_t *p, size_t i, int width)
+{
+	size_t		bit = i * (size_t) width;
+	size_t		byte = bit >> 3;
+	int			shift = (int) (bit & 7);
+	uint64_t	v = load_le64(p + byte) >> shift;
+
+	if (shift + width > 64)
+		v |= (uint64_t) p[byte + 8] << (64 - shift);
+	return v;
+}
+
+/* Whether value i of width bits lies 9 bytes or more before the end of plen. */
+static inline int
+unpack_word_fits(size_t plen, size_t i, int width)
+{
+	return ((i * (size_t) width) >> 3) + 9 <= plen;
+}
+
+/*
  * Unpack n values of width bits from p, which holds exactly
  * packed_size(n, width) bytes.
  */
@@ -218,20 +242,8 @@ unpack_all(const uint8_t *p, size_t plen, size_t n, int width, uint64_t *out)
 		memset(out, 0, n * sizeof(uint64_t));
 		return;
 	}
-	for (; i < n; i++)
-	{
-		size_t		bit = i * (size_t) width;
-		size_t		byte = bit >> 3;
-		int			shift = (int) (bit & 7);
-		uint64_t	v;
-
-		if (byte + 9 > plen)
-			break;
-		v = load_le64(p + byte) >> shift;
-		if (shift + width > 64)
-			v |= (uint64_t) p[byte + 8] << (64 - shift);
-		out[i] = v & mask;
-	}
+	for (; i < n && unpack_word_fits(plen, i, width); i++)
+		out[i] = unpack_word(p, i, width) & mask;
 	for (; i < n; i++)
 		out[i] = unpack_one(p, i, width);
 }
@@ -1114,50 +1126,9 @@ rd_take(Rd *r, size_t n)
 	return p;
 }
 
-/* Read a uarr of n values into out; 0 on success. */
-static int
-rd_uarr(Rd *r, size_t n, uint64_t *out)
-{
-	int			layout = rd_u8(r);
-	int			w = rd_u8(r);
-	const uint8_t *p;
-
-	if (r->bad)
-		return -1;
-	if (layout == UARR_BITS)
-	{
-		if (w > 64)
-			return -1;
-		p = rd_take(r, packed_size(n, w));
-		if (r->bad)
-			return -1;
-		unpack_all(p, packed_size(n, w), n, w, out);
-		return 0;
-	}
-	if (layout == UARR_BYTES)
-	{
-		if (w < 1 || w > 8 || (n > 0 && SIZE_MAX / n < (size_t) w))
-			return -1;
-		p = rd_take(r, n * (size_t) w);
-		if (r->bad)
-			return -1;
-		for (size_t i = 0; i < n; i++)
-			out[i] = p[i];
-		for (int k = 1; k < w; k++)
-		{
-			const uint8_t *q = p + (size_t) k * n;
-
-			for (size_t i = 0; i < n; i++)
-				out[i] |= (uint64_t) q[i] << (8 * k);
-		}
-		return 0;
-	}
-	return -1;
-}
-
 /*
- * A uarr read for random access: the same checks as rd_uarr and the same
- * bytes consumed, the values read one at a time by uarr_get.
+ * A uarr taken from a reader, its values read one at a time (uarr_get) or
+ * all at once (rd_uarr).
  */
 typedef struct UarrView
 {
@@ -1202,33 +1173,46 @@ rd_uarr_view(Rd *r, size_t n, UarrView *v)
 static inline uint64_t
 uarr_get(const UarrView *v, size_t i)
 {
+	uint64_t	x = 0;
+
 	if (v->layout == UARR_BITS)
 	{
-		size_t		bit,
-					byte;
-		int			shift;
-		uint64_t	x;
-
 		if (v->w == 0)
 			return 0;
-		bit = i * (size_t) v->w;
-		byte = bit >> 3;
-		shift = (int) (bit & 7);
-		if (byte + 9 > v->plen)
+		if (!unpack_word_fits(v->plen, i, v->w))
 			return unpack_one(v->p, i, v->w);
-		x = load_le64(v->p + byte) >> shift;
-		if (shift + v->w > 64)
-			x |= (uint64_t) v->p[byte + 8] << (64 - shift);
+		x = unpack_word(v->p, i, v->w);
 		return v->w == 64 ? x : x & ((UINT64_C(1) << v->w) - 1);
 	}
-	else
-	{
-		uint64_t	x = 0;
+	for (int k = v->w - 1; k >= 0; k--)
+		x = (x << 8) | v->p[(size_t) k * v->n + i];
+	return x;
+}
 
-		for (int k = v->w - 1; k >= 0; k--)
-			x = (x << 8) | v->p[(size_t) k * v->n + i];
-		return x;
+/* Read a uarr of n values into out; 0 on success. */
+static int
+rd_uarr(Rd *r, size_t n, uint64_t *out)
+{
+	UarrView	v;
+
+	if (rd_uarr_view(r, n, &v) != 0)
+		return -1;
+	if (v.layout == UARR_BITS)
+	{
+		unpack_all(v.p, v.plen, n, v.w, out);
+		return 0;
 	}
+	/* byte planes: the least significant byte of every value first */
+	for (size_t i = 0; i < n; i++)
+		out[i] = v.p[i];
+	for (int k = 1; k < v.w; k++)
+	{
+		const uint8_t *q = v.p + (size_t) k * n;
+
+		for (size_t i = 0; i < n; i++)
+			out[i] |= (uint64_t) q[i] << (8 * k);
+	}
+	return 0;
 }
 
 /* Set a decode error message; returns -1. */

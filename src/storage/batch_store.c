@@ -386,7 +386,8 @@ bytes_reserve(BatchBytes *bb, uint32 len)
  * column ranges (nf_batch_decode_bytes); any other is detoasted whole now.
  */
 void
-nf_batch_bytes_load(BatchReader *reader, HeapTuple batchtup, BatchBytes *bb)
+nf_batch_bytes_load(Relation rel, BatchReader *reader, HeapTuple batchtup,
+					BatchBytes *bb)
 {
 	TupleDesc	bdesc = RelationGetDescr(reader->batchrel);
 	bool		isnull;
@@ -400,10 +401,7 @@ nf_batch_bytes_load(BatchReader *reader, HeapTuple batchtup, BatchBytes *bb)
 	bb->complete = false;
 	d = heap_getattr(batchtup, Anum_batch_data, bdesc, &isnull);
 	if (isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("compressed batch %d has no data", bb->batch_no),
-				 errdetail("Every row of netflow.compressed_batches holds a batch.")));
+		batch_corrupt(rel, bb->batch_no, "The batch has no data.");
 	v = (struct varlena *) DatumGetPointer(d);
 	if (VARATT_IS_EXTERNAL_ONDISK(v))
 	{
@@ -412,12 +410,9 @@ nf_batch_bytes_load(BatchReader *reader, HeapTuple batchtup, BatchBytes *bb)
 		{
 			bb->toastrelid = reader->batchrel->rd_rel->reltoastrelid;
 			if (bb->toast.va_toastrelid != bb->toastrelid)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_CORRUPTED),
-						 errmsg("compressed batch %d points to another TOAST table",
-								bb->batch_no),
-						 errdetail("The batch row refers to relation %u, the TOAST table of netflow.compressed_batches is %u.",
-								   bb->toast.va_toastrelid, bb->toastrelid)));
+				batch_corrupt(rel, bb->batch_no,
+							  psprintf("The batch data refers to TOAST table %u, the TOAST table of netflow.compressed_batches is %u.",
+									   bb->toast.va_toastrelid, bb->toastrelid));
 			bb->len = VARATT_EXTERNAL_GET_EXTSIZE(bb->toast);
 			bytes_reserve(bb, bb->len);
 			bb->bytes_total += bb->len;
@@ -597,7 +592,7 @@ nf_batch_decode(Relation rel, BatchReader *reader, HeapTuple batchtup,
 		db->bytes = nf_batch_bytes_create();
 		MemoryContextSwitchTo(old);
 	}
-	nf_batch_bytes_load(reader, batchtup, db->bytes);
+	nf_batch_bytes_load(rel, reader, batchtup, db->bytes);
 	nf_batch_decode_bytes(rel, db->bytes, db);
 }
 

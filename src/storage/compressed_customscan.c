@@ -207,6 +207,22 @@ used_attrs(Node *node, Index varno, Bitmapset *attrs)
 }
 
 /*
+ * The attribute numbers (1..natts) in attrs (pull_varattnos offsets), all
+ * of them when attrs holds a whole-row reference.
+ */
+static List *
+attr_list(Bitmapset *attrs, int natts)
+{
+	List	   *list = NIL;
+
+	for (int a = 1; a <= natts; a++)
+		if (bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs) ||
+			bms_is_member(a - FirstLowInvalidHeapAttributeNumber, attrs))
+			list = lappend_int(list, a);
+	return list;
+}
+
+/*
  * Whether attrs (pull_varattnos offsets) allow the custom scan: no system
  * column but ctid and tableoid (the rows of batches have no xmin etc.).
  */
@@ -402,9 +418,7 @@ nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 			nf_fast_qual_supported(lfirst(lc), rel->relid, RelationGetDescr(relation)))
 			fast = lappend(fast, copyObject(lfirst(lc)));
 	pull_varattnos((Node *) fast, rel->relid, &fattrs);
-	for (int a = 1; a <= RelationGetDescr(relation)->natts; a++)
-		if (bms_is_member(a - FirstLowInvalidHeapAttributeNumber, fattrs))
-			fwant = lappend_int(fwant, a);
+	fwant = attr_list(fattrs, RelationGetDescr(relation)->natts);
 	for (int k = 0; k < NF_NSKIP; k++)
 		skip_att[k] = nf_skip_attnum(relation, k);
 	natts = RelationGetDescr(relation)->natts;
@@ -413,10 +427,7 @@ nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	quals = extract_actual_clauses(clauses, false);
 	attrs = used_attrs((Node *) tlist, rel->relid, attrs);
 	attrs = used_attrs((Node *) quals, rel->relid, attrs);
-	for (int a = 1; a <= natts; a++)
-		if (bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs) ||
-			bms_is_member(a - FirstLowInvalidHeapAttributeNumber, attrs))
-			want = lappend_int(want, a);
+	want = attr_list(attrs, natts);
 
 	foreach(lc, quals)
 	{
@@ -445,12 +456,7 @@ nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	 */
 	if (quals != NIL && list_length(cols) == list_length(quals))
 	{
-		Bitmapset  *tattrs = used_attrs((Node *) tlist, rel->relid, NULL);
-
-		for (int a = 1; a <= natts; a++)
-			if (bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, tattrs) ||
-				bms_is_member(a - FirstLowInvalidHeapAttributeNumber, tattrs))
-				owant = lappend_int(owant, a);
+		owant = attr_list(used_attrs((Node *) tlist, rel->relid, NULL), natts);
 		inside = true;
 	}
 
@@ -461,8 +467,7 @@ nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->custom_plans = NIL;
 	cscan->custom_exprs = exprs;
 	cscan->custom_private = list_make5(want, cols, strats, fast, fwant);
-	cscan->custom_private = lappend(cscan->custom_private,
-									list_make2_int(inside, list_length(owant)));
+	cscan->custom_private = lappend(cscan->custom_private, list_make1_int(inside));
 	cscan->custom_private = lappend(cscan->custom_private, owant);
 	cscan->custom_scan_tlist = NIL;
 	cscan->methods = &nf_scan_methods;
@@ -480,6 +485,23 @@ nf_create_state(CustomScan *cscan)
 	return (Node *) state;
 }
 
+/* Flags (natts of them) of the attribute numbers in attnos (attr_list). */
+static bool *
+attr_flags(List *attnos, int natts)
+{
+	bool	   *flags = palloc0(sizeof(bool) * Max(natts, 1));
+	ListCell   *lc;
+
+	foreach(lc, attnos)
+	{
+		int			a = lfirst_int(lc);
+
+		if (a >= 1 && a <= natts)
+			flags[a - 1] = true;
+	}
+	return flags;
+}
+
 /* BeginCustomScan: the columns to decode and the bound expressions. */
 static void
 nf_begin(CustomScanState *node, EState *estate, int eflags)
@@ -487,7 +509,6 @@ nf_begin(CustomScanState *node, EState *estate, int eflags)
 	NfScanState *state = (NfScanState *) node;
 	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
 	Relation	rel = node->ss.ss_currentRelation;
-	ListCell   *lc;
 
 	/*
 	 * The scan slot made by ExecInitCustomScan is virtual, but heapam
@@ -501,30 +522,14 @@ nf_begin(CustomScanState *node, EState *estate, int eflags)
 	node->ss.ps.qual = ExecInitQual(cscan->scan.plan.qual, (PlanState *) node);
 
 	state->nwant = RelationGetDescr(rel)->natts;
-	state->want = palloc0(sizeof(bool) * state->nwant);
-	foreach(lc, (List *) linitial(cscan->custom_private))
-	{
-		int			a = lfirst_int(lc);
-
-		if (a >= 1 && a <= state->nwant)
-			state->want[a - 1] = true;
-	}
+	state->want = attr_flags(linitial(cscan->custom_private), state->nwant);
 	state->bound_cols = (List *) lsecond(cscan->custom_private);
 	state->bound_strats = (List *) lthird(cscan->custom_private);
 	state->bound_states = ExecInitExprList(cscan->custom_exprs, (PlanState *) node);
 
 	/* batches inside the time ranges: the target list's columns */
 	if (linitial_int((List *) list_nth(cscan->custom_private, 5)))
-	{
-		state->owant = palloc0(sizeof(bool) * state->nwant);
-		foreach(lc, (List *) list_nth(cscan->custom_private, 6))
-		{
-			int			a = lfirst_int(lc);
-
-			if (a >= 1 && a <= state->nwant)
-				state->owant[a - 1] = true;
-		}
-	}
+		state->owant = attr_flags(list_nth(cscan->custom_private, 6), state->nwant);
 
 	/* the fast quals, compiled for this participant */
 	{
@@ -532,14 +537,7 @@ nf_begin(CustomScanState *node, EState *estate, int eflags)
 
 		state->nfast = list_length(fast);
 		state->filter = nf_batch_filter_compile(fast);
-		state->fwant = palloc0(sizeof(bool) * state->nwant);
-		foreach(lc, (List *) list_nth(cscan->custom_private, 4))
-		{
-			int			a = lfirst_int(lc);
-
-			if (a >= 1 && a <= state->nwant)
-				state->fwant[a - 1] = true;
-		}
+		state->fwant = attr_flags(list_nth(cscan->custom_private, 4), state->nwant);
 	}
 }
 

@@ -35,6 +35,17 @@
 #include "batch_codec.h"
 #include "compressed_tam.h"
 
+/*
+ * The columns a batch's rows carry: their 0-based attribute numbers and,
+ * for each, the decoder holding its values.
+ */
+typedef struct ColumnMap
+{
+	int			n;
+	int		   *att;
+	DecodedBatch **src;
+} ColumnMap;
+
 /* Shared state of a parallel scan: heapam's, then the next batch to hand out. */
 typedef struct CompressedParallelScanData
 {
@@ -62,12 +73,10 @@ typedef struct CompressedScanDescData
 	uint32	   *sel;			/* rows the filter selected */
 	uint32		selcap;
 	BatchBytes *bytes;			/* the stored bytes of the current batch */
-	DecodedBatch **src;			/* per decoded column: its decoder */
 	uint64		rows_filtered;	/* rows the filter removed */
 	MemoryContext scancxt;		/* where the decoder lives */
 	bool	   *want;			/* columns to decode; NULL: all */
-	int			ndec;			/* number of columns decoded */
-	int		   *dec;			/* their 0-based attribute numbers */
+	ColumnMap	map;			/* the columns of a batch's rows */
 	TupleTableSlot *prepared;	/* slot whose other columns are set NULL */
 	NfScanRanges ranges;		/* batches outside any of them are skipped */
 	bool	   *owant;			/* set: every qual is a range of a skipping
@@ -75,10 +84,8 @@ typedef struct CompressedScanDescData
 								 * must carry (the target list's) */
 	AttrNumber	skip_att[NF_NSKIP]; /* 1-based attnums of the skipping columns */
 	DecodedBatch *curo;			/* decoder of owant, for batches inside the ranges */
-	int			ndeco;			/* its columns (0-based attnums) */
-	int		   *deco;
+	ColumnMap	mapo;			/* its columns */
 	bool		batch_inside;	/* the current batch lies inside every range */
-	bool		row_inside;		/* the row last returned is of such a batch */
 	uint64		batches_inside;
 	uint64		batches_read;
 	uint64		batches_skipped;
@@ -159,8 +166,8 @@ compressed_scan_end(TableScanDesc sscan)
 		nf_batch_bytes_free(scan->bytes);
 	if (scan->want)
 		pfree(scan->want);
-	if (scan->dec)
-		pfree(scan->dec);
+	if (scan->map.att)
+		pfree(scan->map.att);
 	pfree(scan);
 }
 
@@ -321,41 +328,54 @@ next_batch_tuple(CompressedScanDesc scan)
 	}
 }
 
+/* An empty column map for up to natts columns (current memory context). */
+static void
+map_init(ColumnMap *m, int natts)
+{
+	m->n = 0;
+	m->att = palloc(sizeof(int) * Max(natts, 1));
+	m->src = palloc(sizeof(DecodedBatch *) * Max(natts, 1));
+}
+
+/* Add column att (0-based), whose values decoder d holds, to a map. */
+static void
+map_add(ColumnMap *m, int att, DecodedBatch *d)
+{
+	m->att[m->n] = att;
+	m->src[m->n++] = d;
+}
+
 /*
  * Create the decoders at the first batch: without a filter, one for every
  * column wanted; with one, one for the filter's columns (decoded first)
  * and one for the other columns wanted (decoded only for batches where the
- * filter selects a row).  Both read the batch from one BatchBytes, which
- * fetches the bytes of each decoder's columns when it decodes.
+ * filter selects a row); with owant, one more for the batches inside every
+ * range.  All read the batch from one BatchBytes, which fetches the bytes
+ * of each decoder's columns when it decodes.
  */
 static void
 create_decoders(CompressedScanDesc scan)
 {
 	MemoryContext old = MemoryContextSwitchTo(scan->scancxt);
-	int			natts = RelationGetDescr(scan->rs_base.rs_rd)->natts;
+	Relation	rel = scan->rs_base.rs_rd;
+	int			natts = RelationGetDescr(rel)->natts;
 
-	scan->dec = palloc(sizeof(int) * Max(natts, 1));
-	scan->src = palloc(sizeof(DecodedBatch *) * Max(natts, 1));
-	scan->ndec = 0;
+	map_init(&scan->map, natts);
 	scan->bytes = nf_batch_bytes_create();
 	if (scan->owant)
 	{
-		scan->curo = nf_batch_decoder_create(scan->rs_base.rs_rd, scan->owant);
-		scan->deco = palloc(sizeof(int) * Max(natts, 1));
-		scan->ndeco = 0;
+		scan->curo = nf_batch_decoder_create(rel, scan->owant);
+		map_init(&scan->mapo, natts);
 		for (int c = 0; c < natts; c++)
 			if (scan->owant[c])
-				scan->deco[scan->ndeco++] = c;
+				map_add(&scan->mapo, c, scan->curo);
 	}
 	if (scan->filter == NULL)
 	{
-		scan->cur = nf_batch_decoder_create(scan->rs_base.rs_rd, scan->want);
+		scan->cur = nf_batch_decoder_create(rel, scan->want);
 		for (int c = 0; c < natts; c++)
 			if (scan->want == NULL || scan->want[c])
-			{
-				scan->src[scan->ndec] = scan->cur;
-				scan->dec[scan->ndec++] = c;
-			}
+				map_add(&scan->map, c, scan->cur);
 	}
 	else
 	{
@@ -367,14 +387,11 @@ create_decoders(CompressedScanDesc scan)
 			rest[c] = (scan->want == NULL || scan->want[c]) && !scan->fwant[c];
 			any |= rest[c];
 		}
-		scan->cur = nf_batch_decoder_create(scan->rs_base.rs_rd, scan->fwant);
-		scan->cur2 = any ? nf_batch_decoder_create(scan->rs_base.rs_rd, rest) : NULL;
+		scan->cur = nf_batch_decoder_create(rel, scan->fwant);
+		scan->cur2 = any ? nf_batch_decoder_create(rel, rest) : NULL;
 		for (int c = 0; c < natts; c++)
 			if (scan->fwant[c] || rest[c])
-			{
-				scan->src[scan->ndec] = scan->fwant[c] ? scan->cur : scan->cur2;
-				scan->dec[scan->ndec++] = c;
-			}
+				map_add(&scan->map, c, scan->fwant[c] ? scan->cur : scan->cur2);
 	}
 	MemoryContextSwitchTo(old);
 }
@@ -400,7 +417,7 @@ load_next_batch(CompressedScanDesc scan)
 		scan->batches_read++;
 		scan->prepared = NULL;
 		scan->currow = 0;
-		nf_batch_bytes_load(scan->reader, tup, scan->bytes);
+		nf_batch_bytes_load(rel, scan->reader, tup, scan->bytes);
 		scan->batch_inside = scan->owant != NULL && batch_inside(scan, tup);
 		if (scan->batch_inside)
 		{
@@ -459,46 +476,17 @@ compressed_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 						RelationGetRelationName(sscan->rs_rd))));
 	while (!scan->in_tail)
 	{
-		if (scan->have_batch && scan->currow < scan->nout && scan->batch_inside)
-		{
-			DecodedBatch *b = scan->curo;
-			uint32		r = scan->currow;
-
-			ExecClearTuple(slot);
-			if (scan->prepared != slot)
-			{
-				/* as below: the columns not decoded are NULL */
-				for (int c = 0; c < b->natts; c++)
-				{
-					slot->tts_values[c] = (Datum) 0;
-					slot->tts_isnull[c] = true;
-				}
-				scan->prepared = slot;
-			}
-			for (int k = 0; k < scan->ndeco; k++)
-			{
-				int			c = scan->deco[k];
-
-				slot->tts_values[c] = b->values[c][r];
-				slot->tts_isnull[c] = b->isnull[c][r];
-			}
-			scan->currow++;
-			scan->row_inside = true;
-			ExecStoreVirtualTuple(slot);
-			ItemPointerSet(&slot->tts_tid, NF_COMPRESSED_BLOCK, 1);
-			slot->tts_tableOid = RelationGetRelid(sscan->rs_rd);
-			pgstat_count_heap_getnext(sscan->rs_rd);
-			return true;
-		}
 		if (scan->have_batch && scan->currow < scan->nout)
 		{
-			DecodedBatch *b = scan->cur;
+			const ColumnMap *m = scan->batch_inside ? &scan->mapo : &scan->map;
 
 			/*
-			 * With a filter, only the rows in sel are read: cur2 may hold
-			 * values at those rows only (nf_batch_decode_bytes_sel).
+			 * With a filter (unless the batch lies inside every range), only
+			 * the rows in sel are read: cur2 may hold values at those rows
+			 * only (nf_batch_decode_bytes_sel).
 			 */
-			uint32		r = scan->filter ? scan->sel[scan->currow] : scan->currow;
+			uint32		r = scan->filter && !scan->batch_inside ?
+				scan->sel[scan->currow] : scan->currow;
 			Datum	   *values;
 			bool	   *isnull;
 
@@ -512,23 +500,21 @@ compressed_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 				 * (nothing the query evaluates reads them, and only a tail
 				 * row, read after every batch, overwrites them).
 				 */
-				for (int c = 0; c < b->natts; c++)
+				for (int c = 0; c < slot->tts_tupleDescriptor->natts; c++)
 				{
 					values[c] = (Datum) 0;
 					isnull[c] = true;
 				}
 				scan->prepared = slot;
 			}
-			for (int k = 0; k < scan->ndec; k++)
+			for (int k = 0; k < m->n; k++)
 			{
-				int			c = scan->dec[k];
-				DecodedBatch *d = scan->src[k];
+				int			c = m->att[k];
 
-				values[c] = d->values[c][r];
-				isnull[c] = d->isnull[c][r];
+				values[c] = m->src[k]->values[c][r];
+				isnull[c] = m->src[k]->isnull[c][r];
 			}
 			scan->currow++;
-			scan->row_inside = false;
 			ExecStoreVirtualTuple(slot);
 			ItemPointerSet(&slot->tts_tid, NF_COMPRESSED_BLOCK, 1);
 			slot->tts_tableOid = RelationGetRelid(sscan->rs_rd);
@@ -541,7 +527,6 @@ compressed_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 			scan->in_tail = true;
 		}
 	}
-	scan->row_inside = false;
 	return heapam->scan_getnextslot(scan->heap, direction, slot);
 }
 
@@ -611,7 +596,9 @@ nf_compressed_scan_set_inside(TableScanDesc sscan, const bool *owant)
 bool
 nf_compressed_scan_row_inside(TableScanDesc sscan)
 {
-	return ((CompressedScanDesc) sscan)->row_inside;
+	CompressedScanDesc scan = (CompressedScanDesc) sscan;
+
+	return !scan->in_tail && scan->have_batch && scan->batch_inside;
 }
 
 /*

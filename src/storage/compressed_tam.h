@@ -139,8 +139,8 @@ extern BatchReader *nf_batch_reader_open(Relation rel, Snapshot snapshot,
 extern HeapTuple nf_batch_reader_next(BatchReader *reader);
 extern void nf_batch_reader_close(BatchReader *reader);
 extern BatchBytes *nf_batch_bytes_create(void);
-extern void nf_batch_bytes_load(BatchReader *reader, HeapTuple batchtup,
-								BatchBytes *bb);
+extern void nf_batch_bytes_load(Relation rel, BatchReader *reader,
+								HeapTuple batchtup, BatchBytes *bb);
 extern void nf_batch_bytes_free(BatchBytes *bb);
 extern bool nf_batch_bytes_null_free(Relation rel, BatchBytes *bb, int col);
 extern DecodedBatch *nf_batch_decoder_create(Relation rel, const bool *want);
