@@ -35,6 +35,14 @@
 #include "batch_codec.h"
 #include "compressed_tam.h"
 
+/* How the values [bmin, bmax] of a batch's column lie against a range. */
+typedef enum NfBoundsFit
+{
+	NF_BOUNDS_OUTSIDE,			/* no value can satisfy the range */
+	NF_BOUNDS_OVERLAP,			/* some may */
+	NF_BOUNDS_INSIDE			/* every (non-NULL) value does */
+} NfBoundsFit;
+
 /*
  * The columns a batch's rows carry: their 0-based attribute numbers and,
  * for each, the decoder holding its values.
@@ -85,7 +93,8 @@ typedef struct CompressedScanDescData
 	AttrNumber	skip_att[NF_NSKIP]; /* 1-based attnums of the skipping columns */
 	DecodedBatch *curo;			/* decoder of owant, for batches inside the ranges */
 	ColumnMap	mapo;			/* its columns */
-	bool		batch_inside;	/* the current batch lies inside every range */
+	NfBoundsFit batch_fit;		/* of the current batch */
+	bool		batch_inside;	/* every row of it passes every qual */
 	uint64		batches_inside;
 	uint64		batches_read;
 	uint64		batches_skipped;
@@ -190,14 +199,6 @@ compressed_scan_rescan(TableScanDesc sscan, struct ScanKeyData *key,
 	scan->rs_base.rs_flags = scan->heap->rs_flags;
 }
 
-/* How the values [bmin, bmax] of a batch's column lie against a range. */
-typedef enum NfBoundsFit
-{
-	NF_BOUNDS_OUTSIDE,			/* no value can satisfy the range */
-	NF_BOUNDS_OVERLAP,			/* some may */
-	NF_BOUNDS_INSIDE			/* every (non-NULL) value does */
-} NfBoundsFit;
-
 /* Where [bmin, bmax] lies against the range. */
 static NfBoundsFit
 range_fit(const NfTimeRange *range, TimestampTz bmin, TimestampTz bmax)
@@ -236,55 +237,58 @@ batch_bounds(CompressedScanDesc scan, HeapTuple tup, int k,
 	return true;
 }
 
-/* Whether the batch row is excluded by the ranges of the skipping columns. */
-static bool
-batch_excluded(CompressedScanDesc scan, HeapTuple tup)
+/*
+ * Where the batch row lies against the ranges of the skipping columns:
+ * outside when one excludes it (or is empty), inside when every active
+ * range (one at least) holds its bounds, else overlapping (also when a
+ * bound is not kept: no value, or a batch of an old version).
+ */
+static NfBoundsFit
+batch_fit(CompressedScanDesc scan, HeapTuple tup)
 {
+	bool		any = false;
+	bool		inside = true;
+
 	for (int k = 0; k < NF_NSKIP; k++)
 	{
 		const NfTimeRange *range = &scan->ranges.col[k];
 		TimestampTz bmin,
 					bmax;
+		NfBoundsFit fit;
 
 		if (!range->active)
 			continue;
 		if (range->empty)
-			return true;
-		if (batch_bounds(scan, tup, k, &bmin, &bmax) &&
-			range_fit(range, bmin, bmax) == NF_BOUNDS_OUTSIDE)
-			return true;
+			return NF_BOUNDS_OUTSIDE;
+		any = true;
+		if (!batch_bounds(scan, tup, k, &bmin, &bmax))
+		{
+			inside = false;
+			continue;
+		}
+		fit = range_fit(range, bmin, bmax);
+		if (fit == NF_BOUNDS_OUTSIDE)
+			return NF_BOUNDS_OUTSIDE;
+		inside &= fit == NF_BOUNDS_INSIDE;
 	}
-	return false;
+	return any && inside ? NF_BOUNDS_INSIDE : NF_BOUNDS_OVERLAP;
 }
 
 /*
- * Whether every row of the batch satisfies every range: each active
- * range's column has bounds inside it and no NULL in the batch (a NULL
- * fails a comparison; the bounds ignore NULLs).  Reads the batch's column
- * directory (bb loaded).
+ * Whether the columns of the active ranges have no NULL in the batch bb
+ * holds (a NULL fails a comparison; the bounds ignore NULLs): reads its
+ * column directory.
  */
 static bool
-batch_inside(CompressedScanDesc scan, HeapTuple tup)
+ranges_null_free(CompressedScanDesc scan)
 {
-	bool		any = false;
-
 	for (int k = 0; k < NF_NSKIP; k++)
-	{
-		const NfTimeRange *range = &scan->ranges.col[k];
-		TimestampTz bmin,
-					bmax;
-
-		if (!range->active)
-			continue;
-		if (scan->skip_att[k] == 0 ||
-			!batch_bounds(scan, tup, k, &bmin, &bmax) ||
-			range_fit(range, bmin, bmax) != NF_BOUNDS_INSIDE ||
-			!nf_batch_bytes_null_free(scan->rs_base.rs_rd, scan->bytes,
-									  scan->skip_att[k] - 1))
+		if (scan->ranges.col[k].active &&
+			(scan->skip_att[k] == 0 ||
+			 !nf_batch_bytes_null_free(scan->rs_base.rs_rd, scan->bytes,
+									   scan->skip_att[k] - 1)))
 			return false;
-		any = true;
-	}
-	return any;
+	return true;
 }
 
 /*
@@ -321,7 +325,8 @@ next_batch_tuple(CompressedScanDesc scan)
 			if (scan->reader_pos++ == target)
 				break;
 		}
-		if (!batch_excluded(scan, tup))
+		scan->batch_fit = batch_fit(scan, tup);
+		if (scan->batch_fit != NF_BOUNDS_OUTSIDE)
 			return tup;
 		scan->batches_skipped++;
 		CHECK_FOR_INTERRUPTS();
@@ -418,7 +423,8 @@ load_next_batch(CompressedScanDesc scan)
 		scan->prepared = NULL;
 		scan->currow = 0;
 		nf_batch_bytes_load(rel, scan->reader, tup, scan->bytes);
-		scan->batch_inside = scan->owant != NULL && batch_inside(scan, tup);
+		scan->batch_inside = scan->owant != NULL &&
+			scan->batch_fit == NF_BOUNDS_INSIDE && ranges_null_free(scan);
 		if (scan->batch_inside)
 		{
 			/* every row passes every qual: no filter, the target list's columns */
