@@ -86,6 +86,7 @@ _PG_init(void)
 {
 	netflow_partition_settings_init();
 	nf_compressed_customscan_init();
+	nf_batch_store_init();
 	nf_collector_init();
 
 	/* define every netflow.* setting before this line */

@@ -363,33 +363,28 @@ topn_state_items(TopnState *st)
 }
 
 /*
- * Keep the 'capacity' heaviest of n items (reordering them: the kept ones
- * come first, in no particular order); returns how many are kept and raises
- * *bound to the heaviest weight left out.  The kept items are the first
- * 'capacity' in canonical order (weight descending, ties by key), found
- * without sorting them all: the weight w at canonical position 'capacity'
- * is selected in O(n), every heavier item is kept, and only the items
- * weighing exactly w are sorted by key to fill the rest.
+ * Of n > capacity items, with w the weight at canonical position 'capacity'
+ * (weight descending; selected in O(n)): move the items heavier than w to
+ * the front, then those weighing exactly w; returns the count of both, and
+ * sets *heavier to the first count and *w.  Every item left behind is
+ * lighter than w, out of the 'capacity' heaviest whatever the ties.
  */
 static int32
-topn_keep_heaviest(TopnItem *items, int32 n, int32 capacity, int64 *bound)
+topn_front_heaviest(TopnItem *items, int32 n, int32 capacity, int32 *heavier,
+					int64 *w)
 {
-	int64	   *w;
+	int64	   *ws = palloc(sizeof(int64) * n);
 	int64		t;
 	int32		kept = 0;
 	int32		nties;
 	TopnItem	tmp;
 
-	/* all kept: topn_write puts them in canonical order by itself */
-	if (n <= capacity)
-		return n;
-	w = palloc(sizeof(int64) * n);
+	Assert(n > capacity);
 	for (int32 i = 0; i < n; i++)
-		w[i] = items[i].weight;
+		ws[i] = items[i].weight;
 	/* ascending position n - capacity - 1 is canonical position capacity */
-	t = select_kth(w, n, n - capacity - 1);
-	pfree(w);
-	/* heavier than t to the front, then the ties */
+	t = select_kth(ws, n, n - capacity - 1);
+	pfree(ws);
 	for (int32 i = 0; i < n; i++)
 		if (items[i].weight > t)
 		{
@@ -407,6 +402,31 @@ topn_keep_heaviest(TopnItem *items, int32 n, int32 capacity, int64 *bound)
 			items[i] = tmp;
 		}
 	Assert(nties > capacity);
+	*heavier = kept;
+	*w = t;
+	return nties;
+}
+
+/*
+ * Keep the 'capacity' heaviest of n items (reordering them: the kept ones
+ * come first, in no particular order); returns how many are kept and raises
+ * *bound to the heaviest weight left out.  The kept items are the first
+ * 'capacity' in canonical order (weight descending, ties by key), found
+ * without sorting them all: the items heavier than the weight w at
+ * canonical position 'capacity' are kept, and only the items weighing
+ * exactly w are sorted by key to fill the rest.
+ */
+static int32
+topn_keep_heaviest(TopnItem *items, int32 n, int32 capacity, int64 *bound)
+{
+	int32		kept;
+	int32		nties;
+	int64		t;
+
+	/* all kept: topn_write puts them in canonical order by itself */
+	if (n <= capacity)
+		return n;
+	nties = topn_front_heaviest(items, n, capacity, &kept, &t);
 	qsort(items + kept, nties - kept, sizeof(TopnItem), topn_item_key_cmp);
 	*bound = Max(*bound, t);
 	return capacity;
@@ -735,6 +755,20 @@ topn_state_summary(TopnState *st)
 		FmgrInfo	flinfo;
 		int32		m = 0;
 
+		/*
+		 * A type whose text form is one per key: the items lighter than the
+		 * one at position 'capacity' are left out whatever their text (the
+		 * ties at its weight are ordered by text below), so only the others
+		 * get one; the state holds up to workmax keys, several times the
+		 * capacity.
+		 */
+		if (topn_text_is_injective(st->typoid) && n > st->capacity)
+		{
+			int32		heavier;
+			int64		w;
+
+			n = topn_front_heaviest(items, n, st->capacity, &heavier, &w);
+		}
 		getTypeOutputInfo(st->typoid, &outfunc, &isvarlena);
 		fmgr_info(outfunc, &flinfo);
 		for (int32 i = 0; i < n; i++)

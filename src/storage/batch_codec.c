@@ -2039,6 +2039,29 @@ nfc_decode_cols_sel(const uint8_t *buf, size_t len, const uint8_t *want,
 	return decode_batch(buf, len, want, nwant, sel, nsel, b, err, errlen);
 }
 
+/* Bytes of memory a decoded batch holds (its arrays' capacities). */
+size_t
+nfc_batch_footprint(const NfcBatch *b)
+{
+	const DecPriv *dp = b->priv;
+	size_t		n = b->body_cap + (size_t) b->cols_cap * sizeof(NfcColumn);
+
+	for (int c = 0; c < b->cols_cap; c++)
+	{
+		const NfcColumn *col = &b->cols[c];
+
+		n += col->null_cap + (size_t) col->ints_cap * sizeof(int64_t) +
+			(size_t) col->idx_cap * sizeof(uint32_t) +
+			(size_t) col->dict_cap * (sizeof(uint8_t *) + 1);
+	}
+	if (dp)
+		n += sizeof(DecPriv) + (size_t) dp->st_cap * (sizeof(NfcColumnStat) + sizeof(uint32_t) + 1) +
+			dp->u_cap * sizeof(uint64_t) + dp->t_cap +
+			(size_t) dp->rank_cap * sizeof(uint32_t) +
+			(dp->dctx ? ZSTD_sizeof_DCtx(dp->dctx) : 0);
+	return n;
+}
+
 /* Free a decoded batch. */
 void
 nfc_batch_free(NfcBatch *b)

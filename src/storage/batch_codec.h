@@ -156,6 +156,7 @@ extern int	nfc_decode_cols_sel(const uint8_t *buf, size_t len,
 								NfcBatch *b, char *err, size_t errlen);
 
 /* Free what nfc_decode allocated (safe on a zeroed or failed batch). */
+extern size_t nfc_batch_footprint(const NfcBatch *b);
 extern void nfc_batch_free(NfcBatch *b);
 
 /* Read the header only: 0 and the counts, or -1 for a bad header. */

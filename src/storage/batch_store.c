@@ -6,7 +6,8 @@
  *	  recovery come from the heap): reading them in batch_no order with an
  *	  index scan under a snapshot, decoding one into column arrays of
  *	  Datums, purging the batches of a relfilenode, and the column types a
- *	  batch can hold.
+ *	  batch can hold.  Decoders and byte readers a scan is done with are
+ *	  kept for the backend's next scans (netflow.decoder_cache_size).
  *
  *-------------------------------------------------------------------------
  */
@@ -27,6 +28,7 @@
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/inet.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -236,6 +238,139 @@ static void decode_body(Relation rel, int32 batch_no, int32 row_count,
 						const uint8_t *data, uint32 len, DecodedBatch *db,
 						const uint32 *sel, uint32 nsel);
 
+/*
+ * Decoders and byte readers kept between the scans of a backend.  A scan
+ * that decodes the same columns as an earlier one (a dashboard's query run
+ * again on a pooled connection, an hour then its day) takes the arrays the
+ * earlier one filled, whose pages are already in memory, instead of
+ * allocating them anew: every 4 kB page a process touches for the first
+ * time costs a page fault, about 10 us on some virtual machines, and freed
+ * arrays go back to the operating system at the end of each query.  Kept
+ * in a context under TopMemoryContext, at most netflow.decoder_cache_size
+ * kB in all (the least recently kept go first); a decoder taken back is
+ * moved under the taker's context, so an error frees it like any other.
+ */
+#define NF_PARKED_MAX 8
+
+typedef struct NfParked
+{
+	DecodedBatch *decoder;		/* one of these two, or neither */
+	BatchBytes *bytes;
+	Size		size;			/* its memory */
+	uint64		stamp;			/* when kept: the oldest leaves first */
+} NfParked;
+
+/* netflow.decoder_cache_size, in kB */
+static int	nf_decoder_cache_kb = 8192;
+
+static MemoryContext park_cxt = NULL;
+static NfParked parked[NF_PARKED_MAX];
+static Size parked_size = 0;
+static uint64 park_clock = 0;
+
+static void decoder_delete(DecodedBatch *db);
+static void bytes_delete(BatchBytes *bb);
+
+/* Free kept entry i and empty its slot. */
+static void
+park_evict(int i)
+{
+	if (parked[i].decoder)
+		decoder_delete(parked[i].decoder);
+	if (parked[i].bytes)
+		bytes_delete(parked[i].bytes);
+	parked_size -= parked[i].size;
+	memset(&parked[i], 0, sizeof(NfParked));
+}
+
+/*
+ * Keep a decoder or byte reader of size bytes in context cxt for a later
+ * scan; false (nothing kept) when it cannot fit in the cache.
+ */
+static bool
+park(DecodedBatch *db, BatchBytes *bb, MemoryContext cxt, Size size)
+{
+	Size		limit = (Size) nf_decoder_cache_kb * 1024;
+	int			slot = -1;
+
+	if (size > limit)
+		return false;
+	for (;;)
+	{
+		int			oldest = -1,
+					used = 0;
+
+		for (int i = 0; i < NF_PARKED_MAX; i++)
+		{
+			if (parked[i].decoder == NULL && parked[i].bytes == NULL)
+			{
+				slot = i;
+				continue;
+			}
+			used++;
+			if (oldest < 0 || parked[i].stamp < parked[oldest].stamp)
+				oldest = i;
+		}
+		if (slot >= 0 && parked_size + size <= limit)
+			break;
+		if (used == 0)
+			return false;
+		park_evict(oldest);
+	}
+	if (park_cxt == NULL)
+		park_cxt = AllocSetContextCreate(TopMemoryContext,
+										 "netflow kept decoders",
+										 ALLOCSET_SMALL_SIZES);
+	MemoryContextSetParent(cxt, park_cxt);
+	parked[slot].decoder = db;
+	parked[slot].bytes = bb;
+	parked[slot].size = size;
+	parked[slot].stamp = ++park_clock;
+	parked_size += size;
+	return true;
+}
+
+/* Take kept entry i back into the current memory context. */
+static void
+unpark(int i, MemoryContext cxt)
+{
+	MemoryContextSetParent(cxt, CurrentMemoryContext);
+	parked_size -= parked[i].size;
+	memset(&parked[i], 0, sizeof(NfParked));
+}
+
+/* After a change of netflow.decoder_cache_size: free what no longer fits. */
+static void
+decoder_cache_assign(int newval, void *extra)
+{
+	while (parked_size > (Size) newval * 1024)
+	{
+		int			oldest = -1;
+
+		for (int i = 0; i < NF_PARKED_MAX; i++)
+			if ((parked[i].decoder || parked[i].bytes) &&
+				(oldest < 0 || parked[i].stamp < parked[oldest].stamp))
+				oldest = i;
+		if (oldest < 0)
+			break;
+		park_evict(oldest);
+	}
+}
+
+/* Register netflow.decoder_cache_size (from _PG_init). */
+void
+nf_batch_store_init(void)
+{
+	DefineCustomIntVariable("netflow.decoder_cache_size",
+							"Memory each backend keeps of the batch decoders of its finished scans of compressed partitions, for its next scans.",
+							"A scan decoding the same columns reuses them instead of allocating and page-faulting new arrays. 0 keeps none.",
+							&nf_decoder_cache_kb,
+							8192, 0, 1024 * 1024,
+							PGC_USERSET,
+							GUC_UNIT_KB,
+							NULL, decoder_cache_assign, NULL);
+}
+
 /* Free the codec's malloc'd arrays when the decoder's context goes. */
 static void
 decoder_reset_callback(void *arg)
@@ -254,12 +389,35 @@ DecodedBatch *
 nf_batch_decoder_create(Relation rel, const bool *want)
 {
 	int			natts = RelationGetDescr(rel)->natts;
-	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+	MemoryContext cxt;
+	DecodedBatch *db;
+	MemoryContextCallback *cb;
+
+	int			best = -1;
+
+	/* a kept decoder of the same columns, the most recently kept */
+	for (int i = 0; i < NF_PARKED_MAX; i++)
+	{
+		DecodedBatch *d = parked[i].decoder;
+		bool		same = d != NULL && d->natts == natts;
+
+		for (int c = 0; same && c < natts; c++)
+			same = d->want[c] == (want == NULL || want[c]);
+		if (same && (best < 0 || parked[i].stamp > parked[best].stamp))
+			best = i;
+	}
+	if (best >= 0)
+	{
+		db = parked[best].decoder;
+		unpark(best, db->cxt);
+		db->kept = true;
+		return db;
+	}
+	cxt = AllocSetContextCreate(CurrentMemoryContext,
 											  "netflow batch decoder",
 											  ALLOCSET_DEFAULT_SIZES);
-	DecodedBatch *db = MemoryContextAllocZero(cxt, sizeof(DecodedBatch));
-	MemoryContextCallback *cb = MemoryContextAllocZero(cxt, sizeof(MemoryContextCallback));
-
+	db = MemoryContextAllocZero(cxt, sizeof(DecodedBatch));
+	cb = MemoryContextAllocZero(cxt, sizeof(MemoryContextCallback));
 	db->cxt = cxt;
 	db->natts = natts;
 	db->codec = MemoryContextAllocZero(cxt, sizeof(NfcBatch));
@@ -284,13 +442,38 @@ nf_batch_decoder_create(Relation rel, const bool *want)
 	return db;
 }
 
-/* Free a decoder and everything it holds. */
+/* Whether a decoder decodes exactly the columns whose flag is set (natts flags). */
+bool
+nf_batch_decoder_wants(const DecodedBatch *db, const bool *want)
+{
+	for (int c = 0; c < db->natts; c++)
+		if (db->want[c] != want[c])
+			return false;
+	return true;
+}
+
+/* Delete a decoder and everything it holds. */
+static void
+decoder_delete(DecodedBatch *db)
+{
+	MemoryContextDelete(db->cxt);
+}
+
+/*
+ * Done with a decoder: kept for a later scan when the cache has room, else
+ * freed with everything it holds.
+ */
 void
 nf_batch_decoder_free(DecodedBatch *db)
 {
 	if (db->bytes)
+	{
 		nf_batch_bytes_free(db->bytes);
-	MemoryContextDelete(db->cxt);
+		db->bytes = NULL;
+	}
+	if (!park(db, NULL, db->cxt,
+			  MemoryContextMemAllocated(db->cxt, true) + nfc_batch_footprint(db->codec)))
+		decoder_delete(db);
 }
 
 /* Make the decoder's own arrays of column c hold nrows values. */
@@ -342,22 +525,53 @@ dict_arrays(DecodedBatch *db, int c, uint32 n, Size elsize)
 BatchBytes *
 nf_batch_bytes_create(void)
 {
-	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
-											  "netflow batch bytes",
-											  ALLOCSET_DEFAULT_SIZES);
-	BatchBytes *bb = MemoryContextAllocZero(cxt, sizeof(BatchBytes));
+	MemoryContext cxt;
+	BatchBytes *bb;
+	int			best = -1;
 
+	/* a kept one (its buffers), the most recently kept */
+	for (int i = 0; i < NF_PARKED_MAX; i++)
+		if (parked[i].bytes && (best < 0 || parked[i].stamp > parked[best].stamp))
+			best = i;
+	if (best >= 0)
+	{
+		bb = parked[best].bytes;
+		unpark(best, bb->cxt);
+		return bb;
+	}
+	cxt = AllocSetContextCreate(CurrentMemoryContext,
+								"netflow batch bytes",
+								ALLOCSET_DEFAULT_SIZES);
+	bb = MemoryContextAllocZero(cxt, sizeof(BatchBytes));
 	bb->cxt = cxt;
 	return bb;
 }
 
-/* Close what a reader of batch bytes opened and free it. */
+/* Delete a reader of batch bytes (closed). */
+static void
+bytes_delete(BatchBytes *bb)
+{
+	MemoryContextDelete(bb->cxt);
+}
+
+/*
+ * Close what a reader of batch bytes opened; kept for a later scan (its
+ * buffers, counters reset) when the cache has room, else freed.
+ */
 void
 nf_batch_bytes_free(BatchBytes *bb)
 {
 	if (bb->toastrel)
 		table_close(bb->toastrel, NoLock);
-	MemoryContextDelete(bb->cxt);
+	bb->toastrel = NULL;
+	bb->toastrelid = InvalidOid;
+	bb->ncols = 0;
+	bb->prefix = 0;
+	bb->complete = false;
+	bb->bytes_read = 0;
+	bb->bytes_total = 0;
+	if (!park(NULL, bb, bb->cxt, MemoryContextMemAllocated(bb->cxt, true)))
+		bytes_delete(bb);
 }
 
 /* Make buf (and the slice scratch) hold len bytes. */

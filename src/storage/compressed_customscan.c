@@ -842,18 +842,31 @@ nf_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 		if (state->owant)
 			ExplainPropertyInteger("Batches Inside Time Bounds", NULL,
 								   (int64) c[NF_COUNT_BATCHES_INSIDE], es);
-		/* VERBOSE: how much of the batches read was fetched (sizes vary) */
+		/*
+		 * VERBOSE: how much of the batches read was fetched (sizes vary), and
+		 * how many decoders (of all participants) earlier scans had kept
+		 */
 		if (es->verbose && es->format == EXPLAIN_FORMAT_TEXT)
+		{
 			ExplainPropertyText("Batch Bytes Fetched",
 								psprintf(UINT64_FORMAT " of " UINT64_FORMAT,
 										 c[NF_COUNT_BYTES_FETCHED],
 										 c[NF_COUNT_BYTES_STORED]), es);
+			ExplainPropertyText("Decoders Reused",
+								psprintf(UINT64_FORMAT " of " UINT64_FORMAT,
+										 c[NF_COUNT_DECODERS_KEPT],
+										 c[NF_COUNT_DECODERS]), es);
+		}
 		else if (es->verbose)
 		{
 			ExplainPropertyInteger("Batch Bytes Fetched", NULL,
 								   (int64) c[NF_COUNT_BYTES_FETCHED], es);
 			ExplainPropertyInteger("Batch Bytes Stored", NULL,
 								   (int64) c[NF_COUNT_BYTES_STORED], es);
+			ExplainPropertyInteger("Decoders Used", NULL,
+								   (int64) c[NF_COUNT_DECODERS], es);
+			ExplainPropertyInteger("Decoders Reused", NULL,
+								   (int64) c[NF_COUNT_DECODERS_KEPT], es);
 		}
 	}
 }

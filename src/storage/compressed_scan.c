@@ -169,7 +169,7 @@ compressed_scan_end(TableScanDesc sscan)
 		nf_batch_decoder_free(scan->cur);
 	if (scan->cur2)
 		nf_batch_decoder_free(scan->cur2);
-	if (scan->curo)
+	if (scan->curo && scan->curo != scan->cur && scan->curo != scan->cur2)
 		nf_batch_decoder_free(scan->curo);
 	if (scan->bytes)
 		nf_batch_bytes_free(scan->bytes);
@@ -367,14 +367,6 @@ create_decoders(CompressedScanDesc scan)
 
 	map_init(&scan->map, natts);
 	scan->bytes = nf_batch_bytes_create();
-	if (scan->owant)
-	{
-		scan->curo = nf_batch_decoder_create(rel, scan->owant);
-		map_init(&scan->mapo, natts);
-		for (int c = 0; c < natts; c++)
-			if (scan->owant[c])
-				map_add(&scan->mapo, c, scan->curo);
-	}
 	if (scan->filter == NULL)
 	{
 		scan->cur = nf_batch_decoder_create(rel, scan->want);
@@ -397,6 +389,24 @@ create_decoders(CompressedScanDesc scan)
 		for (int c = 0; c < natts; c++)
 			if (scan->fwant[c] || rest[c])
 				map_add(&scan->map, c, scan->fwant[c] ? scan->cur : scan->cur2);
+	}
+	if (scan->owant)
+	{
+		/*
+		 * The decoder of the batches inside the ranges is the one of the same
+		 * columns when there is one (the target list's, often those the
+		 * filter does not use): one set of arrays touched instead of two.
+		 */
+		if (nf_batch_decoder_wants(scan->cur, scan->owant))
+			scan->curo = scan->cur;
+		else if (scan->cur2 && nf_batch_decoder_wants(scan->cur2, scan->owant))
+			scan->curo = scan->cur2;
+		else
+			scan->curo = nf_batch_decoder_create(rel, scan->owant);
+		map_init(&scan->mapo, natts);
+		for (int c = 0; c < natts; c++)
+			if (scan->owant[c])
+				map_add(&scan->mapo, c, scan->curo);
 	}
 	MemoryContextSwitchTo(old);
 }
@@ -632,6 +642,17 @@ nf_compressed_scan_counts(TableScanDesc sscan, uint64 *counts)
 	counts[NF_COUNT_BATCHES_INSIDE] = scan->batches_inside;
 	counts[NF_COUNT_BYTES_FETCHED] = scan->bytes ? scan->bytes->bytes_read : 0;
 	counts[NF_COUNT_BYTES_STORED] = scan->bytes ? scan->bytes->bytes_total : 0;
+	counts[NF_COUNT_DECODERS] = 0;
+	counts[NF_COUNT_DECODERS_KEPT] = 0;
+	for (int i = 0; i < 3; i++)
+	{
+		DecodedBatch *d = i == 0 ? scan->cur : i == 1 ? scan->cur2 : scan->curo;
+
+		if (d == NULL || (i == 2 && (d == scan->cur || d == scan->cur2)))
+			continue;
+		counts[NF_COUNT_DECODERS]++;
+		counts[NF_COUNT_DECODERS_KEPT] += d->kept;
+	}
 }
 
 /* Size of the shared state of a parallel scan. */

@@ -98,6 +98,7 @@ typedef struct DecodedBatch
 	bool	  **dict_done;		/* selective decode: entry converted */
 	uint32	   *dict_cap;		/* entries the three arrays hold */
 	MemoryContext cxt;			/* the decoder and its arrays */
+	bool		kept;			/* taken from those kept by earlier scans */
 	struct BatchBytes *bytes;	/* of nf_batch_decode, created at its first call */
 } DecodedBatch;
 
@@ -133,6 +134,7 @@ typedef struct BatchBytes
 } BatchBytes;
 
 /* batch_store.c */
+extern void nf_batch_store_init(void);
 extern Oid	nf_batch_table_oid(bool missing_ok);
 extern BatchReader *nf_batch_reader_open(Relation rel, Snapshot snapshot,
 										 LOCKMODE lockmode);
@@ -152,6 +154,7 @@ extern void nf_batch_decode_bytes_sel(Relation rel, BatchBytes *bb,
 									  DecodedBatch *db, const uint32 *sel,
 									  uint32 nsel);
 extern void nf_batch_decoder_free(DecodedBatch *db);
+extern bool nf_batch_decoder_wants(const DecodedBatch *db, const bool *want);
 extern void nf_batch_purge(Relation rel, Oid relfilenode);
 extern void nf_batch_totals(Relation rel, Snapshot snapshot, double *rows,
 							double *bytes);
@@ -204,7 +207,9 @@ extern bool nf_compressed_scan_row_inside(TableScanDesc sscan);
 #define NF_COUNT_BYTES_FETCHED 3	/* of the batches read: bytes fetched */
 #define NF_COUNT_BYTES_STORED 4 /* of the batches read: bytes stored */
 #define NF_COUNT_BATCHES_INSIDE 5	/* batches inside every range */
-#define NF_NCOUNTS 6
+#define NF_COUNT_DECODERS 6		/* decoders the scan used */
+#define NF_COUNT_DECODERS_KEPT 7	/* of them, taken from the kept ones */
+#define NF_NCOUNTS 8
 extern void nf_compressed_scan_counts(TableScanDesc sscan, uint64 *counts);
 
 /* compressed_customscan.c */

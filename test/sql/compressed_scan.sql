@@ -375,6 +375,47 @@ SELECT cs_explain('SELECT * FROM netflow.flows_p20250201 WHERE src_addr = ''192.
 SELECT cs_explain('SELECT bytes FROM netflow.flows_p20250201 WHERE src_addr = ''10.9.9.9''');
 RESET max_parallel_workers_per_gather;
 
+-- 8. Decoders kept between the scans of a backend
+-- (netflow.decoder_cache_size): a scan of the same columns takes those an
+-- earlier scan kept; none with the cache at 0 or too small; a scan that
+-- failed keeps none, and the next one returns the right rows.  The batches
+-- inside the time bounds share the decoder of the same columns (2 decoders,
+-- not 3).
+CREATE FUNCTION cs_reused(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	j jsonb;
+BEGIN
+	EXECUTE 'EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON) ' || q INTO j;
+	RETURN format('%s of %s', jsonb_path_query_first(j, 'strict $.**."Decoders Reused"'),
+				  jsonb_path_query_first(j, 'strict $.**."Decoders Used"'));
+END
+$$;
+SET max_parallel_workers_per_gather = 0;
+SET netflow.decoder_cache_size = 0;
+SELECT cs_reused('SELECT sum(bytes) FROM netflow.flows_p20250201') AS cache_off_1,
+	   cs_reused('SELECT sum(bytes) FROM netflow.flows_p20250201') AS cache_off_2;
+RESET netflow.decoder_cache_size;
+SELECT cs_reused('SELECT sum(bytes) FROM netflow.flows_p20250201') AS first,
+	   cs_reused('SELECT sum(bytes) FROM netflow.flows_p20250201') AS same_columns,
+	   cs_reused('SELECT sum(packets) FROM netflow.flows_p20250201') AS other_columns,
+	   cs_reused('SELECT sum(bytes) FROM netflow.flows_p20250202') AS other_partition;
+SELECT cs_reused('SELECT count(src_addr), sum(bytes) FROM netflow.flows_p20250201 WHERE time_start >= ''2025-02-01 06:00'' AND time_start < ''2025-02-01 18:00''') AS time_bounds_1,
+	   cs_reused('SELECT count(src_addr), sum(bytes) FROM netflow.flows_p20250201 WHERE time_start >= ''2025-02-01 06:00'' AND time_start < ''2025-02-01 18:00''') AS time_bounds_2;
+SET netflow.decoder_cache_size = '64kB';
+SELECT cs_reused('SELECT * FROM netflow.flows_p20250201') AS too_large_1,
+	   cs_reused('SELECT * FROM netflow.flows_p20250201') AS too_large_2;
+RESET netflow.decoder_cache_size;
+-- a scan that takes a kept decoder and fails in the middle (row 15,000 of
+-- the day, in its second batch, has bytes 1500 * 15000): its decoder is
+-- freed with the query, not kept; then the same columns again
+SELECT cs_reused('SELECT count(*) FROM netflow.flows_p20250201 WHERE 1 / (bytes - 1500 * 40001) IS NOT NULL') AS before_error;
+SELECT count(*) FROM netflow.flows_p20250201 WHERE 1 / (bytes - 1500 * 15000) IS NOT NULL;
+SELECT cs_reused('SELECT count(*) FROM netflow.flows_p20250201 WHERE 1 / (bytes - 1500 * 40001) IS NOT NULL') AS after_error,
+	   cs_reused('SELECT count(*) FROM netflow.flows_p20250201 WHERE 1 / (bytes - 1500 * 40001) IS NOT NULL') AS after_error_2;
+SELECT * FROM cs_check('SELECT count(*) AS n, sum(bytes) AS b FROM %1$s AS f WHERE 1 / (bytes - 1500 * 40001) IS NOT NULL');
+RESET max_parallel_workers_per_gather;
+DROP FUNCTION cs_reused(text);
+
 -- Clean up.
 DROP TABLE netflow.flows_p20250201, netflow.flows_p20250202;
 SELECT netflow.purge_orphan_batches() > 0 AS purged;

@@ -344,4 +344,15 @@ SELECT sat_combine_topn(st)::text FROM topn_sat_states;
 SELECT netflow.topn(k, w, 3)::text FROM (VALUES (1, 9223372036854775807), (1, 5), (2, 9223372036854775807)) AS v(k, w);
 DROP AGGREGATE sat_topn(integer, bigint, integer), sat_combine_topn(netflow.topn_state);
 
+-- The summary of an inet state holding more keys than its capacity: ties
+-- at the last kept weight are broken by the keys' text (10.0.0.10 and
+-- 10.0.0.100 before 10.0.0.11 and 10.0.0.9), lighter keys are left out,
+-- and the bound is the heaviest weight left out (5).
+SELECT netflow.topn(a, w, 3)::text
+FROM (VALUES ('10.0.0.1'::inet, 9::bigint), ('10.0.0.9', 5), ('10.0.0.10', 5), ('10.0.0.11', 5),
+			 ('10.0.0.100', 5), ('10.0.0.2', 1), ('10.0.0.3', 2), ('::1', 4)) AS v(a, w);
+SELECT netflow.topn(a, w, 2)::text
+FROM (VALUES ('10.0.0.1'::inet, 9::bigint), ('10.0.0.9', 5), ('10.0.0.10', 7), ('10.0.0.11', 5),
+			 ('10.0.0.2', 1)) AS v(a, w);
+
 DROP TABLE topn_a, topn_b, topn_hourly, topn_part, topn_sat, topn_sat_states;
