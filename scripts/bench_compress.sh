@@ -385,7 +385,9 @@ if [ "$(q -c "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pr
 		q -c "SELECT netflow.compress_partition('$p'::regclass)" >/dev/null || exit 1
 	done
 	conv=$(elapsed "$t" "$(now)")
-	q -c 'VACUUM ANALYZE netflow.flows' >/dev/null
+	# FREEZE: as the compressor worker does, so that every emptied heap
+	# page is truncated (docs/operations.md)
+	q -c 'VACUUM (FREEZE, ANALYZE) netflow.flows' >/dev/null
 	q -c CHECKPOINT
 	after=$(q -c 'SELECT pg_database_size(current_database())')
 	CMP_BYTES=$((HEAP_BYTES - before + after))

@@ -4,7 +4,8 @@
  *	  The "netflow compressor" background worker: started by the collector's
  *	  inserter after each scheduled maintenance run (when none is running
  *	  already), it calls netflow.compress_due() once, in a transaction of
- *	  its own, and exits.  A conversion can take minutes: run in the
+ *	  its own, then vacuums (FREEZE) the compressed partitions whose heap
+ *	  still has pages, and exits.  A conversion can take minutes: run in the
  *	  inserter itself, it would stop ingest for that long.
  *
  *-------------------------------------------------------------------------
@@ -12,11 +13,14 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "commands/vacuum.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
 #include "collector_settings.h"
@@ -26,6 +30,25 @@
 
 #define COMPRESS_QUERY "SELECT netflow.compress_due()"
 #define COMPRESS_LOOKUP "SELECT to_regprocedure('netflow.compress_due()') IS NOT NULL"
+
+/*
+ * Compressed partitions of netflow.flows whose heap still has pages with
+ * dead rows (the rows a conversion moved into batches) or no live row,
+ * largest first.  A heap of late rows alone is left to autovacuum.
+ */
+#define TAILS_QUERY \
+	"SELECT c.oid, c.relowner FROM pg_catalog.pg_inherits i" \
+	" JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid" \
+	" JOIN pg_catalog.pg_am a ON a.oid = c.relam" \
+	" WHERE i.inhparent = 'netflow.flows'::pg_catalog.regclass" \
+	" AND a.amname = 'netflow_compressed'" \
+	" AND pg_catalog.pg_relation_size(c.oid) > 0" \
+	" AND (pg_catalog.pg_stat_get_dead_tuples(c.oid) > 0" \
+	" OR pg_catalog.pg_stat_get_live_tuples(c.oid) = 0)" \
+	" ORDER BY pg_catalog.pg_relation_size(c.oid) DESC"
+
+/* At most this many partitions are vacuumed per run. */
+#define NF_VACUUM_TAILS_MAX 4
 
 PGDLLEXPORT void nf_compressor_main(Datum arg);
 
@@ -46,7 +69,85 @@ nf_compressor_launch(void)
 							"after the next maintenance run");
 }
 
-/* Worker entry point: one call of netflow.compress_due(), then exit. */
+/*
+ * VACUUM (FREEZE) each compressed partition whose heap still has pages, as
+ * its owner, outside any transaction block (as autovacuum does).  A
+ * conversion leaves the heap rows it moved deleted, and until a vacuum
+ * truncates them every scan of the partition reads those empty pages.
+ * Autovacuum's vacuum does not wait for a page's cleanup lock: a page
+ * pinned by another process at that moment (the checkpointer writing the
+ * pages the conversion dirtied) keeps its dead rows, the truncation stops
+ * there, and a cold partition is never vacuumed again.  FREEZE makes every
+ * page wait for its cleanup lock (each row's xmin must be frozen).
+ */
+static void
+vacuum_tails(void)
+{
+	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext,
+											  "netflow compressor vacuum",
+											  ALLOCSET_SMALL_SIZES);
+	List	   *rels = NIL;
+	List	   *owners = NIL;
+	ListCell   *lr,
+			   *lo;
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(TAILS_QUERY, true, NF_VACUUM_TAILS_MAX) != SPI_OK_SELECT)
+		elog(ERROR, "could not list the compressed partitions");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		rels = lappend_oid(rels, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+																SPI_tuptable->tupdesc, 1, &isnull)));
+		owners = lappend_oid(owners, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+																	SPI_tuptable->tupdesc, 2, &isnull)));
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+
+	forboth(lr, rels, lo, owners)
+	{
+		VacuumParams params;
+		Oid			save_userid;
+		int			save_sec_context;
+
+		memset(&params, 0, sizeof(params));
+		params.options = VACOPT_VACUUM | VACOPT_FREEZE;
+		params.freeze_min_age = 0;
+		params.freeze_table_age = 0;
+		params.multixact_freeze_min_age = 0;
+		params.multixact_freeze_table_age = 0;
+		params.is_wraparound = false;
+		params.log_min_duration = -1;
+		params.index_cleanup = VACOPTVALUE_UNSPECIFIED;
+		params.truncate = VACOPTVALUE_UNSPECIFIED;
+		params.nworkers = -1;
+
+		StartTransactionCommand();
+		pgstat_report_activity(STATE_RUNNING, "VACUUM (FREEZE) of a compressed partition");
+		/* the partition's owner may vacuum it; compress_due ran as that owner too */
+		GetUserIdAndSecContext(&save_userid, &save_sec_context);
+		SetUserIdAndSecContext(lfirst_oid(lo),
+							   save_sec_context | SECURITY_RESTRICTED_OPERATION);
+		vacuum(list_make1(makeVacuumRelation(NULL, lfirst_oid(lr), NIL)),
+			   &params, NULL, true);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+		CommitTransactionCommand();
+	}
+	MemoryContextDelete(cxt);
+}
+
+/*
+ * Worker entry point: one call of netflow.compress_due(), the vacuum of
+ * the emptied heaps, then exit.
+ */
 void
 nf_compressor_main(Datum arg)
 {
@@ -76,6 +177,12 @@ nf_compressor_main(Datum arg)
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	if (has_function)
+	{
+		/* the conversion's row counts, for TAILS_QUERY to see */
+		pgstat_report_stat(true);
+		vacuum_tails();
+	}
 	pgstat_report_activity(STATE_IDLE, NULL);
 	proc_exit(0);
 }
