@@ -1432,6 +1432,23 @@ scatter_u64(uint64_t *v, const uint8_t *isnull, uint32_t nrows, size_t nn)
 	}
 }
 
+/*
+ * Read the dictionary of an NFC_ENC_DICT integer column of nn non-null
+ * values: its entry count (1 .. nn), its minimum, and its entries into
+ * dp->u; the value indexes follow in r.  0 on success.
+ */
+static int
+rd_int_dict(Rd *r, DecPriv *dp, size_t nn, uint64_t *nd, uint64_t *dmin)
+{
+	*nd = rd_varint(r);
+	if (r->bad || *nd < 1 || *nd > nn)
+		return -1;
+	*dmin = (uint64_t) unzigzag(rd_varint(r));
+	if (r->bad || scratch(dp, *nd) != 0 || rd_uarr(r, *nd, dp->u) != 0)
+		return -1;
+	return 0;
+}
+
 /* Decode the nn non-null integers of column c (payload in r) into c->ints. */
 static int
 decode_ints(Rd *r, NfcColumn *c, DecPriv *dp, uint32_t nrows, size_t nn)
@@ -1465,14 +1482,10 @@ decode_ints(Rd *r, NfcColumn *c, DecPriv *dp, uint32_t nrows, size_t nn)
 			}
 		case NFC_ENC_DICT:
 			{
-				uint64_t	nd = rd_varint(r);
-				uint64_t	dmin;
+				uint64_t	nd,
+							dmin;
 
-				if (r->bad || nd < 1 || nd > nn)
-					return -1;
-				dmin = (uint64_t) unzigzag(rd_varint(r));
-				if (r->bad || scratch(dp, nd) != 0 || rd_uarr(r, nd, dp->u) != 0 ||
-					rd_uarr(r, nn, v) != 0)
+				if (rd_int_dict(r, dp, nn, &nd, &dmin) != 0 || rd_uarr(r, nn, v) != 0)
 					return -1;
 				for (size_t i = 0; i < nn; i++)
 				{
@@ -1756,13 +1769,10 @@ decode_ints_sel(Rd *r, NfcColumn *c, DecPriv *dp, size_t nn,
 			}
 		case NFC_ENC_DICT:
 			{
-				uint64_t	nd = rd_varint(r);
-				uint64_t	dmin;
+				uint64_t	nd,
+							dmin;
 
-				if (r->bad || nd < 1 || nd > nn)
-					return -1;
-				dmin = (uint64_t) unzigzag(rd_varint(r));
-				if (r->bad || scratch(dp, nd) != 0 || rd_uarr(r, nd, dp->u) != 0 ||
+				if (rd_int_dict(r, dp, nn, &nd, &dmin) != 0 ||
 					rd_uarr_view(r, nn, &uv) != 0)
 					return -1;
 				for (uint32_t k = 0; k < nsel; k++)
