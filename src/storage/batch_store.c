@@ -283,6 +283,29 @@ park_evict(int i)
 	memset(&parked[i], 0, sizeof(NfParked));
 }
 
+/* The slot of the least recently kept entry; -1 when none is kept. */
+static int
+park_oldest(void)
+{
+	int			oldest = -1;
+
+	for (int i = 0; i < NF_PARKED_MAX; i++)
+		if ((parked[i].decoder || parked[i].bytes) &&
+			(oldest < 0 || parked[i].stamp < parked[oldest].stamp))
+			oldest = i;
+	return oldest;
+}
+
+/* Free the least recently kept entries until the rest take at most limit bytes. */
+static void
+park_shrink(Size limit)
+{
+	int			oldest;
+
+	while (parked_size > limit && (oldest = park_oldest()) >= 0)
+		park_evict(oldest);
+}
+
 /*
  * Keep a decoder or byte reader of size bytes in context cxt for a later
  * scan; false (nothing kept) when it cannot fit in the cache.
@@ -295,27 +318,15 @@ park(DecodedBatch *db, BatchBytes *bb, MemoryContext cxt, Size size)
 
 	if (size > limit)
 		return false;
-	for (;;)
+	park_shrink(limit - size);
+	for (int i = 0; i < NF_PARKED_MAX && slot < 0; i++)
+		if (parked[i].decoder == NULL && parked[i].bytes == NULL)
+			slot = i;
+	if (slot < 0)
 	{
-		int			oldest = -1,
-					used = 0;
-
-		for (int i = 0; i < NF_PARKED_MAX; i++)
-		{
-			if (parked[i].decoder == NULL && parked[i].bytes == NULL)
-			{
-				slot = i;
-				continue;
-			}
-			used++;
-			if (oldest < 0 || parked[i].stamp < parked[oldest].stamp)
-				oldest = i;
-		}
-		if (slot >= 0 && parked_size + size <= limit)
-			break;
-		if (used == 0)
-			return false;
-		park_evict(oldest);
+		/* every slot taken: the least recently kept makes room */
+		slot = park_oldest();
+		park_evict(slot);
 	}
 	if (park_cxt == NULL)
 		park_cxt = AllocSetContextCreate(TopMemoryContext,
@@ -343,18 +354,7 @@ unpark(int i, MemoryContext cxt)
 static void
 decoder_cache_assign(int newval, void *extra)
 {
-	while (parked_size > (Size) newval * 1024)
-	{
-		int			oldest = -1;
-
-		for (int i = 0; i < NF_PARKED_MAX; i++)
-			if ((parked[i].decoder || parked[i].bytes) &&
-				(oldest < 0 || parked[i].stamp < parked[oldest].stamp))
-				oldest = i;
-		if (oldest < 0)
-			break;
-		park_evict(oldest);
-	}
+	park_shrink((Size) newval * 1024);
 }
 
 /* Register netflow.decoder_cache_size (from _PG_init). */
@@ -563,11 +563,8 @@ nf_batch_bytes_free(BatchBytes *bb)
 {
 	if (bb->toastrel)
 		table_close(bb->toastrel, NoLock);
+	/* the per-batch fields are set by nf_batch_bytes_load */
 	bb->toastrel = NULL;
-	bb->toastrelid = InvalidOid;
-	bb->ncols = 0;
-	bb->prefix = 0;
-	bb->complete = false;
 	bb->bytes_read = 0;
 	bb->bytes_total = 0;
 	if (!park(NULL, bb, bb->cxt, MemoryContextMemAllocated(bb->cxt, true)))

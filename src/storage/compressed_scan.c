@@ -157,20 +157,36 @@ close_reader(CompressedScanDesc scan)
 	}
 }
 
+/*
+ * The distinct decoders of a scan (curo may be cur or cur2) into d[0 ..
+ * 2]; returns how many.
+ */
+static int
+scan_decoders(CompressedScanDesc scan, DecodedBatch **d)
+{
+	int			n = 0;
+
+	if (scan->cur)
+		d[n++] = scan->cur;
+	if (scan->cur2)
+		d[n++] = scan->cur2;
+	if (scan->curo && scan->curo != scan->cur && scan->curo != scan->cur2)
+		d[n++] = scan->curo;
+	return n;
+}
+
 /* End a scan. */
 static void
 compressed_scan_end(TableScanDesc sscan)
 {
 	CompressedScanDesc scan = (CompressedScanDesc) sscan;
+	DecodedBatch *d[3];
+	int			nd = scan_decoders(scan, d);
 
 	close_reader(scan);
 	heapam->scan_end(scan->heap);
-	if (scan->cur)
-		nf_batch_decoder_free(scan->cur);
-	if (scan->cur2)
-		nf_batch_decoder_free(scan->cur2);
-	if (scan->curo && scan->curo != scan->cur && scan->curo != scan->cur2)
-		nf_batch_decoder_free(scan->curo);
+	for (int i = 0; i < nd; i++)
+		nf_batch_decoder_free(d[i]);
 	if (scan->bytes)
 		nf_batch_bytes_free(scan->bytes);
 	if (scan->want)
@@ -635,6 +651,8 @@ void
 nf_compressed_scan_counts(TableScanDesc sscan, uint64 *counts)
 {
 	CompressedScanDesc scan = (CompressedScanDesc) sscan;
+	DecodedBatch *d[3];
+	int			nd = scan_decoders(scan, d);
 
 	counts[NF_COUNT_BATCHES_READ] = scan->batches_read;
 	counts[NF_COUNT_BATCHES_SKIPPED] = scan->batches_skipped;
@@ -642,17 +660,10 @@ nf_compressed_scan_counts(TableScanDesc sscan, uint64 *counts)
 	counts[NF_COUNT_BATCHES_INSIDE] = scan->batches_inside;
 	counts[NF_COUNT_BYTES_FETCHED] = scan->bytes ? scan->bytes->bytes_read : 0;
 	counts[NF_COUNT_BYTES_STORED] = scan->bytes ? scan->bytes->bytes_total : 0;
-	counts[NF_COUNT_DECODERS] = 0;
+	counts[NF_COUNT_DECODERS] = nd;
 	counts[NF_COUNT_DECODERS_KEPT] = 0;
-	for (int i = 0; i < 3; i++)
-	{
-		DecodedBatch *d = i == 0 ? scan->cur : i == 1 ? scan->cur2 : scan->curo;
-
-		if (d == NULL || (i == 2 && (d == scan->cur || d == scan->cur2)))
-			continue;
-		counts[NF_COUNT_DECODERS]++;
-		counts[NF_COUNT_DECODERS_KEPT] += d->kept;
-	}
+	for (int i = 0; i < nd; i++)
+		counts[NF_COUNT_DECODERS_KEPT] += d[i]->kept;
 }
 
 /* Size of the shared state of a parallel scan. */
