@@ -4638,14 +4638,14 @@ SELECT q.partition,
 	   q.lower,
 	   q.upper,
 	   CASE WHEN q.reltuples >= 0 OR q.compressed_rows IS NOT NULL
-			THEN (greatest(q.reltuples, 0) + coalesce(q.compressed_rows, 0))::bigint END AS estimated_rows,
+			THEN greatest(q.reltuples, q.compressed_rows, 0)::bigint END AS estimated_rows,
 	   q.total_bytes,
 	   q.partition IN (SELECT r.partition
 					   FROM netflow.retention_candidates(
 								(netflow.maintenance_settings()).retention) r) AS retention_drops,
 	   coalesce(q.compressed, false) AS compressed,
 	   q.compressed_rows,
-	   round(q.total_bytes / nullif(greatest(q.reltuples, 0) + coalesce(q.compressed_rows, 0), 0)::numeric, 1) AS bytes_per_flow
+	   round(q.total_bytes / nullif(greatest(q.reltuples, q.compressed_rows, 0), 0)::numeric, 1) AS bytes_per_flow
 FROM q
 ORDER BY q.lower;
 COMMENT ON VIEW netflow.partitions IS
@@ -4653,7 +4653,7 @@ COMMENT ON VIEW netflow.partitions IS
 COMMENT ON COLUMN netflow.partitions.partition IS 'The partition table';
 COMMENT ON COLUMN netflow.partitions.lower IS 'Lower bound of the time_start range (inclusive)';
 COMMENT ON COLUMN netflow.partitions.upper IS 'Upper bound of the time_start range (exclusive)';
-COMMENT ON COLUMN netflow.partitions.estimated_rows IS 'Rows: pg_class.reltuples of the heap (estimated; NULL when never vacuumed or analyzed) plus the exact rows of its compressed batches';
+COMMENT ON COLUMN netflow.partitions.estimated_rows IS 'Rows: pg_class.reltuples (estimated; NULL when a heap partition was never vacuumed or analyzed), which for a compressed partition counts the rows of its batches and of its tail, and is at least the exact rows of its batches';
 COMMENT ON COLUMN netflow.partitions.total_bytes IS 'Size on disk in bytes: pg_total_relation_size (heap, indexes, TOAST) plus the share of netflow.compressed_batches (heap, TOAST, index) in proportion to the size of its batches';
 COMMENT ON COLUMN netflow.partitions.retention_drops IS 'True when maintenance run now would drop it (wholly older than the retention, not the newest)';
 COMMENT ON COLUMN netflow.partitions.compressed IS 'True when the partition uses the access method netflow_compressed (netflow.compress_partition)';

@@ -344,19 +344,20 @@ add_sort_key(TupleDesc desc, const char *name, int *nkeys, AttrNumber *attnums,
 }
 
 /*
- * After the heap rows moved to batches: the heap's row estimate in pg_class
- * becomes 0, transactionally (the planner and netflow.partitions add the
- * rows of the batches; VACUUM and ANALYZE of the tail set it again).
+ * After the heap rows moved to batches: the row estimate in pg_class
+ * becomes the rows of the batches, transactionally (it counts the tail's
+ * and the batches' rows, as VACUUM and ANALYZE of a compressed partition
+ * leave it; the planner counts the tail's from its size).
  */
 static void
-reset_heap_estimate(Oid relid)
+reset_heap_estimate(Oid relid, double rows)
 {
 	Relation	classrel = table_open(RelationRelationId, RowExclusiveLock);
 	HeapTuple	tup = SearchSysCacheCopy1(RELOID, ObjectIdGetDatum(relid));
 
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "cache lookup failed for relation %u", relid);
-	((Form_pg_class) GETSTRUCT(tup))->reltuples = 0;
+	((Form_pg_class) GETSTRUCT(tup))->reltuples = rows;
 	CatalogTupleUpdate(classrel, &tup->t_self, tup);
 	heap_freetuple(tup);
 	table_close(classrel, RowExclusiveLock);
@@ -391,8 +392,11 @@ compressed_build(PG_FUNCTION_ARGS)
 	BatchBuilder *b;
 	int64		moved = 0;
 	MemoryContext rowcxt;
+	double		batch_rows,
+				batch_bytes;
 
 	nf_check_supported_columns(rel);
+	nf_batch_totals(rel, snap, &batch_rows, &batch_bytes);
 	/*
 	 * Rows are sorted by the hour of time_start, then exporter, then
 	 * time_start: a batch spans about an hour at most (unless an hour of
@@ -484,7 +488,7 @@ compressed_build(PG_FUNCTION_ARGS)
 		elog(ERROR, "compression of \"%s\" wrote " INT64_FORMAT " rows of " INT64_FORMAT,
 			 RelationGetRelationName(rel), b->rows_written, moved);
 	if (moved > 0)
-		reset_heap_estimate(relid);
+		reset_heap_estimate(relid, batch_rows + moved);
 	table_close(rel, NoLock);
 	PG_RETURN_INT64(moved);
 }

@@ -5,7 +5,9 @@
  *	  relations: first the rows of the batches (in batch_no order, decoded
  *	  one batch at a time), then the heap tail through heapam's own scan.
  *	  A parallel scan hands out whole batches to the participants with a
- *	  shared counter, then the tail's blocks the way heapam does.
+ *	  shared counter, then the tail's blocks the way heapam does.  ANALYZE
+ *	  samples the tail's blocks through heapam and the rows of the batches
+ *	  as virtual blocks after them (nf_analyze_blocks).
  *
  *	  Rows of batches are stored in the slot as virtual tuples whose values
  *	  point into the decoded batch (valid until the next batch is decoded),
@@ -30,6 +32,7 @@
 #include "port/atomics.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "batch_codec.h"
@@ -99,6 +102,16 @@ typedef struct CompressedScanDescData
 	uint64		batches_read;
 	uint64		batches_skipped;
 	CompressedParallelScanData *shared;
+	/* ANALYZE: the rows of the batches as virtual blocks after the tail's */
+	bool		analyze;		/* an analyze scan */
+	NfAnalyzeBlocks ablocks;
+	Snapshot	asnap;			/* registered: reads the batches */
+	bool		avirtual;		/* the sampled block is a virtual one */
+	uint64		arow;			/* its next row (index over every batch) */
+	uint64		aend;			/* and the end of its rows */
+	uint64		abatch_lo;		/* the rows cur holds: [abatch_lo, abatch_hi) */
+	uint64		abatch_hi;
+	uint64		apassed;		/* rows of the batches the reader returned */
 } CompressedScanDescData;
 
 typedef CompressedScanDescData *CompressedScanDesc;
@@ -143,6 +156,16 @@ compressed_scan_begin(Relation rel, Snapshot snapshot, int nkeys,
 						RelationGetRelationName(rel))));
 	scan->in_tail = !scan->read_batches;
 	scan->scancxt = CurrentMemoryContext;
+	if (flags & SO_TYPE_ANALYZE)
+	{
+		double		rows,
+					bytes;
+
+		scan->analyze = true;
+		scan->asnap = RegisterSnapshot(GetLatestSnapshot());
+		nf_batch_totals(rel, scan->asnap, &rows, &bytes);
+		nf_analyze_blocks(rows, nf_tail_blocks(rel), &scan->ablocks);
+	}
 	return &scan->rs_base;
 }
 
@@ -193,6 +216,8 @@ compressed_scan_end(TableScanDesc sscan)
 		pfree(scan->want);
 	if (scan->map.att)
 		pfree(scan->map.att);
+	if (scan->asnap)
+		UnregisterSnapshot(scan->asnap);
 	pfree(scan);
 }
 
@@ -494,6 +519,44 @@ load_next_batch(CompressedScanDesc scan)
 	return true;
 }
 
+/*
+ * Store row r of the batch the decoders hold, the columns of map m, in
+ * slot (a virtual tuple pointing into the decoded batch).
+ */
+static void
+store_batch_row(CompressedScanDesc scan, const ColumnMap *m, uint32 r,
+				TupleTableSlot *slot)
+{
+	Datum	   *values = slot->tts_values;
+	bool	   *isnull = slot->tts_isnull;
+
+	ExecClearTuple(slot);
+	if (scan->prepared != slot)
+	{
+		/*
+		 * Once per batch and slot: the columns not decoded are NULL (nothing
+		 * the query evaluates reads them, and only a tail row, read after
+		 * every batch, overwrites them).
+		 */
+		for (int c = 0; c < slot->tts_tupleDescriptor->natts; c++)
+		{
+			values[c] = (Datum) 0;
+			isnull[c] = true;
+		}
+		scan->prepared = slot;
+	}
+	for (int k = 0; k < m->n; k++)
+	{
+		int			c = m->att[k];
+
+		values[c] = m->src[k]->values[c][r];
+		isnull[c] = m->src[k]->isnull[c][r];
+	}
+	ExecStoreVirtualTuple(slot);
+	ItemPointerSet(&slot->tts_tid, NF_COMPRESSED_BLOCK, 1);
+	slot->tts_tableOid = RelationGetRelid(scan->rs_base.rs_rd);
+}
+
 /* The next row: from the batches, then from the tail. */
 static bool
 compressed_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
@@ -510,8 +573,6 @@ compressed_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 	{
 		if (scan->have_batch && scan->currow < scan->nout)
 		{
-			const ColumnMap *m = scan->batch_inside ? &scan->mapo : &scan->map;
-
 			/*
 			 * With a filter (unless the batch lies inside every range), only
 			 * the rows in sel are read: cur2 may hold values at those rows
@@ -519,37 +580,10 @@ compressed_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 			 */
 			uint32		r = scan->filter && !scan->batch_inside ?
 				scan->sel[scan->currow] : scan->currow;
-			Datum	   *values;
-			bool	   *isnull;
 
-			ExecClearTuple(slot);
-			values = slot->tts_values;
-			isnull = slot->tts_isnull;
-			if (scan->prepared != slot)
-			{
-				/*
-				 * Once per batch and slot: the columns not decoded are NULL
-				 * (nothing the query evaluates reads them, and only a tail
-				 * row, read after every batch, overwrites them).
-				 */
-				for (int c = 0; c < slot->tts_tupleDescriptor->natts; c++)
-				{
-					values[c] = (Datum) 0;
-					isnull[c] = true;
-				}
-				scan->prepared = slot;
-			}
-			for (int k = 0; k < m->n; k++)
-			{
-				int			c = m->att[k];
-
-				values[c] = m->src[k]->values[c][r];
-				isnull[c] = m->src[k]->isnull[c][r];
-			}
+			store_batch_row(scan, scan->batch_inside ? &scan->mapo : &scan->map,
+							r, slot);
 			scan->currow++;
-			ExecStoreVirtualTuple(slot);
-			ItemPointerSet(&slot->tts_tid, NF_COMPRESSED_BLOCK, 1);
-			slot->tts_tableOid = RelationGetRelid(sscan->rs_rd);
 			pgstat_count_heap_getnext(sscan->rs_rd);
 			return true;
 		}
@@ -694,23 +728,113 @@ compressed_parallelscan_reinitialize(Relation rel, ParallelTableScanDesc pscan)
 	pg_atomic_write_u64(&shared->next_batch, 0);
 }
 
-/* ANALYZE samples the tail's blocks through heapam (see docs/design.md). */
+/*
+ * ANALYZE samples a block: a block of the tail through heapam, or a virtual
+ * block after them (nf_analyze_blocks), whose rows are rows of batches.
+ */
 static bool
 compressed_scan_analyze_next_block(TableScanDesc sscan, BlockNumber blockno,
 								   BufferAccessStrategy bstrategy)
 {
-	return heapam->scan_analyze_next_block(((CompressedScanDesc) sscan)->heap,
-										   blockno, bstrategy);
+	CompressedScanDesc scan = (CompressedScanDesc) sscan;
+	BlockNumber v;
+
+	if (!scan->analyze || blockno < scan->ablocks.tail)
+	{
+		scan->avirtual = false;
+		return heapam->scan_analyze_next_block(scan->heap, blockno, bstrategy);
+	}
+	scan->avirtual = true;
+	v = blockno - scan->ablocks.tail;
+	if (v >= scan->ablocks.nvirtual)
+	{
+		scan->arow = scan->aend = 0;
+		return false;
+	}
+	scan->arow = (uint64) v * scan->ablocks.rows_per_block;
+	scan->aend = scan->arow + scan->ablocks.rows_per_block;
+	return true;
 }
 
-/* The next sampled tuple of the tail's block. */
+/*
+ * Decode the batch that holds row arow (ANALYZE samples blocks in
+ * increasing order, so the reader only moves forward); false when no batch
+ * does.
+ */
+static bool
+analyze_load(CompressedScanDesc scan)
+{
+	Relation	rel = scan->rs_base.rs_rd;
+	HeapTuple	tup;
+
+	if (scan->reader == NULL)
+	{
+		if (scan->reader_pos > 0)
+			return false;		/* read to the end already */
+		scan->reader = nf_batch_reader_open(rel, scan->asnap, AccessShareLock);
+	}
+	for (;;)
+	{
+		uint64		lo = scan->apassed;
+		bool		isnull;
+		Datum		n;
+
+		tup = nf_batch_reader_next(scan->reader);
+		if (tup == NULL)
+		{
+			close_reader(scan);
+			scan->reader_pos = PG_UINT64_MAX;
+			return false;
+		}
+		scan->reader_pos++;
+		n = heap_getattr(tup, Anum_batch_row_count,
+						 RelationGetDescr(scan->reader->batchrel), &isnull);
+		scan->apassed += isnull ? 0 : (uint32) DatumGetInt32(n);
+		if (scan->arow >= scan->apassed)
+		{
+			CHECK_FOR_INTERRUPTS();
+			continue;
+		}
+		if (scan->cur == NULL)
+			create_decoders(scan);
+		nf_batch_bytes_load(rel, scan->reader, tup, scan->bytes);
+		nf_batch_decode_bytes(rel, scan->bytes, scan->cur);
+		scan->batches_read++;
+		scan->prepared = NULL;
+		scan->have_batch = true;
+		scan->abatch_lo = lo;
+		scan->abatch_hi = scan->apassed = lo + scan->cur->nrows;
+		return scan->arow >= lo && scan->arow < scan->abatch_hi;
+	}
+}
+
+/* The next row of the sampled block: of the tail's block, or of batches. */
 static bool
 compressed_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 								   double *liverows, double *deadrows,
 								   TupleTableSlot *slot)
 {
-	return heapam->scan_analyze_next_tuple(((CompressedScanDesc) sscan)->heap,
-										   OldestXmin, liverows, deadrows, slot);
+	CompressedScanDesc scan = (CompressedScanDesc) sscan;
+
+	if (!scan->avirtual)
+		return heapam->scan_analyze_next_tuple(scan->heap, OldestXmin,
+											   liverows, deadrows, slot);
+	while (scan->arow < scan->aend)
+	{
+		if (scan->have_batch && scan->arow >= scan->abatch_lo &&
+			scan->arow < scan->abatch_hi)
+		{
+			store_batch_row(scan, &scan->map,
+							(uint32) (scan->arow - scan->abatch_lo), slot);
+			scan->arow++;
+			*liverows += 1;
+			return true;
+		}
+		if (!analyze_load(scan))
+			break;
+	}
+	scan->aend = scan->arow;
+	return false;
 }
 
 /* Refuse a kind of scan that would see only the tail. */

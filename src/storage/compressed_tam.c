@@ -3,30 +3,42 @@
  * compressed_tam.c
  *	  The handler of the table access method netflow_compressed: heapam's
  *	  routine with the scans of compressed_scan.c, and the callbacks that
- *	  must know about the batches: planner size estimates, refusal of
- *	  UPDATE/DELETE/row locks on rows of batches, purge of the batches of a
- *	  relfilenode that is replaced or truncated, refusal of what would drop
- *	  or miss them (VACUUM FULL, CLUSTER, SET TABLESPACE, indexes).  Also
- *	  netflow.compressed_set_am(), which switches a partition between heap
- *	  and netflow_compressed without rewriting it.
+ *	  must know about the batches: planner size estimates, the size
+ *	  ANALYZE sees (the batches as virtual blocks after the tail's), the
+ *	  row count VACUUM stores, refusal of UPDATE/DELETE/row locks on rows
+ *	  of batches, purge of the batches of a relfilenode that is replaced or
+ *	  truncated, refusal of what would drop or miss them (VACUUM FULL,
+ *	  CLUSTER, SET TABLESPACE, indexes).  Also netflow.compressed_set_am(),
+ *	  which switches a partition between heap and netflow_compressed
+ *	  without rewriting it.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include <math.h>
+
+#include "access/genam.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/multixact.h"
 #include "access/tableam.h"
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
+#include "catalog/partition.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "commands/defrem.h"
+#include "commands/progress.h"
+#include "commands/vacuum.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "optimizer/plancat.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
+#include "utils/backend_status.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -205,10 +217,95 @@ compressed_index_validate_scan(Relation table_rel, Relation index_rel,
 	refuse_rewrite(table_rel, "an index");
 }
 
+/* Blocks of the heap tail (its main fork), whatever ANALYZE is running. */
+BlockNumber
+nf_tail_blocks(Relation rel)
+{
+	return (BlockNumber) (heapam->relation_size(rel, MAIN_FORKNUM) / BLCKSZ);
+}
+
 /*
- * Planner estimate: heapam's for the tail, plus the rows of the batches and
- * their stored size in pages (so a large compressed partition gets
- * parallel workers).
+ * How ANALYZE sees the batch_rows rows of the batches of rel: as virtual
+ * blocks after the tail's tail blocks, each of rows_per_block consecutive
+ * rows (in batch_no order).  A block holds NF_ANALYZE_BLOCK_ROWS rows, about
+ * what a heap page of flows holds, so that ANALYZE of netflow.flows samples
+ * compressed and heap partitions alike; more when needed to keep every
+ * virtual block inside the tail's last segment file (ANALYZE prefetches the
+ * blocks it samples, and md.c fails on a block of a segment that does not
+ * exist; nothing is ever read from these blocks).
+ */
+void
+nf_analyze_blocks(double batch_rows, BlockNumber tail, NfAnalyzeBlocks *ab)
+{
+	BlockNumber segs = Max((tail + RELSEG_SIZE - 1) / RELSEG_SIZE, 1);
+	BlockNumber room = segs * RELSEG_SIZE - tail;
+	double		per = NF_ANALYZE_BLOCK_ROWS;
+
+	ab->tail = tail;
+	if (batch_rows < 1 || room == 0)
+	{
+		ab->rows_per_block = NF_ANALYZE_BLOCK_ROWS;
+		ab->nvirtual = 0;
+		return;
+	}
+	if (batch_rows / per > room)
+		per = ceil(batch_rows / room);
+	ab->rows_per_block = (uint64) per;
+	ab->nvirtual = (BlockNumber) ceil(batch_rows / per);
+	Assert(ab->nvirtual <= room);
+}
+
+/*
+ * Whether this backend is running ANALYZE of rel or of a table rel is a
+ * partition of (the progress report ANALYZE starts after it took the
+ * relation's size for pg_class.relpages, and ends after it sampled).
+ */
+static bool
+analyzing(Relation rel)
+{
+	Oid			target;
+
+	if (MyBEEntry == NULL || MyBEEntry->st_progress_command != PROGRESS_COMMAND_ANALYZE)
+		return false;
+	target = MyBEEntry->st_progress_command_target;
+	if (target == RelationGetRelid(rel))
+		return true;
+	return rel->rd_rel->relispartition &&
+		list_member_oid(get_partition_ancestors(RelationGetRelid(rel)), target);
+}
+
+/*
+ * Size of a fork: heapam's, plus for ANALYZE the virtual blocks of the
+ * batches in the main fork, so that it samples them (through
+ * compressed_scan.c's analyze callbacks) and counts their rows in
+ * pg_class.reltuples and in the statistics of netflow.flows.
+ */
+static uint64
+compressed_relation_size(Relation rel, ForkNumber forkNumber)
+{
+	uint64		size = heapam->relation_size(rel, forkNumber);
+
+	if (forkNumber == MAIN_FORKNUM && analyzing(rel))
+	{
+		double		rows,
+					bytes;
+		NfAnalyzeBlocks ab;
+		Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+
+		nf_batch_totals(rel, snap, &rows, &bytes);
+		UnregisterSnapshot(snap);
+		nf_analyze_blocks(rows, (BlockNumber) (size / BLCKSZ), &ab);
+		size += (uint64) ab.nvirtual * BLCKSZ;
+	}
+	return size;
+}
+
+/*
+ * Planner estimate: the rows of the batches, exact, plus the tail's rows
+ * (its blocks now at the density pg_class last recorded for it, where
+ * reltuples counts the batches' rows too; at the density of its row width
+ * when never recorded); pages are the tail's plus the batches' stored size
+ * (so a large compressed partition gets parallel workers).
  */
 static void
 compressed_relation_estimate_size(Relation rel, int32 *attr_widths,
@@ -216,24 +313,93 @@ compressed_relation_estimate_size(Relation rel, int32 *attr_widths,
 								  double *allvisfrac)
 {
 	double		rows,
-				bytes;
-	BlockNumber tailpages;
+				bytes,
+				density;
+	BlockNumber tailpages = nf_tail_blocks(rel);
+	BlockNumber relpages = (BlockNumber) rel->rd_rel->relpages;
+	double		reltuples = rel->rd_rel->reltuples;
+	BlockNumber relallvisible = (BlockNumber) rel->rd_rel->relallvisible;
 	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
 
-	heapam->relation_estimate_size(rel, attr_widths, pages, tuples, allvisfrac);
-	/* an empty tail counts as empty, not as heapam's 10 pages guess */
-	tailpages = RelationGetNumberOfBlocks(rel);
-	if (tailpages == 0)
-	{
-		*pages = 0;
-		*tuples = 0;
-	}
 	nf_batch_totals(rel, snap, &rows, &bytes);
 	UnregisterSnapshot(snap);
-	*pages += (BlockNumber) ((bytes + BLCKSZ - 1) / BLCKSZ);
-	*tuples += rows;
-	if (*pages > 0)
-		*allvisfrac = *allvisfrac * tailpages / *pages;
+	*tuples = rows;
+	*pages = tailpages + (BlockNumber) ((bytes + BLCKSZ - 1) / BLCKSZ);
+	*allvisfrac = 0;
+	if (tailpages == 0)
+		return;
+	if (reltuples >= 0 && relpages > 0)
+		density = Max(reltuples - rows, 0) / relpages;
+	else
+	{
+		int32		width = get_rel_data_width(rel, attr_widths) +
+			MAXALIGN(SizeofHeapTupleHeader) + sizeof(ItemIdData);
+
+		density = (BLCKSZ - SizeOfPageHeaderData) / width;
+	}
+	*tuples += rint(density * tailpages);
+	*allvisfrac = (double) Min(relallvisible, tailpages) / *pages;
+}
+
+/*
+ * VACUUM: heapam's, for the tail, which counts the tail's rows; pg_class's
+ * reltuples counts the batches' too (as ANALYZE leaves it): they are taken
+ * out of the relcache's copy while heapam extrapolates from it, and added
+ * to what it stores.
+ */
+static void
+compressed_relation_vacuum(Relation rel, struct VacuumParams *params,
+						   BufferAccessStrategy bstrategy)
+{
+	double		rows,
+				bytes;
+	float4		saved = rel->rd_rel->reltuples;
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	Relation	classrel;
+	ScanKeyData key;
+	SysScanDesc cscan;
+	HeapTuple	tup;
+	Form_pg_class form;
+	BlockNumber relpages = 0,
+				relallvisible = 0;
+	double		reltuples = -1;
+
+	nf_batch_totals(rel, snap, &rows, &bytes);
+	UnregisterSnapshot(snap);
+	if (saved >= rows)
+		rel->rd_rel->reltuples = saved - rows;
+	PG_TRY();
+	{
+		heapam->relation_vacuum(rel, params, bstrategy);
+	}
+	PG_CATCH();
+	{
+		rel->rd_rel->reltuples = saved;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (rows == 0)
+		return;
+
+	/* what heapam just stored (in place) */
+	classrel = table_open(RelationRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_class_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(RelationGetRelid(rel)));
+	cscan = systable_beginscan(classrel, ClassOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(cscan);
+	if (HeapTupleIsValid(tup))
+	{
+		form = (Form_pg_class) GETSTRUCT(tup);
+		relpages = (BlockNumber) form->relpages;
+		reltuples = form->reltuples;
+		relallvisible = (BlockNumber) form->relallvisible;
+	}
+	systable_endscan(cscan);
+	table_close(classrel, AccessShareLock);
+	if (reltuples >= 0)
+		vac_update_relstats(rel, relpages, reltuples + rows, relallvisible,
+							rel->rd_rel->relhasindex, InvalidTransactionId,
+							InvalidMultiXactId, NULL, NULL, false);
 }
 
 /* The TOAST table of a compressed partition is an ordinary heap. */
@@ -264,6 +430,8 @@ compressed_routine(void)
 		compressed_methods.index_build_range_scan = compressed_index_build_range_scan;
 		compressed_methods.index_validate_scan = compressed_index_validate_scan;
 		compressed_methods.relation_estimate_size = compressed_relation_estimate_size;
+		compressed_methods.relation_size = compressed_relation_size;
+		compressed_methods.relation_vacuum = compressed_relation_vacuum;
 		compressed_methods.relation_toast_am = compressed_relation_toast_am;
 		compressed_methods_ready = true;
 	}

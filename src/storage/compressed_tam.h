@@ -217,6 +217,21 @@ extern void nf_compressed_customscan_init(void);
 
 /* compressed_tam.c */
 extern Oid	nf_compressed_am_oid(bool missing_ok);
+extern BlockNumber nf_tail_blocks(Relation rel);
+
+/*
+ * ANALYZE's view of the batches: virtual blocks after the tail's, each of
+ * rows_per_block consecutive rows of the batches (nf_analyze_blocks).
+ */
+#define NF_ANALYZE_BLOCK_ROWS 40
+typedef struct NfAnalyzeBlocks
+{
+	BlockNumber tail;			/* blocks of the tail: the virtual ones follow */
+	uint64		rows_per_block;
+	BlockNumber nvirtual;
+} NfAnalyzeBlocks;
+extern void nf_analyze_blocks(double batch_rows, BlockNumber tail,
+							  NfAnalyzeBlocks *ab);
 extern void nf_refuse_compressed_tid(Relation rel, ItemPointer tid);
 
 #endif							/* NETFLOW_COMPRESSED_TAM_H */

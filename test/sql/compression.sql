@@ -210,6 +210,47 @@ INSERT INTO netflow.config VALUES ('compress_after', '0');
 SELECT count(*) FROM netflow.compression_candidates('2025-01-10');
 DELETE FROM netflow.config WHERE key IN ('compress_after', 'rollups', 'detect_alerts');
 
+-- 15. ANALYZE samples the rows of the batches as well as the tail's, and
+-- pg_class.reltuples counts both, as VACUUM leaves it: the statistics of a
+-- compressed partition with late rows, and those of netflow.flows, cover
+-- its batches, and the planner counts each row once.
+CREATE FUNCTION cmp_plan_rows(q text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	j json;
+BEGIN
+	EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO j;
+	RETURN (j -> 0 -> 'Plan' ->> 'Plan Rows')::bigint;
+END $$;
+SELECT count(*) FROM netflow.create_partitions('2025-01-07', '2025-01-08');
+INSERT INTO netflow.flows (time_start, exporter, src_addr, dst_addr, dst_port, protocol, packets, bytes)
+SELECT timestamptz '2025-01-07' + i * interval '1 second', '127.0.0.1',
+	   ('10.7.' || i / 256 || '.' || i % 256)::inet, '198.51.100.7', 1000 + i % 10, 6, 1, i
+FROM generate_series(0, 19999) AS i;
+SELECT netflow.compress_partition('netflow.flows_p20250107');
+-- late rows, of another port and source
+INSERT INTO netflow.flows (time_start, exporter, src_addr, dst_addr, dst_port, protocol, packets, bytes)
+SELECT timestamptz '2025-01-07 12:00' + i * interval '1 second', '127.0.0.1',
+	   '10.9.9.9', '198.51.100.7', 7777, 17, 1, 1
+FROM generate_series(1, 50) AS i;
+ANALYZE netflow.flows_p20250107;
+-- the batches' ports are the common ones; nearly every source is distinct
+SELECT most_common_vals::text::int[] @> '{1000,1001,1002,1003,1004,1005,1006,1007,1008,1009}' AS batch_ports_common
+FROM pg_stats WHERE schemaname = 'netflow' AND tablename = 'flows_p20250107' AND attname = 'dst_port';
+SELECT round(n_distinct::numeric, 2) AS n_distinct
+FROM pg_stats WHERE schemaname = 'netflow' AND tablename = 'flows_p20250107' AND attname = 'src_addr';
+SELECT relpages = pg_relation_size(oid) / 8192 AS relpages_are_the_tails, reltuples
+FROM pg_class WHERE oid = 'netflow.flows_p20250107'::regclass;
+SELECT cmp_plan_rows('SELECT * FROM netflow.flows_p20250107') AS planned_rows;
+VACUUM netflow.flows_p20250107;
+SELECT reltuples FROM pg_class WHERE oid = 'netflow.flows_p20250107'::regclass;
+SELECT cmp_plan_rows('SELECT * FROM netflow.flows_p20250107') AS planned_rows;
+SELECT estimated_rows, compressed_rows FROM netflow.partitions WHERE partition = 'netflow.flows_p20250107'::regclass;
+-- the sample of netflow.flows includes the compressed partitions
+ANALYZE netflow.flows;
+SELECT reltuples = (SELECT count(*) FROM netflow.flows) AS parent_counts_every_row
+FROM pg_class WHERE oid = 'netflow.flows'::regclass;
+DROP FUNCTION cmp_plan_rows(text);
+
 -- Clean up: the partitions, their batches, the maintenance log.
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set setup :abs_srcdir '/sql/include/drop_flows_partitions.sql'
