@@ -4439,9 +4439,9 @@ BEGIN
 	END IF;
 	-- Readers and writers go on; another conversion, VACUUM and DDL wait.
 	EXECUTE format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', partition);
-	-- Column statistics from the rows while they are a heap: ANALYZE of a
-	-- compressed partition samples only its tail, and keeps these while the
-	-- tail is empty (docs/operations.md).
+	-- Column statistics from the rows while they are a heap, where sampling
+	-- costs least (ANALYZE of a compressed partition decodes the batches
+	-- holding the rows it samples; docs/operations.md).
 	IF (SELECT c.relam FROM pg_class c WHERE c.oid = partition) <> am THEN
 		EXECUTE format('ANALYZE %s', partition);
 	END IF;

@@ -347,7 +347,8 @@ add_sort_key(TupleDesc desc, const char *name, int *nkeys, AttrNumber *attnums,
  * After the heap rows moved to batches: the row estimate in pg_class
  * becomes the rows of the batches, transactionally (it counts the tail's
  * and the batches' rows, as VACUUM and ANALYZE of a compressed partition
- * leave it; the planner counts the tail's from its size).
+ * leave it; rows inserted into the tail during the conversion count from
+ * the next of them).
  */
 static void
 reset_heap_estimate(Oid relid, double rows)

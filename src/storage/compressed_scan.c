@@ -107,6 +107,7 @@ typedef struct CompressedScanDescData
 	NfAnalyzeBlocks ablocks;
 	Snapshot	asnap;			/* registered: reads the batches */
 	bool		avirtual;		/* the sampled block is a virtual one */
+	BlockNumber ablock;			/* which */
 	uint64		arow;			/* its next row (index over every batch) */
 	uint64		aend;			/* and the end of its rows */
 	uint64		abatch_lo;		/* the rows cur holds: [abatch_lo, abatch_hi) */
@@ -145,6 +146,15 @@ compressed_scan_begin(Relation rel, Snapshot snapshot, int nkeys,
 	scan->rs_base.rs_key = key;
 	scan->rs_base.rs_flags = flags;
 	scan->rs_base.rs_parallel = pscan;
+	if (flags & SO_TYPE_ANALYZE)
+	{
+		/* before heapam's scan takes the size again (tail rows may be added) */
+		scan->analyze = true;
+		if (!nf_analyze_blocks_taken(rel, &scan->ablocks))
+			nf_analyze_blocks(0, nf_tail_blocks(rel), &scan->ablocks);
+		if (scan->ablocks.nvirtual > 0)
+			scan->asnap = RegisterSnapshot(GetLatestSnapshot());
+	}
 	scan->heap = heapam->scan_begin(rel, snapshot, nkeys, key, pscan, flags);
 	scan->shared = (CompressedParallelScanData *) pscan;
 	/* Only sequential scans see the batches (others are refused). */
@@ -156,16 +166,6 @@ compressed_scan_begin(Relation rel, Snapshot snapshot, int nkeys,
 						RelationGetRelationName(rel))));
 	scan->in_tail = !scan->read_batches;
 	scan->scancxt = CurrentMemoryContext;
-	if (flags & SO_TYPE_ANALYZE)
-	{
-		double		rows,
-					bytes;
-
-		scan->analyze = true;
-		scan->asnap = RegisterSnapshot(GetLatestSnapshot());
-		nf_batch_totals(rel, scan->asnap, &rows, &bytes);
-		nf_analyze_blocks(rows, nf_tail_blocks(rel), &scan->ablocks);
-	}
 	return &scan->rs_base;
 }
 
@@ -751,6 +751,7 @@ compressed_scan_analyze_next_block(TableScanDesc sscan, BlockNumber blockno,
 		scan->arow = scan->aend = 0;
 		return false;
 	}
+	scan->ablock = blockno;
 	scan->arow = (uint64) v * scan->ablocks.rows_per_block;
 	scan->aend = scan->arow + scan->ablocks.rows_per_block;
 	return true;
@@ -824,8 +825,22 @@ compressed_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin
 		if (scan->have_batch && scan->arow >= scan->abatch_lo &&
 			scan->arow < scan->abatch_hi)
 		{
+			uint64		inblock = scan->arow % scan->ablocks.rows_per_block;
+
 			store_batch_row(scan, &scan->map,
 							(uint32) (scan->arow - scan->abatch_lo), slot);
+			/*
+			 * ANALYZE sorts its sample by the TIDs of the heap tuples it
+			 * copies (for the correlation): a heap tuple now, whose TID
+			 * is the virtual block and the row's place in it.
+			 */
+			ItemPointerSet(&slot->tts_tid, scan->ablock,
+						   (OffsetNumber) Min(inblock + 1, PG_UINT16_MAX));
+			if (TTS_IS_BUFFERTUPLE(slot))
+			{
+				ExecMaterializeSlot(slot);
+				((BufferHeapTupleTableSlot *) slot)->base.tuple->t_self = slot->tts_tid;
+			}
 			scan->arow++;
 			*liverows += 1;
 			return true;

@@ -232,7 +232,10 @@ nf_tail_blocks(Relation rel)
  * compressed and heap partitions alike; more when needed to keep every
  * virtual block inside the tail's last segment file (ANALYZE prefetches the
  * blocks it samples, and md.c fails on a block of a segment that does not
- * exist; nothing is ever read from these blocks).
+ * exist; nothing is ever read from these blocks).  None when that segment
+ * has room for fewer than NF_ANALYZE_MIN_ROOM (a few virtual blocks of many
+ * rows each would make ANALYZE's row count swing by whether it sampled
+ * them): ANALYZE then samples the tail alone.
  */
 void
 nf_analyze_blocks(double batch_rows, BlockNumber tail, NfAnalyzeBlocks *ab)
@@ -242,7 +245,7 @@ nf_analyze_blocks(double batch_rows, BlockNumber tail, NfAnalyzeBlocks *ab)
 	double		per = NF_ANALYZE_BLOCK_ROWS;
 
 	ab->tail = tail;
-	if (batch_rows < 1 || room == 0)
+	if (batch_rows < 1 || room < NF_ANALYZE_MIN_ROOM)
 	{
 		ab->rows_per_block = NF_ANALYZE_BLOCK_ROWS;
 		ab->nvirtual = 0;
@@ -256,16 +259,23 @@ nf_analyze_blocks(double batch_rows, BlockNumber tail, NfAnalyzeBlocks *ab)
 }
 
 /*
- * Whether this backend is running ANALYZE of rel or of a table rel is a
- * partition of (the progress report ANALYZE starts after it took the
- * relation's size for pg_class.relpages, and ends after it sampled).
+ * Whether this backend is sampling rows for ANALYZE of rel or of a table
+ * rel is a partition of, from its progress report (ANALYZE starts it after
+ * it took the relation's size for pg_class.relpages; the phase moves on
+ * once the sample is taken, before anything else, such as an expression of
+ * extended statistics, could scan rel).
  */
 static bool
 analyzing(Relation rel)
 {
 	Oid			target;
+	int64		phase;
 
 	if (MyBEEntry == NULL || MyBEEntry->st_progress_command != PROGRESS_COMMAND_ANALYZE)
+		return false;
+	phase = MyBEEntry->st_progress_param[PROGRESS_ANALYZE_PHASE];
+	if (phase != PROGRESS_ANALYZE_PHASE_ACQUIRE_SAMPLE_ROWS &&
+		phase != PROGRESS_ANALYZE_PHASE_ACQUIRE_SAMPLE_ROWS_INH)
 		return false;
 	target = MyBEEntry->st_progress_command_target;
 	if (target == RelationGetRelid(rel))
@@ -275,8 +285,33 @@ analyzing(Relation rel)
 }
 
 /*
- * Size of a fork: heapam's, plus for ANALYZE the virtual blocks of the
- * batches in the main fork, so that it samples them (through
+ * The view of the relation whose size ANALYZE took last in this backend:
+ * acquire_sample_rows takes the size, then begins its scan, which takes
+ * this view (nf_analyze_blocks_taken) rather than work it out again, so
+ * that rows inserted meanwhile into the tail cannot shift which rows a
+ * virtual block stands for.
+ */
+static Oid	view_relid = InvalidOid;
+static NfAnalyzeBlocks view;
+
+/*
+ * The view of rel that ANALYZE's sampler got from its size, consumed;
+ * false when there is none (not sampling for ANALYZE).
+ */
+bool
+nf_analyze_blocks_taken(Relation rel, NfAnalyzeBlocks *ab)
+{
+	if (!OidIsValid(view_relid) || view_relid != RelationGetRelid(rel) ||
+		!analyzing(rel))
+		return false;
+	*ab = view;
+	view_relid = InvalidOid;
+	return true;
+}
+
+/*
+ * Size of a fork: heapam's, plus while sampling for ANALYZE the virtual
+ * blocks of the batches in the main fork, so that it samples them (through
  * compressed_scan.c's analyze callbacks) and counts their rows in
  * pg_class.reltuples and in the statistics of netflow.flows.
  */
@@ -289,23 +324,24 @@ compressed_relation_size(Relation rel, ForkNumber forkNumber)
 	{
 		double		rows,
 					bytes;
-		NfAnalyzeBlocks ab;
 		Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
 
 		nf_batch_totals(rel, snap, &rows, &bytes);
 		UnregisterSnapshot(snap);
-		nf_analyze_blocks(rows, (BlockNumber) (size / BLCKSZ), &ab);
-		size += (uint64) ab.nvirtual * BLCKSZ;
+		nf_analyze_blocks(rows, (BlockNumber) (size / BLCKSZ), &view);
+		view_relid = RelationGetRelid(rel);
+		size += (uint64) view.nvirtual * BLCKSZ;
 	}
 	return size;
 }
 
 /*
- * Planner estimate: the rows of the batches, exact, plus the tail's rows
- * (its blocks now at the density pg_class last recorded for it, where
- * reltuples counts the batches' rows too; at the density of its row width
- * when never recorded); pages are the tail's plus the batches' stored size
- * (so a large compressed partition gets parallel workers).
+ * Planner estimate: the rows of the batches, exact, plus the tail's rows:
+ * its blocks now at the density pg_class last recorded for it (where
+ * reltuples counts the batches' rows too), at most that of its row width
+ * (the density when never recorded); pages are the tail's plus the
+ * batches' stored size (so a large compressed partition gets parallel
+ * workers).
  */
 static void
 compressed_relation_estimate_size(Relation rel, int32 *attr_widths,
@@ -315,6 +351,7 @@ compressed_relation_estimate_size(Relation rel, int32 *attr_widths,
 	double		rows,
 				bytes,
 				density;
+	int32		width;
 	BlockNumber tailpages = nf_tail_blocks(rel);
 	BlockNumber relpages = (BlockNumber) rel->rd_rel->relpages;
 	double		reltuples = rel->rd_rel->reltuples;
@@ -328,15 +365,12 @@ compressed_relation_estimate_size(Relation rel, int32 *attr_widths,
 	*allvisfrac = 0;
 	if (tailpages == 0)
 		return;
+	width = get_rel_data_width(rel, attr_widths) +
+		MAXALIGN(SizeofHeapTupleHeader) + sizeof(ItemIdData);
+	density = (BLCKSZ - SizeOfPageHeaderData) / width;
+	/* reltuples is an estimate: never denser than the rows' width allows */
 	if (reltuples >= 0 && relpages > 0)
-		density = Max(reltuples - rows, 0) / relpages;
-	else
-	{
-		int32		width = get_rel_data_width(rel, attr_widths) +
-			MAXALIGN(SizeofHeapTupleHeader) + sizeof(ItemIdData);
-
-		density = (BLCKSZ - SizeOfPageHeaderData) / width;
-	}
+		density = Min(density, Max(reltuples - rows, 0) / relpages);
 	*tuples += rint(density * tailpages);
 	*allvisfrac = (double) Min(relallvisible, tailpages) / *pages;
 }
@@ -366,8 +400,8 @@ compressed_relation_vacuum(Relation rel, struct VacuumParams *params,
 
 	nf_batch_totals(rel, snap, &rows, &bytes);
 	UnregisterSnapshot(snap);
-	if (saved >= rows)
-		rel->rd_rel->reltuples = saved - rows;
+	if (saved >= 0)
+		rel->rd_rel->reltuples = Max(saved - rows, 0);
 	PG_TRY();
 	{
 		heapam->relation_vacuum(rel, params, bstrategy);

@@ -230,8 +230,10 @@ typedef struct NfAnalyzeBlocks
 	uint64		rows_per_block;
 	BlockNumber nvirtual;
 } NfAnalyzeBlocks;
+#define NF_ANALYZE_MIN_ROOM 1024
 extern void nf_analyze_blocks(double batch_rows, BlockNumber tail,
 							  NfAnalyzeBlocks *ab);
+extern bool nf_analyze_blocks_taken(Relation rel, NfAnalyzeBlocks *ab);
 extern void nf_refuse_compressed_tid(Relation rel, ItemPointer tid);
 
 #endif							/* NETFLOW_COMPRESSED_TAM_H */
