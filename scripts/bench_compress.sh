@@ -375,7 +375,17 @@ else
 fi
 
 # ------------------------------------------------------------ compressed partitions
+# analyze_time TABLE: wall seconds of the best of RUNS runs of ANALYZE TABLE.
+analyze_time() {
+	local args=(-c '\timing on') i
+	for ((i = 0; i < RUNS; i++)); do args+=(-c "ANALYZE $1"); done
+	q "${args[@]}" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | sort -n | head -1 |
+		awk '{ printf "%.3f", $1 / 1000 }'
+}
 if [ "$(q -c "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'netflow' AND p.proname = 'compress_partition'")" -gt 0 ]; then
+	# ANALYZE of Thursday's partition, heap now and compressed below.
+	DAY_PART=$(q -c "SELECT partition FROM netflow.flows_partitions() WHERE lower = '$(sqltime $D0)'")
+	AN_HEAP=$(analyze_time "$DAY_PART")
 	# All storage: the database's size before and after, so hidden tables
 	# of the access method count too.
 	q -c CHECKPOINT
@@ -403,6 +413,9 @@ if [ "$(q -c "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pr
 	size_line "compressed partitions (netflow.partitions)" "$PART_BYTES"
 	echo "  (of which heap tails left after VACUUM: $TAIL_BYTES bytes)"
 	[ $HAVE_CITUS = 1 ] && echo "compressed / Citus columnar: $(ratio "$CMP_BYTES" "$COL_BYTES") (target at most 0.80x)"
+	AN_CMP=$(analyze_time "$DAY_PART")
+	read -r an_est an_rows < <(q -F ' ' -c "SELECT reltuples::bigint, (SELECT count(*) FROM $DAY_PART) FROM pg_class WHERE oid = '$DAY_PART'::regclass")
+	echo "ANALYZE of $DAY_PART (best of $RUNS): heap $AN_HEAP s, compressed $AN_CMP s ($(ratio "$AN_CMP" "$AN_HEAP") the heap's; it samples the batches: reltuples $an_est of $an_rows flows)"
 	timings "compressed partitions" netflow.flows
 	# What the hour and its day read of the batches (EXPLAIN ANALYZE VERBOSE,
 	# serial): the batches' time bounds at work, whatever the time spent.
