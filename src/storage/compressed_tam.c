@@ -232,20 +232,20 @@ nf_tail_blocks(Relation rel)
  * compressed and heap partitions alike; more when needed to keep every
  * virtual block inside the tail's last segment file (ANALYZE prefetches the
  * blocks it samples, and md.c fails on a block of a segment that does not
- * exist; nothing is ever read from these blocks).  None when that segment
- * has room for fewer than NF_ANALYZE_MIN_ROOM (a few virtual blocks of many
- * rows each would make ANALYZE's row count swing by whether it sampled
- * them): ANALYZE then samples the tail alone.
+ * exist; nothing is ever read from these blocks).  With little room, a
+ * few virtual blocks of many rows each make ANALYZE's row count swing by
+ * whether it sampled them, but it stays right on average; with none (a
+ * tail of whole 1 GB segments), ANALYZE samples the tail alone.
  */
 void
 nf_analyze_blocks(double batch_rows, BlockNumber tail, NfAnalyzeBlocks *ab)
 {
-	BlockNumber segs = Max((tail + RELSEG_SIZE - 1) / RELSEG_SIZE, 1);
-	BlockNumber room = segs * RELSEG_SIZE - tail;
+	uint64		segs = Max(((uint64) tail + RELSEG_SIZE - 1) / RELSEG_SIZE, 1);
+	BlockNumber room = (BlockNumber) (segs * RELSEG_SIZE - tail);
 	double		per = NF_ANALYZE_BLOCK_ROWS;
 
 	ab->tail = tail;
-	if (batch_rows < 1 || room < NF_ANALYZE_MIN_ROOM)
+	if (batch_rows < 1 || room == 0)
 	{
 		ab->rows_per_block = NF_ANALYZE_BLOCK_ROWS;
 		ab->nvirtual = 0;

@@ -230,7 +230,6 @@ typedef struct NfAnalyzeBlocks
 	uint64		rows_per_block;
 	BlockNumber nvirtual;
 } NfAnalyzeBlocks;
-#define NF_ANALYZE_MIN_ROOM 1024
 extern void nf_analyze_blocks(double batch_rows, BlockNumber tail,
 							  NfAnalyzeBlocks *ab);
 extern bool nf_analyze_blocks_taken(Relation rel, NfAnalyzeBlocks *ab);
