@@ -253,6 +253,16 @@ SELECT estimated_rows, compressed_rows FROM netflow.partitions WHERE partition =
 ANALYZE netflow.flows;
 SELECT reltuples = (SELECT count(*) FROM netflow.flows) AS parent_counts_every_row
 FROM pg_class WHERE oid = 'netflow.flows'::regclass;
+-- with track_activities off ANALYZE has no progress report to tell it is
+-- sampling: it samples the tail alone, and the planner counts the tail as
+-- 0 until an ANALYZE with it on (docs/operations.md)
+SET track_activities = off;
+ANALYZE netflow.flows_p20250107;
+RESET track_activities;
+SELECT reltuples FROM pg_class WHERE oid = 'netflow.flows_p20250107'::regclass;
+SELECT cmp_plan_rows('SELECT * FROM netflow.flows_p20250107') AS planned_rows;
+ANALYZE netflow.flows_p20250107;
+SELECT reltuples FROM pg_class WHERE oid = 'netflow.flows_p20250107'::regclass;
 -- a reltuples sampled just under the batches' rows is no count of the
 -- tail: VACUUM extrapolating from it does not count the batches twice
 INSERT INTO netflow.flows (time_start, exporter, src_addr, dst_addr, dst_port, protocol, packets, bytes)
