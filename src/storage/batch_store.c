@@ -392,18 +392,15 @@ nf_batch_decoder_create(Relation rel, const bool *want)
 	MemoryContext cxt;
 	DecodedBatch *db;
 	MemoryContextCallback *cb;
-
 	int			best = -1;
 
 	/* a kept decoder of the same columns, the most recently kept */
 	for (int i = 0; i < NF_PARKED_MAX; i++)
 	{
 		DecodedBatch *d = parked[i].decoder;
-		bool		same = d != NULL && d->natts == natts;
 
-		for (int c = 0; same && c < natts; c++)
-			same = d->want[c] == (want == NULL || want[c]);
-		if (same && (best < 0 || parked[i].stamp > parked[best].stamp))
+		if (d != NULL && d->natts == natts && nf_batch_decoder_wants(d, want) &&
+			(best < 0 || parked[i].stamp > parked[best].stamp))
 			best = i;
 	}
 	if (best >= 0)
@@ -414,8 +411,8 @@ nf_batch_decoder_create(Relation rel, const bool *want)
 		return db;
 	}
 	cxt = AllocSetContextCreate(CurrentMemoryContext,
-											  "netflow batch decoder",
-											  ALLOCSET_DEFAULT_SIZES);
+								"netflow batch decoder",
+								ALLOCSET_DEFAULT_SIZES);
 	db = MemoryContextAllocZero(cxt, sizeof(DecodedBatch));
 	cb = MemoryContextAllocZero(cxt, sizeof(MemoryContextCallback));
 	db->cxt = cxt;
@@ -442,12 +439,15 @@ nf_batch_decoder_create(Relation rel, const bool *want)
 	return db;
 }
 
-/* Whether a decoder decodes exactly the columns whose flag is set (natts flags). */
+/*
+ * Whether a decoder decodes exactly the columns whose flag is set (natts
+ * flags; NULL: every column).
+ */
 bool
 nf_batch_decoder_wants(const DecodedBatch *db, const bool *want)
 {
 	for (int c = 0; c < db->natts; c++)
-		if (db->want[c] != want[c])
+		if (db->want[c] != (want == NULL || want[c]))
 			return false;
 	return true;
 }
@@ -1028,18 +1028,24 @@ nf_batch_purge(Relation rel, Oid relfilenode)
 	table_close(batchrel, NoLock);
 }
 
-/* Rows and stored bytes of the batches of rel visible to snapshot. */
+/*
+ * Rows and stored bytes of the batches of rel visible to snapshot (NULL: a
+ * snapshot taken now).
+ */
 void
 nf_batch_totals(Relation rel, Snapshot snapshot, double *rows, double *bytes)
 {
 	BatchReader *r;
 	HeapTuple	tup;
 	TupleDesc	bdesc;
+	Snapshot	latest = NULL;
 
 	*rows = 0;
 	*bytes = 0;
 	if (!OidIsValid(nf_batch_table_oid(true)))
 		return;
+	if (snapshot == NULL)
+		snapshot = latest = RegisterSnapshot(GetLatestSnapshot());
 	r = nf_batch_reader_open(rel, snapshot, AccessShareLock);
 	bdesc = RelationGetDescr(r->batchrel);
 	while ((tup = nf_batch_reader_next(r)) != NULL)
@@ -1053,4 +1059,6 @@ nf_batch_totals(Relation rel, Snapshot snapshot, double *rows, double *bytes)
 			*bytes += toast_datum_size(d);
 	}
 	nf_batch_reader_close(r);
+	if (latest)
+		UnregisterSnapshot(latest);
 }

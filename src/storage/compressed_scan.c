@@ -103,7 +103,6 @@ typedef struct CompressedScanDescData
 	uint64		batches_skipped;
 	CompressedParallelScanData *shared;
 	/* ANALYZE: the rows of the batches as virtual blocks after the tail's */
-	bool		analyze;		/* an analyze scan */
 	NfAnalyzeBlocks ablocks;
 	Snapshot	asnap;			/* registered: reads the batches */
 	bool		avirtual;		/* the sampled block is a virtual one */
@@ -149,7 +148,6 @@ compressed_scan_begin(Relation rel, Snapshot snapshot, int nkeys,
 	if (flags & SO_TYPE_ANALYZE)
 	{
 		/* before heapam's scan takes the size again (tail rows may be added) */
-		scan->analyze = true;
 		if (!nf_analyze_blocks_taken(rel, &scan->ablocks))
 			nf_analyze_blocks(0, nf_tail_blocks(rel), &scan->ablocks);
 		if (scan->ablocks.nvirtual > 0)
@@ -333,6 +331,42 @@ ranges_null_free(CompressedScanDesc scan)
 }
 
 /*
+ * Open the batch reader (under snapshot) if it is not; false when it was
+ * read to the end already.
+ */
+static bool
+reader_open(CompressedScanDesc scan, Snapshot snapshot)
+{
+	if (scan->reader == NULL)
+	{
+		if (scan->reader_pos > 0)
+			return false;
+		scan->reader = nf_batch_reader_open(scan->rs_base.rs_rd, snapshot,
+											AccessShareLock);
+	}
+	return true;
+}
+
+/*
+ * The reader's next batch row, counted in reader_pos; NULL (the reader
+ * closed) at the end.
+ */
+static HeapTuple
+reader_next(CompressedScanDesc scan)
+{
+	HeapTuple	tup = nf_batch_reader_next(scan->reader);
+
+	if (tup == NULL)
+	{
+		close_reader(scan);
+		scan->reader_pos = PG_UINT64_MAX;
+		return NULL;
+	}
+	scan->reader_pos++;
+	return tup;
+}
+
+/*
  * The next batch row this participant should read and that the ranges do
  * not exclude; NULL when no batch is left.
  */
@@ -342,30 +376,18 @@ next_batch_tuple(CompressedScanDesc scan)
 	uint64		target;
 	HeapTuple	tup;
 
-	if (scan->reader == NULL)
-	{
-		if (scan->reader_pos > 0)
-			return NULL;		/* read to the end already */
-		scan->reader = nf_batch_reader_open(scan->rs_base.rs_rd,
-											scan->rs_base.rs_snapshot,
-											AccessShareLock);
-	}
+	if (!reader_open(scan, scan->rs_base.rs_snapshot))
+		return NULL;
 	for (;;)
 	{
 		target = scan->shared ? pg_atomic_fetch_add_u64(&scan->shared->next_batch, 1)
 			: scan->reader_pos;
-		for (;;)
+		do
 		{
-			tup = nf_batch_reader_next(scan->reader);
+			tup = reader_next(scan);
 			if (tup == NULL)
-			{
-				close_reader(scan);
-				scan->reader_pos = PG_UINT64_MAX;
 				return NULL;
-			}
-			if (scan->reader_pos++ == target)
-				break;
-		}
+		} while (scan->reader_pos - 1 != target);
 		scan->batch_fit = batch_fit(scan, tup);
 		if (scan->batch_fit != NF_BOUNDS_OUTSIDE)
 			return tup;
@@ -739,7 +761,7 @@ compressed_scan_analyze_next_block(TableScanDesc sscan, BlockNumber blockno,
 	CompressedScanDesc scan = (CompressedScanDesc) sscan;
 	BlockNumber v;
 
-	if (!scan->analyze || blockno < scan->ablocks.tail)
+	if (blockno < scan->ablocks.tail)
 	{
 		scan->avirtual = false;
 		return heapam->scan_analyze_next_block(scan->heap, blockno, bstrategy);
@@ -768,26 +790,17 @@ analyze_load(CompressedScanDesc scan)
 	Relation	rel = scan->rs_base.rs_rd;
 	HeapTuple	tup;
 
-	if (scan->reader == NULL)
-	{
-		if (scan->reader_pos > 0)
-			return false;		/* read to the end already */
-		scan->reader = nf_batch_reader_open(rel, scan->asnap, AccessShareLock);
-	}
+	if (!reader_open(scan, scan->asnap))
+		return false;
 	for (;;)
 	{
 		uint64		lo = scan->apassed;
 		bool		isnull;
 		Datum		n;
 
-		tup = nf_batch_reader_next(scan->reader);
+		tup = reader_next(scan);
 		if (tup == NULL)
-		{
-			close_reader(scan);
-			scan->reader_pos = PG_UINT64_MAX;
 			return false;
-		}
-		scan->reader_pos++;
 		n = heap_getattr(tup, Anum_batch_row_count,
 						 RelationGetDescr(scan->reader->batchrel), &isnull);
 		scan->apassed += isnull ? 0 : (uint32) DatumGetInt32(n);

@@ -324,10 +324,8 @@ compressed_relation_size(Relation rel, ForkNumber forkNumber)
 	{
 		double		rows,
 					bytes;
-		Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
 
-		nf_batch_totals(rel, snap, &rows, &bytes);
-		UnregisterSnapshot(snap);
+		nf_batch_totals(rel, NULL, &rows, &bytes);
 		nf_analyze_blocks(rows, (BlockNumber) (size / BLCKSZ), &view);
 		view_relid = RelationGetRelid(rel);
 		size += (uint64) view.nvirtual * BLCKSZ;
@@ -356,10 +354,8 @@ compressed_relation_estimate_size(Relation rel, int32 *attr_widths,
 	BlockNumber relpages = (BlockNumber) rel->rd_rel->relpages;
 	double		reltuples = rel->rd_rel->reltuples;
 	BlockNumber relallvisible = (BlockNumber) rel->rd_rel->relallvisible;
-	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
 
-	nf_batch_totals(rel, snap, &rows, &bytes);
-	UnregisterSnapshot(snap);
+	nf_batch_totals(rel, NULL, &rows, &bytes);
 	*tuples = rows;
 	*pages = tailpages + (BlockNumber) ((bytes + BLCKSZ - 1) / BLCKSZ);
 	*allvisfrac = 0;
@@ -376,6 +372,42 @@ compressed_relation_estimate_size(Relation rel, int32 *attr_widths,
 }
 
 /*
+ * Add rows to the reltuples that VACUUM just stored (in place) for rel,
+ * keeping the pages and all-visible pages it stored; nothing when it
+ * stored none (-1).
+ */
+static void
+add_to_reltuples(Relation rel, double rows)
+{
+	Relation	classrel = table_open(RelationRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc cscan;
+	HeapTuple	tup;
+	BlockNumber relpages = 0,
+				relallvisible = 0;
+	double		reltuples = -1;
+
+	ScanKeyInit(&key, Anum_pg_class_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(RelationGetRelid(rel)));
+	cscan = systable_beginscan(classrel, ClassOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(cscan);
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tup);
+
+		relpages = (BlockNumber) form->relpages;
+		reltuples = form->reltuples;
+		relallvisible = (BlockNumber) form->relallvisible;
+	}
+	systable_endscan(cscan);
+	table_close(classrel, AccessShareLock);
+	if (reltuples >= 0)
+		vac_update_relstats(rel, relpages, reltuples + rows, relallvisible,
+							rel->rd_rel->relhasindex, InvalidTransactionId,
+							InvalidMultiXactId, NULL, NULL, false);
+}
+
+/*
  * VACUUM: heapam's, for the tail, which counts the tail's rows; pg_class's
  * reltuples counts the batches' too (as ANALYZE leaves it): they are taken
  * out of the relcache's copy while heapam extrapolates from it, and added
@@ -388,18 +420,8 @@ compressed_relation_vacuum(Relation rel, struct VacuumParams *params,
 	double		rows,
 				bytes;
 	float4		saved = rel->rd_rel->reltuples;
-	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
-	Relation	classrel;
-	ScanKeyData key;
-	SysScanDesc cscan;
-	HeapTuple	tup;
-	Form_pg_class form;
-	BlockNumber relpages = 0,
-				relallvisible = 0;
-	double		reltuples = -1;
 
-	nf_batch_totals(rel, snap, &rows, &bytes);
-	UnregisterSnapshot(snap);
+	nf_batch_totals(rel, NULL, &rows, &bytes);
 	if (saved >= 0)
 		rel->rd_rel->reltuples = Max(saved - rows, 0);
 	PG_TRY();
@@ -412,28 +434,8 @@ compressed_relation_vacuum(Relation rel, struct VacuumParams *params,
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	if (rows == 0)
-		return;
-
-	/* what heapam just stored (in place) */
-	classrel = table_open(RelationRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_class_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(RelationGetRelid(rel)));
-	cscan = systable_beginscan(classrel, ClassOidIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(cscan);
-	if (HeapTupleIsValid(tup))
-	{
-		form = (Form_pg_class) GETSTRUCT(tup);
-		relpages = (BlockNumber) form->relpages;
-		reltuples = form->reltuples;
-		relallvisible = (BlockNumber) form->relallvisible;
-	}
-	systable_endscan(cscan);
-	table_close(classrel, AccessShareLock);
-	if (reltuples >= 0)
-		vac_update_relstats(rel, relpages, reltuples + rows, relallvisible,
-							rel->rd_rel->relhasindex, InvalidTransactionId,
-							InvalidMultiXactId, NULL, NULL, false);
+	if (rows > 0)
+		add_to_reltuples(rel, rows);
 }
 
 /* The TOAST table of a compressed partition is an ordinary heap. */
