@@ -4307,10 +4307,14 @@ CREATE TABLE netflow.compressed_batches (
 	min_time_received timestamptz,
 	max_time_received timestamptz,
 	data		bytea NOT NULL,
+	addr_filter bytea,
 	PRIMARY KEY (relid, relfilenode, batch_no)
 );
--- zstd compressed already: stored out of line as is, not pglz-compressed again.
+-- zstd compressed already: stored out of line as is, not pglz-compressed
+-- again; the address filter (random bits) out of line too, so that the
+-- rows every scan reads stay small.
 ALTER TABLE netflow.compressed_batches ALTER COLUMN data SET STORAGE EXTERNAL;
+ALTER TABLE netflow.compressed_batches ALTER COLUMN addr_filter SET STORAGE EXTERNAL;
 COMMENT ON TABLE netflow.compressed_batches IS
 	'Compressed column batches of the netflow_compressed partitions of netflow.flows (internal; format in docs/formats.md; not dumped)';
 COMMENT ON COLUMN netflow.compressed_batches.relid IS 'OID of the partition';
@@ -4324,6 +4328,7 @@ COMMENT ON COLUMN netflow.compressed_batches.max_time_end IS 'Largest time_end i
 COMMENT ON COLUMN netflow.compressed_batches.min_time_received IS 'Smallest time_received in the batch (NULL: none); scans skip the batch when a filter on time_received (the rollups'' late flows) excludes [min_time_received, max_time_received]';
 COMMENT ON COLUMN netflow.compressed_batches.max_time_received IS 'Largest time_received in the batch (NULL: none)';
 COMMENT ON COLUMN netflow.compressed_batches.data IS 'The batch: every column encoded and compressed on its own (batch format version 2, docs/formats.md)';
+COMMENT ON COLUMN netflow.compressed_batches.addr_filter IS 'Bloom filter of the distinct src_addr and dst_addr values of the batch (address filter format version 1, docs/formats.md; NULL: none): scans looking for one address pass over the batches where it is surely absent';
 COMMENT ON INDEX netflow.compressed_batches_pkey IS 'Reads the batches of one partition in order';
 
 CREATE FUNCTION netflow.compressed_build(partition regclass)
@@ -4616,14 +4621,14 @@ CREATE OR REPLACE VIEW netflow.partitions AS
 WITH b AS (
 	-- the batches each compressed partition reads (45_compression.sql)
 	SELECT cb.relid, sum(cb.row_count)::bigint AS rows,
-		   sum(pg_column_size(cb.data))::numeric AS data_bytes
+		   sum(pg_column_size(cb.data) + coalesce(pg_column_size(cb.addr_filter), 0))::numeric AS data_bytes
 	FROM netflow.compressed_batches cb
 	JOIN pg_class c ON c.oid = cb.relid AND c.relfilenode = cb.relfilenode
 	GROUP BY cb.relid),
 store AS (
 	-- the whole batch table (heap, TOAST, index), shared out by data size
 	SELECT pg_total_relation_size('netflow.compressed_batches') AS bytes,
-		   (SELECT sum(pg_column_size(cb.data)) FROM netflow.compressed_batches cb)::numeric AS data_bytes),
+		   (SELECT sum(pg_column_size(cb.data) + coalesce(pg_column_size(cb.addr_filter), 0)) FROM netflow.compressed_batches cb)::numeric AS data_bytes),
 q AS (
 	SELECT p.partition, p.lower, p.upper, c.reltuples, b.rows AS compressed_rows,
 		   a.amname = 'netflow_compressed' AS compressed,
@@ -4654,7 +4659,7 @@ COMMENT ON COLUMN netflow.partitions.partition IS 'The partition table';
 COMMENT ON COLUMN netflow.partitions.lower IS 'Lower bound of the time_start range (inclusive)';
 COMMENT ON COLUMN netflow.partitions.upper IS 'Upper bound of the time_start range (exclusive)';
 COMMENT ON COLUMN netflow.partitions.estimated_rows IS 'Rows: pg_class.reltuples (estimated; NULL when a heap partition was never vacuumed or analyzed), which for a compressed partition counts the rows of its batches and of its tail, and is at least the exact rows of its batches';
-COMMENT ON COLUMN netflow.partitions.total_bytes IS 'Size on disk in bytes: pg_total_relation_size (heap, indexes, TOAST) plus the share of netflow.compressed_batches (heap, TOAST, index) in proportion to the size of its batches';
+COMMENT ON COLUMN netflow.partitions.total_bytes IS 'Size on disk in bytes: pg_total_relation_size (heap, indexes, TOAST) plus the share of netflow.compressed_batches (heap, TOAST, index) in proportion to the size of its batches (data and address filters)';
 COMMENT ON COLUMN netflow.partitions.retention_drops IS 'True when maintenance run now would drop it (wholly older than the retention, not the newest)';
 COMMENT ON COLUMN netflow.partitions.compressed IS 'True when the partition uses the access method netflow_compressed (netflow.compress_partition)';
 COMMENT ON COLUMN netflow.partitions.compressed_rows IS 'Rows in its compressed batches (exact); NULL when it has none';

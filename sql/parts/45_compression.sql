@@ -39,10 +39,14 @@ CREATE TABLE netflow.compressed_batches (
 	min_time_received timestamptz,
 	max_time_received timestamptz,
 	data		bytea NOT NULL,
+	addr_filter bytea,
 	PRIMARY KEY (relid, relfilenode, batch_no)
 );
--- zstd compressed already: stored out of line as is, not pglz-compressed again.
+-- zstd compressed already: stored out of line as is, not pglz-compressed
+-- again; the address filter (random bits) out of line too, so that the
+-- rows every scan reads stay small.
 ALTER TABLE netflow.compressed_batches ALTER COLUMN data SET STORAGE EXTERNAL;
+ALTER TABLE netflow.compressed_batches ALTER COLUMN addr_filter SET STORAGE EXTERNAL;
 COMMENT ON TABLE netflow.compressed_batches IS
 	'Compressed column batches of the netflow_compressed partitions of netflow.flows (internal; format in docs/formats.md; not dumped)';
 COMMENT ON COLUMN netflow.compressed_batches.relid IS 'OID of the partition';
@@ -56,6 +60,7 @@ COMMENT ON COLUMN netflow.compressed_batches.max_time_end IS 'Largest time_end i
 COMMENT ON COLUMN netflow.compressed_batches.min_time_received IS 'Smallest time_received in the batch (NULL: none); scans skip the batch when a filter on time_received (the rollups'' late flows) excludes [min_time_received, max_time_received]';
 COMMENT ON COLUMN netflow.compressed_batches.max_time_received IS 'Largest time_received in the batch (NULL: none)';
 COMMENT ON COLUMN netflow.compressed_batches.data IS 'The batch: every column encoded and compressed on its own (batch format version 2, docs/formats.md)';
+COMMENT ON COLUMN netflow.compressed_batches.addr_filter IS 'Bloom filter of the distinct src_addr and dst_addr values of the batch (address filter format version 1, docs/formats.md; NULL: none): scans looking for one address pass over the batches where it is surely absent';
 COMMENT ON INDEX netflow.compressed_batches_pkey IS 'Reads the batches of one partition in order';
 
 CREATE FUNCTION netflow.compressed_build(partition regclass)

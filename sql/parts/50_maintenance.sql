@@ -1040,14 +1040,14 @@ CREATE VIEW netflow.partitions AS
 WITH b AS (
 	-- the batches each compressed partition reads (45_compression.sql)
 	SELECT cb.relid, sum(cb.row_count)::bigint AS rows,
-		   sum(pg_column_size(cb.data))::numeric AS data_bytes
+		   sum(pg_column_size(cb.data) + coalesce(pg_column_size(cb.addr_filter), 0))::numeric AS data_bytes
 	FROM netflow.compressed_batches cb
 	JOIN pg_class c ON c.oid = cb.relid AND c.relfilenode = cb.relfilenode
 	GROUP BY cb.relid),
 store AS (
 	-- the whole batch table (heap, TOAST, index), shared out by data size
 	SELECT pg_total_relation_size('netflow.compressed_batches') AS bytes,
-		   (SELECT sum(pg_column_size(cb.data)) FROM netflow.compressed_batches cb)::numeric AS data_bytes),
+		   (SELECT sum(pg_column_size(cb.data) + coalesce(pg_column_size(cb.addr_filter), 0)) FROM netflow.compressed_batches cb)::numeric AS data_bytes),
 q AS (
 	SELECT p.partition, p.lower, p.upper, c.reltuples, b.rows AS compressed_rows,
 		   a.amname = 'netflow_compressed' AS compressed,
@@ -1078,7 +1078,7 @@ COMMENT ON COLUMN netflow.partitions.partition IS 'The partition table';
 COMMENT ON COLUMN netflow.partitions.lower IS 'Lower bound of the time_start range (inclusive)';
 COMMENT ON COLUMN netflow.partitions.upper IS 'Upper bound of the time_start range (exclusive)';
 COMMENT ON COLUMN netflow.partitions.estimated_rows IS 'Rows: pg_class.reltuples (estimated; NULL when a heap partition was never vacuumed or analyzed), which for a compressed partition counts the rows of its batches and of its tail, and is at least the exact rows of its batches';
-COMMENT ON COLUMN netflow.partitions.total_bytes IS 'Size on disk in bytes: pg_total_relation_size (heap, indexes, TOAST) plus the share of netflow.compressed_batches (heap, TOAST, index) in proportion to the size of its batches';
+COMMENT ON COLUMN netflow.partitions.total_bytes IS 'Size on disk in bytes: pg_total_relation_size (heap, indexes, TOAST) plus the share of netflow.compressed_batches (heap, TOAST, index) in proportion to the size of its batches (data and address filters)';
 COMMENT ON COLUMN netflow.partitions.retention_drops IS 'True when maintenance run now would drop it (wholly older than the retention, not the newest)';
 COMMENT ON COLUMN netflow.partitions.compressed IS 'True when the partition uses the access method netflow_compressed (netflow.compress_partition)';
 COMMENT ON COLUMN netflow.partitions.compressed_rows IS 'Rows in its compressed batches (exact); NULL when it has none';

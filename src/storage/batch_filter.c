@@ -22,9 +22,16 @@
  *	  on every row it returns: the selection only drops rows that cannot
  *	  pass, so correctness never depends on it.
  *
+ *	  Before a batch is read, its address filter (addr_filter.c) can show
+ *	  that no row can pass: an inet = constant on a column it covers is
+ *	  false for the whole batch when the constant is surely absent, and
+ *	  AND / OR combine that as they combine rows.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <sys/socket.h>
 
 #include "access/nbtree.h"
 #include "access/stratnum.h"
@@ -36,9 +43,12 @@
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/primnodes.h"
+#include "utils/fmgroids.h"
+#include "utils/inet.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "addr_filter.h"
 #include "batch_codec.h"
 #include "compressed_tam.h"
 
@@ -60,6 +70,8 @@ typedef struct NfFilterNode
 	Oid			collid;
 	Datum		cval;			/* NFF_BYTES: the constant */
 	bool		var_left;		/* NFF_BYTES: the column is the left operand */
+	bool		has_ahash;		/* NFF_BYTES: inet =, whose constant hashes */
+	uint64		ahash;			/* into the address filter as ahash */
 	int			nargs;			/* NFF_AND, NFF_OR */
 	struct NfFilterNode **args;
 	bool	   *scratch;		/* NFF_AND, NFF_OR: an argument's result */
@@ -74,6 +86,7 @@ struct NfBatchFilter
 	uint32		cap;			/* rows the scratch arrays hold */
 	bool	   *result;
 	List	   *nodes;			/* AND/OR nodes, to grow their scratch arrays */
+	bool		uses_addr;		/* some node can consult an address filter */
 };
 
 /* The Var of this relation and the Const of a binary operator, if so. */
@@ -240,6 +253,21 @@ compile_node(Node *clause, NfBatchFilter *f)
 			n->collid = op->inputcollid;
 			n->cval = cst->constvalue;
 			n->var_left = var_left;
+			if (n->fn.fn_oid == F_NETWORK_EQ && var->vartype == INETOID &&
+				cst->consttype == INETOID)
+			{
+				/* the bytes compression stores for the value (compress_build.c) */
+				inet	   *ip = DatumGetInetPP(cst->constvalue);
+				uint8		key[2 + 16];
+				int			alen = ip_addrsize(ip);
+
+				key[0] = ip_family(ip);
+				key[1] = ip_bits(ip);
+				memcpy(key + 2, ip_addr(ip), alen);
+				n->ahash = nfaf_hash(key, 2 + alen);
+				n->has_ahash = true;
+				f->uses_addr = true;
+			}
 		}
 		return n;
 	}
@@ -266,6 +294,57 @@ nf_batch_filter_compile(List *quals)
 	else
 		f->root = compile_node((Node *) makeBoolExpr(AND_EXPR, quals, -1), f);
 	return f;
+}
+
+/*
+ * Whether node n can be true for a row of a batch whose address filter is
+ * af: false only when an inet = constant it requires is surely absent.
+ */
+static bool
+may_match(const NfFilterNode *n, const NfAddrFilter *af)
+{
+	switch (n->kind)
+	{
+		case NFF_FALSE:
+			return false;
+		case NFF_BYTES:
+			return !n->has_ahash || !nfaf_covers(af, n->att) ||
+				nfaf_may_contain(af, n->ahash);
+		case NFF_AND:
+			for (int i = 0; i < n->nargs; i++)
+				if (!may_match(n->args[i], af))
+					return false;
+			return true;
+		case NFF_OR:
+			for (int i = 0; i < n->nargs; i++)
+				if (may_match(n->args[i], af))
+					return true;
+			return false;
+		default:
+			return true;
+	}
+}
+
+/* Whether the filter has an inet = constant an address filter can rule out. */
+bool
+nf_batch_filter_uses_addr(const NfBatchFilter *f)
+{
+	return f != NULL && f->uses_addr;
+}
+
+/*
+ * Whether some row of a batch whose address filter is the len bytes at buf
+ * can pass the filter: true unless the address filter rules it out (and
+ * when the bytes are not a filter: the batch is read).
+ */
+bool
+nf_batch_filter_may_match(const NfBatchFilter *f, const uint8 *buf, size_t len)
+{
+	NfAddrFilter af;
+
+	if (nfaf_parse(buf, len, &af) != 0)
+		return true;
+	return may_match(f->root, &af);
 }
 
 /* Evaluate an integer comparison on column values into out. */

@@ -50,6 +50,7 @@
 #include "utils/tuplesort.h"
 #include "utils/typcache.h"
 
+#include "addr_filter.h"
 #include "batch_codec.h"
 #include "compressed_tam.h"
 
@@ -78,6 +79,10 @@ typedef struct BatchBuilder
 	const uint8_t ***ptrs;
 	NfcColumnIn *cols;
 	int		   *ref;			/* per column: its reference column, or -1 */
+	int			naddr;			/* address columns the address filter covers */
+	uint16_t	addr_att[2];	/* their 0-based attribute numbers */
+	uint64_t   *ahash;			/* hashes of their values in the batch */
+	size_t		nahash;
 	SPIPlanPtr	insert;
 	int64		rows_written;
 } BatchBuilder;
@@ -111,8 +116,9 @@ flush_batch(BatchBuilder *b)
 	uint8_t    *buf;
 	size_t		len;
 	bytea	   *data;
-	Datum		args[5 + 2 * NF_NSKIP];
-	char		nulls[5 + 2 * NF_NSKIP + 1];
+	Datum		args[6 + 2 * NF_NSKIP];
+	char		nulls[6 + 2 * NF_NSKIP + 1];
+	bytea	   *afilter = NULL;
 	int			rc;
 
 	if (b->nrows == 0)
@@ -142,10 +148,30 @@ flush_batch(BatchBuilder *b)
 			nulls[5 + 2 * k] = nulls[6 + 2 * k] = 'n';
 		b->have_bounds[k] = false;
 	}
+	/* the address filter: NULL when the table has no address column */
+	args[5 + 2 * NF_NSKIP] = (Datum) 0;
+	nulls[5 + 2 * NF_NSKIP] = 'n';
+	if (b->naddr > 0)
+	{
+		if (nfaf_build(b->ahash, b->nahash, b->addr_att, b->naddr, &buf, &len) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("could not build the address filter of a compressed batch of \"%s\"",
+							RelationGetRelationName(b->rel))));
+		afilter = palloc(VARHDRSZ + len);
+		SET_VARSIZE(afilter, VARHDRSZ + len);
+		memcpy(VARDATA(afilter), buf, len);
+		free(buf);
+		args[5 + 2 * NF_NSKIP] = PointerGetDatum(afilter);
+		nulls[5 + 2 * NF_NSKIP] = ' ';
+	}
+	b->nahash = 0;
 	rc = SPI_execute_plan(b->insert, args, nulls, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "inserting a compressed batch failed: %s", SPI_result_code_string(rc));
 	pfree(data);
+	if (afilter)
+		pfree(afilter);
 	b->rows_written += b->nrows;
 	b->batch_no++;
 	b->nrows = 0;
@@ -202,6 +228,10 @@ add_row(BatchBuilder *b, TupleTableSlot *slot)
 					b->bytes[c][r * 18 + 1] = ip_bits(ip);
 					memcpy(b->bytes[c] + r * 18 + 2, ip_addr(ip), alen);
 					b->lens[c][r] = 2 + alen;
+					for (int a = 0; a < b->naddr; a++)
+						if (b->addr_att[a] == c)
+							b->ahash[b->nahash++] = nfaf_hash(b->bytes[c] + r * 18,
+															  b->lens[c][r]);
 				}
 				break;
 			default:
@@ -219,6 +249,21 @@ timestamp_att(TupleDesc desc, const char *name)
 		Form_pg_attribute att = TupleDescAttr(desc, c);
 
 		if (!att->attisdropped && att->atttypid == TIMESTAMPTZOID &&
+			strcmp(NameStr(att->attname), name) == 0)
+			return c;
+	}
+	return -1;
+}
+
+/* Attribute index of the live inet column named name, or -1. */
+static int
+inet_att(TupleDesc desc, const char *name)
+{
+	for (int c = 0; c < desc->natts; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, c);
+
+		if (!att->attisdropped && att->atttypid == INETOID &&
 			strcmp(NameStr(att->attname), name) == 0)
 			return c;
 	}
@@ -243,7 +288,8 @@ builder_create(Relation rel)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	BatchBuilder *b = palloc0(sizeof(BatchBuilder));
-	Oid			argtypes[5 + 2 * NF_NSKIP] = {OIDOID, OIDOID, INT4OID, INT4OID, BYTEAOID};
+	Oid			argtypes[6 + 2 * NF_NSKIP] = {OIDOID, OIDOID, INT4OID, INT4OID, BYTEAOID};
+	static const char *const addr_cols[] = {"src_addr", "dst_addr"};
 	Datum		keys[2];
 	bool		isnull;
 
@@ -259,6 +305,16 @@ builder_create(Relation rel)
 		b->skip_att[k] = a > 0 ? a - 1 : -1;
 		argtypes[5 + 2 * k] = argtypes[6 + 2 * k] = TIMESTAMPTZOID;
 	}
+	argtypes[5 + 2 * NF_NSKIP] = BYTEAOID;
+	/* the address filter covers the host columns the table has */
+	for (int a = 0; a < lengthof(addr_cols); a++)
+	{
+		int			c = inet_att(desc, addr_cols[a]);
+
+		if (c >= 0)
+			b->addr_att[b->naddr++] = (uint16_t) c;
+	}
+	b->ahash = palloc(sizeof(uint64_t) * Max(b->naddr, 1) * NF_BATCH_ROWS);
 	b->isnull = palloc(sizeof(uint8_t *) * b->natts);
 	b->ints = palloc0(sizeof(int64_t *) * b->natts);
 	b->bytes = palloc0(sizeof(uint8_t *) * b->natts);
@@ -302,9 +358,9 @@ builder_create(Relation rel)
 	b->insert = SPI_prepare("INSERT INTO netflow.compressed_batches "
 							"(relid, relfilenode, batch_no, row_count, data, "
 							"min_time, max_time, min_time_end, max_time_end, "
-							"min_time_received, max_time_received) "
-							"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-							5 + 2 * NF_NSKIP, argtypes);
+							"min_time_received, max_time_received, addr_filter) "
+							"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+							6 + 2 * NF_NSKIP, argtypes);
 	if (b->insert == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	keys[0] = ObjectIdGetDatum(RelationGetRelid(rel));

@@ -836,6 +836,9 @@ nf_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyInteger("Batches Read", NULL, (int64) c[NF_COUNT_BATCHES_READ], es);
 		ExplainPropertyInteger("Batches Removed by Filter", NULL,
 							   (int64) c[NF_COUNT_BATCHES_SKIPPED], es);
+		if (nf_batch_filter_uses_addr(state->filter))
+			ExplainPropertyInteger("Batches Removed by Address Filter", NULL,
+								   (int64) c[NF_COUNT_BATCHES_ADDR_SKIPPED], es);
 		if (state->nfast > 0)
 			ExplainPropertyInteger("Rows Removed by Batch Column Quals", NULL,
 								   (int64) c[NF_COUNT_ROWS_FILTERED], es);

@@ -26,6 +26,7 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/tableam.h"
@@ -106,6 +107,7 @@ typedef struct CompressedScanDescData
 	uint64		batches_inside;
 	uint64		batches_read;
 	uint64		batches_skipped;
+	uint64		batches_addr_skipped;	/* ruled out by their address filter */
 	CompressedParallelScanData *shared;
 	/* ANALYZE: the rows of the batches as virtual blocks after the tail's */
 	NfAnalyzeBlocks ablocks;
@@ -388,8 +390,34 @@ reader_next(CompressedScanDesc scan)
 }
 
 /*
- * The next batch row this participant should read and that the ranges do
- * not exclude; NULL when no batch is left.
+ * Whether the filter can select a row of the batch row's batch, as far as
+ * its address filter tells (true when it has none).
+ */
+static bool
+addr_may_match(CompressedScanDesc scan, HeapTuple tup)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, Anum_batch_addr_filter,
+								 RelationGetDescr(scan->reader->batchrel), &isnull);
+	struct varlena *v,
+			   *full;
+	bool		may;
+
+	if (isnull)
+		return true;
+	v = (struct varlena *) DatumGetPointer(d);
+	full = detoast_attr(v);
+	may = nf_batch_filter_may_match(scan->filter, (const uint8 *) VARDATA_ANY(full),
+									VARSIZE_ANY_EXHDR(full));
+	if (full != v)
+		pfree(full);
+	return may;
+}
+
+/*
+ * The next batch row this participant should read, that the ranges do not
+ * exclude and that its address filter does not rule out; NULL when no
+ * batch is left.
  */
 static HeapTuple
 next_batch_tuple(CompressedScanDesc scan)
@@ -410,9 +438,12 @@ next_batch_tuple(CompressedScanDesc scan)
 				return NULL;
 		} while (scan->reader_pos - 1 != target);
 		scan->batch_fit = batch_fit(scan, tup);
-		if (scan->batch_fit != NF_BOUNDS_OUTSIDE)
+		if (scan->batch_fit == NF_BOUNDS_OUTSIDE)
+			scan->batches_skipped++;
+		else if (nf_batch_filter_uses_addr(scan->filter) && !addr_may_match(scan, tup))
+			scan->batches_addr_skipped++;
+		else
 			return tup;
-		scan->batches_skipped++;
 		CHECK_FOR_INTERRUPTS();
 	}
 }
@@ -737,6 +768,7 @@ nf_compressed_scan_counts(TableScanDesc sscan, uint64 *counts)
 	counts[NF_COUNT_BATCHES_INSIDE] = scan->batches_inside;
 	counts[NF_COUNT_BYTES_FETCHED] = scan->bytes ? scan->bytes->bytes_read : 0;
 	counts[NF_COUNT_BYTES_STORED] = scan->bytes ? scan->bytes->bytes_total : 0;
+	counts[NF_COUNT_BATCHES_ADDR_SKIPPED] = scan->batches_addr_skipped;
 	counts[NF_COUNT_DECODERS] = nd;
 	counts[NF_COUNT_DECODERS_KEPT] = 0;
 	for (int i = 0; i < nd; i++)

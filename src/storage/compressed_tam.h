@@ -42,6 +42,7 @@
 #define Anum_batch_min_time_received 9
 #define Anum_batch_max_time_received 10
 #define Anum_batch_data 11
+#define Anum_batch_addr_filter 12
 #define Natts_batch 11
 
 /*
@@ -189,6 +190,9 @@ typedef struct NfScanRanges
 typedef struct NfBatchFilter NfBatchFilter;
 extern bool nf_fast_qual_supported(Node *clause, Index varno, TupleDesc desc);
 extern NfBatchFilter *nf_batch_filter_compile(List *quals);
+extern bool nf_batch_filter_uses_addr(const NfBatchFilter *f);
+extern bool nf_batch_filter_may_match(const NfBatchFilter *f, const uint8 *buf,
+									  size_t len);
 extern uint32 nf_batch_filter_eval(NfBatchFilter *f, const DecodedBatch *db,
 								   uint32 *sel);
 
@@ -209,7 +213,8 @@ extern bool nf_compressed_scan_row_inside(TableScanDesc sscan);
 #define NF_COUNT_BATCHES_INSIDE 5	/* batches inside every range */
 #define NF_COUNT_DECODERS 6		/* decoders the scan used */
 #define NF_COUNT_DECODERS_KEPT 7	/* of them, taken from the kept ones */
-#define NF_NCOUNTS 8
+#define NF_COUNT_BATCHES_ADDR_SKIPPED 8 /* passed over by address filters */
+#define NF_NCOUNTS 9
 extern void nf_compressed_scan_counts(TableScanDesc sscan, uint64 *counts);
 
 /* compressed_customscan.c */
