@@ -15,7 +15,7 @@
 # bytes per flow (heap partitions with all their storage, nfdump LZ4,
 # nfdump uncompressed, Citus columnar when installed, compressed partitions
 # when this build has netflow.compress_partition), the empirical entropy
-# of each column as a floor, and the time of four queries (and of the
+# of each column as a floor, and the time of five queries (and of the
 # one-hour query over an average hour and over its day) on each storage
 # beside nfdump's time for the same question over the nfcapd files, with
 # the ratio.  Each timing is the best of BENCH_COMPRESS_RUNS runs (default
@@ -248,10 +248,14 @@ H0=$((T0 + 3 * 86400 + 14 * 3600))
 D0=$((T0 + 3 * 86400))
 HA=$(q -c "SELECT extract(epoch FROM h)::bigint FROM (SELECT date_trunc('hour', time_start) AS h, count(*) AS n FROM netflow.flows WHERE time_start >= '$(sqltime $D0)' AND time_start < '$(sqltime $((D0 + 86400)))' GROUP BY 1) AS s ORDER BY abs(n - (SELECT sum(n) / 24.0 FROM (SELECT count(*) AS n FROM netflow.flows WHERE time_start >= '$(sqltime $D0)' AND time_start < '$(sqltime $((D0 + 86400)))') AS t)), h LIMIT 1")
 HA_LABEL="Thu $(date -u -d "@$HA" +%H:%M)-$(date -u -d "@$((HA + 3600))" +%H:%M)"
+# A rare host, as in a sweep for an indicator of compromise: the first
+# address (in address order) seen in 3 to 5 flows of the 7 days.
+read -r RARE RARE_N < <(q -F ' ' -c "SELECT a, n FROM (SELECT a, count(*) AS n FROM netflow.flows, LATERAL (VALUES (src_addr), (dst_addr)) AS v(a) WHERE a IS NOT NULL GROUP BY a) AS s WHERE n BETWEEN 3 AND 5 ORDER BY a LIMIT 1")
+RARE=${RARE%/32}
 SQL_SET="SET jit = off; SET max_parallel_workers_per_gather = 2;"
 q_topn() { echo "SELECT item, weight FROM netflow.topn_items((SELECT netflow.topn(src_addr, bytes, 1000) FROM $1 $2), 10)"; }
 q_ent() { echo "SELECT netflow.entropy(dst_port) FROM $1"; }
-q_host() { echo "SELECT * FROM $1 WHERE src_addr = '$HOST' OR dst_addr = '$HOST'"; }
+q_host() { echo "SELECT * FROM $1 WHERE src_addr = '${2:-$HOST}' OR dst_addr = '${2:-$HOST}'"; }
 # The windows as nfdump -t has them: flows that start and end within.
 W_HOUR="WHERE time_start >= '$(sqltime $H0)' AND time_start < '$(sqltime $((H0 + 3600)))' AND time_end <= '$(sqltime $((H0 + 3600)))'"
 W_AVG="WHERE time_start >= '$(sqltime $HA)' AND time_start < '$(sqltime $((HA + 3600)))' AND time_end <= '$(sqltime $((HA + 3600)))'"
@@ -318,13 +322,14 @@ pair() {
 	LAST_WALL=$w1
 	LAST_CPU=$c1
 }
-# timings STORAGE-LABEL TABLE: the four questions and the day scan.
+# timings STORAGE-LABEL TABLE: the questions (a rare host too) and the day scan.
 timings() {
 	local s=$1 tbl=$2 hw hc aw ac dw
 	echo "== queries on $s ($tbl): best of $RUNS, wall time (CPU time) beside nfdump's; $(say_load)"
 	pair "topn(src_addr, bytes) over $DAYS days" "$(q_topn "$tbl" "")" "${NF_ALL[@]}" -s srcip/bytes -n 10
 	pair "entropy(dst_port) over $DAYS days" "$(q_ent "$tbl")" "${NF_ALL[@]}" -s dstport/flows -n 0
 	pair "flows of host $HOST, $DAYS days" "$(q_host "$tbl")" "${NF_ALL[@]}" "host $HOST"
+	pair "flows of a rare host ($RARE_N), $DAYS days" "$(q_host "$tbl" "$RARE")" "${NF_ALL[@]}" "host $RARE"
 	pair "topn over one hour (Thu 14:00-15:00)" "$(q_topn "$tbl" "$W_HOUR")" "${NF_HOUR[@]}" -s srcip/bytes -n 10
 	hw=$LAST_WALL
 	hc=$LAST_CPU
@@ -344,10 +349,14 @@ TOP_PG=$(q -c "$(q_topn netflow.flows "") " | cut -d'|' -f1 | sort | tr '\n' ' '
 TOP_NF=$(nfdump -q -N "${NF_ALL[@]}" -s srcip/bytes -n 10 -o csv 2>/dev/null | awk -F, 'NR > 1 && $5 ~ /[0-9]/ { print $5 }' | sort | tr '\n' ' ')
 HOST_PG=$(q -c "SELECT count(*) FROM netflow.flows WHERE src_addr = '$HOST' OR dst_addr = '$HOST'")
 HOST_NF=$(nfdump -q "${NF_ALL[@]}" -o 'fmt:%ts' "host $HOST" | wc -l)
+RARE_PG=$(q -c "SELECT count(*) FROM netflow.flows WHERE src_addr = '$RARE' OR dst_addr = '$RARE'")
+RARE_NF=$(nfdump -q "${NF_ALL[@]}" -o 'fmt:%ts' "host $RARE" | wc -l)
 HOUR_PG=$(q -c "SELECT count(*) FROM netflow.flows $W_HOUR")
 HOUR_NF=$(nfdump -q "${NF_HOUR[@]}" -o 'fmt:%ts' | wc -l)
 echo "check: top-10 sources by bytes, netflow.topn vs nfdump -s srcip/bytes: $([ "$TOP_PG" = "$TOP_NF" ] && echo same || echo "differ ($TOP_PG / $TOP_NF)")"
 echo "check: flows of host $HOST: netflow.flows $HOST_PG, nfdump $HOST_NF"
+echo "check: flows of the rare host $RARE: netflow.flows $RARE_PG, nfdump $RARE_NF"
+RARE_N="$RARE_PG flows"
 echo "check: flows that start and end within the hour: netflow.flows $HOUR_PG, nfdump -t $HOUR_NF"
 DAY_PG=$(q -c "SELECT count(*) FROM netflow.flows $W_DAY")
 AVG_PG=$(q -c "SELECT count(*) FROM netflow.flows $W_AVG")
@@ -424,6 +433,8 @@ if [ "$(q -c "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pr
 		  -c "DO \$\$ DECLARE j jsonb; BEGIN EXECUTE 'EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON) ' || \$q\$$1\$q\$ INTO j; INSERT INTO x VALUES (j); END \$\$" \
 		  -F ' ' -c "SELECT (SELECT sum(v::bigint) FROM x, jsonb_path_query(j, 'strict \$.**.\"Batches Read\"') v), (SELECT sum(v::bigint) FROM x, jsonb_path_query(j, 'strict \$.**.\"Batch Bytes Fetched\"') v)"
 	}
+	read -r ab aab < <(q -F ' ' -c "SELECT count(*) FILTER (WHERE addr_filter IS NOT NULL), coalesce(sum(octet_length(addr_filter)), 0) FROM netflow.compressed_batches")
+	echo "  address filters: $ab batches, $aab bytes ($(awk -v b="$aab" -v n="$PG_FLOWS" 'BEGIN { printf "%.2f", b / n }') B/flow, included above)"
 	read -r hb hbytes < <(read_of "$(q_topn netflow.flows "$W_HOUR")")
 	read -r db dbytes < <(read_of "$(q_topn netflow.flows "$W_DAY")")
 	echo "  read by the hour: $hb batches, $hbytes bytes; by its day: $db batches, $dbytes bytes ($(ratio "$db" "$hb") the batches, $(ratio "$dbytes" "$hbytes") the bytes)"
