@@ -15,7 +15,8 @@
  *	  - an inet or macaddr column (dictionary-encoded in batches) and op any
  *	    operator whose function is strict, immutable and returns boolean:
  *	    evaluated once per dictionary entry, then looked up by each row's
- *	    dictionary index;
+ *	    dictionary index; also column op ANY (array constant), as IN lists
+ *	    of addresses are (true when op is true for an element);
  *	  and AND / OR of fast quals.  A row is selected when the qual is true
  *	  (a NULL operand or result counts as not true, which AND and OR
  *	  without NOT keep exact).  The custom scan still evaluates every qual
@@ -43,6 +44,7 @@
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/primnodes.h"
+#include "utils/array.h"
 #include "utils/fmgroids.h"
 #include "utils/inet.h"
 #include "utils/lsyscache.h"
@@ -52,12 +54,16 @@
 #include "batch_codec.h"
 #include "compressed_tam.h"
 
+/* Elements of an op ANY (array) fast qual other than inet = ANY. */
+#define NF_ANY_MAX_ELEMENTS 64
+
 /* Kinds of filter nodes. */
 #define NFF_INT 1				/* integer column op constant */
 #define NFF_BYTES 2				/* dictionary column op constant */
 #define NFF_AND 3
 #define NFF_OR 4
 #define NFF_FALSE 5				/* never true (a NULL constant) */
+#define NFF_BYTES_ANY 6			/* dictionary column op ANY (array constant) */
 
 /* One node of a compiled filter. */
 typedef struct NfFilterNode
@@ -70,8 +76,11 @@ typedef struct NfFilterNode
 	Oid			collid;
 	Datum		cval;			/* NFF_BYTES: the constant */
 	bool		var_left;		/* NFF_BYTES: the column is the left operand */
-	bool		has_ahash;		/* NFF_BYTES: inet =, whose constant hashes */
+	bool		has_ahash;		/* NFF_BYTES(_ANY): inet =, whose constants hash */
 	uint64		ahash;			/* into the address filter as ahash */
+	int			nelems;			/* NFF_BYTES_ANY: the array's non-NULL elements */
+	Datum	   *elems;
+	uint64	   *ahashes;		/* and their hashes, when has_ahash */
 	int			nargs;			/* NFF_AND, NFF_OR */
 	struct NfFilterNode **args;
 	bool	   *scratch;		/* NFF_AND, NFF_OR: an argument's result */
@@ -173,6 +182,43 @@ nf_fast_qual_supported(Node *clause, Index varno, TupleDesc desc)
 				return false;
 		return true;
 	}
+	if (IsA(clause, ScalarArrayOpExpr))
+	{
+		ScalarArrayOpExpr *sa = (ScalarArrayOpExpr *) clause;
+		Var		   *var;
+		Const	   *cst;
+		Form_pg_attribute att;
+		Oid			fn;
+
+		if (!sa->useOr || list_length(sa->args) != 2 ||
+			!IsA(linitial(sa->args), Var) || !IsA(lsecond(sa->args), Const))
+			return false;
+		var = linitial(sa->args);
+		cst = lsecond(sa->args);
+		if (var->varlevelsup != 0 || var->varattno <= 0 || var->varno != varno ||
+			var->varattno > desc->natts)
+			return false;
+		att = TupleDescAttr(desc, var->varattno - 1);
+		if (att->attisdropped || att->atttypid != var->vartype ||
+			nf_column_kind(att->atttypid) != NFC_KIND_BYTES ||
+			get_element_type(cst->consttype) != att->atttypid)
+			return false;
+		fn = get_opcode(sa->opno);
+		if (!OidIsValid(fn) || !func_strict(fn) ||
+			func_volatile(fn) != PROVOLATILE_IMMUTABLE || get_func_rettype(fn) != BOOLOID)
+			return false;
+		/*
+		 * inet = ANY looks each dictionary entry up by hash; another operator
+		 * is applied to each element, so only for short arrays
+		 */
+		if (!cst->constisnull && fn != F_NETWORK_EQ)
+		{
+			ArrayType  *arr = DatumGetArrayTypeP(cst->constvalue);
+
+			return ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr)) <= NF_ANY_MAX_ELEMENTS;
+		}
+		return true;
+	}
 	if (IsA(clause, OpExpr))
 	{
 		OpExpr	   *op = (OpExpr *) clause;
@@ -205,6 +251,40 @@ nf_fast_qual_supported(Node *clause, Index varno, TupleDesc desc)
 	return false;
 }
 
+/*
+ * The hash an inet value has in address filters: of the bytes compression
+ * stores for it (compress_build.c).
+ */
+static uint64
+inet_hash(Datum value)
+{
+	inet	   *ip = DatumGetInetPP(value);
+	uint8		key[2 + 16];
+	int			alen = ip_addrsize(ip);
+
+	key[0] = ip_family(ip);
+	key[1] = ip_bits(ip);
+	memcpy(key + 2, ip_addr(ip), alen);
+	return nfaf_hash(key, 2 + alen);
+}
+
+/* An element of an inet = ANY array and its hash. */
+typedef struct HashedElem
+{
+	uint64		hash;
+	Datum		elem;
+} HashedElem;
+
+/* qsort comparator of HashedElem by hash. */
+static int
+cmp_hashed(const void *a, const void *b)
+{
+	uint64		x = ((const HashedElem *) a)->hash;
+	uint64		y = ((const HashedElem *) b)->hash;
+
+	return x < y ? -1 : x > y;
+}
+
 /* Compile one fast qual (nf_fast_qual_supported) into a node. */
 static NfFilterNode *
 compile_node(Node *clause, NfBatchFilter *f)
@@ -223,6 +303,68 @@ compile_node(Node *clause, NfBatchFilter *f)
 		foreach(lc, b->args)
 			n->args[i++] = compile_node(lfirst(lc), f);
 		f->nodes = lappend(f->nodes, n);
+		return n;
+	}
+	else if (IsA(clause, ScalarArrayOpExpr))
+	{
+		ScalarArrayOpExpr *sa = (ScalarArrayOpExpr *) clause;
+		Var		   *var = linitial(sa->args);
+		Const	   *cst = lsecond(sa->args);
+		ArrayType  *arr;
+		Datum	   *elems;
+		bool	   *nulls;
+		int			nelems;
+		int16		elmlen;
+		bool		elmbyval;
+		char		elmalign;
+
+		n->att = var->varattno - 1;
+		if (cst->constisnull)
+		{
+			n->kind = NFF_FALSE;	/* strict: never true */
+			return n;
+		}
+		n->kind = NFF_BYTES_ANY;
+		fmgr_info(get_opcode(sa->opno), &n->fn);
+		n->collid = sa->inputcollid;
+		n->var_left = true;
+		arr = DatumGetArrayTypeP(cst->constvalue);
+		get_typlenbyvalalign(ARR_ELEMTYPE(arr), &elmlen, &elmbyval, &elmalign);
+		deconstruct_array(arr, ARR_ELEMTYPE(arr), elmlen, elmbyval, elmalign,
+						  &elems, &nulls, &nelems);
+		n->elems = palloc(sizeof(Datum) * Max(nelems, 1));
+		n->has_ahash = n->fn.fn_oid == F_NETWORK_EQ && var->vartype == INETOID;
+		if (n->has_ahash)
+		{
+			n->ahashes = palloc(sizeof(uint64) * Max(nelems, 1));
+			f->uses_addr = true;
+		}
+		/* NULL elements never make the operator true: left out */
+		for (int i = 0; i < nelems; i++)
+			if (!nulls[i])
+			{
+				if (n->has_ahash)
+					n->ahashes[n->nelems] = inet_hash(elems[i]);
+				n->elems[n->nelems++] = elems[i];
+			}
+		/* inet =: sorted by hash, for lookups */
+		if (n->has_ahash && n->nelems > 1)
+		{
+			HashedElem *he = palloc(sizeof(HashedElem) * n->nelems);
+
+			for (int i = 0; i < n->nelems; i++)
+			{
+				he[i].hash = n->ahashes[i];
+				he[i].elem = n->elems[i];
+			}
+			qsort(he, n->nelems, sizeof(HashedElem), cmp_hashed);
+			for (int i = 0; i < n->nelems; i++)
+			{
+				n->ahashes[i] = he[i].hash;
+				n->elems[i] = he[i].elem;
+			}
+			pfree(he);
+		}
 		return n;
 	}
 	else
@@ -256,15 +398,7 @@ compile_node(Node *clause, NfBatchFilter *f)
 			if (n->fn.fn_oid == F_NETWORK_EQ && var->vartype == INETOID &&
 				cst->consttype == INETOID)
 			{
-				/* the bytes compression stores for the value (compress_build.c) */
-				inet	   *ip = DatumGetInetPP(cst->constvalue);
-				uint8		key[2 + 16];
-				int			alen = ip_addrsize(ip);
-
-				key[0] = ip_family(ip);
-				key[1] = ip_bits(ip);
-				memcpy(key + 2, ip_addr(ip), alen);
-				n->ahash = nfaf_hash(key, 2 + alen);
+				n->ahash = inet_hash(cst->constvalue);
 				n->has_ahash = true;
 				f->uses_addr = true;
 			}
@@ -310,6 +444,13 @@ may_match(const NfFilterNode *n, const NfAddrFilter *af)
 		case NFF_BYTES:
 			return !n->has_ahash || !nfaf_covers(af, n->att) ||
 				nfaf_may_contain(af, n->ahash);
+		case NFF_BYTES_ANY:
+			if (!n->has_ahash || !nfaf_covers(af, n->att))
+				return true;
+			for (int i = 0; i < n->nelems; i++)
+				if (nfaf_may_contain(af, n->ahashes[i]))
+					return true;
+			return false;
 		case NFF_AND:
 			for (int i = 0; i < n->nargs; i++)
 				if (!may_match(n->args[i], af))
@@ -385,12 +526,43 @@ eval_int(const NfFilterNode *n, const DecodedBatch *db, bool *out)
 	}
 }
 
-/* The operator applied to one value of the column (true only when true). */
+/*
+ * The operator applied to one value of the column (true only when true):
+ * with the constant, or with any element of the array.
+ */
 static bool
 eval_bytes_value(NfFilterNode *n, Datum value)
 {
 	Datum		res;
 
+	if (n->kind == NFF_BYTES_ANY && n->has_ahash)
+	{
+		/* inet = ANY: the elements of the value's hash, by binary search */
+		uint64		h = inet_hash(value);
+		int			lo = 0,
+					hi = n->nelems;
+
+		while (lo < hi)
+		{
+			int			mid = lo + (hi - lo) / 2;
+
+			if (n->ahashes[mid] < h)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < n->nelems && n->ahashes[lo] == h; lo++)
+			if (DatumGetBool(FunctionCall2Coll(&n->fn, n->collid, value, n->elems[lo])))
+				return true;
+		return false;
+	}
+	if (n->kind == NFF_BYTES_ANY)
+	{
+		for (int i = 0; i < n->nelems; i++)
+			if (DatumGetBool(FunctionCall2Coll(&n->fn, n->collid, value, n->elems[i])))
+				return true;
+		return false;
+	}
 	res = n->var_left ? FunctionCall2Coll(&n->fn, n->collid, value, n->cval)
 		: FunctionCall2Coll(&n->fn, n->collid, n->cval, value);
 	return DatumGetBool(res);
@@ -438,6 +610,7 @@ eval_node(NfFilterNode *n, const DecodedBatch *db, bool *out)
 			eval_int(n, db, out);
 			break;
 		case NFF_BYTES:
+		case NFF_BYTES_ANY:
 			eval_bytes(n, db, out);
 			break;
 		case NFF_FALSE:

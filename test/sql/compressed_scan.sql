@@ -391,7 +391,20 @@ SELECT cs_explain('SELECT * FROM netflow.flows_p20250201 WHERE src_addr = ''10.0
 SELECT cs_explain('SELECT * FROM netflow.flows_p20250201 WHERE exporter = ''127.0.0.5''');
 SELECT cs_explain('SELECT * FROM netflow.flows_p20250201 WHERE dst_port = 22 AND dst_addr = ''192.0.2.99''');
 RESET max_parallel_workers_per_gather;
+-- lists: = ANY of an array constant, IN; NULL elements; another operator
+SELECT cs_explain('SELECT * FROM netflow.flows_p20250201 WHERE src_addr = ANY (''{10.0.1.6, 192.0.2.99}'')');
+SELECT cs_explain('SELECT * FROM netflow.flows_p20250201 WHERE dst_addr IN (''192.0.2.98'', ''192.0.2.99'')');
+SELECT cs_explain('SELECT * FROM netflow.flows_p20250201 WHERE src_addr = ANY (''{NULL, 192.0.2.99}'') OR dst_addr = ANY (''{}'')');
+SELECT cs_explain('SELECT * FROM netflow.flows_p20250201 WHERE src_addr << ANY (''{10.0.1.0/24, 192.0.2.0/24}'')');
 -- the same rows as the heap copy, whatever the filters say
+SELECT * FROM cs_check('SELECT * FROM %1$s AS f WHERE src_addr = ANY (''{10.0.1.6, 192.0.2.99, 2001:db8::5}'')');
+SELECT * FROM cs_check('SELECT * FROM %1$s AS f WHERE dst_addr IN (''198.51.100.7'', ''2001:db8:ffff::3'') AND src_addr = ANY (''{NULL, 10.0.1.6, 10.0.2.7}'')');
+SELECT * FROM cs_check('SELECT src_addr, bytes FROM %1$s AS f WHERE src_addr << ANY (''{10.0.1.0/24, 2001:db8::/124}'')');
+SELECT * FROM cs_check('SELECT src_mac FROM %1$s AS f WHERE src_mac = ANY (''{02:00:00:00:05:00, 02:00:00:00:07:00}'')');
+-- a list of 3,000 addresses, of which 3 are sources of the first day
+SELECT * FROM cs_check(format('SELECT * FROM %%1$s AS f WHERE src_addr = ANY (%L::inet[]) OR dst_addr = ANY (%1$L::inet[])',
+	(SELECT array_agg(('192.0.3.' || i % 256 || '/' || (20 + i / 256))::inet) || '{10.0.1.6, 10.0.2.7, 10.0.3.8}'::inet[]
+	 FROM generate_series(0, 2996) AS i)));
 SELECT * FROM cs_check('SELECT * FROM %1$s AS f WHERE src_addr = ''10.0.1.6''');
 SELECT * FROM cs_check('SELECT * FROM %1$s AS f WHERE ''10.0.1.6'' = dst_addr OR src_addr = ''10.0.1.6''');
 SELECT * FROM cs_check('SELECT * FROM %1$s AS f WHERE src_addr = ''10.0.1.6/24''');
