@@ -4311,8 +4311,9 @@ CREATE TABLE netflow.compressed_batches (
 	PRIMARY KEY (relid, relfilenode, batch_no)
 );
 -- zstd compressed already: stored out of line as is, not pglz-compressed
--- again; the address filter (random bits) out of line too, so that the
--- rows every scan reads stay small.
+-- again; the address filter (random bits) not pglz-compressed either, and
+-- out of line whenever the row would pass TOAST's threshold (about 2 kB):
+-- filters of batches with fewer distinct addresses stay in the row.
 ALTER TABLE netflow.compressed_batches ALTER COLUMN data SET STORAGE EXTERNAL;
 ALTER TABLE netflow.compressed_batches ALTER COLUMN addr_filter SET STORAGE EXTERNAL;
 COMMENT ON TABLE netflow.compressed_batches IS

@@ -968,7 +968,8 @@ sample_blocks_of(uint32 rows)
 
 /*
  * TABLESAMPLE: the batch rows of the partition under the scan's snapshot,
- * copied (their data stays out of line: about 150 bytes each), with the
+ * copied (their data stays out of line: a few hundred bytes each, up to
+ * about 2 kB with a small address filter in the row), with the
  * first block of each, so that the batch of a block is found by binary
  * search whatever order the sampling method visits blocks in
  * (tsm_system_rows jumps).  The reader stays open for the batch table.

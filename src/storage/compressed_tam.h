@@ -43,7 +43,7 @@
 #define Anum_batch_max_time_received 10
 #define Anum_batch_data 11
 #define Anum_batch_addr_filter 12
-#define Natts_batch 11
+#define Natts_batch 12
 
 /*
  * The columns whose per-batch min/max compressed_batches keeps, so that a
