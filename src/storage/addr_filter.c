@@ -18,7 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A 64-bit finalizer: every input bit affects every output bit. */
+/*
+ * A 64-bit finalizer: every input bit affects every output bit.  The same
+ * constants as key_table.h's in-memory hash, deliberately not shared:
+ * this hash is stored (docs/formats.md), that one may change freely.
+ */
 static uint64_t
 mix64(uint64_t x)
 {

@@ -164,6 +164,35 @@ int_strategy(Oid opno, Oid coltype, bool var_left)
 	return 0;
 }
 
+/*
+ * The live column of relation varno (descriptor desc) that var is, of the
+ * type var has; NULL when it is not one.
+ */
+static Form_pg_attribute
+column_of(Var *var, Index varno, TupleDesc desc)
+{
+	Form_pg_attribute att;
+
+	if (var->varlevelsup != 0 || var->varno != varno || var->varattno <= 0 ||
+		var->varattno > desc->natts)
+		return NULL;
+	att = TupleDescAttr(desc, var->varattno - 1);
+	if (att->attisdropped || att->atttypid != var->vartype)
+		return NULL;
+	return att;
+}
+
+/*
+ * Whether function fn can be evaluated once per dictionary entry: strict
+ * (a NULL never passes) and immutable.
+ */
+static bool
+bytes_operator(Oid fn)
+{
+	return OidIsValid(fn) && func_strict(fn) &&
+		func_volatile(fn) == PROVOLATILE_IMMUTABLE;
+}
+
 /* Whether clause is a fast qual over the relation varno of descriptor desc. */
 bool
 nf_fast_qual_supported(Node *clause, Index varno, TupleDesc desc)
@@ -185,7 +214,6 @@ nf_fast_qual_supported(Node *clause, Index varno, TupleDesc desc)
 	if (IsA(clause, ScalarArrayOpExpr))
 	{
 		ScalarArrayOpExpr *sa = (ScalarArrayOpExpr *) clause;
-		Var		   *var;
 		Const	   *cst;
 		Form_pg_attribute att;
 		Oid			fn;
@@ -193,19 +221,13 @@ nf_fast_qual_supported(Node *clause, Index varno, TupleDesc desc)
 		if (!sa->useOr || list_length(sa->args) != 2 ||
 			!IsA(linitial(sa->args), Var) || !IsA(lsecond(sa->args), Const))
 			return false;
-		var = linitial(sa->args);
+		att = column_of(linitial(sa->args), varno, desc);
 		cst = lsecond(sa->args);
-		if (var->varlevelsup != 0 || var->varattno <= 0 || var->varno != varno ||
-			var->varattno > desc->natts)
-			return false;
-		att = TupleDescAttr(desc, var->varattno - 1);
-		if (att->attisdropped || att->atttypid != var->vartype ||
-			nf_column_kind(att->atttypid) != NFC_KIND_BYTES ||
+		if (att == NULL || nf_column_kind(att->atttypid) != NFC_KIND_BYTES ||
 			get_element_type(cst->consttype) != att->atttypid)
 			return false;
 		fn = get_opcode(sa->opno);
-		if (!OidIsValid(fn) || !func_strict(fn) ||
-			func_volatile(fn) != PROVOLATILE_IMMUTABLE || get_func_rettype(fn) != BOOLOID)
+		if (!bytes_operator(fn) || get_func_rettype(fn) != BOOLOID)
 			return false;
 		/*
 		 * inet = ANY looks each dictionary entry up by hash; another operator
@@ -229,11 +251,8 @@ nf_fast_qual_supported(Node *clause, Index varno, TupleDesc desc)
 		Oid			fn;
 
 		if (op->opresulttype != BOOLOID || op->opretset ||
-			!var_and_const(op, &var, &cst, &var_left) || var->varno != varno ||
-			var->varattno > desc->natts)
-			return false;
-		att = TupleDescAttr(desc, var->varattno - 1);
-		if (att->attisdropped || att->atttypid != var->vartype)
+			!var_and_const(op, &var, &cst, &var_left) ||
+			(att = column_of(var, varno, desc)) == NULL)
 			return false;
 		switch (nf_column_kind(att->atttypid))
 		{
@@ -242,8 +261,7 @@ nf_fast_qual_supported(Node *clause, Index varno, TupleDesc desc)
 					(int_type(cst->consttype) || cst->consttype == TIMESTAMPTZOID);
 			case NFC_KIND_BYTES:
 				fn = get_opcode(op->opno);
-				return OidIsValid(fn) && func_strict(fn) &&
-					func_volatile(fn) == PROVOLATILE_IMMUTABLE;
+				return bytes_operator(fn);
 			default:
 				return false;
 		}

@@ -109,6 +109,18 @@ open_for_conversion(Oid relid)
 	return rel;
 }
 
+/* A bytea of the len bytes at buf (malloc'd by the codec, freed here). */
+static bytea *
+bytea_of(uint8_t *buf, size_t len)
+{
+	bytea	   *v = palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(v, VARHDRSZ + len);
+	memcpy(VARDATA(v), buf, len);
+	free(buf);
+	return v;
+}
+
 /* Write the assembled rows as one batch row and start a new batch. */
 static void
 flush_batch(BatchBuilder *b)
@@ -129,10 +141,7 @@ flush_batch(BatchBuilder *b)
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("could not encode a compressed batch of \"%s\"",
 						RelationGetRelationName(b->rel))));
-	data = palloc(VARHDRSZ + len);
-	SET_VARSIZE(data, VARHDRSZ + len);
-	memcpy(VARDATA(data), buf, len);
-	free(buf);
+	data = bytea_of(buf, len);
 	memset(nulls, ' ', sizeof(nulls));
 	args[0] = ObjectIdGetDatum(RelationGetRelid(b->rel));
 	args[1] = ObjectIdGetDatum(b->rel->rd_node.relNode);
@@ -157,11 +166,9 @@ flush_batch(BatchBuilder *b)
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("could not build the address filter of a compressed batch of \"%s\"",
-							RelationGetRelationName(b->rel))));
-		afilter = palloc(VARHDRSZ + len);
-		SET_VARSIZE(afilter, VARHDRSZ + len);
-		memcpy(VARDATA(afilter), buf, len);
-		free(buf);
+							RelationGetRelationName(b->rel)),
+					 errdetail("Memory for %zu address hashes could not be allocated.", b->nahash)));
+		afilter = bytea_of(buf, len);
 		args[5 + 2 * NF_NSKIP] = PointerGetDatum(afilter);
 		nulls[5 + 2 * NF_NSKIP] = ' ';
 	}
@@ -240,30 +247,15 @@ add_row(BatchBuilder *b, TupleTableSlot *slot)
 	}
 }
 
-/* Attribute index of the live timestamptz column named name, or -1. */
+/* Attribute index of the live column named name of type typid, or -1. */
 static int
-timestamp_att(TupleDesc desc, const char *name)
+typed_att(TupleDesc desc, const char *name, Oid typid)
 {
 	for (int c = 0; c < desc->natts; c++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, c);
 
-		if (!att->attisdropped && att->atttypid == TIMESTAMPTZOID &&
-			strcmp(NameStr(att->attname), name) == 0)
-			return c;
-	}
-	return -1;
-}
-
-/* Attribute index of the live inet column named name, or -1. */
-static int
-inet_att(TupleDesc desc, const char *name)
-{
-	for (int c = 0; c < desc->natts; c++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, c);
-
-		if (!att->attisdropped && att->atttypid == INETOID &&
+		if (!att->attisdropped && att->atttypid == typid &&
 			strcmp(NameStr(att->attname), name) == 0)
 			return c;
 	}
@@ -275,8 +267,8 @@ static void
 set_reference(BatchBuilder *b, TupleDesc desc, const char *name,
 			  const char *refname)
 {
-	int			c = timestamp_att(desc, name);
-	int			r = timestamp_att(desc, refname);
+	int			c = typed_att(desc, name, TIMESTAMPTZOID);
+	int			r = typed_att(desc, refname, TIMESTAMPTZOID);
 
 	if (c >= 0 && r >= 0 && r < c)
 		b->ref[c] = r;
@@ -309,7 +301,7 @@ builder_create(Relation rel)
 	/* the address filter covers the host columns the table has */
 	for (int a = 0; a < lengthof(addr_cols); a++)
 	{
-		int			c = inet_att(desc, addr_cols[a]);
+		int			c = typed_att(desc, addr_cols[a], INETOID);
 
 		if (c >= 0)
 			b->addr_att[b->naddr++] = (uint16_t) c;
