@@ -32,8 +32,6 @@
  */
 #include "postgres.h"
 
-#include <sys/socket.h>
-
 #include "access/nbtree.h"
 #include "access/stratnum.h"
 #include "catalog/pg_am.h"
@@ -46,7 +44,6 @@
 #include "nodes/primnodes.h"
 #include "utils/array.h"
 #include "utils/fmgroids.h"
-#include "utils/inet.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
@@ -59,11 +56,11 @@
 
 /* Kinds of filter nodes. */
 #define NFF_INT 1				/* integer column op constant */
-#define NFF_BYTES 2				/* dictionary column op constant */
+#define NFF_BYTES 2				/* dictionary column op constant, or op ANY
+								 * (array constant) */
 #define NFF_AND 3
 #define NFF_OR 4
 #define NFF_FALSE 5				/* never true (a NULL constant) */
-#define NFF_BYTES_ANY 6			/* dictionary column op ANY (array constant) */
 
 /* One node of a compiled filter. */
 typedef struct NfFilterNode
@@ -74,13 +71,13 @@ typedef struct NfFilterNode
 	int64		val;			/* NFF_INT: the constant */
 	FmgrInfo	fn;				/* NFF_BYTES: the operator's function */
 	Oid			collid;
-	Datum		cval;			/* NFF_BYTES: the constant */
 	bool		var_left;		/* NFF_BYTES: the column is the left operand */
-	bool		has_ahash;		/* NFF_BYTES(_ANY): inet =, whose constants hash */
-	uint64		ahash;			/* into the address filter as ahash */
-	int			nelems;			/* NFF_BYTES_ANY: the array's non-NULL elements */
+	int			nelems;			/* NFF_BYTES: the constants (non-NULL; one, or
+								 * the array's elements) */
 	Datum	   *elems;
-	uint64	   *ahashes;		/* and their hashes, when has_ahash */
+	bool		has_ahash;		/* inet =: the constants' hashes into address
+								 * filters, ascending (elems in that order) */
+	uint64	   *ahashes;
 	int			nargs;			/* NFF_AND, NFF_OR */
 	struct NfFilterNode **args;
 	bool	   *scratch;		/* NFF_AND, NFF_OR: an argument's result */
@@ -276,14 +273,9 @@ nf_fast_qual_supported(Node *clause, Index varno, TupleDesc desc)
 static uint64
 inet_hash(Datum value)
 {
-	inet	   *ip = DatumGetInetPP(value);
-	uint8		key[2 + 16];
-	int			alen = ip_addrsize(ip);
+	uint8		key[NF_INET_BYTES_MAX];
 
-	key[0] = ip_family(ip);
-	key[1] = ip_bits(ip);
-	memcpy(key + 2, ip_addr(ip), alen);
-	return nfaf_hash(key, 2 + alen);
+	return nfaf_hash(key, nf_inet_bytes(value, key));
 }
 
 /* An element of an inet = ANY array and its hash. */
@@ -301,6 +293,43 @@ cmp_hashed(const void *a, const void *b)
 	uint64		y = ((const HashedElem *) b)->hash;
 
 	return x < y ? -1 : x > y;
+}
+
+/*
+ * The constants of an NFF_BYTES node (its operator set already): the
+ * non-NULL ones of the nelems values (nulls: NULL flags, or NULL), which
+ * never make a strict operator true; for inet = (inet says so), their
+ * hashes into address filters too, sorted for lookups.
+ */
+static void
+set_constants(NfFilterNode *n, NfBatchFilter *f, const Datum *values,
+			  const bool *nulls, int nelems, bool inet)
+{
+	HashedElem *he;
+
+	n->elems = palloc(sizeof(Datum) * Max(nelems, 1));
+	n->nelems = 0;
+	for (int i = 0; i < nelems; i++)
+		if (nulls == NULL || !nulls[i])
+			n->elems[n->nelems++] = values[i];
+	n->has_ahash = inet && n->fn.fn_oid == F_NETWORK_EQ;
+	if (!n->has_ahash)
+		return;
+	f->uses_addr = true;
+	n->ahashes = palloc(sizeof(uint64) * Max(n->nelems, 1));
+	he = palloc(sizeof(HashedElem) * Max(n->nelems, 1));
+	for (int i = 0; i < n->nelems; i++)
+	{
+		he[i].hash = inet_hash(n->elems[i]);
+		he[i].elem = n->elems[i];
+	}
+	qsort(he, n->nelems, sizeof(HashedElem), cmp_hashed);
+	for (int i = 0; i < n->nelems; i++)
+	{
+		n->ahashes[i] = he[i].hash;
+		n->elems[i] = he[i].elem;
+	}
+	pfree(he);
 }
 
 /* Compile one fast qual (nf_fast_qual_supported) into a node. */
@@ -342,7 +371,7 @@ compile_node(Node *clause, NfBatchFilter *f)
 			n->kind = NFF_FALSE;	/* strict: never true */
 			return n;
 		}
-		n->kind = NFF_BYTES_ANY;
+		n->kind = NFF_BYTES;
 		fmgr_info(get_opcode(sa->opno), &n->fn);
 		n->collid = sa->inputcollid;
 		n->var_left = true;
@@ -350,39 +379,7 @@ compile_node(Node *clause, NfBatchFilter *f)
 		get_typlenbyvalalign(ARR_ELEMTYPE(arr), &elmlen, &elmbyval, &elmalign);
 		deconstruct_array(arr, ARR_ELEMTYPE(arr), elmlen, elmbyval, elmalign,
 						  &elems, &nulls, &nelems);
-		n->elems = palloc(sizeof(Datum) * Max(nelems, 1));
-		n->has_ahash = n->fn.fn_oid == F_NETWORK_EQ && var->vartype == INETOID;
-		if (n->has_ahash)
-		{
-			n->ahashes = palloc(sizeof(uint64) * Max(nelems, 1));
-			f->uses_addr = true;
-		}
-		/* NULL elements never make the operator true: left out */
-		for (int i = 0; i < nelems; i++)
-			if (!nulls[i])
-			{
-				if (n->has_ahash)
-					n->ahashes[n->nelems] = inet_hash(elems[i]);
-				n->elems[n->nelems++] = elems[i];
-			}
-		/* inet =: sorted by hash, for lookups */
-		if (n->has_ahash && n->nelems > 1)
-		{
-			HashedElem *he = palloc(sizeof(HashedElem) * n->nelems);
-
-			for (int i = 0; i < n->nelems; i++)
-			{
-				he[i].hash = n->ahashes[i];
-				he[i].elem = n->elems[i];
-			}
-			qsort(he, n->nelems, sizeof(HashedElem), cmp_hashed);
-			for (int i = 0; i < n->nelems; i++)
-			{
-				n->ahashes[i] = he[i].hash;
-				n->elems[i] = he[i].elem;
-			}
-			pfree(he);
-		}
+		set_constants(n, f, elems, nulls, nelems, var->vartype == INETOID);
 		return n;
 	}
 	else
@@ -411,15 +408,9 @@ compile_node(Node *clause, NfBatchFilter *f)
 			n->kind = NFF_BYTES;
 			fmgr_info(get_opcode(op->opno), &n->fn);
 			n->collid = op->inputcollid;
-			n->cval = cst->constvalue;
 			n->var_left = var_left;
-			if (n->fn.fn_oid == F_NETWORK_EQ && var->vartype == INETOID &&
-				cst->consttype == INETOID)
-			{
-				n->ahash = inet_hash(cst->constvalue);
-				n->has_ahash = true;
-				f->uses_addr = true;
-			}
+			set_constants(n, f, &cst->constvalue, NULL, 1,
+						  var->vartype == INETOID && cst->consttype == INETOID);
 		}
 		return n;
 	}
@@ -460,9 +451,6 @@ may_match(const NfFilterNode *n, const NfAddrFilter *af)
 		case NFF_FALSE:
 			return false;
 		case NFF_BYTES:
-			return !n->has_ahash || !nfaf_covers(af, n->att) ||
-				nfaf_may_contain(af, n->ahash);
-		case NFF_BYTES_ANY:
 			if (!n->has_ahash || !nfaf_covers(af, n->att))
 				return true;
 			for (int i = 0; i < n->nelems; i++)
@@ -545,17 +533,15 @@ eval_int(const NfFilterNode *n, const DecodedBatch *db, bool *out)
 }
 
 /*
- * The operator applied to one value of the column (true only when true):
- * with the constant, or with any element of the array.
+ * The operator applied to one value of the column and each constant: true
+ * when it is true for one.
  */
 static bool
 eval_bytes_value(NfFilterNode *n, Datum value)
 {
-	Datum		res;
-
-	if (n->kind == NFF_BYTES_ANY && n->has_ahash)
+	if (n->has_ahash && n->nelems > 1)
 	{
-		/* inet = ANY: the elements of the value's hash, by binary search */
+		/* inet = ANY: the constants of the value's hash, by binary search */
 		uint64		h = inet_hash(value);
 		int			lo = 0,
 					hi = n->nelems;
@@ -574,16 +560,12 @@ eval_bytes_value(NfFilterNode *n, Datum value)
 				return true;
 		return false;
 	}
-	if (n->kind == NFF_BYTES_ANY)
-	{
-		for (int i = 0; i < n->nelems; i++)
-			if (DatumGetBool(FunctionCall2Coll(&n->fn, n->collid, value, n->elems[i])))
-				return true;
-		return false;
-	}
-	res = n->var_left ? FunctionCall2Coll(&n->fn, n->collid, value, n->cval)
-		: FunctionCall2Coll(&n->fn, n->collid, n->cval, value);
-	return DatumGetBool(res);
+	for (int i = 0; i < n->nelems; i++)
+		if (DatumGetBool(n->var_left ?
+						 FunctionCall2Coll(&n->fn, n->collid, value, n->elems[i]) :
+						 FunctionCall2Coll(&n->fn, n->collid, n->elems[i], value)))
+			return true;
+	return false;
 }
 
 /*
@@ -628,7 +610,6 @@ eval_node(NfFilterNode *n, const DecodedBatch *db, bool *out)
 			eval_int(n, db, out);
 			break;
 		case NFF_BYTES:
-		case NFF_BYTES_ANY:
 			eval_bytes(n, db, out);
 			break;
 		case NFF_FALSE:

@@ -119,6 +119,17 @@ nf_batch_reader_next(BatchReader *reader)
 	return systable_getnext(reader->scan);
 }
 
+/* The rows of the batch of batch row tup (0 if it says none). */
+uint32
+nf_batch_row_count(BatchReader *reader, HeapTuple tup)
+{
+	bool		isnull;
+	Datum		n = heap_getattr(tup, Anum_batch_row_count,
+								 RelationGetDescr(reader->batchrel), &isnull);
+
+	return isnull || DatumGetInt32(n) <= 0 ? 0 : (uint32) DatumGetInt32(n);
+}
+
 /* End the scan (the lock on the batch table is kept to end of transaction). */
 void
 nf_batch_reader_close(BatchReader *reader)
@@ -126,6 +137,23 @@ nf_batch_reader_close(BatchReader *reader)
 	systable_endscan(reader->scan);
 	table_close(reader->batchrel, NoLock);
 	pfree(reader);
+}
+
+/*
+ * The bytes a batch stores for an inet value, into out (at least
+ * NF_INET_BYTES_MAX): its family, its mask bits, then its 4 or 16 address
+ * bytes; returns their length.  Address filters hash the same bytes.
+ */
+int
+nf_inet_bytes(Datum d, uint8 *out)
+{
+	inet	   *ip = DatumGetInetPP(d);
+	int			alen = ip_addrsize(ip);
+
+	out[0] = ip_family(ip);
+	out[1] = ip_bits(ip);
+	memcpy(out + 2, ip_addr(ip), alen);
+	return 2 + alen;
 }
 
 /* Batch column kind of a type: NFC_KIND_INT or NFC_KIND_BYTES, 0 if unsupported. */
@@ -1053,7 +1081,7 @@ nf_batch_totals(Relation rel, Snapshot snapshot, double *rows, double *bytes)
 		bool		isnull;
 		Datum		d;
 
-		*rows += DatumGetInt32(heap_getattr(tup, Anum_batch_row_count, bdesc, &isnull));
+		*rows += nf_batch_row_count(r, tup);
 		d = heap_getattr(tup, Anum_batch_data, bdesc, &isnull);
 		if (!isnull)
 			*bytes += toast_datum_size(d);

@@ -23,8 +23,6 @@
  */
 #include "postgres.h"
 
-#include <sys/socket.h>
-
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -41,7 +39,6 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/inet.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -228,13 +225,7 @@ add_row(BatchBuilder *b, TupleTableSlot *slot)
 				break;
 			case INETOID:
 				{
-					inet	   *ip = DatumGetInetPP(d);
-					int			alen = ip_addrsize(ip);
-
-					b->bytes[c][r * 18] = ip_family(ip);
-					b->bytes[c][r * 18 + 1] = ip_bits(ip);
-					memcpy(b->bytes[c] + r * 18 + 2, ip_addr(ip), alen);
-					b->lens[c][r] = 2 + alen;
+					b->lens[c][r] = nf_inet_bytes(d, b->bytes[c] + r * 18);
 					for (int a = 0; a < b->naddr; a++)
 						if (b->addr_att[a] == c)
 							b->ahash[b->nahash++] = nfaf_hash(b->bytes[c] + r * 18,

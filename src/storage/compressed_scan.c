@@ -527,6 +527,21 @@ create_decoders(CompressedScanDesc scan)
 }
 
 /*
+ * Begin reading batch row tup: the decoders made at the first batch, its
+ * stored bytes loaded, counted as read; the caller decodes into the
+ * decoder it needs.
+ */
+static void
+begin_batch(CompressedScanDesc scan, HeapTuple tup)
+{
+	if (scan->cur == NULL)
+		create_decoders(scan);
+	nf_batch_bytes_load(scan->rs_base.rs_rd, scan->reader, tup, scan->bytes);
+	scan->batches_read++;
+	scan->prepared = NULL;
+}
+
+/*
  * Decode the next batch this participant should read, that the ranges do
  * not exclude and where the filter (if any) selects a row; false when no
  * batch is left.
@@ -542,12 +557,8 @@ load_next_batch(CompressedScanDesc scan)
 		tup = next_batch_tuple(scan);
 		if (tup == NULL)
 			return false;
-		if (scan->cur == NULL)
-			create_decoders(scan);
-		scan->batches_read++;
-		scan->prepared = NULL;
+		begin_batch(scan, tup);
 		scan->currow = 0;
-		nf_batch_bytes_load(rel, scan->reader, tup, scan->bytes);
 		scan->batch_inside = scan->owant != NULL &&
 			scan->batch_fit == NF_BOUNDS_INSIDE && ranges_null_free(scan);
 		if (scan->batch_inside)
@@ -848,26 +859,18 @@ analyze_load(CompressedScanDesc scan)
 	for (;;)
 	{
 		uint64		lo = scan->apassed;
-		bool		isnull;
-		Datum		n;
 
 		tup = reader_next(scan);
 		if (tup == NULL)
 			return false;
-		n = heap_getattr(tup, Anum_batch_row_count,
-						 RelationGetDescr(scan->reader->batchrel), &isnull);
-		scan->apassed += isnull ? 0 : (uint32) DatumGetInt32(n);
+		scan->apassed += nf_batch_row_count(scan->reader, tup);
 		if (scan->arow >= scan->apassed)
 		{
 			CHECK_FOR_INTERRUPTS();
 			continue;
 		}
-		if (scan->cur == NULL)
-			create_decoders(scan);
-		nf_batch_bytes_load(rel, scan->reader, tup, scan->bytes);
+		begin_batch(scan, tup);
 		nf_batch_decode_bytes(rel, scan->bytes, scan->cur);
-		scan->batches_read++;
-		scan->prepared = NULL;
 		scan->have_batch = true;
 		scan->abatch_lo = lo;
 		scan->abatch_hi = scan->apassed = lo + scan->cur->nrows;
@@ -978,7 +981,6 @@ static void
 sample_read_batches(CompressedScanDesc scan)
 {
 	MemoryContext old = MemoryContextSwitchTo(scan->scancxt);
-	TupleDesc	bdesc;
 	HeapTuple	tup;
 	int			cap = 64;
 	uint64		blocks = 0;
@@ -986,18 +988,16 @@ sample_read_batches(CompressedScanDesc scan)
 	scan->reader = nf_batch_reader_open(scan->rs_base.rs_rd,
 										scan->rs_base.rs_snapshot,
 										AccessShareLock);
-	bdesc = RelationGetDescr(scan->reader->batchrel);
 	scan->snbatch = 0;
 	scan->sbatch = palloc(sizeof(HeapTuple) * cap);
 	scan->srows = palloc(sizeof(uint32) * cap);
 	scan->sfirst = palloc(sizeof(uint64) * (cap + 1));
 	while ((tup = nf_batch_reader_next(scan->reader)) != NULL)
 	{
-		bool		isnull;
-		Datum		n = heap_getattr(tup, Anum_batch_row_count, bdesc, &isnull);
+		uint32		n = nf_batch_row_count(scan->reader, tup);
 
 		CHECK_FOR_INTERRUPTS();
-		if (isnull || DatumGetInt32(n) <= 0)
+		if (n == 0)
 			continue;
 		if (scan->snbatch == cap)
 		{
@@ -1007,9 +1007,9 @@ sample_read_batches(CompressedScanDesc scan)
 			scan->sfirst = repalloc(scan->sfirst, sizeof(uint64) * (cap + 1));
 		}
 		scan->sbatch[scan->snbatch] = heap_copytuple(tup);
-		scan->srows[scan->snbatch] = (uint32) DatumGetInt32(n);
+		scan->srows[scan->snbatch] = n;
 		scan->sfirst[scan->snbatch++] = blocks;
-		blocks += sample_blocks_of((uint32) DatumGetInt32(n));
+		blocks += sample_blocks_of(n);
 	}
 	scan->sfirst[scan->snbatch] = blocks;
 	scan->scur = -1;
@@ -1096,15 +1096,9 @@ compressed_scan_sample_next_block(TableScanDesc sscan, struct SampleScanState *s
 		}
 		if (lo != scan->scur)
 		{
-			Relation	rel = sscan->rs_rd;
-
-			if (scan->cur == NULL)
-				create_decoders(scan);
+			begin_batch(scan, scan->sbatch[lo]);
 			/* the decoder checks the batch's rows against row_count */
-			nf_batch_bytes_load(rel, scan->reader, scan->sbatch[lo], scan->bytes);
-			nf_batch_decode_bytes(rel, scan->bytes, scan->cur);
-			scan->batches_read++;
-			scan->prepared = NULL;
+			nf_batch_decode_bytes(sscan->rs_rd, scan->bytes, scan->cur);
 			scan->scur = lo;
 		}
 		/* equal blocks: the first ones one row longer */

@@ -141,6 +141,7 @@ extern BatchReader *nf_batch_reader_open(Relation rel, Snapshot snapshot,
 										 LOCKMODE lockmode);
 extern HeapTuple nf_batch_reader_next(BatchReader *reader);
 extern void nf_batch_reader_close(BatchReader *reader);
+extern uint32 nf_batch_row_count(BatchReader *reader, HeapTuple tup);
 extern BatchBytes *nf_batch_bytes_create(void);
 extern void nf_batch_bytes_load(Relation rel, BatchReader *reader,
 								HeapTuple batchtup, BatchBytes *bb);
@@ -161,6 +162,8 @@ extern void nf_batch_totals(Relation rel, Snapshot snapshot, double *rows,
 							double *bytes);
 extern void nf_check_supported_columns(Relation rel);
 extern int	nf_column_kind(Oid typid);
+#define NF_INET_BYTES_MAX (2 + 16)
+extern int	nf_inet_bytes(Datum d, uint8 *out);
 extern int64 nf_int_value(Datum d, Oid typid);
 extern AttrNumber nf_skip_attnum(Relation rel, int k);
 
