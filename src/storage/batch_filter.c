@@ -19,9 +19,11 @@
  *	    of addresses are (true when op is true for an element);
  *	  and AND / OR of fast quals.  A row is selected when the qual is true
  *	  (a NULL operand or result counts as not true, which AND and OR
- *	  without NOT keep exact).  The custom scan still evaluates every qual
- *	  on every row it returns: the selection only drops rows that cannot
- *	  pass, so correctness never depends on it.
+ *	  without NOT keep exact).  So the rows selected are exactly those
+ *	  that pass the quals: when every qual of a scan is a fast qual, the
+ *	  custom scan returns them without evaluating the quals again (only the
+ *	  tail's rows are checked); otherwise it evaluates every qual on every
+ *	  row it returns, and the selection only drops rows that cannot pass.
  *
  *	  Before a batch is read, its address filter (addr_filter.c) can show
  *	  that no row can pass: an inet = constant on a column it covers is

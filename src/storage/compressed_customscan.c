@@ -7,9 +7,12 @@
  *	  whose bounds of time_start, time_end or time_received (kept per batch
  *	  in compressed_batches) a qual on that column excludes (column >= / >
  *	  / < / <= / = an expression without Vars or volatile functions, hence
- *	  also BETWEEN and Params, evaluated at each (re)scan start).  Every qual is still evaluated on every row returned
- *	  (the skipping is only an optimization), and the tail is read in full
- *	  by heapam.  Parallel-aware: the shared state is the access method's
+ *	  also BETWEEN and Params, evaluated at each (re)scan start).  The
+ *	  skipping is only an optimization: every qual is still evaluated on
+ *	  every row returned, except where the row is known to pass (a batch
+ *	  inside every time range when all quals are time bounds, a row the
+ *	  batch filter selected when all quals are fast quals; see nf_exec),
+ *	  and the tail is read in full by heapam.  Parallel-aware: the shared state is the access method's
  *	  parallel scan (batches handed out by an atomic counter, then the
  *	  tail's blocks), preceded by counters of the batches read and skipped
  *	  for EXPLAIN ANALYZE.
@@ -86,6 +89,8 @@ typedef struct NfScanState
 	bool	   *fwant;			/* the columns they use */
 	bool	   *owant;			/* every qual a time range: the target
 								 * list's columns (natts flags); else NULL */
+	bool		exact;			/* every qual in filter: batch rows need no
+								 * qual */
 	NfScanShared *shared;		/* parallel: the shared counters */
 	uint64		published[NF_NCOUNTS];	/* counts already added to shared */
 	uint64		totals[NF_NCOUNTS]; /* after shutdown: every participant */
@@ -409,6 +414,7 @@ nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	List	   *fwant = NIL;
 	List	   *owant = NIL;
 	bool		inside = false;
+	bool		exact;
 	ListCell   *lc;
 
 	relation = relation_open(rte->relid, NoLock);
@@ -460,6 +466,13 @@ nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		inside = true;
 	}
 
+	/*
+	 * Every qual a fast qual: the filter selects exactly the rows of a batch
+	 * that pass them (batch_filter.c), so they are evaluated again only on
+	 * the tail's rows.
+	 */
+	exact = quals != NIL && list_length(fast) == list_length(quals);
+
 	cscan->scan.plan.targetlist = tlist;
 	cscan->scan.plan.qual = quals;
 	cscan->scan.scanrelid = rel->relid;
@@ -467,7 +480,7 @@ nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->custom_plans = NIL;
 	cscan->custom_exprs = exprs;
 	cscan->custom_private = list_make5(want, cols, strats, fast, fwant);
-	cscan->custom_private = lappend(cscan->custom_private, list_make1_int(inside));
+	cscan->custom_private = lappend(cscan->custom_private, list_make2_int(inside, exact));
 	cscan->custom_private = lappend(cscan->custom_private, owant);
 	cscan->custom_scan_tlist = NIL;
 	cscan->methods = &nf_scan_methods;
@@ -538,6 +551,8 @@ nf_begin(CustomScanState *node, EState *estate, int eflags)
 		state->nfast = list_length(fast);
 		state->filter = nf_batch_filter_compile(fast);
 		state->fwant = attr_flags(list_nth(cscan->custom_private, 4), state->nwant);
+		state->exact = state->filter != NULL &&
+			lsecond_int((List *) list_nth(cscan->custom_private, 5));
 	}
 }
 
@@ -615,7 +630,8 @@ static void
 configure_scan(NfScanState *state)
 {
 	nf_compressed_scan_set_columns(state->scan, state->want);
-	nf_compressed_scan_set_filter(state->scan, state->filter, state->fwant);
+	nf_compressed_scan_set_filter(state->scan, state->filter, state->fwant,
+								  state->exact);
 	if (state->owant)
 		nf_compressed_scan_set_inside(state->scan, state->owant);
 }
@@ -665,9 +681,10 @@ nf_recheck(ScanState *ss, TupleTableSlot *slot)
 }
 
 /*
- * ExecCustomScan: ExecScan, except that when every qual is a time range
- * the rows of a batch inside the ranges are returned without evaluating
- * the quals (the scan read the batch's bounds and NULLs: they all pass).
+ * ExecCustomScan: ExecScan, except that the quals are not evaluated on the
+ * rows of a batch that pass them all: when every qual is a time range, the
+ * rows of a batch inside the ranges (the scan read the batch's bounds and
+ * NULLs), and when every qual is a fast qual, the rows the filter selected.
  */
 static TupleTableSlot *
 nf_exec(CustomScanState *node)
@@ -677,7 +694,7 @@ nf_exec(CustomScanState *node)
 	ProjectionInfo *proj = node->ss.ps.ps_ProjInfo;
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 
-	if (state->owant == NULL || qual == NULL ||
+	if ((state->owant == NULL && !state->exact) || qual == NULL ||
 		node->ss.ps.state->es_epq_active != NULL)
 		return ExecScan(&node->ss, (ExecScanAccessMtd) nf_next,
 						(ExecScanRecheckMtd) nf_recheck);
@@ -691,7 +708,7 @@ nf_exec(CustomScanState *node)
 		if (TupIsNull(slot))
 			return proj ? ExecClearTuple(proj->pi_state.resultslot) : slot;
 		econtext->ecxt_scantuple = slot;
-		if (nf_compressed_scan_row_inside(state->scan) || ExecQual(qual, econtext))
+		if (nf_compressed_scan_row_passes(state->scan) || ExecQual(qual, econtext))
 			return proj ? ExecProject(proj) : slot;
 		InstrCountFiltered1(node, 1);
 	}
@@ -818,7 +835,11 @@ nf_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 	if (state->bound_strats != NIL)
 		ExplainPropertyInteger("Time Bounds", NULL, list_length(state->bound_strats), es);
 	if (state->nfast > 0)
+	{
 		ExplainPropertyInteger("Quals on Batch Columns", NULL, state->nfast, es);
+		if (state->exact)
+			ExplainPropertyText("Quals Rechecked", "on tail rows only", es);
+	}
 	if (es->analyze)
 	{
 		uint64		c[NF_NCOUNTS] = {0};

@@ -104,6 +104,7 @@ typedef struct CompressedScanDescData
 	ColumnMap	mapo;			/* its columns */
 	NfBoundsFit batch_fit;		/* of the current batch */
 	bool		batch_inside;	/* every row of it passes every qual */
+	bool		filter_exact;	/* the rows filter selects pass every qual */
 	uint64		batches_inside;
 	uint64		batches_read;
 	uint64		batches_skipped;
@@ -708,17 +709,19 @@ nf_compressed_scan_set_columns(TableScanDesc sscan, const bool *want)
 /*
  * Select the rows of each batch with filter (compiled in a memory context
  * that outlives the scan; NULL: every row) before decoding the columns it
- * does not use; fwant: the columns it uses (natts flags).  Before the
- * scan's first row.
+ * does not use; fwant: the columns it uses (natts flags); exact: the filter
+ * holds every qual of the scan, so the rows it selects pass them all.
+ * Before the scan's first row.
  */
 void
 nf_compressed_scan_set_filter(TableScanDesc sscan, NfBatchFilter *filter,
-							  const bool *fwant)
+							  const bool *fwant, bool exact)
 {
 	CompressedScanDesc scan = (CompressedScanDesc) sscan;
 
 	Assert(scan->cur == NULL);
 	scan->filter = filter;
+	scan->filter_exact = filter != NULL && exact;
 	if (filter)
 		scan->fwant = copy_flags(scan, fwant);
 }
@@ -741,15 +744,17 @@ nf_compressed_scan_set_inside(TableScanDesc sscan, const bool *owant)
 }
 
 /*
- * Whether the row the scan returned last is of a batch inside every range
- * (nf_compressed_scan_set_inside): it satisfies every qual.
+ * Whether the row the scan returned last is known to satisfy every qual:
+ * of a batch inside every range (nf_compressed_scan_set_inside), or
+ * selected by an exact filter (nf_compressed_scan_set_filter).
  */
 bool
-nf_compressed_scan_row_inside(TableScanDesc sscan)
+nf_compressed_scan_row_passes(TableScanDesc sscan)
 {
 	CompressedScanDesc scan = (CompressedScanDesc) sscan;
 
-	return !scan->in_tail && scan->have_batch && scan->batch_inside;
+	return !scan->in_tail && scan->have_batch &&
+		(scan->batch_inside || scan->filter_exact);
 }
 
 /*

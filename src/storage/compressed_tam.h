@@ -203,10 +203,10 @@ extern uint32 nf_batch_filter_eval(NfBatchFilter *f, const DecodedBatch *db,
 extern void nf_compressed_scan_methods(TableAmRoutine *methods);
 extern void nf_compressed_scan_set_columns(TableScanDesc sscan, const bool *want);
 extern void nf_compressed_scan_set_filter(TableScanDesc sscan, NfBatchFilter *filter,
-										  const bool *fwant);
+										  const bool *fwant, bool exact);
 extern void nf_compressed_scan_set_range(TableScanDesc sscan, const NfScanRanges *ranges);
 extern void nf_compressed_scan_set_inside(TableScanDesc sscan, const bool *owant);
-extern bool nf_compressed_scan_row_inside(TableScanDesc sscan);
+extern bool nf_compressed_scan_row_passes(TableScanDesc sscan);
 /* What a scan counts for EXPLAIN ANALYZE (nf_compressed_scan_counts). */
 #define NF_COUNT_BATCHES_READ 0
 #define NF_COUNT_BATCHES_SKIPPED 1

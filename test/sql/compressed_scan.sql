@@ -332,7 +332,8 @@ SELECT * FROM cs_check('SELECT bytes FROM %1$s AS f WHERE time_received < NULL::
 
 -- 7. Late materialization: simple quals (column op constant, AND, OR) are
 -- evaluated on the decoded columns they use before the other columns are
--- decoded and before rows are formed; ExecQual still checks every row.
+-- decoded and before rows are formed; ExecQual checks the rows the filter
+-- selects, unless every qual is a fast qual (then only the tail's rows).
 -- Every shape gives the heap copy's rows (NULLs in every column).
 -- integers: =, <>, <, >=, commuted, cross-type (smallint/bigint column,
 -- integer constant), and a NULL constant
@@ -375,6 +376,39 @@ FROM cs_ref WHERE time_start >= '2025-02-01' AND time_start < '2025-02-02' AND e
 SELECT cs_explain('SELECT * FROM netflow.flows_p20250201 WHERE src_addr = ''198.51.100.7''');
 -- the tail row is checked by the plan's quals only
 SELECT cs_explain('SELECT bytes FROM netflow.flows_p20250201 WHERE src_addr = ''10.9.9.9''');
+
+-- every qual a fast qual: the rows the filter selects pass them all, so
+-- the plan's quals are evaluated again only on the tail's rows.  Counted
+-- with an operator that counts its calls: once per dictionary entry of
+-- each batch read and once per tail row; with a qual beside it that is
+-- not a fast qual, once more per row the filter selects.
+CREATE FUNCTION cs_counted_lt(inet, inet) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+BEGIN
+	PERFORM set_config('cs.calls', (current_setting('cs.calls')::bigint + 1)::text, false);
+	RETURN $1 < $2;
+END
+$$;
+CREATE OPERATOR <<<< (FUNCTION = cs_counted_lt, LEFTARG = inet, RIGHTARG = inet);
+SELECT (SELECT count(DISTINCT src_addr) FROM cs_ref
+		WHERE time_start >= '2025-02-01' AND time_start < '2025-02-01 12:00')
+	 + (SELECT count(DISTINCT src_addr) FROM cs_ref
+		WHERE time_start >= '2025-02-01 12:00' AND time_start < '2025-02-02'
+		  AND exporter IS DISTINCT FROM '127.0.0.9') AS dict_entries,
+	   (SELECT count(*) FROM cs_ref
+		WHERE time_start >= '2025-02-01' AND time_start < '2025-02-02'
+		  AND exporter IS DISTINCT FROM '127.0.0.9' AND src_addr < '10.0.5.0') AS selected \gset
+SET cs.calls = 0;
+SELECT count(*) = :selected AS rows_right FROM netflow.flows_p20250201 WHERE src_addr <<<< '10.0.5.0';
+SELECT current_setting('cs.calls')::bigint - :dict_entries AS calls_besides_dictionaries;
+SET cs.calls = 0;
+SELECT count(*) = :selected AS rows_right FROM netflow.flows_p20250201
+WHERE src_addr <<<< '10.0.5.0' AND bytes IS DISTINCT FROM -1;
+SELECT current_setting('cs.calls')::bigint - :dict_entries - :selected AS calls_besides_dictionaries_and_rows;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM netflow.flows_p20250201 WHERE src_addr <<<< '10.0.5.0';
+EXPLAIN (COSTS OFF) SELECT count(*) FROM netflow.flows_p20250201 WHERE src_addr <<<< '10.0.5.0' AND bytes IS DISTINCT FROM -1;
+DROP OPERATOR <<<< (inet, inet);
+DROP FUNCTION cs_counted_lt(inet, inet);
 
 -- 7b. Address filters: a batch whose filter says the address of an inet =
 -- constant on src_addr or dst_addr is absent is not read at all.
