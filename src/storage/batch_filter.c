@@ -36,10 +36,8 @@
 
 #include "access/nbtree.h"
 #include "access/stratnum.h"
-#include "catalog/pg_am.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
-#include "commands/defrem.h"
 #include "fmgr.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -48,6 +46,7 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/typcache.h"
 
 #include "addr_filter.h"
 #include "batch_codec.h"
@@ -141,10 +140,11 @@ static int
 int_strategy(Oid opno, Oid coltype, bool var_left)
 {
 	List	   *interp = get_op_btree_interpretation(opno);
-	Oid			opclass = GetDefaultOpClass(coltype, BTREE_AM_OID);
-	Oid			family = OidIsValid(opclass) ? get_opclass_family(opclass) : InvalidOid;
+	Oid			family;
 	ListCell   *lc;
 
+	/* from the type cache: GetDefaultOpClass would scan pg_opclass each time */
+	family = lookup_type_cache(coltype, TYPECACHE_BTREE_OPFAMILY)->btree_opf;
 	foreach(lc, interp)
 	{
 		OpBtreeInterpretation *bi = lfirst(lc);
