@@ -51,6 +51,7 @@ kt_init(KeyTable *kt, MemoryContext cxt, int32 expected, int32 sparse)
 	kt->cxt = cxt;
 	kt->maxentries = Max(expected, 16);
 	kt->nentries = 0;
+	kt->limit = 0;
 	kt->entries = MemoryContextAllocHuge(cxt,
 										 (Size) kt->maxentries * sizeof(KtEntry));
 	kt_alloc_slots(kt, Max(kt->maxentries, sparse));
@@ -93,13 +94,17 @@ kt_set_key(KeyTable *kt, KtEntry *e, const char *key, uint32 len)
 	e->len = len;
 }
 
-/* Double the slot array and re-enter every entry. */
+/*
+ * Grow the slot array (at least double it, and enough for every entry the
+ * table has room for) and re-enter every entry.
+ */
 static void
 kt_grow_slots(KeyTable *kt)
 {
 	uint64	   *old = kt->slots;
 
-	kt_alloc_slots(kt, (int32) Min((uint64) (kt->mask + 1), (uint64) PG_INT32_MAX));
+	kt_alloc_slots(kt, (int32) Min(Max((uint64) (kt->mask + 1), (uint64) kt->maxentries),
+								   (uint64) PG_INT32_MAX));
 	kt_rebuild_slots(kt);
 	pfree(old);
 }
@@ -127,6 +132,8 @@ kt_insert_slow(KeyTable *kt, uint32 slot, uint64 hash, const char *key,
 							   KT_MAX_ENTRIES),
 					 errhint("Aggregate over fewer rows (for example per hour) or over a coarser value.")));
 		newmax = Min(kt->maxentries * 2, KT_MAX_ENTRIES);
+		if (kt->limit > newmax && kt->maxentries >= KT_JUMP_ENTRIES)
+			newmax = Min(kt->limit, KT_MAX_ENTRIES);
 		kt->entries = repalloc_huge(kt->entries, (Size) newmax * sizeof(KtEntry));
 		kt->maxentries = newmax;
 	}

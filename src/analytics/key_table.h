@@ -32,6 +32,14 @@
 /* Largest number of entries a table may hold. */
 #define KT_MAX_ENTRIES (1 << 24)
 
+/*
+ * A table with a limit that outgrows this many entries is grown to its
+ * limit in one step: the doublings in between would each copy the entries
+ * and fill a new slot array, all of it memory a new backend must first
+ * touch (a page fault per 4 kB page).
+ */
+#define KT_JUMP_ENTRIES 1024
+
 typedef struct KtEntry
 {
 	uint64		hash;			/* full 64-bit hash of the key */
@@ -54,6 +62,9 @@ typedef struct KeyTable
 	int32		maxentries;		/* allocated length of entries */
 	uint64	   *slots;			/* 0 = empty, else hash-low32 << 32 | idx+1 */
 	uint32		mask;			/* number of slots - 1 */
+	int32		limit;			/* entries the owner usually holds at most
+								 * (0: unknown): growth past KT_JUMP_ENTRIES
+								 * goes there at once */
 } KeyTable;
 
 /* Key bytes of an entry. */

@@ -181,9 +181,11 @@ topn_state_new(MemoryContext parent, int32 capacity, bool textkeys, Oid typoid)
 	/*
 	 * Start small and let the table grow by doubling: the rollups keep one
 	 * state per minute and dimension, most of which see few keys, and a
-	 * 1024-entry start made their setup cost more than their rows.
+	 * 1024-entry start made their setup cost more than their rows.  Past
+	 * KT_JUMP_ENTRIES it grows to workmax at once (the limit).
 	 */
 	kt_init(&st->kt, cxt, Min(st->workmax, 64), Min(st->workmax, 64));
+	st->kt.limit = st->workmax;
 	return st;
 }
 
@@ -448,6 +450,7 @@ topn_truncate(TopnState *st)
 	n = topn_keep_heaviest(items, st->kt.nentries, st->capacity, &st->bound);
 	kt_init(&st->kt, old.cxt, Min(st->workmax, Max(n, 1024)),
 			Min(st->workmax, Max(n, 1024)));
+	st->kt.limit = st->workmax;
 	for (int32 i = 0; i < n; i++)
 	{
 		int32		idx = kt_insert(&st->kt, kt_hash(items[i].key, items[i].len),
