@@ -418,11 +418,24 @@ nf_plan_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	ListCell   *lc;
 
 	relation = relation_open(rte->relid, NoLock);
-	/* the quals evaluated on the batches' columns first, and their columns */
-	foreach(lc, extract_actual_clauses(clauses, false))
-		if (nf_enable_early_quals &&
-			nf_fast_qual_supported(lfirst(lc), rel->relid, RelationGetDescr(relation)))
-			fast = lappend(fast, copyObject(lfirst(lc)));
+
+	/*
+	 * The quals evaluated on the batches' columns first, and their columns.
+	 * Evaluated first means on every value of a batch's dictionary, before
+	 * any other qual: only those that may run before the others (leakproof,
+	 * or of the lowest security level), so that a row-level security
+	 * policy's qual still sees every row before a user's leaky operator.
+	 */
+	foreach(lc, clauses)
+	{
+		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
+
+		if (!ri->pseudoconstant && nf_enable_early_quals &&
+			restriction_is_securely_promotable(ri, rel) &&
+			nf_fast_qual_supported((Node *) ri->clause, rel->relid,
+								   RelationGetDescr(relation)))
+			fast = lappend(fast, copyObject(ri->clause));
+	}
 	pull_varattnos((Node *) fast, rel->relid, &fattrs);
 	fwant = attr_list(fattrs, RelationGetDescr(relation)->natts);
 	for (int k = 0; k < NF_NSKIP; k++)
