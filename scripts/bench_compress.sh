@@ -23,8 +23,10 @@
 #
 # Usage: bash scripts/bench_compress.sh WORKDIR
 # Environment: BENCH_COMPRESS_FLOWS (default 10000000), BENCH_COMPRESS_RUNS
-# (default 3), BENCH_COMPRESS_SEED (default 11), BENCH_COMPRESS_DAYS (default
-# 7; at least 4, fewer only to try the script out).
+# (default 3), BENCH_COMPRESS_RATIO_RUNS (default 11: the runs of the hours
+# and their day measured again for their ratio), BENCH_COMPRESS_SEED (default
+# 11), BENCH_COMPRESS_DAYS (default 7; at least 4, fewer only to try the
+# script out).
 
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -33,6 +35,7 @@ cd "$NETFLOW_ROOT"
 WORK=$1
 N=${BENCH_COMPRESS_FLOWS:-10000000}
 RUNS=${BENCH_COMPRESS_RUNS:-3}
+RATIO_RUNS=${BENCH_COMPRESS_RATIO_RUNS:-11}
 SEED=${BENCH_COMPRESS_SEED:-11}
 DAYS=${BENCH_COMPRESS_DAYS:-7}	# fewer (at least 4) only to try the script out
 T0=1793577600					# 2026-11-02 00:00 UTC, a Monday
@@ -342,6 +345,37 @@ timings() {
 	aw=$(sql_warm "$(q_topn "$tbl" "$W_AVG")")
 	dw=$(sql_warm "$(q_topn "$tbl" "$W_DAY")")
 	echo "  the same in one warm session (best of $RUNS after a first run): busiest hour $hw s, average hour $aw s, day $dw s: $(ratio "$dw" "$hw") and $(ratio "$dw" "$aw") faster"
+	hour_day_runs "$tbl"
+}
+
+# stats FILE: "best median" of the numbers in FILE.
+stats() { sort -n "$1" | awk '{ v[NR] = $1 } END { printf "%.3f %.3f", v[1], v[int((NR + 1) / 2)] }'; }
+# hour_day_runs TABLE: the hour-vs-day ratio again from RATIO_RUNS new
+# connections of each query, taken in turn (so drifts of this VM's speed
+# touch each alike): best and median of each; and the day without parallel
+# workers, as the hours run (the plan of an hour is serial), so that the
+# ratio of work done shows apart from the two cores the day uses.
+hour_day_runs() {
+	local tbl=$1 i hb hm ab am db dm sb sm
+	local qh qa qd
+	qh=$(q_topn "$tbl" "$W_HOUR")
+	qa=$(q_topn "$tbl" "$W_AVG")
+	qd=$(q_topn "$tbl" "$W_DAY")
+	: >"$C/r.h"; : >"$C/r.a"; : >"$C/r.d"; : >"$C/r.s"
+	for ((i = 0; i < RATIO_RUNS; i++)); do
+		sql_once "$qh" | cut -d' ' -f1 >>"$C/r.h"
+		sql_once "$qa" | cut -d' ' -f1 >>"$C/r.a"
+		sql_once "$qd" | cut -d' ' -f1 >>"$C/r.d"
+		SQL_SET="SET jit = off; SET max_parallel_workers_per_gather = 0;" sql_once "$qd" |
+			cut -d' ' -f1 >>"$C/r.s"
+	done
+	read -r hb hm < <(stats "$C/r.h")
+	read -r ab am < <(stats "$C/r.a")
+	read -r db dm < <(stats "$C/r.d")
+	read -r sb sm < <(stats "$C/r.s")
+	echo "  again, $RATIO_RUNS new connections of each in turn (best / median): busiest hour $hb / $hm s, average hour $ab / $am s, day $db / $dm s:"
+	echo "    busiest hour $(ratio "$db" "$hb") / $(ratio "$dm" "$hm") faster, average hour $(ratio "$db" "$ab") / $(ratio "$dm" "$am") faster;"
+	echo "    the day without parallel workers (the hours' plans are serial) $sb / $sm s: busiest hour $(ratio "$sb" "$hb") / $(ratio "$sm" "$hm"), average hour $(ratio "$sb" "$ab") / $(ratio "$sm" "$am") faster"
 }
 
 # Same answers on both sides: the top 10 sources and the host's flows.
