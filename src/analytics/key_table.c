@@ -131,9 +131,17 @@ kt_insert_slow(KeyTable *kt, uint32 slot, uint64 hash, const char *key,
 					 errdetail("At most %d distinct values are kept per aggregate state.",
 							   KT_MAX_ENTRIES),
 					 errhint("Aggregate over fewer rows (for example per hour) or over a coarser value.")));
-		newmax = Min(kt->maxentries * 2, KT_MAX_ENTRIES);
-		if (kt->limit > newmax && kt->maxentries >= KT_JUMP_ENTRIES)
-			newmax = Min(kt->limit, KT_MAX_ENTRIES);
+		/*
+		 * Past KT_JUMP_ENTRIES, a table whose owner set a limit above its size
+		 * grows fourfold, up to the limit (not past it: at most 4x the
+		 * entries in use, as a state counted by hash aggregation must not
+		 * reserve its whole limit for a few thousand keys); else it doubles.
+		 */
+		if (kt->limit > kt->maxentries && kt->maxentries >= KT_JUMP_ENTRIES)
+			newmax = (int32) Min((int64) kt->maxentries * 4, (int64) kt->limit);
+		else
+			newmax = kt->maxentries * 2;
+		newmax = Min(newmax, KT_MAX_ENTRIES);
 		kt->entries = repalloc_huge(kt->entries, (Size) newmax * sizeof(KtEntry));
 		kt->maxentries = newmax;
 	}

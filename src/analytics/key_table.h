@@ -33,10 +33,10 @@
 #define KT_MAX_ENTRIES (1 << 24)
 
 /*
- * A table with a limit that outgrows this many entries is grown to its
- * limit in one step: the doublings in between would each copy the entries
- * and fill a new slot array, all of it memory a new backend must first
- * touch (a page fault per 4 kB page).
+ * A table with a limit that outgrows this many entries grows fourfold (up
+ * to the limit) instead of doubling: fewer steps, each of which copies the
+ * entries and fills a new slot array, all of it memory a new backend must
+ * first touch (a page fault per 4 kB page).
  */
 #define KT_JUMP_ENTRIES 1024
 
@@ -64,7 +64,7 @@ typedef struct KeyTable
 	uint32		mask;			/* number of slots - 1 */
 	int32		limit;			/* entries the owner usually holds at most
 								 * (0: unknown): growth past KT_JUMP_ENTRIES
-								 * goes there at once */
+								 * is fourfold up to it */
 } KeyTable;
 
 /* Key bytes of an entry. */

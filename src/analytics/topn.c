@@ -182,7 +182,7 @@ topn_state_new(MemoryContext parent, int32 capacity, bool textkeys, Oid typoid)
 	 * Start small and let the table grow by doubling: the rollups keep one
 	 * state per minute and dimension, most of which see few keys, and a
 	 * 1024-entry start made their setup cost more than their rows.  Past
-	 * KT_JUMP_ENTRIES it grows to workmax at once (the limit).
+	 * KT_JUMP_ENTRIES it grows fourfold, up to workmax (the limit).
 	 */
 	kt_init(&st->kt, cxt, Min(st->workmax, 64), Min(st->workmax, 64));
 	st->kt.limit = st->workmax;
@@ -525,6 +525,7 @@ topn_merge(TopnState *st, TopnItem *items, int32 n, int64 bound_t,
 	add_sat(&st->total, total_t);
 	add_sat(&st->bound, bound_t);
 	topn_set_capacity(st, Max(st->capacity, cap_t));
+	st->kt.limit = st->workmax;
 	if (st->kt.nentries > st->workmax)
 		topn_truncate(st);
 }
