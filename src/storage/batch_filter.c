@@ -375,6 +375,7 @@ compile_node(Node *clause, NfBatchFilter *f)
 		}
 		n->kind = NFF_BYTES;
 		fmgr_info(get_opcode(sa->opno), &n->fn);
+		fmgr_info_set_expr((Node *) sa, &n->fn);
 		n->collid = sa->inputcollid;
 		n->var_left = true;
 		arr = DatumGetArrayTypeP(cst->constvalue);
@@ -403,12 +404,18 @@ compile_node(Node *clause, NfBatchFilter *f)
 		{
 			n->kind = NFF_INT;
 			n->strat = int_strategy(op->opno, var->vartype, var_left);
+			/* rows it selects are trusted: never guess a comparison */
+			if (n->strat == 0)
+				elog(ERROR, "fast qual operator %u is not an integer comparison",
+					 op->opno);
 			n->val = nf_int_value(cst->constvalue, cst->consttype);
 		}
 		else
 		{
 			n->kind = NFF_BYTES;
 			fmgr_info(get_opcode(op->opno), &n->fn);
+			/* as ExecQual has it: a polymorphic function sees its argument types */
+			fmgr_info_set_expr((Node *) op, &n->fn);
 			n->collid = op->inputcollid;
 			n->var_left = var_left;
 			set_constants(n, f, &cst->constvalue, NULL, 1,
@@ -535,6 +542,26 @@ eval_int(const NfFilterNode *n, const DecodedBatch *db, bool *out)
 }
 
 /*
+ * The operator's function applied to a and b: true only when it returns
+ * true (a NULL result counts as not true, as in a qual, where
+ * FunctionCall2Coll would raise an error).
+ */
+static bool
+call_operator(NfFilterNode *n, Datum a, Datum b)
+{
+	LOCAL_FCINFO(fcinfo, 2);
+	Datum		result;
+
+	InitFunctionCallInfoData(*fcinfo, &n->fn, 2, n->collid, NULL, NULL);
+	fcinfo->args[0].value = a;
+	fcinfo->args[0].isnull = false;
+	fcinfo->args[1].value = b;
+	fcinfo->args[1].isnull = false;
+	result = FunctionCallInvoke(fcinfo);
+	return !fcinfo->isnull && DatumGetBool(result);
+}
+
+/*
  * The operator applied to one value of the column and each constant: true
  * when it is true for one.
  */
@@ -558,14 +585,13 @@ eval_bytes_value(NfFilterNode *n, Datum value)
 				hi = mid;
 		}
 		for (; lo < n->nelems && n->ahashes[lo] == h; lo++)
-			if (DatumGetBool(FunctionCall2Coll(&n->fn, n->collid, value, n->elems[lo])))
+			if (call_operator(n, value, n->elems[lo]))
 				return true;
 		return false;
 	}
 	for (int i = 0; i < n->nelems; i++)
-		if (DatumGetBool(n->var_left ?
-						 FunctionCall2Coll(&n->fn, n->collid, value, n->elems[i]) :
-						 FunctionCall2Coll(&n->fn, n->collid, n->elems[i], value)))
+		if (n->var_left ? call_operator(n, value, n->elems[i]) :
+			call_operator(n, n->elems[i], value))
 			return true;
 	return false;
 }
