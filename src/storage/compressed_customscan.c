@@ -12,10 +12,10 @@
  *	  every row returned, except where the row is known to pass (a batch
  *	  inside every time range when all quals are time bounds, a row the
  *	  batch filter selected when all quals are fast quals; see nf_exec),
- *	  and the tail is read in full by heapam.  Parallel-aware: the shared state is the access method's
- *	  parallel scan (batches handed out by an atomic counter, then the
- *	  tail's blocks), preceded by counters of the batches read and skipped
- *	  for EXPLAIN ANALYZE.
+ *	  and the tail is read in full by heapam.  Parallel-aware: the shared
+ *	  state is the access method's parallel scan (batches handed out by an
+ *	  atomic counter, then the tail's blocks), preceded by counters of the
+ *	  batches read and skipped for EXPLAIN ANALYZE.
  *
  *	  The path is added beside the sequential scan paths by
  *	  set_rel_pathlist_hook, costed as the sequential scan scaled by the
@@ -53,6 +53,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/typcache.h"
 
 #include "compressed_tam.h"
 
@@ -186,14 +187,19 @@ time_bound(PlannerInfo *root, Expr *clause, Index varno, AttrNumber attnum,
 		Oid			lt,
 					rt;
 		List	   *interp;
+		ListCell   *lc;
+		Oid			family = lookup_type_cache(TIMESTAMPTZOID,
+											   TYPECACHE_BTREE_OPFAMILY)->btree_opf;
 
 		op_input_types(op->opno, &lt, &rt);
 		if (lt != TIMESTAMPTZOID || rt != TIMESTAMPTZOID)
 			return NULL;
+		/* its meaning in the default family (not a reverse-order one) */
+		strat = 0;
 		interp = get_op_btree_interpretation(op->opno);
-		if (interp == NIL)
-			return NULL;
-		strat = ((OpBtreeInterpretation *) linitial(interp))->strategy;
+		foreach(lc, interp)
+			if (((OpBtreeInterpretation *) lfirst(lc))->opfamily_id == family)
+				strat = ((OpBtreeInterpretation *) lfirst(lc))->strategy;
 		if (strat < BTLessStrategyNumber || strat > BTGreaterStrategyNumber)
 			return NULL;
 	}
