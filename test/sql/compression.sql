@@ -188,6 +188,7 @@ SELECT count(*) FROM netflow.compressed_batches WHERE relid = 'netflow.flows_p20
 DO $$
 BEGIN
 	FOR i IN 1..600 LOOP
+		PERFORM pg_stat_clear_snapshot();	-- else read once per transaction
 		EXIT WHEN NOT EXISTS (SELECT FROM pg_stat_activity
 							  WHERE pid <> pg_backend_pid() AND datname = current_database()
 								AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL));
