@@ -18,14 +18,18 @@ my ($node, $port) = collector_node('maint_ingest', queue_size => '128MB',
 	flush_interval => '100ms',
 	conf => "netflow.maintenance_interval = 1\n");
 my $start_time = $node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()');
+# One transaction: the worker's 1 s schedule must not drop a partition
+# between its creation and the insert of its flow.
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION netflow;
+	BEGIN;
 	INSERT INTO netflow.config VALUES ('retention', '7 days'), ('premake', '2');
 	-- two partitions of long ago, each with a flow: retention must drop them
 	SELECT count(*) FROM netflow.create_partitions('2020-01-01+00', '2020-01-02+00');
 	SELECT count(*) FROM netflow.create_partitions('2020-02-01+00', '2020-02-02+00');
 	INSERT INTO netflow.flows (time_start, packets, bytes)
 	VALUES ('2020-01-01 10:00+00', 1, 60), ('2020-02-01 10:00+00', 1, 60);
+	COMMIT;
 });
 
 # --- the schedule runs by itself in the worker --------------------------------
