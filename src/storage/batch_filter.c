@@ -132,34 +132,51 @@ int_type(Oid t)
 }
 
 /*
+ * The btree strategy of operator opno in the default btree family of type
+ * (not a reverse-order one; from the type cache, as GetDefaultOpClass would
+ * scan pg_opclass each time), and the types of its operands there; 0 when
+ * the family does not have it.
+ */
+int
+nf_default_btree_strategy(Oid opno, Oid type, Oid *lefttype, Oid *righttype)
+{
+	Oid			family = lookup_type_cache(type, TYPECACHE_BTREE_OPFAMILY)->btree_opf;
+	ListCell   *lc;
+
+	*lefttype = *righttype = InvalidOid;
+	foreach(lc, get_op_btree_interpretation(opno))
+	{
+		OpBtreeInterpretation *bi = lfirst(lc);
+
+		if (bi->opfamily_id == family)
+		{
+			*lefttype = bi->oplefttype;
+			*righttype = bi->oprighttype;
+			return bi->strategy;
+		}
+	}
+	return 0;
+}
+
+/*
  * The btree strategy of an integer or timestamptz comparison (with the
- * column on the left) in the default btree family of the column's type
- * (not a reverse-order one), or 0 when op is not one.
+ * column on the left) in the default btree family of the column's type,
+ * or 0 when op is not one.
  */
 static int
 int_strategy(Oid opno, Oid coltype, bool var_left)
 {
-	List	   *interp = get_op_btree_interpretation(opno);
-	Oid			family;
-	ListCell   *lc;
+	Oid			lt,
+				rt;
+	int			strat = nf_default_btree_strategy(opno, coltype, &lt, &rt);
 
-	/* from the type cache: GetDefaultOpClass would scan pg_opclass each time */
-	family = lookup_type_cache(coltype, TYPECACHE_BTREE_OPFAMILY)->btree_opf;
-	foreach(lc, interp)
-	{
-		OpBtreeInterpretation *bi = lfirst(lc);
-		bool		ok;
-
-		ok = bi->opfamily_id == family &&
-			((int_type(bi->oplefttype) && int_type(bi->oprighttype)) ||
-			 (bi->oplefttype == TIMESTAMPTZOID && bi->oprighttype == TIMESTAMPTZOID));
-		if (!ok)
-			continue;
-		if (bi->strategy == ROWCOMPARE_NE)
-			return ROWCOMPARE_NE;
-		if (bi->strategy >= BTLessStrategyNumber && bi->strategy <= BTGreaterStrategyNumber)
-			return var_left ? bi->strategy : BTCommuteStrategyNumber(bi->strategy);
-	}
+	if (!((int_type(lt) && int_type(rt)) ||
+		  (lt == TIMESTAMPTZOID && rt == TIMESTAMPTZOID)))
+		return 0;
+	if (strat == ROWCOMPARE_NE)
+		return ROWCOMPARE_NE;
+	if (strat >= BTLessStrategyNumber && strat <= BTGreaterStrategyNumber)
+		return var_left ? strat : BTCommuteStrategyNumber(strat);
 	return 0;
 }
 

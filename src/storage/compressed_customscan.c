@@ -53,7 +53,6 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "utils/typcache.h"
 
 #include "compressed_tam.h"
 
@@ -182,25 +181,14 @@ time_bound(PlannerInfo *root, Expr *clause, Index varno, AttrNumber attnum,
 	if (bms_is_member(varno, pull_varnos(root, other)) ||
 		contain_volatile_functions(other))
 		return NULL;
-	/* a btree comparison with timestamptz on both sides */
+	/* a comparison of timestamptz_ops with timestamptz on both sides */
 	{
 		Oid			lt,
 					rt;
-		List	   *interp;
-		ListCell   *lc;
-		Oid			family = lookup_type_cache(TIMESTAMPTZOID,
-											   TYPECACHE_BTREE_OPFAMILY)->btree_opf;
 
-		op_input_types(op->opno, &lt, &rt);
-		if (lt != TIMESTAMPTZOID || rt != TIMESTAMPTZOID)
-			return NULL;
-		/* its meaning in the default family (not a reverse-order one) */
-		strat = 0;
-		interp = get_op_btree_interpretation(op->opno);
-		foreach(lc, interp)
-			if (((OpBtreeInterpretation *) lfirst(lc))->opfamily_id == family)
-				strat = ((OpBtreeInterpretation *) lfirst(lc))->strategy;
-		if (strat < BTLessStrategyNumber || strat > BTGreaterStrategyNumber)
+		strat = nf_default_btree_strategy(op->opno, TIMESTAMPTZOID, &lt, &rt);
+		if (strat < BTLessStrategyNumber || strat > BTGreaterStrategyNumber ||
+			lt != TIMESTAMPTZOID || rt != TIMESTAMPTZOID)
 			return NULL;
 	}
 	if (!var_left)

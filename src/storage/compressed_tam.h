@@ -190,6 +190,8 @@ typedef struct NfScanRanges
 } NfScanRanges;
 
 /* batch_filter.c: fast quals evaluated on decoded columns */
+extern int	nf_default_btree_strategy(Oid opno, Oid type, Oid *lefttype,
+									  Oid *righttype);
 typedef struct NfBatchFilter NfBatchFilter;
 extern bool nf_fast_qual_supported(Node *clause, Index varno, TupleDesc desc);
 extern NfBatchFilter *nf_batch_filter_compile(List *quals);
