@@ -7,9 +7,10 @@
  *
  *	  netflow.compressed_build(partition) reads the heap rows visible to the
  *	  statement's snapshot, sorts them by hour of time_start, exporter and
- *	  time_start, writes
- *	  them as batches of NF_BATCH_ROWS rows (ordinary heap inserts into
- *	  netflow.compressed_batches) and deletes them from the heap.  Rows
+ *	  time_start, writes them as batches of up to NF_BATCH_ROWS rows that
+ *	  end at an hour's edge once they have NF_BATCH_MIN_CUT rows (ordinary
+ *	  heap inserts into netflow.compressed_batches) and deletes them from
+ *	  the heap.  Rows
  *	  inserted meanwhile by others are not seen, not deleted: they stay in
  *	  the heap (the tail of a compressed partition).
  *
@@ -39,6 +40,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -403,6 +405,78 @@ reset_heap_estimate(Oid relid, double rows)
 	table_close(classrel, RowExclusiveLock);
 }
 
+/* Rows per hour of time_start of the rows being compressed. */
+typedef struct HourRowsEntry
+{
+	int64		hour;			/* hash key */
+	int64		rows;
+} HourRowsEntry;
+
+typedef struct HourRows
+{
+	HTAB	   *tab;
+	int64		null_rows;		/* rows without an hour */
+} HourRows;
+
+/* An empty count of rows per hour, in the current memory context. */
+static HourRows *
+hour_rows_create(void)
+{
+	HourRows   *h = palloc0(sizeof(HourRows));
+	HASHCTL		ctl;
+
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(HourRowsEntry);
+	ctl.hcxt = CurrentMemoryContext;
+	h->tab = hash_create("netflow rows per hour", 64, &ctl,
+						 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	return h;
+}
+
+/* Count one row of an hour (or without one). */
+static void
+hour_rows_add(HourRows *h, bool isnull, int64 hour)
+{
+	HourRowsEntry *e;
+	bool		found;
+
+	if (isnull)
+	{
+		h->null_rows++;
+		return;
+	}
+	e = hash_search(h->tab, &hour, HASH_ENTER, &found);
+	if (!found)
+		e->rows = 0;
+	e->rows++;
+}
+
+/* The rows counted for an hour (or without one). */
+static int64
+hour_rows(HourRows *h, bool isnull, int64 hour)
+{
+	HourRowsEntry *e;
+
+	if (isnull)
+		return h->null_rows;
+	e = hash_search(h->tab, &hour, HASH_FIND, NULL);
+	return e ? e->rows : 0;
+}
+
+/*
+ * The rows per batch that share 'rows' out evenly between as few batches
+ * of at most NF_BATCH_ROWS as hold them.
+ */
+static int
+batch_target(int64 rows)
+{
+	int64		nbatches = (rows + NF_BATCH_ROWS - 1) / NF_BATCH_ROWS;
+
+	if (nbatches <= 1)
+		return NF_BATCH_ROWS;
+	return (int) ((rows + nbatches - 1) / nbatches);
+}
+
 /*
  * netflow.compressed_build(partition regclass) returns bigint: move the
  * heap rows of the partition visible to the statement's snapshot into new
@@ -431,20 +505,27 @@ compressed_build(PG_FUNCTION_ARGS)
 	AttrNumber	tatt = nf_skip_attnum(rel, 0);
 	BatchBuilder *b;
 	int64		moved = 0;
-	MemoryContext rowcxt;
 	double		batch_rows,
 				batch_bytes;
+	int64		row_hour,
+				last_hour = 0;
+	bool		hour_null,
+				last_hour_null = false,
+				first = true;
+	HourRows   *hours;
+	int			target = NF_BATCH_ROWS;
 
 	nf_check_supported_columns(rel);
 	nf_batch_totals(rel, snap, &batch_rows, &batch_bytes);
 	/*
 	 * Rows are sorted by the hour of time_start, then exporter, then
-	 * time_start: a batch spans about an hour at most (unless an hour of
-	 * the partition has fewer rows than a batch), so that a filter on an
-	 * hour skips the other batches, while the rows of one exporter stay
-	 * together within the hour (its interfaces, ASes, masks make small
-	 * dictionaries: about 13% smaller than sorting by time alone).  The
-	 * hour is an extra int8 column of the sorted tuples (sortdesc).
+	 * time_start: a batch holds rows of one hour (unless the hours of the
+	 * partition have fewer than NF_BATCH_MIN_CUT rows), so that a filter
+	 * on an hour reads the batches of that hour only, while the rows of
+	 * one exporter stay together within the hour (its interfaces, ASes,
+	 * masks make small dictionaries: about 13% smaller than sorting by
+	 * time alone).  The hour is an extra int8 column of the sorted tuples
+	 * (sortdesc).
 	 */
 	sortdesc = CreateTemplateTupleDesc(desc->natts + 1);
 	for (int c = 0; c < desc->natts; c++)
@@ -463,6 +544,7 @@ compressed_build(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	b = builder_create(rel);
+	hours = hour_rows_create();
 
 	/* 1. Read the heap rows (the tail, whatever the access method) and delete them. */
 	ts = tuplesort_begin_heap(sortdesc, nkeys, attnums, ops, colls, nullsfirst,
@@ -490,6 +572,8 @@ compressed_build(PG_FUNCTION_ARGS)
 			hslot->tts_values[desc->natts] = Int64GetDatum(hour);
 		}
 		ExecStoreVirtualTuple(hslot);
+		hour_rows_add(hours, hslot->tts_isnull[desc->natts],
+					  DatumGetInt64(hslot->tts_values[desc->natts]));
 		tuplesort_puttupleslot(ts, hslot);
 		simple_heap_delete(rel, &slot->tts_tid);
 		moved++;
@@ -499,25 +583,34 @@ compressed_build(PG_FUNCTION_ARGS)
 	ExecDropSingleTupleTableSlot(hslot);
 	tuplesort_performsort(ts);
 
-	/* 2. Write them as batches, in sorted order (add_row takes desc's columns). */
+	/*
+	 * 2. Write them as batches, in sorted order (add_row takes desc's
+	 * columns).  At the start of each hour, the batch ends if it has
+	 * NF_BATCH_MIN_CUT rows or more, and the rows of the hour (with those
+	 * of a smaller batch carried over) are shared out evenly between as
+	 * few batches as hold them: an hour of 64,000 rows is 7 batches of
+	 * about 9,150, not 6 full ones and one of 4,000.
+	 */
 	sorted = MakeSingleTupleTableSlot(sortdesc, &TTSOpsMinimalTuple);
-	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "netflow batch row",
-								   ALLOCSET_DEFAULT_SIZES);
-	for (;;)
+	while (tuplesort_gettupleslot(ts, true, false, sorted, NULL))
 	{
-		MemoryContext old = MemoryContextSwitchTo(rowcxt);
-		bool		got = tuplesort_gettupleslot(ts, true, false, sorted, NULL);
-
-		MemoryContextSwitchTo(old);
-		if (!got)
-			break;
 		CHECK_FOR_INTERRUPTS();
-		add_row(b, sorted);
-		if (b->nrows == NF_BATCH_ROWS)
+		slot_getallattrs(sorted);
+		hour_null = sorted->tts_isnull[desc->natts];
+		row_hour = hour_null ? 0 : DatumGetInt64(sorted->tts_values[desc->natts]);
+		if (first || hour_null != last_hour_null || row_hour != last_hour)
 		{
-			flush_batch(b);
-			MemoryContextReset(rowcxt);
+			if (b->nrows >= NF_BATCH_MIN_CUT)
+				flush_batch(b);
+			target = batch_target(b->nrows + hour_rows(hours, hour_null, row_hour));
+			first = false;
+			last_hour = row_hour;
+			last_hour_null = hour_null;
 		}
+		else if (b->nrows >= target)
+			flush_batch(b);
+		Assert(b->nrows < NF_BATCH_ROWS);
+		add_row(b, sorted);
 	}
 	flush_batch(b);
 	ExecDropSingleTupleTableSlot(sorted);

@@ -25,6 +25,15 @@
 #define NF_BATCH_ROWS 10000
 
 /*
+ * A batch being written that has this many rows or more ends at the edge
+ * of an hour of time_start: a one-hour filter then reads the batches of
+ * its hour only, and most of them lie inside its time bounds.  Fewer rows
+ * go on into the next hour, so that sparse partitions do not make tiny
+ * batches.
+ */
+#define NF_BATCH_MIN_CUT (NF_BATCH_ROWS / 4)
+
+/*
  * Rows read from batches carry this block number in their TID (no heap
  * page can have it), so that UPDATE, DELETE and row locks can refuse them.
  */

@@ -76,6 +76,38 @@ SELECT count(*) AS extra FROM (SELECT * FROM netflow.flows WHERE time_start < '2
 SELECT (SELECT count(DISTINCT (src_addr, dst_addr, src_mac, time_start)) FROM netflow.flows_p20250101)
 	 = (SELECT count(DISTINCT (src_addr, dst_addr, src_mac, time_start)) FROM cmp_day1) AS same_distinct;
 
+-- 2b. A batch that has 2,500 rows or more ends at the edge of an hour of
+-- time_start, so that a one-hour filter reads the batches of its hour
+-- only: at about 1,042 rows an hour, batches of three hours, none split.
+WITH b AS (
+	SELECT row_count, min_time, max_time,
+		   lead(min_time) OVER (ORDER BY batch_no) AS next_min
+	FROM netflow.compressed_batches
+	WHERE relid = 'netflow.flows_p20250101'::regclass)
+SELECT count(*) AS batches,
+	   count(*) FILTER (WHERE date_trunc('hour', max_time) = date_trunc('hour', next_min)) AS hours_split,
+	   min(row_count) FILTER (WHERE next_min IS NOT NULL) AS fewest_rows,
+	   max(row_count) AS most_rows,
+	   min(extract(epoch FROM date_trunc('hour', max_time) - date_trunc('hour', min_time)) / 3600) AS min_hours_spanned,
+	   max(extract(epoch FROM date_trunc('hour', max_time) - date_trunc('hour', min_time)) / 3600) AS max_hours_spanned
+FROM b;
+
+-- 2c. An hour of more rows than a batch holds is shared out evenly: the
+-- 25,000 rows of one hour make 3 batches of about 8,333 (not 10,000, 10,000
+-- and 5,000), and the next hour's 3,000 rows a batch of their own.
+SELECT count(*) FROM netflow.create_partitions('2024-12-20', '2024-12-21');
+INSERT INTO netflow.flows (time_start, exporter, src_addr, bytes)
+SELECT timestamptz '2024-12-20 05:00' + i * interval '100 ms', inet '127.0.0.1', inet '10.0.0.1', i
+FROM generate_series(0, 24999) AS i
+UNION ALL
+SELECT timestamptz '2024-12-20 06:00' + i * interval '1 s', inet '127.0.0.1', inet '10.0.0.2', i
+FROM generate_series(0, 2999) AS i;
+SELECT netflow.compress_partition('netflow.flows_p20241220');
+SELECT batch_no, row_count, min_time, max_time FROM netflow.compressed_batches
+WHERE relid = 'netflow.flows_p20241220'::regclass ORDER BY batch_no;
+DROP TABLE netflow.flows_p20241220;
+SELECT netflow.purge_orphan_batches();
+
 -- 3. Aggregates agree.
 -- (a capacity above the distinct values: the summary is exact, whatever the row order)
 SELECT (SELECT array_agg(i ORDER BY i) FROM netflow.topn_items(
