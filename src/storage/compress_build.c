@@ -10,9 +10,8 @@
  *	  time_start, writes them as batches of up to NF_BATCH_ROWS rows that
  *	  end at an hour's edge once they have NF_BATCH_MIN_CUT rows (ordinary
  *	  heap inserts into netflow.compressed_batches) and deletes them from
- *	  the heap.  Rows
- *	  inserted meanwhile by others are not seen, not deleted: they stay in
- *	  the heap (the tail of a compressed partition).
+ *	  the heap.  Rows inserted meanwhile by others are not seen, not
+ *	  deleted: they stay in the heap (the tail of a compressed partition).
  *
  *	  netflow.compressed_unbuild(partition) does the reverse: every batch
  *	  row is inserted into the heap and the batches are deleted.
@@ -405,16 +404,18 @@ reset_heap_estimate(Oid relid, double rows)
 	table_close(classrel, RowExclusiveLock);
 }
 
-/* Rows per hour of time_start of the rows being compressed. */
+/* The rows of one hour of time_start (hours since 1970-01-01 00:00 UTC). */
 typedef struct HourRowsEntry
 {
 	int64		hour;			/* hash key */
 	int64		rows;
 } HourRowsEntry;
 
+/* Rows per hour of time_start of the rows being compressed. */
 typedef struct HourRows
 {
 	HTAB	   *tab;
+	HourRowsEntry *last;		/* the entry counted last (entries never move) */
 	int64		null_rows;		/* rows without an hour */
 } HourRows;
 
@@ -445,9 +446,15 @@ hour_rows_add(HourRows *h, bool isnull, int64 hour)
 		h->null_rows++;
 		return;
 	}
-	e = hash_search(h->tab, &hour, HASH_ENTER, &found);
-	if (!found)
-		e->rows = 0;
+	/* heap order is mostly time order: most rows are of the last hour */
+	e = h->last;
+	if (e == NULL || e->hour != hour)
+	{
+		e = hash_search(h->tab, &hour, HASH_ENTER, &found);
+		if (!found)
+			e->rows = 0;
+		h->last = e;
+	}
 	e->rows++;
 }
 
@@ -504,7 +511,8 @@ compressed_build(PG_FUNCTION_ARGS)
 	bool		nullsfirst[3];
 	AttrNumber	tatt = nf_skip_attnum(rel, 0);
 	BatchBuilder *b;
-	int64		moved = 0;
+	int64		moved = 0,
+				written;
 	double		batch_rows,
 				batch_bytes;
 	int64		row_hour,
@@ -560,20 +568,20 @@ compressed_build(PG_FUNCTION_ARGS)
 		ExecClearTuple(hslot);
 		memcpy(hslot->tts_values, slot->tts_values, sizeof(Datum) * desc->natts);
 		memcpy(hslot->tts_isnull, slot->tts_isnull, sizeof(bool) * desc->natts);
-		hslot->tts_isnull[desc->natts] = tatt == 0 || slot->tts_isnull[tatt - 1];
-		hslot->tts_values[desc->natts] = (Datum) 0;
-		if (!hslot->tts_isnull[desc->natts])
+		hour_null = tatt == 0 || slot->tts_isnull[tatt - 1];
+		row_hour = 0;
+		if (!hour_null)
 		{
 			TimestampTz t = DatumGetTimestampTz(slot->tts_values[tatt - 1]);
-			int64		hour = t / USECS_PER_HOUR;
 
+			row_hour = t / USECS_PER_HOUR;
 			if (t < 0 && t % USECS_PER_HOUR != 0)
-				hour--;			/* floor */
-			hslot->tts_values[desc->natts] = Int64GetDatum(hour);
+				row_hour--;		/* floor */
 		}
+		hslot->tts_isnull[desc->natts] = hour_null;
+		hslot->tts_values[desc->natts] = hour_null ? (Datum) 0 : Int64GetDatum(row_hour);
 		ExecStoreVirtualTuple(hslot);
-		hour_rows_add(hours, hslot->tts_isnull[desc->natts],
-					  DatumGetInt64(hslot->tts_values[desc->natts]));
+		hour_rows_add(hours, hour_null, row_hour);
 		tuplesort_puttupleslot(ts, hslot);
 		simple_heap_delete(rel, &slot->tts_tid);
 		moved++;
@@ -589,7 +597,7 @@ compressed_build(PG_FUNCTION_ARGS)
 	 * NF_BATCH_MIN_CUT rows or more, and the rows of the hour (with those
 	 * of a smaller batch carried over) are shared out evenly between as
 	 * few batches as hold them: an hour of 64,000 rows is 7 batches of
-	 * about 9,150, not 6 full ones and one of 4,000.
+	 * about 9,140, not 6 full ones and one of 4,000.
 	 */
 	sorted = MakeSingleTupleTableSlot(sortdesc, &TTSOpsMinimalTuple);
 	while (tuplesort_gettupleslot(ts, true, false, sorted, NULL))
@@ -609,17 +617,20 @@ compressed_build(PG_FUNCTION_ARGS)
 		}
 		else if (b->nrows >= target)
 			flush_batch(b);
-		Assert(b->nrows < NF_BATCH_ROWS);
+		/* never reached (target <= NF_BATCH_ROWS), but the arrays end there */
+		if (unlikely(b->nrows >= NF_BATCH_ROWS))
+			flush_batch(b);
 		add_row(b, sorted);
 	}
 	flush_batch(b);
 	ExecDropSingleTupleTableSlot(sorted);
 	tuplesort_end(ts);
+	written = b->rows_written;	/* b is freed by SPI_finish */
 	SPI_finish();
 	UnregisterSnapshot(snap);
-	if (b->rows_written != moved)
+	if (written != moved)
 		elog(ERROR, "compression of \"%s\" wrote " INT64_FORMAT " rows of " INT64_FORMAT,
-			 RelationGetRelationName(rel), b->rows_written, moved);
+			 RelationGetRelationName(rel), written, moved);
 	if (moved > 0)
 		reset_heap_estimate(relid, batch_rows + moved);
 	table_close(rel, NoLock);

@@ -7,7 +7,7 @@ SELECT count(*) FROM netflow.create_partitions('2025-01-01', '2025-01-04');
 
 -- Rows covering every shape: NULL in each nullable column, IPv4 and IPv6
 -- (and the extremes of their ranges), MACs, VLANs, flags, zero and maximum
--- counters, microsecond times; 25,000 per day (three batches and a part).
+-- counters, microsecond times; 25,000 per day (8 batches of three hours).
 CREATE TABLE cmp_gen AS
 SELECT ts AS time_start,
 	   CASE WHEN i % 17 = 0 THEN NULL ELSE ts + (i % 600) * interval '1 second' END AS time_end,
