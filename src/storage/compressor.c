@@ -86,6 +86,9 @@ vacuum_tails(void)
 	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext,
 											  "netflow compressor vacuum",
 											  ALLOCSET_SMALL_SIZES);
+	MemoryContext portal = AllocSetContextCreate(cxt,
+												 "netflow compressor vacuum portal",
+												 ALLOCSET_DEFAULT_SIZES);
 	List	   *rels = NIL;
 	List	   *owners = NIL;
 	ListCell   *lr,
@@ -117,6 +120,8 @@ vacuum_tails(void)
 		VacuumParams params;
 		Oid			save_userid;
 		int			save_sec_context;
+		List	   *vrels;
+		MemoryContext old;
 
 		memset(&params, 0, sizeof(params));
 		params.options = VACOPT_VACUUM | VACOPT_FREEZE;
@@ -130,16 +135,32 @@ vacuum_tails(void)
 		params.truncate = VACOPTVALUE_UNSPECIFIED;
 		params.nworkers = -1;
 
+		/*
+		 * vacuum() commits the transaction it is called in before it reads
+		 * the relation list, and makes its own memory under PortalContext:
+		 * both live in a context of ours, as autovacuum's do (a list made in
+		 * the transaction's memory was read after it was freed).
+		 */
+		MemoryContextReset(portal);
+		old = MemoryContextSwitchTo(portal);
+		vrels = list_make1(makeVacuumRelation(NULL, lfirst_oid(lr), NIL));
+		MemoryContextSwitchTo(old);
+		PortalContext = portal;
+
 		StartTransactionCommand();
 		pgstat_report_activity(STATE_RUNNING, "VACUUM (FREEZE) of a compressed partition");
-		/* the partition's owner may vacuum it; compress_due ran as that owner too */
+		/*
+		 * The partition's owner may vacuum it (compress_due ran as that
+		 * owner too).  Not a security-restricted context: vacuum() starts
+		 * transactions, which must begin outside one; vacuum_rel() sets one
+		 * itself, as the owner, around the work on the table.
+		 */
 		GetUserIdAndSecContext(&save_userid, &save_sec_context);
-		SetUserIdAndSecContext(lfirst_oid(lo),
-							   save_sec_context | SECURITY_RESTRICTED_OPERATION);
-		vacuum(list_make1(makeVacuumRelation(NULL, lfirst_oid(lr), NIL)),
-			   &params, NULL, true);
+		SetUserIdAndSecContext(lfirst_oid(lo), save_sec_context);
+		vacuum(vrels, &params, NULL, true);
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 		CommitTransactionCommand();
+		PortalContext = NULL;
 	}
 	MemoryContextDelete(cxt);
 }
