@@ -115,6 +115,57 @@ ensure_citus() {
 	as_root bash "$CITUS_SRC/build.sh" >&2
 }
 
+# Packages to build PostgreSQL from source for the assert-enabled suite.
+ASSERT_PACKAGES="curl bzip2 zlib1g-dev libipc-run-perl"
+
+# PostgreSQL $PG_MAJOR built with assertions (--enable-cassert: freed memory
+# clobbered, node casts and invariants checked) from the source Debian
+# ships of it (the newest version whose tarball its archive has), with the
+# contrib modules the tests use and the packaged pg_cron and pgTAP copied
+# in, installed under $1/install.  A complete build found there is reused.
+# Prints the install prefix; the build's output goes to stderr.
+ensure_assert_postgres() {
+	local dir=$1 prefix=$1/install ver url src got=""
+	if [ -f "$prefix/.complete" ]; then
+		echo "$prefix"
+		return 0
+	fi
+	ensure_packages $ASSERT_PACKAGES || return 1
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	for ver in $(apt-cache madison postgresql-$PG_MAJOR |
+		awk -F'|' '{ gsub(/ /, "", $2); sub(/-.*/, "", $2); print $2 }' | sort -urV); do
+		for url in "http://deb.debian.org/debian/pool/main/p/postgresql-$PG_MAJOR/postgresql-${PG_MAJOR}_$ver.orig.tar.bz2" \
+			"http://deb.debian.org/debian-security/pool/updates/main/p/postgresql-$PG_MAJOR/postgresql-${PG_MAJOR}_$ver.orig.tar.bz2"; do
+			if curl -sSfL -o "$dir/postgresql.tar.bz2" "$url" 2>/dev/null; then
+				got=$ver
+				break 2
+			fi
+		done
+	done
+	if [ -z "$got" ]; then
+		say "no source tarball of postgresql-$PG_MAJOR found in Debian's archive"
+		return 1
+	fi
+	say "building PostgreSQL $got with assertions in $dir (a few minutes)"
+	tar -xjf "$dir/postgresql.tar.bz2" -C "$dir" || return 1
+	src=$dir/postgresql-$got
+	(cd "$src" &&
+		./configure --prefix="$prefix" --enable-cassert --enable-debug \
+			--enable-tap-tests --without-readline --without-icu CFLAGS='-O1 -g' &&
+		make -s -j"$(nproc)" && make -s install &&
+		for m in file_fdw pg_prewarm postgres_fdw tsm_system_rows; do
+			make -s -C "contrib/$m" install || exit 1
+		done) >&2 || return 1
+	cp /usr/lib/postgresql/$PG_MAJOR/lib/pg_cron.so "$prefix/lib/postgresql/" &&
+		cp /usr/share/postgresql/$PG_MAJOR/extension/pg_cron* \
+			/usr/share/postgresql/$PG_MAJOR/extension/pgtap* "$prefix/share/postgresql/extension/" ||
+		return 1
+	chmod -R a+rX "$dir"
+	touch "$prefix/.complete"
+	echo "$prefix"
+}
+
 # Copy PostgreSQL's binaries and share files to $1 (relocatable layout) and
 # install the freshly built extension there, so tests never touch the
 # system installation.  Prints the staged bin directory.

@@ -7,7 +7,8 @@
 # nothing failed.
 #
 # Usage: bash scripts/test.sh [suite ...]
-#   suites: unit regress pgtap tap fuzz crosscheck package run (default: all)
+#   suites: unit regress pgtap tap assert fuzz crosscheck package run
+#   (default: all)
 #   FUZZ_SECONDS=60 sets the fuzzing time of the decoders, FUZZ_BATCH_SECONDS=20
 #   that of the batch decoder; KEEP=1 keeps the work directory;
 #   TAP_ONLY=070 runs only the Perl TAP tests whose names start so.
@@ -16,7 +17,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 cd "$NETFLOW_ROOT"
 
-SUITES=${*:-unit regress pgtap tap fuzz crosscheck package run}
+SUITES=${*:-unit regress pgtap tap assert fuzz crosscheck package run}
 PASSED=0
 FAILED=0
 FAILURES=""
@@ -113,76 +114,135 @@ if has_suite unit && [ -f test/storage/Makefile ]; then
 fi
 
 # --- a cluster with the library preloaded for pg_regress and pgTAP ---------
-if [ -n "$BIN" ] && { has_suite regress || has_suite pgtap; }; then
-	PORT=$(free_port)
-	DATA="$WORK/regress-data"
-	if cluster_start "$BIN" "$DATA" "$PORT" \
+# regress_and_pgtap BINDIR PGXSDIR LABEL OUT: pg_regress and pgTAP on a
+# cluster of the server in BINDIR (netflow installed in it), results counted
+# under LABEL, files in OUT.
+regress_and_pgtap() {
+	local bin=$1 pgxs=$2 label=$3 out=$4 port data rc ok bad f db
+	port=$(free_port)
+	data="$out/regress-data"
+	mkdir -p "$out"
+	chmod 755 "$out"
+	if ! cluster_start "$bin" "$data" "$port" \
 		"shared_preload_libraries = 'netflow'" "netflow.listen = ''" \
 		"max_worker_processes = 16" "timezone = 'UTC'"; then
-		if has_suite regress; then
-			say "pg_regress"
-			mkdir -p "$WORK/regress-out"
-			"$PGXS_DIR/src/test/regress/pg_regress" --bindir="$BIN" \
-				--host="$DATA" --port="$PORT" --user=postgres \
-				--inputdir=test --outputdir="$WORK/regress-out" \
-				--load-extension=netflow \
-				$(make -s -C "$NETFLOW_ROOT" print-regress 2>/dev/null) \
-				>"$WORK/regress.log" 2>&1
-			rc=$?
-			ok=$(grep -cE '\.\.\. +ok' "$WORK/regress.log")
-			bad=$(grep -cE '\.\.\. +FAILED|\.\.\. +failed' "$WORK/regress.log")
-			PASSED=$((PASSED + ok))
-			if [ "$bad" -gt 0 ]; then
-				FAILED=$((FAILED + bad))
-				FAILURES="$FAILURES\n$(grep -E '\.\.\. +(FAILED|failed)' "$WORK/regress.log" | sed 's/^/  regress: /')"
-				cat "$WORK/regress-out/regression.diffs" >&2
-			elif [ $rc != 0 ]; then
-				cat "$WORK/regress.log" >&2
-				count "pg_regress (exited $rc)" FAIL
-			fi
-		fi
-		if has_suite pgtap && ls test/pgtap/*.sql >/dev/null 2>&1; then
-			say "pgTAP"
-			for f in test/pgtap/*.sql; do
-				db=tap_$(basename "$f" .sql)
-				"$BIN/createdb" -h "$DATA" -p "$PORT" -U postgres "$db"
-				"$BIN/psql" -X -q -h "$DATA" -p "$PORT" -U postgres -d "$db" \
-					-c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION netflow' >/dev/null
-				PATH="$BIN:$PATH" pg_prove --verbose -h "$DATA" -p "$PORT" -U postgres \
-					-d "$db" "$f" >"$WORK/pgtap-$(basename "$f" .sql).log" 2>&1
-				rc=$?	# before any other command: a file that dies must count
-				count_tap "pgtap $(basename "$f")" "$WORK/pgtap-$(basename "$f" .sql).log" $rc
-			done
-		fi
-		if grep -qE 'terminated by signal|was terminated by' "$DATA/server.log"; then
-			count "no server crash during pg_regress and pgTAP" FAIL
-			grep -E 'terminated by signal' "$DATA/server.log" >&2
-		else
-			count "no server crash during pg_regress and pgTAP" OK
-		fi
-		cluster_stop "$BIN" "$DATA"
-	else
-		cat "$DATA/server.log" >&2
-		count "start the regression cluster" FAIL
+		cat "$data/server.log" >&2
+		count "$label: start the regression cluster" FAIL
+		return
 	fi
+	if has_suite regress || [ "$label" != regress ]; then
+		say "$label: pg_regress"
+		mkdir -p "$out/regress-out"
+		"$pgxs/src/test/regress/pg_regress" --bindir="$bin" \
+			--host="$data" --port="$port" --user=postgres \
+			--inputdir=test --outputdir="$out/regress-out" \
+			--load-extension=netflow \
+			$(make -s -C "$NETFLOW_ROOT" print-regress 2>/dev/null) \
+			>"$out/regress.log" 2>&1
+		rc=$?
+		ok=$(grep -cE '\.\.\. +ok' "$out/regress.log")
+		bad=$(grep -cE '\.\.\. +FAILED|\.\.\. +failed' "$out/regress.log")
+		PASSED=$((PASSED + ok))
+		if [ "$bad" -gt 0 ]; then
+			FAILED=$((FAILED + bad))
+			FAILURES="$FAILURES\n$(grep -E '\.\.\. +(FAILED|failed)' "$out/regress.log" | sed "s/^/  $label: /")"
+			cat "$out/regress-out/regression.diffs" >&2
+		elif [ $rc != 0 ]; then
+			cat "$out/regress.log" >&2
+			count "$label: pg_regress (exited $rc)" FAIL
+		fi
+	fi
+	if { has_suite pgtap || [ "$label" != regress ]; } && ls test/pgtap/*.sql >/dev/null 2>&1; then
+		say "$label: pgTAP"
+		for f in test/pgtap/*.sql; do
+			db=tap_$(basename "$f" .sql)
+			"$bin/createdb" -h "$data" -p "$port" -U postgres "$db"
+			"$bin/psql" -X -q -h "$data" -p "$port" -U postgres -d "$db" \
+				-c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION netflow' >/dev/null
+			PATH="$bin:$PATH" pg_prove --verbose -h "$data" -p "$port" -U postgres \
+				-d "$db" "$f" >"$out/pgtap-$(basename "$f" .sql).log" 2>&1
+			rc=$?	# before any other command: a file that dies must count
+			count_tap "$label pgtap $(basename "$f")" "$out/pgtap-$(basename "$f" .sql).log" $rc
+		done
+	fi
+	if grep -qE 'terminated by signal|was terminated by|TRAP:' "$data/server.log"; then
+		count "$label: no server crash during pg_regress and pgTAP" FAIL
+		grep -E 'terminated by signal|TRAP:' "$data/server.log" >&2
+	else
+		count "$label: no server crash during pg_regress and pgTAP" OK
+	fi
+	cluster_stop "$bin" "$data"
+}
+
+# perl_tap BINDIR PGXSDIR LABEL OUT [SKIP-REGEX]: the Perl TAP tests
+# (PostgreSQL::Test::Cluster of PGXSDIR) on the server in BINDIR, run as
+# the cluster user, results counted under LABEL; tests whose file names
+# match SKIP-REGEX are not run.
+perl_tap() {
+	local bin=$1 pgxs=$2 label=$3 out=$4 skip=${5:-} f name
+	mkdir -p "$out/tap"
+	chmod 755 "$out"
+	chown "$(pg_os_user)" "$out/tap"
+	for f in "$WORK"/test/t/${TAP_ONLY:-}*.pl; do
+		name=$(basename "$f")
+		if [ -n "$skip" ] && [[ $name =~ $skip ]]; then
+			continue
+		fi
+		say "  $label $name"
+		(cd "$out/tap" && as_pg env PATH="$bin:$PATH" \
+			PERL5LIB="$pgxs/src/test/perl:$WORK/test/t" \
+			PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
+			TESTDIR="$out/tap" NETFLOW_TEST_DIR="$WORK/test" TMPDIR="$TMPDIR" \
+			NETFLOW_ROOT="$NETFLOW_ROOT" PG_TEST_TIMEOUT_DEFAULT=120 \
+			prove -v "$f") >"$out/tap-$name.log" 2>&1
+		count_tap "$label $name" "$out/tap-$name.log" $?
+		# an assertion that failed in a server process, whatever the test saw
+		if grep -qs 'TRAP:' "$out"/tap/tmp_check/log/*.log; then
+			count "$label $name: no failed assertion in a server log" FAIL
+			grep -hs 'TRAP:' "$out"/tap/tmp_check/log/*.log >&2
+			rm -f "$out"/tap/tmp_check/log/*.log
+		fi
+	done
+}
+
+if [ -n "$BIN" ] && { has_suite regress || has_suite pgtap; }; then
+	regress_and_pgtap "$BIN" "$PGXS_DIR" regress "$WORK"
 fi
 
 # --- Perl TAP tests (PostgreSQL::Test::Cluster), run as the cluster user ---
 if [ -n "$BIN" ] && has_suite tap && ls test/t/*.pl >/dev/null 2>&1; then
 	say "Perl TAP tests"
-	mkdir -p "$WORK/tap"
-	chown "$(pg_os_user)" "$WORK/tap"
-	for f in "$WORK"/test/t/${TAP_ONLY:-}*.pl; do
-		name=$(basename "$f")
-		say "  $name"
-		(cd "$WORK/tap" && as_pg env PATH="$BIN:$PATH" \
-			PERL5LIB="$PGXS_DIR/src/test/perl:$WORK/test/t" \
-			PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
-			TESTDIR="$WORK/tap" NETFLOW_TEST_DIR="$WORK/test" TMPDIR="$TMPDIR" \
-			NETFLOW_ROOT="$NETFLOW_ROOT" PG_TEST_TIMEOUT_DEFAULT=120 \
-			prove -v "$f") >"$WORK/tap-$name.log" 2>&1
-		count_tap "tap $name" "$WORK/tap-$name.log" $?
-	done
+	perl_tap "$BIN" "$PGXS_DIR" tap "$WORK"
+fi
+
+# --- the same on PostgreSQL built with assertions ----------------------------
+# pg_regress, pgTAP and the Perl TAP tests again, on a server built from
+# Debian's source of PostgreSQL 15 with --enable-cassert: a freed memory
+# read, a wrong node cast or a broken invariant that the packaged server
+# lets pass fails there (TRAP: in a server log counts as a failure).  The
+# Citus test is not run there: Citus is built for the packaged server.
+if has_suite assert; then
+	say "PostgreSQL with assertions"
+	if APREFIX=$(ensure_assert_postgres "${NETFLOW_ASSERT_PG_DIR:-/var/tmp/netflow-assert-pg}" \
+		2>"$WORK/assert-build.log"); then
+		count "assert: PostgreSQL with --enable-cassert built from Debian's source" OK
+		rm -rf "$WORK/assert-src"
+		mkdir -p "$WORK/assert-src"
+		git ls-files -z | xargs -0 cp -a --parents -t "$WORK/assert-src"
+		if (cd "$WORK/assert-src" &&
+			make -s PG_CONFIG="$APREFIX/bin/pg_config" NETFLOW_WERROR=1 &&
+			make -s PG_CONFIG="$APREFIX/bin/pg_config" install) >"$WORK/assert-ext.log" 2>&1; then
+			count "assert: netflow built with -Werror against it" OK
+			regress_and_pgtap "$APREFIX/bin" "$APREFIX/lib/postgresql/pgxs" assert "$WORK/assert"
+			perl_tap "$APREFIX/bin" "$APREFIX/lib/postgresql/pgxs" assert "$WORK/assert" 'citus'
+		else
+			cat "$WORK/assert-ext.log" >&2
+			count "assert: netflow built with -Werror against it" FAIL
+		fi
+	else
+		tail -n 40 "$WORK/assert-build.log" >&2
+		count "assert: PostgreSQL with --enable-cassert built from Debian's source" FAIL
+	fi
 fi
 
 # --- fuzzing the decoders and the batch decoder (libFuzzer, ASan + UBSan) ---
