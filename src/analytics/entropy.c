@@ -159,7 +159,7 @@ entropy_state_new(MemoryContext parent, Oid typoid, int32 expected)
 	if (st->small)
 		small_alloc(st, cxt, Min(expected, KT_MAX_ENTRIES));
 	else
-		kt_init(&st->kt, cxt, expected, 0);
+		kt_init(&st->kt, cxt, expected, 0, 0);
 	return st;
 }
 

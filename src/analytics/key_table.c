@@ -43,15 +43,17 @@ kt_rebuild_slots(KeyTable *kt)
 /*
  * Set up an empty table able to hold 'expected' keys without growing, with
  * slots for at least 'sparse' keys at load factor 1/2 (a sparser table
- * probes less: top-N passes its capacity times 2).
+ * probes less: top-N passes its capacity times 2), and the number of
+ * entries its owner usually holds at most ('limit', 0 when unknown).
  */
 void
-kt_init(KeyTable *kt, MemoryContext cxt, int32 expected, int32 sparse)
+kt_init(KeyTable *kt, MemoryContext cxt, int32 expected, int32 sparse,
+		int32 limit)
 {
 	kt->cxt = cxt;
 	kt->maxentries = Max(expected, 16);
 	kt->nentries = 0;
-	kt->limit = 0;
+	kt->limit = limit;
 	kt->entries = MemoryContextAllocHuge(cxt,
 										 (Size) kt->maxentries * sizeof(KtEntry));
 	kt_alloc_slots(kt, Max(kt->maxentries, sparse));

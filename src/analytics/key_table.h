@@ -161,7 +161,7 @@ kt_hash(const char *p, uint32 len)
 }
 
 extern void kt_init(KeyTable *kt, MemoryContext cxt, int32 expected,
-					int32 sparse);
+					int32 sparse, int32 limit);
 extern void kt_free(KeyTable *kt);
 extern int32 kt_insert(KeyTable *kt, uint64 hash, const char *key, uint32 len);
 extern int32 kt_insert_slow(KeyTable *kt, uint32 slot, uint64 hash,

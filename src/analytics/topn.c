@@ -147,12 +147,16 @@ topn_workmax(int32 capacity)
 	return capacity + room;
 }
 
-/* Set the capacity and the number of keys held while aggregating. */
+/*
+ * Set the capacity and the number of keys held while aggregating, which is
+ * also the limit the key table grows to.
+ */
 static void
 topn_set_capacity(TopnState *st, int32 capacity)
 {
 	st->capacity = capacity;
 	st->workmax = topn_workmax(capacity);
+	st->kt.limit = st->workmax;
 }
 
 /*
@@ -184,8 +188,8 @@ topn_state_new(MemoryContext parent, int32 capacity, bool textkeys, Oid typoid)
 	 * 1024-entry start made their setup cost more than their rows.  Past
 	 * KT_JUMP_ENTRIES it grows fourfold, up to workmax (the limit).
 	 */
-	kt_init(&st->kt, cxt, Min(st->workmax, 64), Min(st->workmax, 64));
-	st->kt.limit = st->workmax;
+	kt_init(&st->kt, cxt, Min(st->workmax, 64), Min(st->workmax, 64),
+			st->workmax);
 	return st;
 }
 
@@ -449,8 +453,7 @@ topn_truncate(TopnState *st)
 	items = topn_state_items(st);
 	n = topn_keep_heaviest(items, st->kt.nentries, st->capacity, &st->bound);
 	kt_init(&st->kt, old.cxt, Min(st->workmax, Max(n, 1024)),
-			Min(st->workmax, Max(n, 1024)));
-	st->kt.limit = st->workmax;
+			Min(st->workmax, Max(n, 1024)), st->workmax);
 	for (int32 i = 0; i < n; i++)
 	{
 		int32		idx = kt_insert(&st->kt, kt_hash(items[i].key, items[i].len),
@@ -525,7 +528,6 @@ topn_merge(TopnState *st, TopnItem *items, int32 n, int64 bound_t,
 	add_sat(&st->total, total_t);
 	add_sat(&st->bound, bound_t);
 	topn_set_capacity(st, Max(st->capacity, cap_t));
-	st->kt.limit = st->workmax;
 	if (st->kt.nentries > st->workmax)
 		topn_truncate(st);
 }
