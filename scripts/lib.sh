@@ -115,8 +115,9 @@ ensure_citus() {
 	as_root bash "$CITUS_SRC/build.sh" >&2
 }
 
-# Packages to build PostgreSQL from source for the assert-enabled suite.
-ASSERT_PACKAGES="curl bzip2 zlib1g-dev libipc-run-perl"
+# Packages to build PostgreSQL from source for the assert-enabled suite (on
+# top of TEST_PACKAGES, whose libipc-run-perl its TAP modules need).
+ASSERT_PACKAGES="curl bzip2 zlib1g-dev"
 
 # PostgreSQL $PG_MAJOR built with assertions (--enable-cassert: freed memory
 # clobbered, node casts and invariants checked) from the source Debian

@@ -114,11 +114,11 @@ if has_suite unit && [ -f test/storage/Makefile ]; then
 fi
 
 # --- a cluster with the library preloaded for pg_regress and pgTAP ---------
-# regress_and_pgtap BINDIR PGXSDIR LABEL OUT: pg_regress and pgTAP on a
-# cluster of the server in BINDIR (netflow installed in it), results counted
-# under LABEL, files in OUT.
+# regress_and_pgtap BINDIR PGXSDIR LABEL OUT PARTS: pg_regress and/or pgTAP
+# (PARTS: "regress", "pgtap" or both) on a cluster of the server in BINDIR
+# (netflow installed in it), results counted under LABEL, files in OUT.
 regress_and_pgtap() {
-	local bin=$1 pgxs=$2 label=$3 out=$4 port data rc ok bad f db
+	local bin=$1 pgxs=$2 label=$3 out=$4 parts=" $5 " port data rc ok bad f db
 	port=$(free_port)
 	data="$out/regress-data"
 	mkdir -p "$out"
@@ -130,7 +130,7 @@ regress_and_pgtap() {
 		count "$label: start the regression cluster" FAIL
 		return
 	fi
-	if has_suite regress || [ "$label" != regress ]; then
+	if [[ $parts == *" regress "* ]]; then
 		say "$label: pg_regress"
 		mkdir -p "$out/regress-out"
 		"$pgxs/src/test/regress/pg_regress" --bindir="$bin" \
@@ -152,7 +152,7 @@ regress_and_pgtap() {
 			count "$label: pg_regress (exited $rc)" FAIL
 		fi
 	fi
-	if { has_suite pgtap || [ "$label" != regress ]; } && ls test/pgtap/*.sql >/dev/null 2>&1; then
+	if [[ $parts == *" pgtap "* ]] && ls test/pgtap/*.sql >/dev/null 2>&1; then
 		say "$label: pgTAP"
 		for f in test/pgtap/*.sql; do
 			db=tap_$(basename "$f" .sql)
@@ -196,17 +196,18 @@ perl_tap() {
 			NETFLOW_ROOT="$NETFLOW_ROOT" PG_TEST_TIMEOUT_DEFAULT=120 \
 			prove -v "$f") >"$out/tap-$name.log" 2>&1
 		count_tap "$label $name" "$out/tap-$name.log" $?
-		# an assertion that failed in a server process, whatever the test saw
-		if grep -qs 'TRAP:' "$out"/tap/tmp_check/log/*.log; then
+		# an assertion that failed in a server process of this test (its
+		# nodes' logs are named after it), whatever the test saw
+		if grep -qs 'TRAP:' "$out/tap/tmp_check/log/${name%.pl}"_*.log; then
 			count "$label $name: no failed assertion in a server log" FAIL
-			grep -hs 'TRAP:' "$out"/tap/tmp_check/log/*.log >&2
-			rm -f "$out"/tap/tmp_check/log/*.log
+			grep -hs 'TRAP:' "$out/tap/tmp_check/log/${name%.pl}"_*.log >&2
 		fi
 	done
 }
 
 if [ -n "$BIN" ] && { has_suite regress || has_suite pgtap; }; then
-	regress_and_pgtap "$BIN" "$PGXS_DIR" regress "$WORK"
+	regress_and_pgtap "$BIN" "$PGXS_DIR" regress "$WORK" \
+		"$(has_suite regress && echo regress) $(has_suite pgtap && echo pgtap)"
 fi
 
 # --- Perl TAP tests (PostgreSQL::Test::Cluster), run as the cluster user ---
@@ -233,7 +234,8 @@ if has_suite assert; then
 			make -s PG_CONFIG="$APREFIX/bin/pg_config" NETFLOW_WERROR=1 &&
 			make -s PG_CONFIG="$APREFIX/bin/pg_config" install) >"$WORK/assert-ext.log" 2>&1; then
 			count "assert: netflow built with -Werror against it" OK
-			regress_and_pgtap "$APREFIX/bin" "$APREFIX/lib/postgresql/pgxs" assert "$WORK/assert"
+			regress_and_pgtap "$APREFIX/bin" "$APREFIX/lib/postgresql/pgxs" assert "$WORK/assert" \
+				"regress pgtap"
 			perl_tap "$APREFIX/bin" "$APREFIX/lib/postgresql/pgxs" assert "$WORK/assert" 'citus'
 		else
 			cat "$WORK/assert-ext.log" >&2
